@@ -1,0 +1,55 @@
+import type { HybridClock } from '../clock/hybrid-clock.js'
+import type { Stamp } from '../schema/order.js'
+import type { StoreData } from '../schema/store.js'
+import { check } from '../errors.js'
+
+/** What every command needs besides the document: who is acting, their clock, the store. */
+export interface CommandContext {
+  readonly deviceId: string
+  readonly clock: HybridClock
+  /** The store configuration (menu, tables, tax) as plain data. */
+  readonly store: StoreData
+}
+
+/** A fresh `{ at, by }` for a new entry. */
+export function stamp(ctx: CommandContext): Stamp {
+  return { at: ctx.clock.now(), by: ctx.deviceId }
+}
+
+/** Writes an entry into an append-only map of a document being changed. */
+export function append<V>(map: Readonly<Record<string, V>>, id: string, value: V): void {
+  ;(map as Record<string, V>)[id] = value
+}
+
+/** Sets a field of a document being changed (descriptive, last-writer-wins fields only). */
+export function setField<T extends object, K extends keyof T>(obj: T, key: K, value: T[K]): void {
+  ;(obj as { -readonly [P in keyof T]: T[P] })[key] = value
+}
+
+/** Validates a whole number in [min, max]. */
+export function checkInt(
+  value: unknown,
+  min: number,
+  max: number,
+  what: string,
+): asserts value is number {
+  check(
+    typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max,
+    `${what} must be a whole number from ${min} to ${max}`,
+    { [what]: value },
+  )
+}
+
+/** Validates free text staff typed: a string of at most `max` characters. */
+export function checkText(
+  value: unknown,
+  max: number,
+  what: string,
+  required = false,
+): asserts value is string {
+  check(
+    typeof value === 'string' && value.length <= max,
+    `${what} must be text of at most ${max} characters`,
+  )
+  check(!required || value.trim().length > 0, `${what} is required`)
+}

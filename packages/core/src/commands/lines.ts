@@ -1,0 +1,149 @@
+import { TabsyncError, ErrorKind, check } from '../errors.js'
+import { newId } from '../ids.js'
+import { asCounter, decode, encode } from '../schema/encoding.js'
+import type { Line, LineModifier, OrderData, OrderDoc } from '../schema/order.js'
+import { lineStates } from '../views/line-states.js'
+import { append, checkInt, checkText, stamp, type CommandContext } from './context.js'
+import { assertOpen } from './order-lifecycle.js'
+import { appendVoidTicket } from './kitchen.js'
+
+/** Largest quantity of one line; a bigger order is a typo, not a dinner. */
+export const MAX_QUANTITY = 999
+
+export interface AddLineInput {
+  readonly itemId: string
+  readonly quantity?: number
+  readonly modifiers?: readonly { readonly groupId: string; readonly optionId: string }[]
+  readonly seat?: number | null
+  readonly course?: number
+  readonly note?: string
+}
+
+/**
+ * Adds a line for a menu item, snapshotting its name, price, station and tax so later menu
+ * changes do not alter the check. Returns the new line's id.
+ *
+ * @example
+ * const lineId = addLine(doc, ctx, { itemId: 'burger', quantity: 2, seat: 1,
+ *   modifiers: [{ groupId: 'cooking', optionId: 'medium' }] })
+ */
+export function addLine(doc: OrderDoc, ctx: CommandContext, input: AddLineInput): string {
+  const item = ctx.store.items[input.itemId]
+  if (!item) throw new TabsyncError(ErrorKind.notFound, `unknown menu item ${input.itemId}`)
+  const quantity = input.quantity ?? 1
+  checkInt(quantity, 1, MAX_QUANTITY, 'quantity')
+  const seat = input.seat ?? null
+  if (seat !== null) checkInt(seat, 1, 99, 'seat')
+  const course = input.course ?? item.course
+  checkInt(course, 1, 9, 'course')
+  const note = input.note ?? ''
+  checkText(note, 200, 'note')
+  const modifiers = resolveModifiers(ctx, item.modifierGroupIds, input.modifiers ?? [])
+  const tax = ctx.store.taxRates[item.taxRateId]
+  check(tax !== undefined, `menu item ${item.id} has an unknown tax rate`)
+  // Reading only the close entries keeps adding a line O(1) in the size of the order.
+  assertOpen({
+    closes: decode<OrderData['closes']>(doc.closes),
+    reopens: decode<OrderData['reopens']>(doc.reopens),
+  })
+
+  const id = newId()
+  const line: Line = {
+    id,
+    itemId: item.id,
+    name: item.name,
+    categoryId: item.categoryId,
+    station: item.station,
+    unitPrice: item.price,
+    modifiers,
+    taxRateId: tax.id,
+    taxBasisPoints: tax.basisPoints,
+    taxInclusive: tax.inclusive,
+    quantity: asCounter(quantity),
+    seat,
+    course,
+    note,
+    ...stamp(ctx),
+  }
+  append(doc.lines, id, encode(line))
+  return id
+}
+
+function resolveModifiers(
+  ctx: CommandContext,
+  groupIds: readonly string[],
+  chosen: readonly { groupId: string; optionId: string }[],
+): LineModifier[] {
+  const out: LineModifier[] = []
+  for (const c of chosen) {
+    const group = ctx.store.modifierGroups[c.groupId]
+    check(
+      group !== undefined && groupIds.includes(c.groupId),
+      `modifier group ${c.groupId} does not apply`,
+    )
+    const option = group.options.find((o) => o.id === c.optionId)
+    check(option !== undefined, `unknown option ${c.optionId} in ${group.name}`)
+    out.push({ groupId: group.id, optionId: option.id, name: option.name, price: option.price })
+  }
+  for (const gid of groupIds) {
+    const group = ctx.store.modifierGroups[gid]
+    if (!group) continue
+    const n = out.filter((m) => m.groupId === gid).length
+    check(n >= group.min && n <= group.max, `${group.name}: choose ${group.min} to ${group.max}`)
+  }
+  return out
+}
+
+/**
+ * Changes a line's quantity by `delta` (a Counter: concurrent +1 on two devices gives +2).
+ * Cannot go below 1 (void instead) nor below what was already fired.
+ */
+export function changeQuantity(
+  doc: OrderDoc,
+  ctx: CommandContext,
+  input: { lineId: string; delta: number },
+): void {
+  checkInt(input.delta, -MAX_QUANTITY, MAX_QUANTITY, 'delta')
+  check(input.delta !== 0, 'delta must not be 0')
+  const order = decode<OrderData>(doc)
+  assertOpen(order)
+  const state = lineStates(order).find((s) => s.line.id === input.lineId)
+  if (!state) throw new TabsyncError(ErrorKind.notFound, `unknown line ${input.lineId}`)
+  if (state.voided) throw new TabsyncError(ErrorKind.voided, `${state.line.name} is voided`)
+  const next = state.quantity + input.delta
+  check(next <= MAX_QUANTITY, `quantity cannot exceed ${MAX_QUANTITY}`)
+  if (next < Math.max(1, state.fired)) {
+    throw new TabsyncError(
+      state.fired > 0 ? ErrorKind.alreadyFired : ErrorKind.invalidInput,
+      state.fired > 0
+        ? `${state.fired} ${state.line.name} already went to the kitchen: void the line instead`
+        : 'quantity cannot go below 1: void the line instead',
+    )
+  }
+  const line = doc.lines[input.lineId]
+  line?.quantity.increment(input.delta)
+  void ctx
+}
+
+/**
+ * Voids a line. A line already sent to the kitchen needs a reason, records who voided it and
+ * sends a VOID ticket to its station. Returns the void entry's id.
+ */
+export function voidLine(
+  doc: OrderDoc,
+  ctx: CommandContext,
+  input: { lineId: string; reason?: string },
+): string {
+  const reason = input.reason ?? ''
+  checkText(reason, 200, 'reason')
+  const order = decode<OrderData>(doc)
+  assertOpen(order)
+  const state = lineStates(order).find((s) => s.line.id === input.lineId)
+  if (!state) throw new TabsyncError(ErrorKind.notFound, `unknown line ${input.lineId}`)
+  if (state.voided) throw new TabsyncError(ErrorKind.voided, `${state.line.name} is already voided`)
+  check(state.fired === 0 || reason.trim().length > 0, 'a reason is required to void a fired line')
+  const id = newId()
+  append(doc.voids, id, encode({ id, lineId: input.lineId, reason, ...stamp(ctx) }))
+  if (state.fired > 0) appendVoidTicket(doc, ctx, order, state)
+  return id
+}

@@ -1,0 +1,121 @@
+// @tabsync/core: the order model. Pure functions over Automerge documents: no I/O.
+
+export { TabsyncError, ErrorKind, isTabsyncError, check, assert } from './errors.js'
+export { newId, isId } from './ids.js'
+
+export { formatHlc, parseHlc, isHlc, hlcMs, maxHlc, MAX_COUNTER } from './clock/hlc.js'
+export type { Hlc, HlcParts } from './clock/hlc.js'
+export { createHybridClock } from './clock/hybrid-clock.js'
+export type {
+  HybridClock,
+  HybridClockOptions,
+  ClockState,
+  SkewReport,
+  ReceiveResult,
+} from './clock/hybrid-clock.js'
+export { businessDate, localHour } from './clock/business-day.js'
+export type { BusinessDayRule } from './clock/business-day.js'
+
+export {
+  BASIS_POINTS,
+  percentOf,
+  includedTax,
+  allocate,
+  evenly,
+  formatMoney,
+} from './money/money.js'
+
+export { encode, decode, text, asCounter } from './schema/encoding.js'
+export type { Encoded, CounterNumber } from './schema/encoding.js'
+export { SCHEMA_VERSION, DocKind } from './schema/version.js'
+export { initStoreDoc, DeviceRole } from './schema/store.js'
+export type {
+  StoreData,
+  StoreDoc,
+  StoreInit,
+  TaxRate,
+  Category,
+  MenuItem,
+  ModifierGroup,
+  ModifierOption,
+  TableInfo,
+  DeviceInfo,
+  PrinterInfo,
+} from './schema/store.js'
+export { initTableDoc } from './schema/table.js'
+export type { TableData, TableDoc, OrderRef } from './schema/table.js'
+export {
+  initOrderDoc,
+  ENTRY_MAPS,
+  AdjustmentKind,
+  TicketKind,
+  PrintOutcome,
+  SplitMode,
+  Tender,
+} from './schema/order.js'
+export type {
+  OrderData,
+  OrderDoc,
+  OrderInit,
+  Stamp,
+  Line,
+  LineModifier,
+  VoidEntry,
+  Adjustment,
+  Ticket,
+  TicketItem,
+  PrintRecord,
+  Bump,
+  CourseHold,
+  SplitPlan,
+  Payment,
+  Refund,
+  CloseEvent,
+  ReopenEvent,
+  MoveEvent,
+  Resolution,
+} from './schema/order.js'
+
+export type { CommandContext } from './commands/context.js'
+export {
+  openOrder,
+  attachOrder,
+  closeOrder,
+  reopenOrder,
+  moveOrder,
+  changeGuests,
+  setNote,
+} from './commands/order-lifecycle.js'
+export type { NewOrder } from './commands/order-lifecycle.js'
+export { addLine, changeQuantity, voidLine, MAX_QUANTITY } from './commands/lines.js'
+export type { AddLineInput } from './commands/lines.js'
+export { fire, holdCourse, sendVoidTicket, recordPrint, bumpTicket } from './commands/kitchen.js'
+export type { FireInput } from './commands/kitchen.js'
+export { addAdjustment } from './commands/adjustments.js'
+export type { AdjustmentInput } from './commands/adjustments.js'
+export { splitCheck } from './commands/split.js'
+export type { SplitInput } from './commands/split.js'
+export { takePayment, refund } from './commands/payments.js'
+export type { PaymentInput } from './commands/payments.js'
+export { resolveConflict } from './commands/resolve.js'
+export { registerDevice, addTable } from './commands/store-commands.js'
+
+export { sortedEntries, compareEntries, latestEntry } from './views/entries.js'
+export { ticketStates, lineStates, heldCourses, isClosedByEvents } from './views/line-states.js'
+export type { LineState, TicketState, TicketItemState } from './views/line-states.js'
+export { orderTotals, lineGross } from './views/totals.js'
+export type { OrderTotals, CheckTotals, Amounts, LineAmounts, TaxLine } from './views/totals.js'
+export { orderConflicts, fieldConflicts, ConflictKind, ConflictAction } from './views/conflicts.js'
+export type { Conflict, FieldConflict } from './views/conflicts.js'
+export { orderStatus, OrderStatus } from './views/status.js'
+export type { StatusView } from './views/status.js'
+export { summarizeOrder, summarizeOrderData } from './views/order-summary.js'
+export type { OrderSummary } from './views/order-summary.js'
+export { kitchenQueue, pendingTickets } from './views/kitchen-queue.js'
+export type { QueuedTicket } from './views/kitchen-queue.js'
+export { salesReport, behindDevices } from './views/sales-report.js'
+export type { SalesReport, Bucket } from './views/sales-report.js'
+export { deviceWatermarks, latestStamp } from './views/watermarks.js'
+
+export { demoStoreInit, DEMO_TABLES } from './demo/demo-store.js'
+export type { DemoTable } from './demo/demo-store.js'

@@ -1,0 +1,269 @@
+import type { Hlc } from '../clock/hlc.js'
+import type { CounterNumber, Encoded } from './encoding.js'
+import { asCounter, encode } from './encoding.js'
+import { SCHEMA_VERSION } from './version.js'
+
+/*
+ * An order (one check) is a set of append-only entry maps keyed by a device-generated UUIDv7.
+ * Nothing is ever deleted or overwritten: a correction is a new entry (void, refund, reopen).
+ * Keyed maps, not lists, so re-delivering an entry cannot double it. Every entry carries `at`
+ * (hybrid clock) and `by` (device id); views order entries by (at, id), identically everywhere.
+ */
+
+/** Who and when, on every entry. */
+export interface Stamp {
+  readonly at: Hlc
+  readonly by: string
+}
+
+/** A modifier chosen on a line, with the name and price as they were when it was added. */
+export interface LineModifier {
+  readonly groupId: string
+  readonly optionId: string
+  readonly name: string
+  readonly price: number
+}
+
+/** An order line: a snapshot of the menu item at the time it was added, plus a counter quantity. */
+export interface Line extends Stamp {
+  readonly id: string
+  readonly itemId: string
+  readonly name: string
+  readonly categoryId: string
+  readonly station: string
+  /** Unit price in minor units, before modifiers. */
+  readonly unitPrice: number
+  readonly modifiers: readonly LineModifier[]
+  readonly taxRateId: string
+  readonly taxBasisPoints: number
+  readonly taxInclusive: boolean
+  /** Concurrent changes add up. */
+  readonly quantity: CounterNumber
+  /** Seat number (1..), or null for the table. */
+  readonly seat: number | null
+  readonly course: number
+  readonly note: string
+}
+
+export interface VoidEntry extends Stamp {
+  readonly id: string
+  readonly lineId: string
+  readonly reason: string
+}
+
+export const AdjustmentKind = { discount: 'discount', comp: 'comp' } as const
+export type AdjustmentKind = (typeof AdjustmentKind)[keyof typeof AdjustmentKind]
+
+/** A discount or comp, on one line or on the whole check; exactly one of percent/amount is set. */
+export interface Adjustment extends Stamp {
+  readonly id: string
+  readonly kind: AdjustmentKind
+  readonly lineId: string | null
+  readonly percentBasisPoints: number | null
+  readonly amount: number | null
+  readonly reason: string
+}
+
+/** What the kitchen must cook (or stop cooking) for one line, as it was when fired. */
+export interface TicketItem {
+  readonly lineId: string
+  readonly name: string
+  readonly quantity: number
+  /** Quantity of the line already fired before this ticket, as the firing device saw it. */
+  readonly fromQuantity: number
+  readonly modifiers: readonly string[]
+  readonly note: string
+  readonly seat: number | null
+  readonly course: number
+}
+
+export const TicketKind = { fire: 'fire', void: 'void' } as const
+export type TicketKind = (typeof TicketKind)[keyof typeof TicketKind]
+
+/** A kitchen ticket for one station. */
+export interface Ticket extends Stamp {
+  readonly id: string
+  readonly kind: TicketKind
+  readonly station: string
+  readonly tableLabel: string
+  readonly items: readonly TicketItem[]
+}
+
+export const PrintOutcome = {
+  printed: 'printed',
+  duplicate: 'duplicate',
+  reprinted: 'reprinted',
+} as const
+export type PrintOutcome = (typeof PrintOutcome)[keyof typeof PrintOutcome]
+
+/** Recorded by the print bridge after a printer accepted a ticket (or skipped a duplicate). */
+export interface PrintRecord extends Stamp {
+  readonly id: string
+  readonly ticketId: string
+  readonly printerId: string
+  readonly outcome: PrintOutcome
+}
+
+/** The kitchen marked a ticket done. */
+export interface Bump extends Stamp {
+  readonly id: string
+  readonly ticketId: string
+}
+
+/** Hold or release a course; the latest entry per course decides. */
+export interface CourseHold extends Stamp {
+  readonly id: string
+  readonly course: number
+  readonly held: boolean
+}
+
+export const SplitMode = { none: 'none', seat: 'seat', item: 'item', even: 'even' } as const
+export type SplitMode = (typeof SplitMode)[keyof typeof SplitMode]
+
+/** How the check is split; the latest plan decides. */
+export interface SplitPlan extends Stamp {
+  readonly id: string
+  readonly mode: SplitMode
+  /** For 'even': the number of parts. For 'item': the number of checks. */
+  readonly parts: number
+  /** For 'item': line id -> check number (1..parts). */
+  readonly assignments: Readonly<Record<string, number>>
+}
+
+export const Tender = { cash: 'cash', card: 'card', other: 'other' } as const
+export type Tender = (typeof Tender)[keyof typeof Tender]
+
+/** A payment. Its id is the caller's idempotency key, so a retried payment is the same entry. */
+export interface Payment extends Stamp {
+  readonly id: string
+  readonly tender: Tender
+  /** Split check it pays (1..), or 0 for the whole order. */
+  readonly check: number
+  /** Applied to the check, minor units. */
+  readonly amount: number
+  readonly tip: number
+  /** Cash handed over (0 for card). */
+  readonly tendered: number
+  /** Change given back. */
+  readonly change: number
+}
+
+export interface Refund extends Stamp {
+  readonly id: string
+  readonly paymentId: string
+  readonly amount: number
+  readonly reason: string
+}
+
+export interface CloseEvent extends Stamp {
+  readonly id: string
+}
+
+export interface ReopenEvent extends Stamp {
+  readonly id: string
+  readonly reason: string
+}
+
+export interface MoveEvent extends Stamp {
+  readonly id: string
+  readonly fromTableId: string
+  readonly toTableId: string
+}
+
+/** Staff reviewed a conflict and accepted it as it is. */
+export interface Resolution extends Stamp {
+  readonly id: string
+  readonly conflictId: string
+  readonly note: string
+}
+
+/** One check, as plain data (decoded from its document). */
+export interface OrderData {
+  readonly schema: number
+  readonly kind: 'order'
+  readonly storeId: string
+  readonly orderId: string
+  readonly openedAt: Hlc
+  readonly openedBy: string
+  readonly businessDate: string
+  /** Current table: descriptive, last writer wins, concurrent moves are surfaced. */
+  readonly tableId: string
+  /** Descriptive, last writer wins, concurrent edits are surfaced. */
+  readonly note: string
+  readonly guests: CounterNumber
+  readonly lines: Readonly<Record<string, Line>>
+  readonly voids: Readonly<Record<string, VoidEntry>>
+  readonly adjustments: Readonly<Record<string, Adjustment>>
+  readonly tickets: Readonly<Record<string, Ticket>>
+  readonly prints: Readonly<Record<string, PrintRecord>>
+  readonly bumps: Readonly<Record<string, Bump>>
+  readonly holds: Readonly<Record<string, CourseHold>>
+  readonly splits: Readonly<Record<string, SplitPlan>>
+  readonly payments: Readonly<Record<string, Payment>>
+  readonly refunds: Readonly<Record<string, Refund>>
+  readonly closes: Readonly<Record<string, CloseEvent>>
+  readonly reopens: Readonly<Record<string, ReopenEvent>>
+  readonly moves: Readonly<Record<string, MoveEvent>>
+  readonly resolutions: Readonly<Record<string, Resolution>>
+}
+
+/** The order document as stored in Automerge. */
+export type OrderDoc = Encoded<OrderData>
+
+/** The entry maps of an order, every one append-only. */
+export const ENTRY_MAPS = [
+  'lines',
+  'voids',
+  'adjustments',
+  'tickets',
+  'prints',
+  'bumps',
+  'holds',
+  'splits',
+  'payments',
+  'refunds',
+  'closes',
+  'reopens',
+  'moves',
+  'resolutions',
+] as const satisfies readonly (keyof OrderData)[]
+
+export interface OrderInit {
+  readonly storeId: string
+  readonly orderId: string
+  readonly tableId: string
+  readonly openedAt: Hlc
+  readonly openedBy: string
+  readonly businessDate: string
+  readonly guests?: number
+}
+
+/** The initial content of an order document. Use `openOrder` to get one with ids and stamps. */
+export function initOrderDoc(init: OrderInit): OrderDoc {
+  return encode<OrderData>({
+    schema: SCHEMA_VERSION,
+    kind: 'order',
+    storeId: init.storeId,
+    orderId: init.orderId,
+    tableId: init.tableId,
+    openedAt: init.openedAt,
+    openedBy: init.openedBy,
+    businessDate: init.businessDate,
+    note: '',
+    guests: asCounter(init.guests ?? 0),
+    lines: {},
+    voids: {},
+    adjustments: {},
+    tickets: {},
+    prints: {},
+    bumps: {},
+    holds: {},
+    splits: {},
+    payments: {},
+    refunds: {},
+    closes: {},
+    reopens: {},
+    moves: {},
+    resolutions: {},
+  })
+}

@@ -1,0 +1,112 @@
+import type { Encoded } from './encoding.js'
+import { encode } from './encoding.js'
+import { SCHEMA_VERSION } from './version.js'
+
+/** A tax rate in basis points (2000 = 20%), either included in menu prices or added on top. */
+export interface TaxRate {
+  readonly id: string
+  readonly name: string
+  readonly basisPoints: number
+  readonly inclusive: boolean
+}
+
+export interface Category {
+  readonly id: string
+  readonly name: string
+  readonly position: number
+}
+
+/** One choice inside a modifier group, with its price in minor units (may be 0). */
+export interface ModifierOption {
+  readonly id: string
+  readonly name: string
+  readonly price: number
+}
+
+/** E.g. "Cooking" (pick exactly 1) or "Extras" (pick 0-3). */
+export interface ModifierGroup {
+  readonly id: string
+  readonly name: string
+  readonly min: number
+  readonly max: number
+  readonly options: readonly ModifierOption[]
+}
+
+export interface MenuItem {
+  readonly id: string
+  readonly name: string
+  readonly categoryId: string
+  /** Price in minor units. */
+  readonly price: number
+  /** Kitchen station that cooks it ('grill', 'bar', ...). */
+  readonly station: string
+  readonly taxRateId: string
+  readonly modifierGroupIds: readonly string[]
+  /** Course it is usually served in (1 = starters); staff may change it per line. */
+  readonly course: number
+}
+
+/** A table, bar seat or takeaway slot, with the URL of its table document. */
+export interface TableInfo {
+  readonly id: string
+  readonly label: string
+  readonly seats: number
+  readonly area: string
+  readonly url: string
+}
+
+export const DeviceRole = {
+  terminal: 'terminal',
+  hub: 'hub',
+  printer: 'printer',
+  backoffice: 'backoffice',
+} as const
+export type DeviceRole = (typeof DeviceRole)[keyof typeof DeviceRole]
+
+export interface DeviceInfo {
+  readonly id: string
+  readonly name: string
+  readonly role: DeviceRole
+}
+
+/** A kitchen printer and the stations whose tickets it prints. */
+export interface PrinterInfo {
+  readonly id: string
+  readonly name: string
+  readonly stations: readonly string[]
+}
+
+/** Everything a device needs about a store, reachable from the store document's URL. */
+export interface StoreData {
+  readonly schema: number
+  readonly kind: 'store'
+  readonly storeId: string
+  readonly name: string
+  /** ISO 4217, e.g. 'EUR'. */
+  readonly currency: string
+  /** IANA time zone of the store, for business days and hourly reports. */
+  readonly timeZone: string
+  /** Hour (0-23, store time) when the business day starts. */
+  readonly dayStartHour: number
+  readonly taxRates: Readonly<Record<string, TaxRate>>
+  readonly categories: Readonly<Record<string, Category>>
+  readonly modifierGroups: Readonly<Record<string, ModifierGroup>>
+  readonly items: Readonly<Record<string, MenuItem>>
+  readonly tables: Readonly<Record<string, TableInfo>>
+  readonly devices: Readonly<Record<string, DeviceInfo>>
+  readonly printers: Readonly<Record<string, PrinterInfo>>
+}
+
+/** The store document as stored in Automerge. */
+export type StoreDoc = Encoded<StoreData>
+
+/** What a back office provides to create a store; `schema` and `kind` are filled in. */
+export type StoreInit = Omit<StoreData, 'schema' | 'kind'>
+
+/**
+ * The initial content of a store document, for `A.from` or `repo.create`.
+ * Create the table documents first: each table carries its document URL.
+ */
+export function initStoreDoc(init: StoreInit): StoreDoc {
+  return encode<StoreData>({ ...init, schema: SCHEMA_VERSION, kind: 'store' })
+}

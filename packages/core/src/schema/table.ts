@@ -1,0 +1,29 @@
+import type { Encoded } from './encoding.js'
+import { encode } from './encoding.js'
+import { SCHEMA_VERSION } from './version.js'
+import type { Hlc } from '../clock/hlc.js'
+
+/** A reference to an order opened on a table. Appended, never removed. */
+export interface OrderRef {
+  readonly orderId: string
+  readonly url: string
+  readonly businessDate: string
+  readonly openedAt: Hlc
+  readonly openedBy: string
+}
+
+/** One per table (bar seats and takeaway too): the append-only list of orders opened on it. */
+export interface TableData {
+  readonly schema: number
+  readonly kind: 'table'
+  readonly storeId: string
+  readonly tableId: string
+  readonly orders: Readonly<Record<string, OrderRef>>
+}
+
+export type TableDoc = Encoded<TableData>
+
+/** The initial content of a table document. */
+export function initTableDoc(storeId: string, tableId: string): TableDoc {
+  return encode<TableData>({ schema: SCHEMA_VERSION, kind: 'table', storeId, tableId, orders: {} })
+}

@@ -1,0 +1,32 @@
+import type { OrderData } from '../schema/order.js'
+import { ticketStates, type TicketState } from './line-states.js'
+
+/** A ticket in a station's queue, with where it came from. */
+export interface QueuedTicket extends TicketState {
+  readonly orderId: string
+  readonly tableId: string
+}
+
+/**
+ * Tickets per station across orders, oldest first. `pending` excludes bumped tickets and
+ * duplicates; a kitchen display shows `pending`, marks VOID tickets, and bumps when done.
+ */
+export function kitchenQueue(orders: readonly OrderData[]): Map<string, QueuedTicket[]> {
+  const byStation = new Map<string, QueuedTicket[]>()
+  for (const order of orders) {
+    for (const t of ticketStates(order)) {
+      const list = byStation.get(t.ticket.station) ?? []
+      list.push({ ...t, orderId: order.orderId, tableId: order.tableId })
+      byStation.set(t.ticket.station, list)
+    }
+  }
+  for (const list of byStation.values()) {
+    list.sort((a, b) => (a.ticket.at < b.ticket.at ? -1 : a.ticket.at > b.ticket.at ? 1 : 0))
+  }
+  return byStation
+}
+
+/** The tickets a station still has to cook: not bumped, not duplicates. */
+export function pendingTickets(queue: readonly QueuedTicket[]): QueuedTicket[] {
+  return queue.filter((t) => !t.bumped && !t.duplicate)
+}

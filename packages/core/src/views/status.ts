@@ -1,0 +1,50 @@
+import type { OrderData } from '../schema/order.js'
+import type { Conflict } from './conflicts.js'
+import { isClosedByEvents, type LineState } from './line-states.js'
+import type { OrderTotals } from './totals.js'
+
+export const OrderStatus = {
+  open: 'open',
+  fired: 'fired',
+  paid: 'paid',
+  closed: 'closed',
+  needsAttention: 'needs-attention',
+} as const
+export type OrderStatus = (typeof OrderStatus)[keyof typeof OrderStatus]
+
+export interface StatusView {
+  readonly status: OrderStatus
+  /** Why, in words staff understand. */
+  readonly reasons: readonly string[]
+}
+
+/**
+ * An order's status, derived from its entries and never stored, so two devices can never
+ * disagree about it after merging.
+ */
+export function orderStatus(
+  order: OrderData,
+  states: readonly LineState[],
+  totals: OrderTotals,
+  conflicts: readonly Conflict[],
+): StatusView {
+  if (conflicts.length > 0) {
+    return { status: 'needs-attention', reasons: conflicts.map((c) => c.message) }
+  }
+  if (isClosedByEvents(order)) return { status: 'closed', reasons: ['closed and settled'] }
+  const active = states.filter((s) => !s.voided)
+  if (active.length > 0 && totals.balance <= 0) {
+    return { status: 'paid', reasons: ['paid in full, not yet closed'] }
+  }
+  const unfired = active.filter((s) => s.unfired > 0).length
+  if (active.some((s) => s.fired > 0)) {
+    return {
+      status: 'fired',
+      reasons: [unfired > 0 ? `${unfired} line(s) not yet fired` : 'everything fired'],
+    }
+  }
+  return {
+    status: 'open',
+    reasons: [active.length === 0 ? 'no lines yet' : `${unfired} line(s) not yet fired`],
+  }
+}

@@ -1,0 +1,16 @@
+// The one list of test projects. Vitest 4 dropped workspace files, so this is a plain config with
+// `test.projects`; `npm test` points vitest at it with `--config vitest.workspace.ts`.
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    projects: [
+      'packages/core',
+      'packages/sync',
+      'packages/relay',
+      'packages/printer',
+      'examples/terminal',
+      'bench',
+    ],
+  },
+})
