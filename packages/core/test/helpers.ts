@@ -4,6 +4,7 @@ import {
   decode,
   demoStoreInit,
   initStoreDoc,
+  openOrder,
   type CommandContext,
   type OrderDoc,
   type StoreData,
@@ -38,11 +39,43 @@ export function device(
   }
 }
 
-/** Runs a command in an Automerge change and returns the new doc and the command's result. */
-export function run<R>(doc: OrderDoc, command: (d: OrderDoc) => R): [OrderDoc, R] {
-  let result: R | undefined
-  const next = A.change(doc, (d) => {
-    result = command(d)
-  })
-  return [next, result as R]
+/** One replica of an order document: `run` applies a command in an Automerge change. */
+export interface Replica {
+  doc: OrderDoc
+  run<R>(command: (d: OrderDoc) => R): R
+}
+
+/** Wraps an order document so commands can be run on it one after another. */
+export function replica(doc: OrderDoc): Replica {
+  const r: Replica = {
+    doc,
+    run<R>(command: (d: OrderDoc) => R): R {
+      let result: R | undefined
+      r.doc = A.change(r.doc, (d) => {
+        result = command(d)
+      })
+      return result as R
+    },
+  }
+  return r
+}
+
+/** A new order on `tableId` as an Automerge document, opened by `ctx`. */
+export function newOrderDoc(ctx: CommandContext, tableId = 't1'): OrderDoc {
+  return A.from(
+    openOrder(ctx, { tableId }).doc as unknown as Record<string, unknown>,
+  ) as unknown as OrderDoc
+}
+
+/** JSON with object keys sorted: two replicas' plain data compared independent of key order. */
+export function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) =>
+            a < b ? -1 : a > b ? 1 : 0,
+          ),
+        )
+      : v,
+  )
 }

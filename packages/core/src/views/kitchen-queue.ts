@@ -1,4 +1,5 @@
 import type { OrderData } from '../schema/order.js'
+import { compareEntries } from './entries.js'
 import { ticketStates, type TicketState } from './line-states.js'
 
 /** A ticket in a station's queue, with where it came from. */
@@ -21,7 +22,7 @@ export function kitchenQueue(orders: readonly OrderData[]): Map<string, QueuedTi
     }
   }
   for (const list of byStation.values()) {
-    list.sort((a, b) => (a.ticket.at < b.ticket.at ? -1 : a.ticket.at > b.ticket.at ? 1 : 0))
+    list.sort((a, b) => compareEntries(a.ticket, b.ticket))
   }
   return byStation
 }
