@@ -1,0 +1,6 @@
+// Every workload, in the order `npm run bench` runs them.
+import type { Workload } from '../workload.js'
+import { coreWorkload } from './core.js'
+
+/** All workloads; `--only` picks by name. */
+export const WORKLOADS: readonly Workload[] = [coreWorkload]
