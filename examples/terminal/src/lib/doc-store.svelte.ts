@@ -1,0 +1,69 @@
+/*
+ * The terminal's one reactive binding: an automerge-repo document handle (or any subscribable
+ * source) as a Svelte 5 rune value. Read-only on purpose: screens never write to `current`;
+ * every edit goes through a core command (`device.run`), which changes the handle, which
+ * updates `current`.
+ */
+import type { DocHandle } from '@automerge/automerge-repo'
+
+/** A reactive, read-only view of a source that pushes values. */
+export interface Reactive<V> {
+  /** The latest value; reading it inside an effect or template subscribes to it. */
+  readonly current: V
+  /** Stops listening to the source. */
+  destroy(): void
+}
+
+class Bound<V> implements Reactive<V> {
+  #value: V = $state.raw() as V
+  #stop: () => void = () => {}
+
+  constructor(initial: V) {
+    this.#value = initial
+  }
+
+  get current(): V {
+    return this.#value
+  }
+
+  set(value: V) {
+    this.#value = value
+  }
+
+  listen(stop: () => void) {
+    this.#stop = stop
+  }
+
+  destroy() {
+    this.#stop()
+    this.#stop = () => {}
+  }
+}
+
+/**
+ * Binds a document handle: `current` is `select(doc)` and follows every local or remote change.
+ * `select` derives what the screen needs (e.g. core's `summarizeOrder`) once per change.
+ *
+ * @example
+ * const order = bindDoc(handle, summarizeOrder)
+ * // in markup: {formatMoney(order.current.totals.total, currency)}
+ */
+export function bindDoc<T, V>(handle: DocHandle<T>, select: (doc: T) => V): Reactive<V> {
+  const bound = new Bound<V>(select(handle.doc() as T))
+  const onChange = ({ doc }: { doc: unknown }) => bound.set(select(doc as T))
+  handle.on('change', onChange)
+  bound.listen(() => handle.off('change', onChange))
+  return bound
+}
+
+/**
+ * Binds a push source such as `device.watchOrder(url, cb)` or `device.onStatus(cb)`.
+ *
+ * @example
+ * const status = bindSource(device.status(), (cb) => device.onStatus(cb))
+ */
+export function bindSource<V>(initial: V, subscribe: (cb: (value: V) => void) => () => void): Reactive<V> {
+  const bound = new Bound<V>(initial)
+  bound.listen(subscribe((value) => bound.set(value)))
+  return bound
+}
