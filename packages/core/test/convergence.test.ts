@@ -11,10 +11,6 @@ import { applyOp, opArb, type Created } from './order-ops.js'
  * same document and the same derived views, and nothing any replica created is lost.
  */
 
-type Step =
-  | { kind: 'op'; replica: number; op: fc.Infer<typeof opArb> }
-  | { kind: 'sync'; from: number; to: number }
-
 const scenario = fc.integer({ min: 2, max: 6 }).chain((n) =>
   fc.record({
     n: fc.constant(n),
@@ -46,8 +42,10 @@ const scenario = fc.integer({ min: 2, max: 6 }).chain((n) =>
   }),
 )
 
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never
+
 /** Runs a scenario: replicas of one order, each on its own device with its own clock. */
-function play(s: fc.Infer<typeof scenario>) {
+function play(s: Scenario) {
   const ctxs = Array.from({ length: s.n }, (_, i) =>
     device(`dev-${i}`, { startMs: Date.UTC(2026, 10, 20, 18, 0) + i * 7_000 }),
   )

@@ -317,8 +317,9 @@ export function applyOp(
   } catch (e) {
     if (!isTabsyncError(e)) throw e
     // A refused command changes nothing.
-    if (A.getHeads(doc).join() !== before.join())
-      throw new Error('a rejected command changed the document')
+    if (A.getHeads(doc).join() !== before.join()) {
+      throw new Error('a rejected command changed the document', { cause: e })
+    }
     return { doc, created: [], rejected: true }
   }
 }
