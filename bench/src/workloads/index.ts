@@ -1,6 +1,7 @@
 // Every workload, in the order `npm run bench` runs them.
 import type { Workload } from '../workload.js'
 import { coreWorkload } from './core.js'
+import { latencyWorkload } from './latency.js'
 
 /** All workloads; `--only` picks by name. */
-export const WORKLOADS: readonly Workload[] = [coreWorkload]
+export const WORKLOADS: readonly Workload[] = [coreWorkload, latencyWorkload]
