@@ -1,0 +1,586 @@
+import type {
+  AutomergeUrl,
+  DocHandle,
+  DocumentId,
+  NetworkAdapterInterface,
+  PeerId,
+  Repo,
+  StorageAdapterInterface,
+} from '@automerge/automerge-repo/slim'
+import {
+  attachOrder,
+  businessDate,
+  decode,
+  initStoreDoc,
+  initTableDoc,
+  latestStamp,
+  openOrder,
+  summarizeOrder,
+  text,
+  type CommandContext,
+  type DemoTable,
+  type HybridClock,
+  type OrderData,
+  type OrderDoc,
+  type OrderSummary,
+  type StoreData,
+  type StoreDoc,
+  type StoreInit,
+  type TableData,
+  type TableDoc,
+} from '@tabsync/core'
+import { findDoc } from '../docs/find-doc.js'
+import { SyncError, SyncErrorKind } from '../errors.js'
+import { isSyncLink, type EndpointStatus, type SyncLink } from '../network/sync-link.js'
+import type { PersistentClock } from '../clock/persistent-clock.js'
+import { DeviceKeys } from '../storage/device-keys.js'
+import { connectionState, type SyncStatus } from '../status/sync-status.js'
+import { UnsyncedTracker } from '../status/unsynced-tracker.js'
+
+/** The kind of a Tabsync document, from its root `kind` field. */
+export type DocKindName = 'store' | 'table' | 'order'
+
+/** A change to a document this device has open. */
+export interface ChangeEvent {
+  readonly url: AutomergeUrl
+  readonly kind: DocKindName
+}
+
+/** An order with its derived summary. */
+export interface OrderEntry {
+  readonly url: AutomergeUrl
+  readonly summary: OrderSummary
+}
+
+/** What `createStore` takes: a store's configuration with tables that have no document yet. */
+export type NewStore = Omit<StoreInit, 'tables'> & { readonly tables: readonly DemoTable[] }
+
+/** Which orders of a table {@link Device.tableOrders} returns. */
+export interface TableOrdersOptions {
+  /** A business date 'YYYY-MM-DD', or 'all'. Default: the current business date. */
+  readonly businessDate?: string | 'all'
+}
+
+/** @internal What {@link openDevice} hands to the Device. */
+export interface DeviceParts {
+  readonly deviceId: string
+  readonly repo: Repo
+  readonly storage: StorageAdapterInterface
+  readonly clock: PersistentClock
+  readonly wallClock: () => number
+  readonly storeUrl: AutomergeUrl | undefined
+  readonly upstreamAdapters: readonly NetworkAdapterInterface[]
+  readonly random: () => number
+  readonly reopen: boolean
+}
+
+/**
+ * An open Tabsync device: its repo, clock, store and sync status. Create with `openDevice`.
+ * Every action that changes a document resolves only after the change is in local storage
+ * ("saved"), never before.
+ */
+export class Device {
+  /** The stable id of this device (the `by` of every entry it writes). */
+  readonly deviceId: string
+  /** The automerge-repo Repo, for anything this API does not cover. */
+  readonly repo: Repo
+  /** This device's hybrid logical clock (persisted; calibrated against the relay's time). */
+  readonly clock: HybridClock
+  #parts: DeviceParts
+  #storeUrl: AutomergeUrl | undefined
+  #storeHandle: DocHandle<StoreDoc> | undefined
+  #store: StoreData | undefined
+  #storeLoading: Promise<DocHandle<StoreDoc>> | undefined
+  #tracked = new Map<DocumentId, { handle: DocHandle<unknown>; off: () => void }>()
+  #tracker: UnsyncedTracker
+  #links: SyncLink[]
+  #abort = new AbortController()
+  #storeListeners = new Set<(store: StoreData) => void>()
+  #changeListeners = new Set<(event: ChangeEvent) => void>()
+  #statusListeners = new Set<(status: SyncStatus) => void>()
+  #lastStatusJson = ''
+  #statusQueued = false
+  #reopened: Promise<{ documents: number }>
+  #offs: (() => void)[] = []
+  #closed = false
+
+  constructor(parts: DeviceParts) {
+    this.#parts = parts
+    this.deviceId = parts.deviceId
+    this.repo = parts.repo
+    this.clock = parts.clock.clock
+    this.#storeUrl = parts.storeUrl
+    this.#tracker = new UnsyncedTracker(
+      parts.storage,
+      () => this.clock.physicalMs(),
+      () => this.#statusChanged(),
+    )
+    this.#links = parts.upstreamAdapters.filter(isSyncLink)
+    this.#wireNetwork()
+    this.#reopened = this.#reopen()
+    // A failed re-open is reported through `whenReopened`; it must not be an unhandled rejection.
+    this.#reopened.catch(() => undefined)
+  }
+
+  /** The store document's URL (undefined until paired or created). */
+  get storeUrl(): AutomergeUrl | undefined {
+    return this.#storeUrl
+  }
+
+  /**
+   * Resolves when the store document is loaded (from storage, or from a peer on first pairing:
+   * then it waits until a hub or relay that has it is reachable). Rejects with `no-store` when
+   * the device has no store URL.
+   */
+  async ready(): Promise<void> {
+    await this.#loadStore()
+  }
+
+  /**
+   * Resolves when the documents of the current business day and every document with unsynced
+   * local changes (from before a restart) are open again, hence announced to peers.
+   */
+  whenReopened(): Promise<{ documents: number }> {
+    return this.#reopened
+  }
+
+  /** The store's configuration as plain data. Throws `no-store` before {@link ready}. */
+  store(): StoreData {
+    if (!this.#store) {
+      throw new SyncError(SyncErrorKind.noStore, 'the store is not loaded: await device.ready()')
+    }
+    return this.#store
+  }
+
+  /** The context core commands take: this device, its clock, the current store. */
+  context(): CommandContext {
+    return { deviceId: this.deviceId, clock: this.clock, store: this.store() }
+  }
+
+  /** Calls `cb` with the store whenever its configuration changes. Returns an unsubscribe. */
+  onStore(cb: (store: StoreData) => void): () => void {
+    this.#storeListeners.add(cb)
+    return () => this.#storeListeners.delete(cb)
+  }
+
+  /**
+   * Creates a new store (back office / first start): one document per table, then the store
+   * document listing them. The device adopts it. Resolves when everything is saved.
+   */
+  async createStore(init: NewStore): Promise<{ storeUrl: AutomergeUrl }> {
+    this.#assertOpen()
+    const tables = init.tables.map((t) => ({
+      info: t,
+      handle: this.repo.create<TableDoc>(initTableDoc(init.storeId, t.id)),
+    }))
+    const storeInit: StoreInit = {
+      ...init,
+      tables: Object.fromEntries(tables.map(({ info, handle }) => [info.id, { ...info, url: handle.url }])),
+    }
+    const storeHandle = this.repo.create<StoreDoc>(initStoreDoc(storeInit))
+    for (const { handle } of tables) this.#track(handle as DocHandle<unknown>)
+    this.#storeUrl = storeHandle.url
+    this.#adoptStore(storeHandle)
+    await Promise.all([
+      this.#saved([storeHandle as DocHandle<unknown>, ...tables.map((t) => t.handle as DocHandle<unknown>)]),
+      this.#parts.storage.save(DeviceKeys.storeUrl, new TextEncoder().encode(storeHandle.url)),
+    ])
+    return { storeUrl: storeHandle.url }
+  }
+
+  /**
+   * Opens a new check on a table: creates the order document and appends it to the table's
+   * document. Resolves when both are saved.
+   */
+  async openOrder(
+    tableId: string,
+    options: { guests?: number } = {},
+  ): Promise<{ orderId: string; url: AutomergeUrl }> {
+    this.#assertOpen()
+    await this.#loadStore()
+    const ctx = this.context()
+    const opened = openOrder(ctx, {
+      tableId,
+      ...(options.guests !== undefined ? { guests: options.guests } : {}),
+    })
+    const table = this.store().tables[tableId]
+    if (!table) throw new SyncError(SyncErrorKind.wrongKind, `unknown table ${tableId}`)
+    const tableHandle = await this.#open<TableDoc>(table.url as AutomergeUrl)
+    const handle = this.repo.create<OrderDoc>(opened.doc)
+    this.#track(handle as DocHandle<unknown>)
+    tableHandle.change((t) =>
+      attachOrder(t, {
+        orderId: opened.orderId,
+        url: handle.url,
+        businessDate: opened.businessDate,
+        openedAt: opened.openedAt,
+        openedBy: this.deviceId,
+      }),
+    )
+    await this.#saved([handle as DocHandle<unknown>, tableHandle as DocHandle<unknown>])
+    return { orderId: opened.orderId, url: handle.url }
+  }
+
+  /**
+   * Runs a command against a document (an order unless `D` says otherwise) inside one change,
+   * with this device's context. Resolves with the command's result once the change is saved.
+   * A command that throws changes nothing and rejects with its error.
+   *
+   * @example
+   * const lineId = await device.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'burger' }))
+   */
+  async run<R, D = OrderDoc>(url: AutomergeUrl, command: (doc: D, ctx: CommandContext) => R): Promise<R> {
+    this.#assertOpen()
+    await this.#loadStore()
+    const handle = await this.#open<D>(url)
+    const ctx = this.context()
+    const before = handle.heads()
+    let result: R | undefined
+    handle.change((d) => {
+      result = command(d as D, ctx)
+    })
+    const after = handle.heads()
+    const changed = before.length !== after.length || before.some((h, i) => h !== after[i])
+    if (changed) await this.#saved([handle as DocHandle<unknown>])
+    return result as R
+  }
+
+  /** The summary of an order, waiting for the document if it is not here yet. */
+  async orderSummary(url: AutomergeUrl): Promise<OrderSummary> {
+    const handle = await this.#open<OrderDoc>(url)
+    return summarizeOrder(handle.doc())
+  }
+
+  /**
+   * Calls `cb` with the order's summary now (once the document is here) and after every change,
+   * local or remote. Returns an unsubscribe function.
+   */
+  watchOrder(url: AutomergeUrl, cb: (summary: OrderSummary) => void): () => void {
+    let stopped = false
+    let handle: DocHandle<OrderDoc> | undefined
+    const listener = () => {
+      if (!stopped && handle?.isReady()) cb(summarizeOrder(handle.doc()))
+    }
+    this.#open<OrderDoc>(url).then(
+      (h) => {
+        if (stopped) return
+        handle = h
+        h.on('change', listener)
+        listener()
+      },
+      () => undefined,
+    )
+    return () => {
+      stopped = true
+      handle?.off('change', listener)
+    }
+  }
+
+  /**
+   * Every order of a business day (default: today by the hybrid clock and the store's day rule),
+   * found through the table documents, sorted by opening time. Orders whose document is neither
+   * here nor obtainable from a connected peer within a few attempts are left out.
+   */
+  async ordersOfDay(date?: string): Promise<OrderEntry[]> {
+    await this.#loadStore()
+    const day = date ?? this.businessDate()
+    const store = this.store()
+    const lists = await Promise.all(
+      Object.keys(store.tables).map((id) => this.tableOrders(id, { businessDate: day })),
+    )
+    const seen = new Set<string>()
+    const out: OrderEntry[] = []
+    for (const e of lists.flat()) {
+      if (seen.has(e.summary.order.orderId)) continue
+      seen.add(e.summary.order.orderId)
+      out.push(e)
+    }
+    return out.sort((a, b) => (a.summary.order.openedAt < b.summary.order.openedAt ? -1 : 1))
+  }
+
+  /**
+   * The orders opened on a table (default: those of the current business day), sorted by
+   * opening time. Same availability rule as {@link ordersOfDay}.
+   */
+  async tableOrders(tableId: string, options: TableOrdersOptions = {}): Promise<OrderEntry[]> {
+    await this.#loadStore()
+    const table = this.store().tables[tableId]
+    if (!table) throw new SyncError(SyncErrorKind.wrongKind, `unknown table ${tableId}`)
+    const day = options.businessDate ?? this.businessDate()
+    const tableHandle = await this.#open<TableDoc>(table.url as AutomergeUrl)
+    const refs = Object.values(decode<TableData>(tableHandle.doc()).orders)
+      .filter((r) => day === 'all' || r.businessDate === day)
+      .sort((a, b) => (a.openedAt < b.openedAt ? -1 : 1))
+    const entries = await Promise.all(
+      refs.map(async (ref) => {
+        try {
+          const h = await this.#open<OrderDoc>(ref.url as AutomergeUrl, 4)
+          return { url: h.url, summary: summarizeOrder(h.doc()) }
+        } catch {
+          return undefined
+        }
+      }),
+    )
+    return entries.filter((e): e is OrderEntry => e !== undefined)
+  }
+
+  /** The current business date by this device's hybrid clock and the store's day rule. */
+  businessDate(): string {
+    return businessDate(this.clock.now(), this.store())
+  }
+
+  /** Calls `cb` after every change (local or remote) of a document this device has open. */
+  onChange(cb: (event: ChangeEvent) => void): () => void {
+    this.#changeListeners.add(cb)
+    return () => this.#changeListeners.delete(cb)
+  }
+
+  /** The sync status right now. */
+  status(): SyncStatus {
+    const endpoints: EndpointStatus[] = this.#links.flatMap((l) => [...l.endpoints()])
+    return {
+      state: connectionState(endpoints),
+      endpoints,
+      peers: [...this.repo.peers],
+      unsynced: this.#tracker.unsynced,
+      lastSyncAt: this.#tracker.lastSyncAt,
+      skew: this.clock.skew(),
+    }
+  }
+
+  /** Calls `cb` whenever the status changes. Returns an unsubscribe function. */
+  onStatus(cb: (status: SyncStatus) => void): () => void {
+    this.#statusListeners.add(cb)
+    return () => this.#statusListeners.delete(cb)
+  }
+
+  /** Writes every loaded document and the clock state to storage. */
+  async flush(): Promise<void> {
+    const ids = Object.values(this.repo.handles)
+      .filter((h) => h.isReady())
+      .map((h) => h.documentId)
+    await Promise.all([this.repo.flush(ids), this.#parts.clock.persist()])
+  }
+
+  /**
+   * Disconnects from every peer, stops retries, flushes (unless `flush: false`, which tests use
+   * to abandon a device whose storage "crashed") and releases the device.
+   */
+  async close(options: { flush?: boolean } = {}): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#abort.abort()
+    for (const off of this.#offs) off()
+    for (const { off } of this.#tracked.values()) off()
+    for (const adapter of this.repo.networkSubsystem.adapters) {
+      try {
+        adapter.disconnect()
+      } catch {
+        // an adapter that never connected may refuse; it is being dropped anyway
+      }
+    }
+    if (options.flush !== false) await this.flush()
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  #assertOpen(): void {
+    if (this.#closed) throw new SyncError(SyncErrorKind.closed, 'the device is closed')
+  }
+
+  /** Finds a document (waiting while it is unavailable) and tracks it. */
+  async #open<D>(url: AutomergeUrl, maxAttempts?: number): Promise<DocHandle<D>> {
+    const handle = await findDoc<D>(this.repo, url, {
+      signal: this.#abort.signal,
+      random: this.#parts.random,
+      maxAttempts,
+    })
+    this.#track(handle as DocHandle<unknown>)
+    return handle
+  }
+
+  #loadStore(): Promise<DocHandle<StoreDoc>> {
+    if (this.#storeHandle) return Promise.resolve(this.#storeHandle)
+    const url = this.#storeUrl
+    if (!url) {
+      return Promise.reject(
+        new SyncError(SyncErrorKind.noStore, 'no store: pass storeUrl to openDevice or createStore'),
+      )
+    }
+    this.#storeLoading ??= this.#open<StoreDoc>(url).then((h) => {
+      this.#adoptStore(h)
+      void this.#parts.storage
+        .save(DeviceKeys.storeUrl, new TextEncoder().encode(url))
+        .catch(() => undefined)
+      return h
+    })
+    return this.#storeLoading
+  }
+
+  #adoptStore(handle: DocHandle<StoreDoc>): void {
+    if (this.#storeHandle === handle) return
+    this.#storeHandle = handle
+    this.#track(handle as DocHandle<unknown>)
+    this.#store = decode<StoreData>(handle.doc())
+    for (const cb of [...this.#storeListeners]) cb(this.#store)
+  }
+
+  /** Watches a document: change events, clock absorption, unsynced tracking. */
+  #track(handle: DocHandle<unknown>): void {
+    if (this.#tracked.has(handle.documentId)) return
+    const onChange = () => {
+      if (!handle.isReady()) return
+      const doc = handle.doc() as { kind?: unknown }
+      const kind = text(doc.kind as string | undefined) as DocKindName
+      if (kind === 'order') this.#absorb(handle as DocHandle<OrderDoc>)
+      if (kind === 'store' && handle === (this.#storeHandle as unknown)) {
+        this.#store = decode<StoreData>(handle.doc() as StoreDoc)
+        for (const cb of [...this.#storeListeners]) cb(this.#store)
+      }
+      for (const cb of [...this.#changeListeners]) cb({ url: handle.url, kind })
+    }
+    const onHeads = () => this.#tracker.check(handle)
+    const onRemote = () => this.#tracker.check(handle, true)
+    handle.on('change', onChange)
+    handle.on('heads-changed', onHeads)
+    handle.on('remote-heads', onRemote)
+    this.#tracked.set(handle.documentId, {
+      handle,
+      off: () => {
+        handle.off('change', onChange)
+        handle.off('heads-changed', onHeads)
+        handle.off('remote-heads', onRemote)
+      },
+    })
+    this.#tracker.watch(handle)
+    if (handle.isReady() && text((handle.doc() as { kind?: string }).kind) === 'order') {
+      this.#absorb(handle as DocHandle<OrderDoc>)
+    }
+  }
+
+  /** Feeds the latest stamp of an order into the hybrid clock. */
+  #absorb(handle: DocHandle<OrderDoc>): void {
+    try {
+      this.clock.receive(latestStamp(decode<OrderData>(handle.doc() as never)))
+    } catch {
+      // A malformed stamp from a peer must not break the device; core validates on write.
+    }
+  }
+
+  /** "Saved": the documents are flushed, their unsynced markers and the clock state written. */
+  async #saved(handles: DocHandle<unknown>[]): Promise<void> {
+    await Promise.all([
+      this.repo.flush(handles.map((h) => h.documentId)),
+      ...handles.map((h) => this.#tracker.markLocal(h)),
+      this.#parts.clock.persist(),
+    ])
+    // A peer may have confirmed while the marker was being written.
+    for (const h of handles) this.#tracker.check(h)
+  }
+
+  #wireNetwork(): void {
+    for (const adapter of this.#parts.upstreamAdapters) {
+      const link = isSyncLink(adapter) ? adapter : undefined
+      const onPeer = ({ peerId, peerMetadata }: { peerId: PeerId; peerMetadata: { storageId?: string } }) => {
+        if (link && link.kindOf(peerId) === undefined) return
+        this.#tracker.addUpstream(peerId, peerMetadata?.storageId as never)
+        this.#tracker.checkAll()
+        if (link) void this.#handshake(link, peerId)
+        this.#statusChanged()
+      }
+      const onGone = ({ peerId }: { peerId: PeerId }) => {
+        this.#tracker.removeUpstream(peerId)
+        this.#statusChanged()
+      }
+      adapter.on('peer-candidate', onPeer)
+      adapter.on('peer-disconnected', onGone)
+      this.#offs.push(() => {
+        adapter.off('peer-candidate', onPeer)
+        adapter.off('peer-disconnected', onGone)
+      })
+      if (link) this.#offs.push(link.onEndpointsChange(() => this.#statusChanged()))
+    }
+    const net = this.repo.networkSubsystem
+    const onAny = () => this.#statusChanged()
+    net.on('peer', onAny)
+    net.on('peer-disconnected', onAny)
+    this.#offs.push(() => {
+      net.off('peer', onAny)
+      net.off('peer-disconnected', onAny)
+    })
+  }
+
+  /**
+   * The clock handshake: read the server's time, calibrate the hybrid clock (half the round
+   * trip added), persist the clock, re-absorb open orders' stamps (now within the forward bound).
+   */
+  async #handshake(link: SyncLink, peerId: PeerId): Promise<void> {
+    const wall = this.#parts.wallClock
+    try {
+      const t0 = wall()
+      const reference = await link.referenceTime(peerId)
+      const t1 = wall()
+      if (this.#closed) return
+      this.clock.calibrate(reference + (t1 - t0) / 2)
+      for (const { handle } of this.#tracked.values()) {
+        if (handle.isReady() && text((handle.doc() as { kind?: string }).kind) === 'order') {
+          this.#absorb(handle as DocHandle<OrderDoc>)
+        }
+      }
+      await this.#parts.clock.persist()
+      this.#statusChanged()
+    } catch {
+      // No /time (or it failed): keep the previous calibration; the next connect tries again.
+    }
+  }
+
+  /** Re-opens unsynced documents (markers) and the current business day's tables and orders. */
+  async #reopen(): Promise<{ documents: number }> {
+    if (!this.#parts.reopen) return { documents: 0 }
+    const opened = new Set<string>()
+    const openLocal = async (url: AutomergeUrl | DocumentId) => {
+      try {
+        // One find: local documents load from storage; unavailable ones have nothing to announce.
+        const h = await this.repo.find<unknown>(url, { allowableStates: ['ready', 'unavailable'] })
+        if (this.#closed || !h.isReady()) return undefined
+        this.#track(h)
+        opened.add(h.documentId)
+        return h
+      } catch {
+        return undefined
+      }
+    }
+    const pending = await this.#tracker.load()
+    await Promise.all(pending.map((id) => openLocal(id)))
+    if (this.#storeUrl) {
+      const store = await this.#loadStore()
+      opened.add(store.documentId)
+      const day = this.businessDate()
+      await Promise.all(
+        Object.values(this.store().tables).map(async (t) => {
+          const h = (await openLocal(t.url as AutomergeUrl)) as DocHandle<TableDoc> | undefined
+          if (!h) return
+          const refs = Object.values(decode<TableData>(h.doc()).orders).filter(
+            (r) => r.businessDate === day,
+          )
+          await Promise.all(refs.map((r) => openLocal(r.url as AutomergeUrl)))
+        }),
+      )
+    }
+    return { documents: opened.size }
+  }
+
+  #statusChanged(): void {
+    if (this.#statusQueued) return
+    this.#statusQueued = true
+    queueMicrotask(() => {
+      this.#statusQueued = false
+      if (this.#statusListeners.size === 0) return
+      const status = this.status()
+      const json = JSON.stringify(status)
+      if (json === this.#lastStatusJson) return
+      this.#lastStatusJson = json
+      for (const cb of [...this.#statusListeners]) cb(status)
+    })
+  }
+}

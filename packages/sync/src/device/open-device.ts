@@ -1,0 +1,145 @@
+import { BroadcastChannelNetworkAdapter } from '@automerge/automerge-repo-network-broadcastchannel'
+import {
+  Repo,
+  isValidAutomergeUrl,
+  type AutomergeUrl,
+  type NetworkAdapterInterface,
+  type PeerId,
+} from '@automerge/automerge-repo/slim'
+import { openPersistentClock } from '../clock/persistent-clock.js'
+import { SyncError, SyncErrorKind } from '../errors.js'
+import type { BackoffOptions } from '../network/backoff.js'
+import { isNode } from '../network/socket.js'
+import type { EndpointKind } from '../network/sync-link.js'
+import { WebSocketLink } from '../network/websocket-link.js'
+import { DeviceKeys } from '../storage/device-keys.js'
+import { resolveStorage, type StorageOption } from '../storage/resolve-storage.js'
+import { Device, type NewStore } from './device.js'
+
+/** A sync endpoint: a URL, or a URL with its kind spelled out. */
+export type EndpointOption = string | { readonly url: string; readonly kind?: EndpointKind }
+
+/** Options of {@link openDevice}. */
+export interface OpenDeviceOptions {
+  /** Stable per browser profile / process; the `by` of every entry and the token's `sub`. */
+  readonly deviceId: string
+  /** The repo peer id is `${deviceId}/${peerSuffix}`. Default: random per open. */
+  readonly peerSuffix?: string
+  /** The store document. Omit to create a store afterwards, or to use the one paired before. */
+  readonly storeUrl?: AutomergeUrl | string
+  /** JWT for the endpoints (a `token` query parameter). */
+  readonly token?: string
+  /** Hub and/or relay sync endpoints, e.g. `['ws://hub.local:8787/sync', 'wss://relay.example/sync']`. */
+  readonly endpoints?: readonly EndpointOption[]
+  readonly storage: StorageOption
+  /** Sync with other tabs of this browser. Default: true in browsers, false in Node. */
+  readonly broadcastChannel?: boolean
+  /** The device's wall clock (tests give it a wrong one). Default `Date.now`. */
+  readonly wallClock?: () => number
+  /** Extra network adapters (tests: the simulated network). Their peers count as upstream when the adapter is a SyncLink that says so. */
+  readonly network?: readonly NetworkAdapterInterface[]
+  /** Reconnect backoff of the WebSocket endpoints. */
+  readonly backoff?: BackoffOptions
+  /** Random source for jitter and peer suffixes, [0, 1). */
+  readonly random?: () => number
+  /** Skew against the relay beyond this is flagged. Default 2 minutes. */
+  readonly maxSkewMs?: number
+  /** Re-open the current business day's documents and unsynced ones at start. Default true. */
+  readonly reopen?: boolean
+}
+
+/**
+ * Opens a device: storage, hybrid clock (restored), network (WebSocket endpoints with backoff,
+ * BroadcastChannel between tabs, extra adapters), and starts re-announcing the current day's
+ * documents. Resolves before the store is loaded; `await device.ready()` for that.
+ *
+ * @example
+ * const device = await openDevice({
+ *   deviceId: 'till-1',
+ *   storeUrl,
+ *   token,
+ *   endpoints: [{ url: 'ws://hub.local:8787/sync', kind: 'hub' }, 'wss://relay.example/sync'],
+ *   storage: { directory: './till-1-data' },
+ * })
+ * await device.ready()
+ * const { url } = await device.openOrder('t4', { guests: 2 })
+ * await device.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'burger', modifiers: [{ groupId: 'cooking', optionId: 'medium' }] }))
+ */
+export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
+  if (!/^[A-Za-z0-9._:-]{1,100}$/.test(options.deviceId)) {
+    throw new SyncError(
+      SyncErrorKind.invalidOptions,
+      'deviceId must be 1-100 letters, digits, dot, underscore, colon or dash',
+    )
+  }
+  if (options.storeUrl !== undefined && !isValidAutomergeUrl(options.storeUrl)) {
+    throw new SyncError(SyncErrorKind.invalidOptions, `not an automerge URL: ${options.storeUrl}`)
+  }
+  const random = options.random ?? Math.random
+  const wallClock = options.wallClock ?? Date.now
+  const storage = await resolveStorage(options.storage, `tabsync-${options.deviceId}`)
+  const clock = await openPersistentClock({
+    storage,
+    node: options.deviceId,
+    wallClock,
+    maxSkewMs: options.maxSkewMs,
+  })
+
+  let storeUrl = options.storeUrl as AutomergeUrl | undefined
+  if (!storeUrl) {
+    const saved = await storage.load(DeviceKeys.storeUrl)
+    const text = saved ? new TextDecoder().decode(saved) : ''
+    if (isValidAutomergeUrl(text)) storeUrl = text
+  }
+
+  const links = (options.endpoints ?? []).map((e) => {
+    const endpoint = typeof e === 'string' ? { url: e } : e
+    return new WebSocketLink({
+      url: endpoint.url,
+      ...(endpoint.kind ? { kind: endpoint.kind } : {}),
+      token: options.token,
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      random,
+      now: wallClock,
+    })
+  })
+  const upstream: NetworkAdapterInterface[] = [...links, ...(options.network ?? [])]
+  const network: NetworkAdapterInterface[] = [...upstream]
+  const useChannel = options.broadcastChannel ?? (!isNode() && typeof BroadcastChannel !== 'undefined')
+  if (useChannel) {
+    network.push(new BroadcastChannelNetworkAdapter({ channelName: `tabsync:${options.deviceId}` }))
+  }
+
+  const suffix = options.peerSuffix ?? Math.floor(random() * 36 ** 8).toString(36).padStart(8, '0')
+  const repo = new Repo({
+    storage,
+    network,
+    peerId: `${options.deviceId}/${suffix}` as PeerId,
+    // A device shares every document it has with every peer it is allowed to talk to; the relay
+    // decides what the device may see.
+    sharePolicy: async () => true,
+  })
+
+  return new Device({
+    deviceId: options.deviceId,
+    repo,
+    storage,
+    clock,
+    wallClock,
+    storeUrl,
+    upstreamAdapters: upstream,
+    random,
+    reopen: options.reopen ?? true,
+  })
+}
+
+/**
+ * Creates a new store with `device` (back office / first start): table documents first, then
+ * the store document. Returns its URL; pair other devices with it and a token.
+ *
+ * @example
+ * const { storeUrl } = await createStore(device, { ...demoStoreInit('store-1', () => ''), tables: [...DEMO_TABLES] })
+ */
+export function createStore(device: Device, init: NewStore): Promise<{ storeUrl: AutomergeUrl }> {
+  return device.createStore(init)
+}

@@ -1,0 +1,40 @@
+/** Every reason the sync boundary refuses or fails. */
+export const SyncErrorKind = {
+  /** The device has no store yet: pass `storeUrl` or call `createStore` first. */
+  noStore: 'no-store',
+  /** A document could not be found locally nor from any peer (yet). */
+  unavailable: 'unavailable',
+  /** A relay or hub answered 401: the token is missing, bad or expired. */
+  tokenRejected: 'token-rejected',
+  /** The device was closed. */
+  closed: 'closed',
+  /** A document is not what the caller expected (e.g. an order URL that points to a table). */
+  wrongKind: 'wrong-kind',
+  /** Options given to `openDevice` are invalid. */
+  invalidOptions: 'invalid-options',
+} as const
+export type SyncErrorKind = (typeof SyncErrorKind)[keyof typeof SyncErrorKind]
+
+/**
+ * The error class of `@tabsync/sync`. Switch on `kind`. Errors thrown by core commands run
+ * through `device.run` are core's `TabsyncError`s and pass through unchanged.
+ *
+ * @example
+ * try { await device.ready() } catch (e) { if (isSyncError(e, 'no-store')) showPairing() }
+ */
+export class SyncError extends Error {
+  readonly kind: SyncErrorKind
+  readonly details: Readonly<Record<string, unknown>>
+
+  constructor(kind: SyncErrorKind, message: string, details: Record<string, unknown> = {}) {
+    super(message)
+    this.name = 'SyncError'
+    this.kind = kind
+    this.details = details
+  }
+}
+
+/** True when `e` is a {@link SyncError}, optionally of the given kind. */
+export function isSyncError(e: unknown, kind?: SyncErrorKind): e is SyncError {
+  return e instanceof SyncError && (kind === undefined || e.kind === kind)
+}

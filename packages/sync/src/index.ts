@@ -1,0 +1,32 @@
+// @tabsync/sync: the device side of Tabsync on automerge-repo.
+
+export { openDevice, createStore } from './device/open-device.js'
+export type { OpenDeviceOptions, EndpointOption } from './device/open-device.js'
+export { Device } from './device/device.js'
+export type {
+  ChangeEvent,
+  DocKindName,
+  NewStore,
+  OrderEntry,
+  TableOrdersOptions,
+} from './device/device.js'
+
+export { ConnectionState, connectionState } from './status/sync-status.js'
+export type { SyncStatus } from './status/sync-status.js'
+export { EndpointKind, EndpointState, isSyncLink } from './network/sync-link.js'
+export type { EndpointStatus, SyncLink } from './network/sync-link.js'
+export { WebSocketLink, inferEndpointKind } from './network/websocket-link.js'
+export type { WebSocketLinkOptions } from './network/websocket-link.js'
+export { backoffDelay, backoffSchedule, DEFAULT_BACKOFF } from './network/backoff.js'
+export type { BackoffOptions } from './network/backoff.js'
+export { CloseCode } from './network/close-codes.js'
+
+export { findDoc } from './docs/find-doc.js'
+export type { FindDocOptions } from './docs/find-doc.js'
+export { MemoryStorageAdapter } from './storage/memory-storage.js'
+export type { StorageOption } from './storage/resolve-storage.js'
+export { DeviceKeys } from './storage/device-keys.js'
+export { openPersistentClock } from './clock/persistent-clock.js'
+export type { PersistentClock, PersistentClockOptions } from './clock/persistent-clock.js'
+
+export { SyncError, SyncErrorKind, isSyncError } from './errors.js'

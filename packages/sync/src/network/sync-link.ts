@@ -1,0 +1,48 @@
+import type { NetworkAdapterInterface, PeerId } from '@automerge/automerge-repo/slim'
+
+/** What a connection leads to: the in-store hub or the cloud relay. */
+export const EndpointKind = { hub: 'hub', relay: 'relay' } as const
+export type EndpointKind = (typeof EndpointKind)[keyof typeof EndpointKind]
+
+/** State of one sync endpoint, as the terminal shows it. */
+export const EndpointState = {
+  connecting: 'connecting',
+  open: 'open',
+  closed: 'closed',
+  tokenRejected: 'token-rejected',
+} as const
+export type EndpointState = (typeof EndpointState)[keyof typeof EndpointState]
+
+/** One endpoint in {@link SyncStatus}. */
+export interface EndpointStatus {
+  readonly url: string
+  readonly kind: EndpointKind
+  readonly state: EndpointState
+  /** When the endpoint last completed its handshake (device wall time, ms). */
+  readonly lastConnectedAt: number | null
+  /** The automerge-repo peer id on the other end while open. */
+  readonly peerId?: PeerId | undefined
+}
+
+/**
+ * A network adapter that is a device's connection to one or more hubs or relays. The device
+ * reads its endpoints for the status, counts the peers it reaches as "upstream" (their
+ * acknowledged heads make documents synced) and asks it for the reference time.
+ * The WebSocket client and the simulated network implement it.
+ */
+export interface SyncLink extends NetworkAdapterInterface {
+  readonly isSyncLink: true
+  /** Every endpoint this adapter is responsible for. */
+  endpoints(): readonly EndpointStatus[]
+  /** Called whenever an endpoint's state changes. Returns an unsubscribe function. */
+  onEndpointsChange(cb: () => void): () => void
+  /** The kind of a peer reached through this adapter, undefined for peers that are not upstream. */
+  kindOf(peerId: PeerId): EndpointKind | undefined
+  /** The reference time (epoch ms) of the server behind `peerId`, for the clock handshake. */
+  referenceTime(peerId: PeerId): Promise<number>
+}
+
+/** True when a network adapter implements {@link SyncLink}. */
+export function isSyncLink(adapter: NetworkAdapterInterface): adapter is SyncLink {
+  return (adapter as Partial<SyncLink>).isSyncLink === true
+}

@@ -1,0 +1,340 @@
+import {
+  NetworkAdapter,
+  cbor,
+  type Message,
+  type PeerId,
+  type PeerMetadata,
+} from '@automerge/automerge-repo/slim'
+import { z } from 'zod'
+import { backoffDelay, type BackoffOptions } from './backoff.js'
+import { CloseCode } from './close-codes.js'
+import {
+  EndpointKind,
+  EndpointState,
+  type EndpointStatus,
+  type SyncLink,
+} from './sync-link.js'
+import {
+  SOCKET_OPEN,
+  defaultSocketFactory,
+  httpOrigin,
+  isNode,
+  withToken,
+  type LinkSocket,
+  type SocketFactory,
+} from './socket.js'
+
+/** automerge-repo's websocket protocol version (`ProtocolV1` in the websocket adapter). */
+const PROTOCOL_V1 = '1'
+
+/** What the server sends back to our `join`; checked at the edge. */
+const PeerFrame = z.object({
+  type: z.literal('peer'),
+  senderId: z.string().min(1),
+  peerMetadata: z
+    .object({ storageId: z.string().optional(), isEphemeral: z.boolean().optional() })
+    .passthrough()
+    .optional()
+    .nullable(),
+  selectedProtocolVersion: z.string().optional(),
+})
+const ErrorFrame = z.object({ type: z.literal('error'), message: z.string().optional() })
+const AnyFrame = z.object({ type: z.string(), senderId: z.string().optional() }).passthrough()
+const TimeReply = z.object({ now: z.number().finite() })
+
+/** Options of {@link WebSocketLink}. */
+export interface WebSocketLinkOptions {
+  /** `ws://` or `wss://` sync endpoint, e.g. `wss://relay.example/sync`. */
+  readonly url: string
+  /** Hub or relay; see {@link inferEndpointKind} for the default. */
+  readonly kind?: EndpointKind
+  /** JWT sent as the `token` query parameter. */
+  readonly token?: string | undefined
+  readonly backoff?: BackoffOptions
+  /** Random source for jitter, [0, 1). */
+  readonly random?: () => number
+  /** Wall clock for `lastConnectedAt`. */
+  readonly now?: () => number
+  /** Opens sockets; tests replace it. */
+  readonly createSocket?: SocketFactory
+  /** HTTP client for `/time` and the browser's token probe. */
+  readonly fetch?: typeof fetch
+  /** The adapter reports ready after this long even if the endpoint is unreachable. Default 1 s. */
+  readonly readyAfterMs?: number
+  /** A socket that opened but got no `peer` reply within this is closed and retried. Default 10 s. */
+  readonly handshakeTimeoutMs?: number
+}
+
+/**
+ * The kind of an endpoint given as a bare URL: `hub` for hosts on the local network
+ * (`*.local`, `*.lan`, private IPv4 ranges), `relay` otherwise. Pass `{ url, kind }` to be explicit.
+ */
+export function inferEndpointKind(url: string): EndpointKind {
+  const host = new URL(url).hostname
+  if (/\.(local|lan|home\.arpa)$/i.test(host)) return EndpointKind.hub
+  if (/^(10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(host)) return EndpointKind.hub
+  return EndpointKind.relay
+}
+
+/**
+ * A client network adapter for one hub or relay, speaking automerge-repo's websocket protocol
+ * (CBOR frames; `join` -> `peer`, then repo messages). Unlike the stock client it reconnects
+ * with exponential backoff and jitter, never throws from socket errors, stops on a 401 (or close
+ * code 4001) and reports `token-rejected`, and reports its state for the device's status.
+ */
+export class WebSocketLink extends NetworkAdapter implements SyncLink {
+  readonly isSyncLink = true as const
+  readonly url: string
+  readonly kind: EndpointKind
+  #options: WebSocketLinkOptions
+  #socket: LinkSocket | undefined
+  #state: EndpointState = EndpointState.closed
+  #lastConnectedAt: number | null = null
+  #remotePeerId: PeerId | undefined
+  #attempt = 0
+  #stopped = true
+  #retryTimer: ReturnType<typeof setTimeout> | undefined
+  #handshakeTimer: ReturnType<typeof setTimeout> | undefined
+  #ready = false
+  #resolveReady: (() => void) | undefined
+  #readyPromise = new Promise<void>((resolve) => (this.#resolveReady = resolve))
+  #listeners = new Set<() => void>()
+  /** Reconnect delays actually used, most recent last (bounded; for diagnostics and tests). */
+  readonly delays: number[] = []
+
+  constructor(options: WebSocketLinkOptions) {
+    super()
+    this.#options = options
+    this.url = options.url
+    this.kind = options.kind ?? inferEndpointKind(options.url)
+  }
+
+  isReady(): boolean {
+    return this.#ready
+  }
+
+  whenReady(): Promise<void> {
+    return this.#readyPromise
+  }
+
+  #forceReady(): void {
+    if (this.#ready) return
+    this.#ready = true
+    this.#resolveReady?.()
+  }
+
+  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    this.peerId = peerId
+    this.peerMetadata = peerMetadata ?? {}
+    this.#stopped = false
+    this.#attempt = 0
+    setTimeout(() => this.#forceReady(), this.#options.readyAfterMs ?? 1000)
+    void this.#open()
+  }
+
+  disconnect(): void {
+    this.#stopped = true
+    clearTimeout(this.#retryTimer)
+    clearTimeout(this.#handshakeTimer)
+    const socket = this.#socket
+    this.#socket = undefined
+    if (socket) {
+      detach(socket)
+      try {
+        socket.close(CloseCode.normal)
+      } catch {
+        // closing a socket that never opened may throw in some runtimes; it is gone either way
+      }
+    }
+    this.#lostPeer()
+    if (this.#state !== EndpointState.tokenRejected) this.#setState(EndpointState.closed)
+  }
+
+  send(message: Message): void {
+    const socket = this.#socket
+    // Without a connection the message is dropped: automerge-repo restarts sync with the peer
+    // when it reconnects (peer-disconnected, then peer-candidate), so nothing is lost.
+    if (!socket || socket.readyState !== SOCKET_OPEN || !this.#remotePeerId) return
+    if ('data' in message && message.data?.byteLength === 0) return
+    socket.send(toArrayBuffer(cbor.encode(message)))
+  }
+
+  endpoints(): readonly EndpointStatus[] {
+    return [
+      {
+        url: this.url,
+        kind: this.kind,
+        state: this.#state,
+        lastConnectedAt: this.#lastConnectedAt,
+        peerId: this.#remotePeerId,
+      },
+    ]
+  }
+
+  onEndpointsChange(cb: () => void): () => void {
+    this.#listeners.add(cb)
+    return () => this.#listeners.delete(cb)
+  }
+
+  kindOf(peerId: PeerId): EndpointKind | undefined {
+    return peerId === this.#remotePeerId ? this.kind : undefined
+  }
+
+  /** `GET /time` on the endpoint's http(s) origin. Rejects when unreachable or malformed. */
+  async referenceTime(): Promise<number> {
+    const f = this.#options.fetch ?? globalThis.fetch
+    const res = await f(`${httpOrigin(this.url)}/time`, { cache: 'no-store' })
+    if (!res.ok) throw new Error(`GET /time answered ${res.status}`)
+    return TimeReply.parse(await res.json()).now
+  }
+
+  async #open(): Promise<void> {
+    if (this.#stopped) return
+    this.#setState(EndpointState.connecting)
+    let opened
+    try {
+      opened = await (this.#options.createSocket ?? defaultSocketFactory)(
+        withToken(this.url, this.#options.token),
+      )
+    } catch {
+      this.#scheduleRetry()
+      return
+    }
+    if (this.#stopped) {
+      detach(opened.socket)
+      opened.socket.close(CloseCode.normal)
+      return
+    }
+    const socket = opened.socket
+    this.#socket = socket
+    socket.binaryType = 'arraybuffer'
+    let didOpen = false
+    socket.onopen = () => {
+      didOpen = true
+      this.#send(socket, {
+        type: 'join',
+        senderId: this.peerId,
+        peerMetadata: this.peerMetadata,
+        supportedProtocolVersions: [PROTOCOL_V1],
+      })
+      this.#handshakeTimer = setTimeout(() => {
+        if (!this.#remotePeerId && this.#socket === socket) socket.close()
+      }, this.#options.handshakeTimeoutMs ?? 10_000)
+    }
+    socket.onmessage = (event) => this.#receive(socket, event.data)
+    socket.onerror = () => {
+      // Errors are followed by close; the stock adapter rethrows here, which crashes Node.
+    }
+    socket.onclose = (event) => {
+      if (this.#socket !== socket) return
+      detach(socket)
+      clearTimeout(this.#handshakeTimer)
+      this.#socket = undefined
+      this.#lostPeer()
+      this.#forceReady()
+      if (this.#stopped) return
+      if (opened.refusedStatus() === 401 || event.code === CloseCode.tokenRejected) {
+        this.#rejectToken()
+        return
+      }
+      if (!didOpen && !isNode()) {
+        void this.#probeToken().then((rejected) =>
+          rejected ? this.#rejectToken() : this.#scheduleRetry(),
+        )
+        return
+      }
+      this.#scheduleRetry()
+    }
+  }
+
+  #receive(socket: LinkSocket, data: unknown): void {
+    if (this.#socket !== socket) return
+    let frame: unknown
+    try {
+      const bytes =
+        data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data as ArrayBufferLike)
+      frame = cbor.decode(bytes)
+    } catch {
+      return
+    }
+    const peer = PeerFrame.safeParse(frame)
+    if (peer.success) {
+      clearTimeout(this.#handshakeTimer)
+      this.#remotePeerId = peer.data.senderId as PeerId
+      this.#attempt = 0
+      this.#lastConnectedAt = (this.#options.now ?? Date.now)()
+      this.#forceReady()
+      this.#setState(EndpointState.open)
+      this.emit('peer-candidate', {
+        peerId: this.#remotePeerId,
+        peerMetadata: (peer.data.peerMetadata ?? {}) as unknown as PeerMetadata,
+      })
+      return
+    }
+    if (ErrorFrame.safeParse(frame).success) return
+    const any = AnyFrame.safeParse(frame)
+    if (!any.success || !this.#remotePeerId) return
+    this.emit('message', any.data as unknown as Message)
+  }
+
+  #send(socket: LinkSocket, frame: Record<string, unknown>): void {
+    if (socket.readyState === SOCKET_OPEN) socket.send(toArrayBuffer(cbor.encode(frame)))
+  }
+
+  /**
+   * In a browser a refused upgrade is indistinguishable from a network error, so after a socket
+   * that never opened we ask the same URL over plain HTTP: a 401 there means the token is bad.
+   * (The relay answers 401 to `GET /sync?token=bad` before anything else.)
+   */
+  async #probeToken(): Promise<boolean> {
+    try {
+      const f = this.#options.fetch ?? globalThis.fetch
+      const u = new URL(withToken(this.url, this.#options.token))
+      u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:'
+      const res = await f(u.toString(), { cache: 'no-store' })
+      return res.status === 401
+    } catch {
+      return false
+    }
+  }
+
+  #rejectToken(): void {
+    this.#stopped = true
+    clearTimeout(this.#retryTimer)
+    this.#setState(EndpointState.tokenRejected)
+  }
+
+  #scheduleRetry(): void {
+    if (this.#stopped) return
+    this.#setState(EndpointState.closed)
+    const delay = backoffDelay(this.#attempt++, this.#options.backoff, this.#options.random)
+    this.delays.push(delay)
+    if (this.delays.length > 50) this.delays.shift()
+    clearTimeout(this.#retryTimer)
+    this.#retryTimer = setTimeout(() => void this.#open(), delay)
+  }
+
+  #lostPeer(): void {
+    const peerId = this.#remotePeerId
+    if (!peerId) return
+    this.#remotePeerId = undefined
+    this.emit('peer-disconnected', { peerId })
+  }
+
+  #setState(state: EndpointState): void {
+    if (this.#state === state) return
+    this.#state = state
+    for (const cb of [...this.#listeners]) cb()
+  }
+}
+
+function detach(socket: LinkSocket): void {
+  socket.onopen = null
+  socket.onclose = null
+  socket.onmessage = null
+  socket.onerror = null
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
+}
