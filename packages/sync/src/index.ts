@@ -19,7 +19,7 @@ export { WebSocketLink, inferEndpointKind } from './network/websocket-link.js'
 export type { WebSocketLinkOptions } from './network/websocket-link.js'
 export { backoffDelay, backoffSchedule, DEFAULT_BACKOFF } from './network/backoff.js'
 export type { BackoffOptions } from './network/backoff.js'
-export { CloseCode } from './network/close-codes.js'
+export { CloseCode, FATAL_CLOSE_CODES } from './network/close-codes.js'
 
 export { findDoc } from './docs/find-doc.js'
 export type { FindDocOptions } from './docs/find-doc.js'

@@ -1,13 +1,32 @@
 /**
- * WebSocket close codes of the Tabsync wire contract (shared with @tabsync/relay).
- * 1000-range codes are the standard ones; 4xxx are application codes.
+ * WebSocket close codes of the Tabsync wire contract. The values mirror @tabsync/relay's
+ * `CloseCode` (sync must not import the relay: packages only depend downwards); a contract test
+ * keeps them equal once both packages are in the tree.
  */
 export const CloseCode = {
   /** The device closed the connection on purpose (`device.close()`). */
   normal: 1000,
-  /** A frame claimed a sender other than the token's device: the relay closed the socket. */
+  /** The relay is shutting down; reconnect later. */
+  goingAway: 1001,
+  /** No `join` arrived within the relay's authentication window; retried. */
+  authTimeout: 4001,
+  /** The relay saw a protocol violation; retried with backoff. */
+  protocolError: 4002,
+  /** A frame's sender is not the token's device: the token belongs to another device. Fatal. */
   forgedSender: 4003,
-  /** The token expired while connected, or was revoked. The device stops retrying. */
-  tokenRejected: 4001,
+  /** The device already holds the maximum number of connections; retried with backoff. */
+  tooManyConnections: 4004,
+  /** The token expired while connected. Fatal until a new token is given. */
+  tokenExpired: 4005,
+  /** Another socket joined with this peer id; retried with backoff. */
+  replaced: 4010,
+  /** Over the relay's message budget; retried with backoff. */
+  rateLimited: 4029,
 } as const
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
+
+/** Close codes after which retrying with the same token cannot succeed. */
+export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
+  CloseCode.forgedSender,
+  CloseCode.tokenExpired,
+])

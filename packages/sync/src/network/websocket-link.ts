@@ -7,7 +7,7 @@ import {
 } from '@automerge/automerge-repo/slim'
 import { z } from 'zod'
 import { backoffDelay, type BackoffOptions } from './backoff.js'
-import { CloseCode } from './close-codes.js'
+import { CloseCode, FATAL_CLOSE_CODES } from './close-codes.js'
 import {
   EndpointKind,
   EndpointState,
@@ -79,8 +79,8 @@ export function inferEndpointKind(url: string): EndpointKind {
 /**
  * A client network adapter for one hub or relay, speaking automerge-repo's websocket protocol
  * (CBOR frames; `join` -> `peer`, then repo messages). Unlike the stock client it reconnects
- * with exponential backoff and jitter, never throws from socket errors, stops on a 401 (or close
- * code 4001) and reports `token-rejected`, and reports its state for the device's status.
+ * with exponential backoff and jitter, never throws from socket errors, stops on a 401 (or a fatal
+ * close code: token expired, token of another device) and reports `token-rejected`, and reports its state for the device's status.
  */
 export class WebSocketLink extends NetworkAdapter implements SyncLink {
   readonly isSyncLink = true as const
@@ -233,7 +233,7 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       this.#lostPeer()
       this.#forceReady()
       if (this.#stopped) return
-      if (opened.refusedStatus() === 401 || event.code === CloseCode.tokenRejected) {
+      if (opened.refusedStatus() === 401 || FATAL_CLOSE_CODES.has(event.code ?? 0)) {
         this.#rejectToken()
         return
       }

@@ -1,0 +1,116 @@
+import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo/slim'
+import { hasPrefix, keyString, parseKey } from '../storage/memory-storage.js'
+
+/** Options of {@link createCrashableStorage}. */
+export interface CrashableStorageOptions {
+  /** Random source for write latency. */
+  readonly random?: () => number
+  /** Write latency range, ms (timers: fake or real). Default 1..10. */
+  readonly minWriteMs?: number
+  readonly maxWriteMs?: number
+}
+
+/** A disk that can lose power. See {@link createCrashableStorage}. */
+export interface CrashableStorage {
+  /**
+   * The adapter of the current "process". Call again after {@link crash} to get the adapter a
+   * restarted device reads the surviving data through; older adapters are dead (their calls
+   * never settle, like calls of a process that no longer exists).
+   */
+  adapter(): StorageAdapterInterface
+  /** Power loss: writes that have not completed are lost, the current adapter dies. */
+  crash(): void
+  /** Keys whose writes completed (what survives a crash). */
+  durableKeys(): string[][]
+  /** Writes issued and not yet completed. */
+  pendingWrites(): number
+}
+
+interface Op {
+  readonly apply: (m: Map<string, Uint8Array>) => void
+  readonly timer: ReturnType<typeof setTimeout>
+}
+
+/**
+ * An in-memory storage adapter whose writes take time and complete in the order they were
+ * issued. Reads see every issued write (the page cache); a {@link CrashableStorage.crash}
+ * keeps only completed writes (the disk). A write's promise resolves when it completes, so
+ * `repo.flush()` resolving means "on disk", as with a real adapter.
+ */
+export function createCrashableStorage(options: CrashableStorageOptions = {}): CrashableStorage {
+  const random = options.random ?? Math.random
+  const min = options.minWriteMs ?? 1
+  const max = options.maxWriteMs ?? 10
+  let durable = new Map<string, Uint8Array>()
+  let volatile = new Map<string, Uint8Array>()
+  let generation = 0
+  let lastCompletion = 0
+  const pending = new Set<Op>()
+
+  const never = <T>() => new Promise<T>(() => undefined)
+
+  const write = (gen: number, apply: (m: Map<string, Uint8Array>) => void): Promise<void> => {
+    if (gen !== generation) return never()
+    apply(volatile)
+    const now = Date.now()
+    const at = Math.max(lastCompletion, now + min + Math.floor(random() * (max - min + 1)))
+    lastCompletion = at
+    return new Promise<void>((resolve) => {
+      const op: Op = {
+        apply,
+        timer: setTimeout(() => {
+          pending.delete(op)
+          apply(durable)
+          resolve()
+        }, at - now),
+      }
+      pending.add(op)
+    })
+  }
+
+  const makeAdapter = (gen: number): StorageAdapterInterface => ({
+    async load(key: StorageKey) {
+      if (gen !== generation) return never()
+      return volatile.get(keyString(key))
+    },
+    save(key: StorageKey, data: Uint8Array) {
+      const copy = data.slice()
+      return write(gen, (m) => m.set(keyString(key), copy))
+    },
+    remove(key: StorageKey) {
+      return write(gen, (m) => m.delete(keyString(key)))
+    },
+    async loadRange(prefix: StorageKey): Promise<Chunk[]> {
+      if (gen !== generation) return never()
+      return [...volatile]
+        .filter(([k]) => hasPrefix(k, prefix))
+        .map(([k, data]) => ({ key: parseKey(k), data }))
+    },
+    removeRange(prefix: StorageKey) {
+      return write(gen, (m) => {
+        for (const k of [...m.keys()]) if (hasPrefix(k, prefix)) m.delete(k)
+      })
+    },
+  })
+
+  let current = makeAdapter(generation)
+  return {
+    adapter() {
+      return current
+    },
+    crash() {
+      for (const op of pending) clearTimeout(op.timer)
+      pending.clear()
+      generation++
+      volatile = new Map(durable)
+      durable = new Map(durable)
+      current = makeAdapter(generation)
+    },
+    durableKeys() {
+      return [...durable.keys()].map(parseKey)
+    },
+    pendingWrites() {
+      return pending.size
+    },
+  }
+}
