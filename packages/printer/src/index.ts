@@ -1,0 +1,48 @@
+// @tabsync/printer: the kitchen print bridge. Prints every fired ticket exactly once.
+
+export { PrinterError, PrinterErrorKind, isPrinterError } from './errors.js'
+
+export { createPrintBridge, CrashStep } from './bridge/print-bridge.js'
+export type { PrintBridge, PrintBridgeOptions, PrinterConfig } from './bridge/print-bridge.js'
+export { PrinterState } from './bridge/bridge-status.js'
+export type {
+  BridgeStatus,
+  PrinterStatus,
+  ConfirmationItem,
+  TicketView,
+} from './bridge/bridge-status.js'
+export { planPrinter, uncovered, cover, isNothing } from './bridge/print-plan.js'
+export type { PrinterPlan, Coverage, QueuedTicket } from './bridge/print-plan.js'
+
+export { openPrintLedger, LedgerState, INTERRUPTED } from './ledger/print-ledger.js'
+export type {
+  PrintLedger,
+  PrintLedgerOptions,
+  LedgerEntry,
+  UnrecordedOutcome,
+} from './ledger/print-ledger.js'
+export { LedgerRecordSchema, parseLedgerRecord } from './ledger/ledger-record.js'
+export type { LedgerRecord } from './ledger/ledger-record.js'
+export { openJournal } from './ledger/journal.js'
+export type { Journal, OpenedJournal } from './ledger/journal.js'
+
+export { renderTicket, ticketRef } from './escpos/render-ticket.js'
+export type { RenderOptions, TicketPrint } from './escpos/render-ticket.js'
+export { decodeEscPos, tidyText } from './escpos/decode-escpos.js'
+export type { DecodedStream } from './escpos/decode-escpos.js'
+export { PrinterReadiness } from './escpos/status-probe.js'
+
+export { sendToPrinter } from './transport/tcp-printer.js'
+export type { SendOptions } from './transport/tcp-printer.js'
+export { parsePrinterUrl } from './transport/printer-url.js'
+export type { PrinterEndpoint } from './transport/printer-url.js'
+
+export { startFakePrinter, FakePrinterMode } from './fake/fake-printer.js'
+export type { FakePrinter, FakePrinterOptions, FakeReceipt } from './fake/fake-printer.js'
+
+export { createRepoSource } from './source/repo-source.js'
+export type { RepoSourceOptions } from './source/repo-source.js'
+export type { TicketSource, OrderSnapshot } from './source/ticket-source.js'
+
+export { startStatusServer } from './http/status-server.js'
+export type { StatusServer, StatusServerOptions } from './http/status-server.js'
