@@ -46,6 +46,8 @@ export { initTableDoc } from './schema/table.js'
 export type { TableData, TableDoc, OrderRef } from './schema/table.js'
 export {
   initOrderDoc,
+  readOrder,
+  readEntries,
   ENTRY_MAPS,
   AdjustmentKind,
   TicketKind,
@@ -56,6 +58,9 @@ export {
 export type {
   OrderData,
   OrderDoc,
+  EntryMapName,
+  EntryOf,
+  StoredEntry,
   OrderInit,
   Stamp,
   Line,

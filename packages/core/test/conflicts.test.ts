@@ -14,9 +14,8 @@ import {
   ticketStates,
   voidLine,
   changeQuantity,
-  decode,
-  type OrderData,
   type OrderDoc,
+  readOrder,
 } from '../src/index.js'
 import { assertProperty } from './fuzz-budget.js'
 import { device, newOrderDoc, replica, type Replica } from './helpers.js'
@@ -110,7 +109,7 @@ test('the same line fired on two devices: two tickets, the kitchen cooks it once
       expect(new Set(kinds(m))).toEqual(new Set(['fired-twice']))
       // Every unit of every line is cooked exactly once.
       const cooked = new Map<string, number>()
-      for (const t of ticketStates(decode<OrderData>(m)))
+      for (const t of ticketStates(readOrder(m)))
         for (const i of t.items)
           cooked.set(i.item.lineId, (cooked.get(i.item.lineId) ?? 0) + i.effectiveQuantity)
       for (const l of s.lines) expect(cooked.get(l.line.id)).toBe(l.quantity)

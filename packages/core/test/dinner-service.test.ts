@@ -10,9 +10,8 @@ import {
   splitCheck,
   summarizeOrder,
   takePayment,
-  decode,
-  type OrderData,
   type OrderDoc,
+  readOrder,
 } from '../src/index.js'
 import { device, replica } from './helpers.js'
 
@@ -84,7 +83,7 @@ test('a table of two orders, fires, splits by seat, pays and closes; the report 
   s = summarizeOrder(table4.doc)
   expect(s.status.status).toBe('closed')
 
-  const report = salesReport([decode<OrderData>(table4.doc)], till.store, opened.businessDate)
+  const report = salesReport([readOrder(table4.doc)], till.store, opened.businessDate)
   expect(report.total).toBe(6680)
   expect(report.paid).toBe(6680)
   expect(report.tips).toBe(200)

@@ -6,7 +6,6 @@ import {
   changeGuests,
   changeQuantity,
   closeOrder,
-  decode,
   fire,
   holdCourse,
   isTabsyncError,
@@ -21,8 +20,8 @@ import {
   takePayment,
   voidLine,
   type CommandContext,
-  type OrderData,
   type OrderDoc,
+  readOrder,
 } from '../src/index.js'
 
 /*
@@ -191,7 +190,7 @@ export function applyOp(
   ctx: CommandContext,
   op: Op,
 ): { doc: OrderDoc; created: Created[]; rejected: boolean } {
-  const order = decode<OrderData>(doc)
+  const order = readOrder(doc)
   const lineIds = Object.keys(order.lines).sort()
   const created: Created[] = []
   const before = A.getHeads(doc)

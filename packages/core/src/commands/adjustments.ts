@@ -1,9 +1,9 @@
 import { TabsyncError, ErrorKind, check } from '../errors.js'
 import { newId } from '../ids.js'
-import { decode, encode } from '../schema/encoding.js'
-import type { Adjustment, AdjustmentKind, OrderData, OrderDoc } from '../schema/order.js'
+import type { Adjustment, AdjustmentKind, OrderDoc } from '../schema/order.js'
+import { readOrder } from '../schema/order.js'
 import { BASIS_POINTS } from '../money/money.js'
-import { append, checkInt, checkText, stamp, type CommandContext } from './context.js'
+import { appendEntry, checkInt, checkText, stamp, type CommandContext } from './context.js'
 import { assertOpen } from './order-lifecycle.js'
 
 export interface AdjustmentInput {
@@ -33,7 +33,7 @@ export function addAdjustment(doc: OrderDoc, ctx: CommandContext, input: Adjustm
   )
   if (hasPercent) checkInt(input.percentBasisPoints, 1, BASIS_POINTS, 'percentBasisPoints')
   if (hasAmount) checkInt(input.amount, 1, 100_000_000, 'amount')
-  const order = decode<OrderData>(doc)
+  const order = readOrder(doc)
   assertOpen(order)
   if (input.lineId !== undefined) {
     if (!order.lines[input.lineId])
@@ -51,6 +51,6 @@ export function addAdjustment(doc: OrderDoc, ctx: CommandContext, input: Adjustm
     reason: input.reason,
     ...stamp(ctx),
   }
-  append(doc.adjustments, id, encode(entry))
+  appendEntry(doc.adjustments, entry)
   return id
 }

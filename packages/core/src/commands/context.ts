@@ -1,5 +1,6 @@
 import type { HybridClock } from '../clock/hybrid-clock.js'
-import type { Stamp } from '../schema/order.js'
+import type { Stamp, StoredEntry } from '../schema/order.js'
+import { encode } from '../schema/encoding.js'
 import type { StoreData } from '../schema/store.js'
 import { check } from '../errors.js'
 
@@ -16,9 +17,18 @@ export function stamp(ctx: CommandContext): Stamp {
   return { at: ctx.clock.now(), by: ctx.deviceId }
 }
 
-/** Writes an entry into an append-only map of a document being changed. */
+/** Writes a value into a map of a document being changed (store and table documents). */
 export function append<V>(map: Readonly<Record<string, V>>, id: string, value: V): void {
   ;(map as Record<string, V>)[id] = value
+}
+
+/** Appends an order entry under its id; the id is the key and is not stored again inside. */
+export function appendEntry<E extends { readonly id: string }>(
+  map: Readonly<Record<string, StoredEntry<E>>>,
+  entry: E,
+): void {
+  const { id, ...rest } = entry
+  ;(map as Record<string, unknown>)[id] = encode(rest)
 }
 
 /** Sets a field of a document being changed (descriptive, last-writer-wins fields only). */

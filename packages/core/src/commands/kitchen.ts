@@ -1,9 +1,9 @@
 import { TabsyncError, ErrorKind, check } from '../errors.js'
 import { newId } from '../ids.js'
-import { decode, encode } from '../schema/encoding.js'
 import type { OrderData, OrderDoc, PrintOutcome, Ticket, TicketItem } from '../schema/order.js'
+import { readOrder } from '../schema/order.js'
 import { heldCourses, lineStates, type LineState } from '../views/line-states.js'
-import { append, checkInt, stamp, type CommandContext } from './context.js'
+import { appendEntry, checkInt, stamp, type CommandContext } from './context.js'
 import { assertOpen } from './order-lifecycle.js'
 
 export interface FireInput {
@@ -19,7 +19,7 @@ export interface FireInput {
  * (empty when there was nothing to fire).
  */
 export function fire(doc: OrderDoc, ctx: CommandContext, input: FireInput = {}): string[] {
-  const order = decode<OrderData>(doc)
+  const order = readOrder(doc)
   assertOpen(order)
   const states = lineStates(order)
   let chosen: LineState[]
@@ -76,7 +76,7 @@ function appendTicket(
   const id = newId()
   const tableLabel = ctx.store.tables[order.tableId]?.label ?? order.tableId
   const ticket: Ticket = { id, kind, station, tableLabel, items, ...stamp(ctx) }
-  append(doc.tickets, id, encode(ticket))
+  appendEntry(doc.tickets, ticket)
   return id
 }
 
@@ -99,7 +99,7 @@ export function sendVoidTicket(
   ctx: CommandContext,
   input: { lineId: string },
 ): string {
-  const order = decode<OrderData>(doc)
+  const order = readOrder(doc)
   const s = lineStates(order).find((x) => x.line.id === input.lineId)
   if (!s) throw new TabsyncError(ErrorKind.notFound, `unknown line ${input.lineId}`)
   check(
@@ -119,7 +119,7 @@ export function holdCourse(
   checkInt(input.course, 1, 9, 'course')
   check(typeof input.held === 'boolean', 'held must be true or false')
   const id = newId()
-  append(doc.holds, id, encode({ id, course: input.course, held: input.held, ...stamp(ctx) }))
+  appendEntry(doc.holds, { id, course: input.course, held: input.held, ...stamp(ctx) })
   return id
 }
 
@@ -140,7 +140,7 @@ export function recordPrint(
       ? newId()
       : `${input.outcome}-${input.ticketId}-${input.printerId}`
   if (doc.prints[id]) return id
-  append(doc.prints, id, encode({ id, ...input, ...stamp(ctx) }))
+  appendEntry(doc.prints, { id, ...input, ...stamp(ctx) })
   return id
 }
 
@@ -150,5 +150,5 @@ export function bumpTicket(doc: OrderDoc, ctx: CommandContext, input: { ticketId
     throw new TabsyncError(ErrorKind.notFound, `unknown ticket ${input.ticketId}`)
   const id = `bump-${input.ticketId}`
   if (doc.bumps[id]) return
-  append(doc.bumps, id, encode({ id, ticketId: input.ticketId, ...stamp(ctx) }))
+  appendEntry(doc.bumps, { id, ticketId: input.ticketId, ...stamp(ctx) })
 }

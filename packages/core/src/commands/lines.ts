@@ -1,9 +1,10 @@
 import { TabsyncError, ErrorKind, check } from '../errors.js'
 import { newId } from '../ids.js'
-import { asCounter, decode, encode } from '../schema/encoding.js'
-import type { Line, LineModifier, OrderData, OrderDoc } from '../schema/order.js'
+import { asCounter } from '../schema/encoding.js'
+import type { Line, LineModifier, OrderDoc } from '../schema/order.js'
+import { readEntries, readOrder } from '../schema/order.js'
 import { lineStates } from '../views/line-states.js'
-import { append, checkInt, checkText, stamp, type CommandContext } from './context.js'
+import { appendEntry, checkInt, checkText, stamp, type CommandContext } from './context.js'
 import { assertOpen } from './order-lifecycle.js'
 import { appendVoidTicket } from './kitchen.js'
 
@@ -43,8 +44,8 @@ export function addLine(doc: OrderDoc, ctx: CommandContext, input: AddLineInput)
   check(tax !== undefined, `menu item ${item.id} has an unknown tax rate`)
   // Reading only the close entries keeps adding a line O(1) in the size of the order.
   assertOpen({
-    closes: decode<OrderData['closes']>(doc.closes),
-    reopens: decode<OrderData['reopens']>(doc.reopens),
+    closes: readEntries(doc.closes),
+    reopens: readEntries(doc.reopens),
   })
 
   const id = newId()
@@ -65,7 +66,7 @@ export function addLine(doc: OrderDoc, ctx: CommandContext, input: AddLineInput)
     note,
     ...stamp(ctx),
   }
-  append(doc.lines, id, encode(line))
+  appendEntry(doc.lines, line)
   return id
 }
 
@@ -105,7 +106,7 @@ export function changeQuantity(
 ): void {
   checkInt(input.delta, -MAX_QUANTITY, MAX_QUANTITY, 'delta')
   check(input.delta !== 0, 'delta must not be 0')
-  const order = decode<OrderData>(doc)
+  const order = readOrder(doc)
   assertOpen(order)
   const state = lineStates(order).find((s) => s.line.id === input.lineId)
   if (!state) throw new TabsyncError(ErrorKind.notFound, `unknown line ${input.lineId}`)
@@ -136,14 +137,14 @@ export function voidLine(
 ): string {
   const reason = input.reason ?? ''
   checkText(reason, 200, 'reason')
-  const order = decode<OrderData>(doc)
+  const order = readOrder(doc)
   assertOpen(order)
   const state = lineStates(order).find((s) => s.line.id === input.lineId)
   if (!state) throw new TabsyncError(ErrorKind.notFound, `unknown line ${input.lineId}`)
   if (state.voided) throw new TabsyncError(ErrorKind.voided, `${state.line.name} is already voided`)
   check(state.fired === 0 || reason.trim().length > 0, 'a reason is required to void a fired line')
   const id = newId()
-  append(doc.voids, id, encode({ id, lineId: input.lineId, reason, ...stamp(ctx) }))
+  appendEntry(doc.voids, { id, lineId: input.lineId, reason, ...stamp(ctx) })
   if (state.fired > 0) appendVoidTicket(doc, ctx, order, state)
   return id
 }

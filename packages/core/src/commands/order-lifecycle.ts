@@ -2,12 +2,21 @@ import type { Hlc } from '../clock/hlc.js'
 import { businessDate } from '../clock/business-day.js'
 import { TabsyncError, ErrorKind, check } from '../errors.js'
 import { newId, isId } from '../ids.js'
-import { decode, encode } from '../schema/encoding.js'
+import { encode } from '../schema/encoding.js'
 import { initOrderDoc, type OrderData, type OrderDoc } from '../schema/order.js'
+import { readOrder } from '../schema/order.js'
 import type { OrderRef, TableDoc } from '../schema/table.js'
 import { isClosedByEvents } from '../views/line-states.js'
 import { orderTotals } from '../views/totals.js'
-import { append, checkInt, checkText, setField, stamp, type CommandContext } from './context.js'
+import {
+  append,
+  appendEntry,
+  checkInt,
+  checkText,
+  setField,
+  stamp,
+  type CommandContext,
+} from './context.js'
 
 /** A new order's id, its first document content and the reference to append to its table. */
 export interface NewOrder {
@@ -58,22 +67,22 @@ export function assertOpen(order: Pick<OrderData, 'closes' | 'reopens'>): void {
 
 /** Closes a settled check. Refuses while money is due. */
 export function closeOrder(doc: OrderDoc, ctx: CommandContext): string {
-  const order = decode<OrderData>(doc)
+  const order = readOrder(doc)
   assertOpen(order)
   const { balance } = orderTotals(order)
   if (balance > 0)
     throw new TabsyncError(ErrorKind.balanceDue, `Balance due: ${balance}`, { balance })
   const id = newId()
-  append(doc.closes, id, encode({ id, ...stamp(ctx) }))
+  appendEntry(doc.closes, { id, ...stamp(ctx) })
   return id
 }
 
 /** Reopens a closed check, with a reason for the audit trail. */
 export function reopenOrder(doc: OrderDoc, ctx: CommandContext, input: { reason: string }): string {
   checkText(input.reason, 200, 'reason', true)
-  check(isClosedByEvents(decode<OrderData>(doc)), 'the check is not closed')
+  check(isClosedByEvents(readOrder(doc)), 'the check is not closed')
   const id = newId()
-  append(doc.reopens, id, encode({ id, reason: input.reason, ...stamp(ctx) }))
+  appendEntry(doc.reopens, { id, reason: input.reason, ...stamp(ctx) })
   return id
 }
 

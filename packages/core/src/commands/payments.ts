@@ -1,9 +1,10 @@
 import { TabsyncError, ErrorKind, check } from '../errors.js'
 import { isId, newId } from '../ids.js'
-import { decode, encode } from '../schema/encoding.js'
-import type { OrderData, OrderDoc, Payment, Tender } from '../schema/order.js'
+import { encode } from '../schema/encoding.js'
+import type { OrderDoc, Payment, Tender } from '../schema/order.js'
+import { readOrder } from '../schema/order.js'
 import { orderTotals } from '../views/totals.js'
-import { append, checkInt, checkText, stamp, type CommandContext } from './context.js'
+import { append, appendEntry, checkInt, checkText, stamp, type CommandContext } from './context.js'
 import { assertOpen } from './order-lifecycle.js'
 
 const MAX_AMOUNT = 100_000_000
@@ -44,7 +45,7 @@ export function takePayment(doc: OrderDoc, ctx: CommandContext, input: PaymentIn
     input.tender !== 'cash' || tendered >= input.amount + tip,
     'cash tendered is less than amount + tip',
   )
-  const order = decode<OrderData>(doc)
+  const order = readOrder(doc)
   assertOpen(order)
   const totals = orderTotals(order)
   const due = checkNo === 0 ? totals.balance : (totals.checks[checkNo - 1]?.balance ?? 0)
@@ -66,7 +67,7 @@ export function takePayment(doc: OrderDoc, ctx: CommandContext, input: PaymentIn
     change: input.tender === 'cash' ? tendered - input.amount - tip : 0,
     ...stamp(ctx),
   }
-  append(doc.payments, input.key, encode(payment))
+  appendEntry(doc.payments, payment)
   return input.key
 }
 
@@ -78,7 +79,7 @@ export function refund(
 ): string {
   checkText(input.reason, 200, 'reason', true)
   checkInt(input.amount, 1, MAX_AMOUNT, 'amount')
-  const order = decode<OrderData>(doc)
+  const order = readOrder(doc)
   const payment = order.payments[input.paymentId]
   if (!payment) throw new TabsyncError(ErrorKind.notFound, `unknown payment ${input.paymentId}`)
   const already = Object.values(order.refunds)

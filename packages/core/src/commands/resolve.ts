@@ -1,8 +1,7 @@
 import { check } from '../errors.js'
 import { newId } from '../ids.js'
-import { encode } from '../schema/encoding.js'
 import type { OrderDoc } from '../schema/order.js'
-import { append, checkText, stamp, type CommandContext } from './context.js'
+import { appendEntry, checkText, stamp, type CommandContext } from './context.js'
 
 /**
  * Staff reviewed a conflict and accept it as it is (e.g. "fired twice: kitchen confirmed one
@@ -23,6 +22,6 @@ export function resolveConflict(
   const note = input.note ?? ''
   checkText(note, 200, 'note')
   const id = newId()
-  append(doc.resolutions, id, encode({ id, conflictId: input.conflictId, note, ...stamp(ctx) }))
+  appendEntry(doc.resolutions, { id, conflictId: input.conflictId, note, ...stamp(ctx) })
   return id
 }

@@ -1,8 +1,7 @@
 import { TabsyncError, ErrorKind, check } from '../errors.js'
 import { newId } from '../ids.js'
-import { encode } from '../schema/encoding.js'
 import type { OrderDoc, SplitPlan } from '../schema/order.js'
-import { append, checkInt, stamp, type CommandContext } from './context.js'
+import { appendEntry, checkInt, stamp, type CommandContext } from './context.js'
 
 export type SplitInput =
   | { readonly mode: 'none' }
@@ -43,6 +42,6 @@ export function splitCheck(doc: OrderDoc, ctx: CommandContext, input: SplitInput
   }
   const id = newId()
   const plan: SplitPlan = { id, mode: input.mode, parts, assignments, ...stamp(ctx) }
-  append(doc.splits, id, encode(plan))
+  appendEntry(doc.splits, plan)
   return id
 }

@@ -1,6 +1,6 @@
 import type { Hlc } from '../clock/hlc.js'
 import type { CounterNumber, Encoded } from './encoding.js'
-import { asCounter, encode } from './encoding.js'
+import { asCounter, decode, encode } from './encoding.js'
 import { SCHEMA_VERSION } from './version.js'
 
 /*
@@ -207,9 +207,6 @@ export interface OrderData {
   readonly resolutions: Readonly<Record<string, Resolution>>
 }
 
-/** The order document as stored in Automerge. */
-export type OrderDoc = Encoded<OrderData>
-
 /** The entry maps of an order, every one append-only. */
 export const ENTRY_MAPS = [
   'lines',
@@ -227,6 +224,23 @@ export const ENTRY_MAPS = [
   'moves',
   'resolutions',
 ] as const satisfies readonly (keyof OrderData)[]
+
+/** The name of one of an order's entry maps. */
+export type EntryMapName = (typeof ENTRY_MAPS)[number]
+
+/** An entry of the named map, as plain data. */
+export type EntryOf<K extends EntryMapName> = OrderData[K][string]
+
+/** An entry as stored: its id is the map key, not repeated inside (ids are most of the bytes). */
+export type StoredEntry<E> = Encoded<Omit<E, 'id'>>
+
+/**
+ * The order document as stored in Automerge. Read it as plain data with `readOrder(doc)`,
+ * which also puts each entry's id back from its key.
+ */
+export type OrderDoc = Encoded<Omit<OrderData, EntryMapName>> & {
+  readonly [K in EntryMapName]: Readonly<Record<string, StoredEntry<EntryOf<K>>>>
+}
 
 export interface OrderInit {
   readonly storeId: string
@@ -265,5 +279,27 @@ export function initOrderDoc(init: OrderInit): OrderDoc {
     reopens: {},
     moves: {},
     resolutions: {},
-  })
+  }) as OrderDoc
+}
+
+/** An order document as plain data, every entry with its `id`. */
+export function readOrder(doc: OrderDoc): OrderData {
+  const order = decode<Record<string, unknown>>(doc as unknown as Encoded<Record<string, unknown>>)
+  for (const map of ENTRY_MAPS) withIds(order[map])
+  return order as unknown as OrderData
+}
+
+/** One entry map of an order document as plain data, every entry with its `id`. */
+export function readEntries<E extends { readonly id: string }>(
+  map: Readonly<Record<string, StoredEntry<E>>>,
+): Record<string, E> {
+  return withIds(
+    decode<Record<string, unknown>>(map as unknown as Encoded<Record<string, unknown>>),
+  ) as Record<string, E>
+}
+
+function withIds(entries: unknown): unknown {
+  for (const [id, entry] of Object.entries(entries as Record<string, Record<string, unknown>>))
+    entry['id'] = id
+  return entries
 }

@@ -1,5 +1,5 @@
 import type { OrderData, OrderDoc } from '../schema/order.js'
-import { decode } from '../schema/encoding.js'
+import { readOrder } from '../schema/order.js'
 import { fieldConflicts, orderConflicts, type Conflict } from './conflicts.js'
 import {
   heldCourses,
@@ -31,7 +31,7 @@ export interface OrderSummary {
  * s.totals.balance // 1850
  */
 export function summarizeOrder(doc: OrderDoc): OrderSummary {
-  const order = decode<OrderData>(doc)
+  const order = readOrder(doc)
   return summarizeOrderData(order, fieldConflicts(doc))
 }
 
