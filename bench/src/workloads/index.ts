@@ -2,6 +2,7 @@
 import type { Workload } from '../workload.js'
 import { coreWorkload } from './core.js'
 import { latencyWorkload } from './latency.js'
+import { coldDeviceWorkload } from './cold-device.js'
 
 /** All workloads; `--only` picks by name. */
-export const WORKLOADS: readonly Workload[] = [coreWorkload, latencyWorkload]
+export const WORKLOADS: readonly Workload[] = [coreWorkload, latencyWorkload, coldDeviceWorkload]
