@@ -1,0 +1,192 @@
+// The WebSocket link against real sockets on port 0: backoff schedule, 401, reconnect, /time.
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Repo, type PeerId } from '@automerge/automerge-repo'
+import { WebSocketServerAdapter } from '@automerge/automerge-repo-network-websocket'
+import { WebSocketServer } from 'ws'
+import { afterEach, expect, test } from 'vitest'
+import {
+  backoffDelay,
+  backoffSchedule,
+  DEFAULT_BACKOFF,
+  MemoryStorageAdapter,
+  openDevice,
+  WebSocketLink,
+  type Device,
+  type SyncStatus,
+} from '../src/index.js'
+import { seededRandom } from '../src/testing/index.js'
+
+const cleanups: (() => Promise<void> | void)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+test('reconnect delays grow exponentially, are jittered and capped', () => {
+  const high = backoffSchedule(12, {}, () => 0.999999)
+  const low = backoffSchedule(12, {}, () => 0)
+  // Ceilings double from 500 ms up to the 30 s cap.
+  expect(high.slice(0, 6)).toEqual([500, 1000, 2000, 4000, 8000, 16000])
+  expect(high.slice(6)).toEqual(Array(6).fill(DEFAULT_BACKOFF.maxMs))
+  // Jitter: half of each delay is random, so the floor is half the ceiling.
+  expect(low.slice(0, 3)).toEqual([250, 500, 1000])
+  expect(low.slice(6)).toEqual(Array(6).fill(DEFAULT_BACKOFF.maxMs / 2))
+  // Two tills drawing different random numbers do not retry in lockstep.
+  const a = backoffSchedule(8, {}, seededRandom(1))
+  const b = backoffSchedule(8, {}, seededRandom(2))
+  expect(a).not.toEqual(b)
+  for (let i = 0; i < 8; i++) {
+    for (const s of [a, b]) {
+      expect(s[i]).toBeGreaterThanOrEqual(low[i]!)
+      expect(s[i]).toBeLessThanOrEqual(high[i]!)
+    }
+  }
+  // Never above the cap, whatever the attempt number or options.
+  expect(backoffDelay(1000, { maxMs: 5000 }, () => 0.999)).toBeLessThanOrEqual(5000)
+  expect(backoffDelay(3, { initialMs: 100, factor: 3, jitter: 0 }, () => 0.5)).toBe(2700)
+})
+
+interface TestServer {
+  readonly url: string
+  readonly upgrades: string[]
+  readonly repo: Repo | undefined
+  /** Drops every open socket (the relay restarting). */
+  dropAll(): void
+  close(): Promise<void>
+}
+
+/** A tiny relay stand-in: /time, /healthz, and an upgrade that accepts only `token=good`. */
+async function startServer(options: { accept: boolean; now?: () => number }): Promise<TestServer> {
+  const upgrades: string[] = []
+  const wss = new WebSocketServer({ noServer: true })
+  let repo: Repo | undefined
+  if (options.accept) {
+    repo = new Repo({
+      storage: new MemoryStorageAdapter(),
+      network: [new WebSocketServerAdapter(wss as never)],
+      peerId: 'test-relay' as PeerId,
+      sharePolicy: async () => true,
+    })
+    await repo.storageId()
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  const http: Server = createServer((req, res) => {
+    if (req.url === '/time') {
+      res.writeHead(200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ now: (options.now ?? Date.now)() }))
+      return
+    }
+    if (req.url === '/healthz') {
+      res.writeHead(200).end('{}')
+      return
+    }
+    const token = new URL(req.url ?? '/', 'http://x').searchParams.get('token')
+    res.writeHead(token === 'good' && options.accept ? 426 : 401).end()
+  })
+  http.on('upgrade', (req, socket, head) => {
+    upgrades.push(req.url ?? '')
+    const token = new URL(req.url ?? '/', 'http://x').searchParams.get('token')
+    if (!options.accept || token !== 'good') {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
+  })
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r))
+  const port = (http.address() as AddressInfo).port
+  return {
+    url: `ws://127.0.0.1:${port}/sync`,
+    upgrades,
+    repo,
+    dropAll() {
+      for (const c of wss.clients) c.terminate()
+    },
+    async close() {
+      for (const c of wss.clients) c.terminate()
+      await repo?.shutdown().catch(() => undefined)
+      wss.close()
+      http.closeAllConnections()
+      await new Promise((r) => http.close(r))
+    },
+  }
+}
+
+function waitForStatus(device: Device, ok: (s: SyncStatus) => boolean): Promise<SyncStatus> {
+  return new Promise((resolve) => {
+    if (ok(device.status())) return resolve(device.status())
+    const off = device.onStatus((s) => {
+      if (ok(s)) {
+        off()
+        resolve(s)
+      }
+    })
+  })
+}
+
+test('a 401 at the upgrade stops retrying and the status says token-rejected', async () => {
+  const server = await startServer({ accept: false })
+  cleanups.push(() => server.close())
+  const device = await openDevice({
+    deviceId: 'till-1',
+    storage: 'memory',
+    token: 'bad',
+    endpoints: [{ url: server.url, kind: 'relay' }],
+    backoff: { initialMs: 10, maxMs: 20 },
+  })
+  cleanups.push(() => device.close())
+  const status = await waitForStatus(device, (s) => s.endpoints[0]?.state === 'token-rejected')
+  expect(status.state).toBe('offline')
+  expect(server.upgrades).toHaveLength(1)
+  expect(server.upgrades[0]).toContain('token=bad')
+  // With a 10-20 ms backoff, a retrying client would have come back many times by now.
+  await new Promise((r) => setTimeout(r, 200))
+  expect(server.upgrades).toHaveLength(1)
+  expect(device.status().endpoints[0]?.state).toBe('token-rejected')
+})
+
+test('an unreachable endpoint is retried with growing delays, then connects when the server appears', async () => {
+  // Reserve a port, then free it: nothing listens there yet.
+  const probe = await startServer({ accept: false })
+  const url = probe.url
+  await probe.close()
+  const link = new WebSocketLink({ url, kind: 'relay', token: 'good', backoff: { initialMs: 5, maxMs: 40, jitter: 0 } })
+  const device = await openDevice({ deviceId: 'till-2', storage: 'memory', network: [link] })
+  cleanups.push(() => device.close())
+  await new Promise((r) => setTimeout(r, 150))
+  expect(link.delays.length).toBeGreaterThanOrEqual(3)
+  expect(link.delays.slice(0, 4)).toEqual([5, 10, 20, 40].slice(0, Math.min(4, link.delays.length)))
+  expect(Math.max(...link.delays)).toBeLessThanOrEqual(40)
+  expect(device.status().state).toBe('offline')
+})
+
+test('connects, reads the relay time, syncs, and reconnects after the server drops the socket', async () => {
+  const AHEAD = 5 * 60_000
+  const server = await startServer({ accept: true, now: () => Date.now() + AHEAD })
+  cleanups.push(() => server.close())
+  const device = await openDevice({
+    deviceId: 'till-3',
+    storage: 'memory',
+    token: 'good',
+    endpoints: [{ url: server.url, kind: 'relay' }],
+    backoff: { initialMs: 10, maxMs: 50 },
+  })
+  cleanups.push(() => device.close())
+  const online = await waitForStatus(device, (s) => s.state === 'online' && s.skew !== undefined)
+  expect(online.peers).toEqual(['test-relay'])
+  expect(online.skew!.flagged).toBe(true)
+  expect(Math.abs(online.skew!.offsetMs - AHEAD)).toBeLessThan(2_000)
+
+  const { DEMO_TABLES, demoStoreInit } = await import('@tabsync/core')
+  await device.createStore({ ...demoStoreInit('store-1', () => ''), tables: DEMO_TABLES })
+  await waitForStatus(device, (s) => s.unsynced === 0 && s.lastSyncAt !== null)
+
+  server.dropAll()
+  await waitForStatus(device, (s) => s.state === 'offline')
+  const back = await waitForStatus(device, (s) => s.state === 'online')
+  expect(back.endpoints[0]?.lastConnectedAt).not.toBeNull()
+  // Work done after the reconnect reaches the server.
+  const { url } = await device.openOrder('t1')
+  await waitForStatus(device, (s) => s.unsynced === 0)
+  const handle = await server.repo!.find(url)
+  expect(handle.isReady()).toBe(true)
+})
