@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, readdir, rename, rm, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo/slim'
+import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo'
 
 const MAGIC = new Uint8Array([0x54, 0x53, 0x52, 0x31]) // "TSR1"
 const HEADER_BYTES = MAGIC.byteLength + 8

@@ -1,4 +1,4 @@
-import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo/slim'
+import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo'
 
 /** What {@link InstrumentedStorage} reports. */
 export interface StorageObserver {

@@ -1,0 +1,100 @@
+// The `tabsync-relay` command. stdout carries only machine-readable output (the listening line,
+// a token); logs go to stderr.
+import { resolveSecret } from './auth/secret.js'
+import { issueToken } from './auth/token.js'
+import { USAGE, parseCliArgs, type ServeCommand } from './cli/parse-args.js'
+import { isRelayError } from './errors.js'
+import { createLogger } from './log.js'
+import { startRelay } from './server.js'
+
+/** The first stdout line of `serve`, once the relay is ready. */
+export interface ListeningLine {
+  readonly event: 'listening'
+  readonly port: number
+  readonly host: string
+  readonly url: string
+  readonly syncUrl: string
+  readonly mode: 'relay' | 'hub'
+  readonly peerId: string
+  readonly dataDir: string
+  readonly secretSource: string
+}
+
+async function serve(cmd: ServeCommand): Promise<void> {
+  const log = createLogger(cmd.logLevel ?? (process.env.TABSYNC_RELAY_LOG as never) ?? 'info')
+  const relay = await startRelay({
+    port: cmd.port,
+    host: cmd.host,
+    dataDir: cmd.dataDir,
+    logger: log,
+    limits: cmd.limits,
+    ...(cmd.upstream ? { upstream: cmd.upstream } : {}),
+    ...(cmd.idleUnloadMs === undefined ? {} : { idleUnloadMs: cmd.idleUnloadMs }),
+  })
+  if (relay.secretSource === 'created') {
+    process.stderr.write(
+      `tabsync-relay: TABSYNC_SECRET is not set; created a signing secret at ${relay.secretPath}\n`,
+    )
+  }
+  const line: ListeningLine = {
+    event: 'listening',
+    port: relay.port,
+    host: relay.host,
+    url: relay.url,
+    syncUrl: relay.syncUrl,
+    mode: relay.mode,
+    peerId: relay.peerId,
+    dataDir: relay.dataDir,
+    secretSource: relay.secretSource,
+  }
+  process.stdout.write(JSON.stringify(line) + '\n')
+
+  let signals = 0
+  const stop = (signal: string): void => {
+    signals += 1
+    if (signals > 1) process.exit(1)
+    log.info({ signal }, 'shutting down')
+    relay.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit code for one-shot
+ *  commands, never resolves... for `serve` until a signal stops it. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const cmd = parseCliArgs(argv)
+    switch (cmd.command) {
+      case 'help':
+        process.stdout.write(USAGE + '\n')
+        return 0
+      case 'token': {
+        const { secret } = await resolveSecret(cmd.dataDir)
+        const token = await issueToken({ secret, storeIds: cmd.storeIds, deviceId: cmd.deviceId, role: cmd.role, ttl: cmd.ttl })
+        process.stdout.write(token + '\n')
+        return 0
+      }
+      case 'serve':
+        await serve(cmd)
+        return -1 // keep running
+    }
+  } catch (e) {
+    if (isRelayError(e)) {
+      process.stderr.write(`tabsync-relay: ${e.message}\n\n${USAGE}\n`)
+      return 2
+    }
+    if (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`tabsync-relay: ${e.message}\n\n${USAGE}\n`)
+      return 2
+    }
+    process.stderr.write(`tabsync-relay: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
+    return 1
+  }
+}

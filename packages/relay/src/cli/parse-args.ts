@@ -1,0 +1,153 @@
+import { parseArgs } from 'node:util'
+import { DeviceRole } from '@tabsync/core'
+import { RelayError, RelayErrorKind } from '../errors.js'
+import type { LogLevel } from '../log.js'
+
+/** `tabsync-relay serve ...` */
+export interface ServeCommand {
+  readonly command: 'serve'
+  readonly port: number
+  readonly host: string
+  readonly dataDir: string
+  readonly upstream: { readonly url: string; readonly token: string } | undefined
+  readonly idleUnloadMs: number | undefined
+  readonly logLevel: LogLevel | undefined
+  readonly limits: {
+    maxFrameBytes?: number
+    messagesPerSecond?: number
+    connectionsPerDevice?: number
+    authTimeoutMs?: number
+  }
+}
+
+/** `tabsync-relay token ...` */
+export interface TokenCommand {
+  readonly command: 'token'
+  readonly storeIds: readonly string[]
+  readonly deviceId: string
+  readonly role: DeviceRole
+  readonly ttl: string
+  readonly dataDir: string
+}
+
+/** `tabsync-relay help` */
+export interface HelpCommand {
+  readonly command: 'help'
+}
+
+export type CliCommand = ServeCommand | TokenCommand | HelpCommand
+
+/** Usage text printed by `tabsync-relay help` and on bad input. */
+export const USAGE = `Usage:
+  tabsync-relay serve [--port 8787] [--host 127.0.0.1] [--data ./.tabsync/relay]
+                      [--upstream ws://cloud/sync --upstream-token <jwt>]
+                      [--idle-unload-ms 300000] [--log-level info]
+                      [--max-frame-bytes N] [--messages-per-second N]
+                      [--connections-per-device N] [--auth-timeout-ms N]
+  tabsync-relay token --store <id> [--store <id>...] --device <id>
+                      --role terminal|hub|printer|backoffice [--ttl 12h] [--data dir]
+
+The signing secret is TABSYNC_SECRET, else <data>/secret (created by serve when absent).
+serve prints one JSON line on stdout once listening: {"event":"listening","port":...}.
+token prints the JWT on stdout. Logs (pino JSON) go to stderr.`
+
+function bad(message: string): never {
+  throw new RelayError(RelayErrorKind.invalidInput, 'bad-arguments', message)
+}
+
+function int(value: string | undefined, name: string, min = 0): number | undefined {
+  if (value === undefined) return undefined
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min) bad(`--${name} must be an integer >= ${min}`)
+  return n
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/** Parses the command line (without `node` and the script). */
+export function parseCliArgs(argv: readonly string[]): CliCommand {
+  const [command, ...rest] = argv
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    return { command: 'help' }
+  }
+  if (command === 'serve') {
+    const { values } = parseArgs({
+      args: rest,
+      strict: true,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        data: { type: 'string' },
+        upstream: { type: 'string' },
+        'upstream-token': { type: 'string' },
+        'idle-unload-ms': { type: 'string' },
+        'log-level': { type: 'string' },
+        'max-frame-bytes': { type: 'string' },
+        'messages-per-second': { type: 'string' },
+        'connections-per-device': { type: 'string' },
+        'auth-timeout-ms': { type: 'string' },
+      },
+    })
+    const port = int(values.port, 'port') ?? 8787
+    if (port > 65535) bad('--port must be <= 65535')
+    if ((values.upstream === undefined) !== (values['upstream-token'] === undefined)) {
+      bad('--upstream and --upstream-token go together')
+    }
+    if (values.upstream !== undefined && !/^wss?:\/\//.test(values.upstream)) {
+      bad('--upstream must be a ws:// or wss:// URL')
+    }
+    const level = values['log-level']
+    if (level !== undefined && !LEVELS.includes(level)) bad(`--log-level must be one of ${LEVELS.join(', ')}`)
+    const limits: ServeCommand['limits'] = {}
+    const maxFrameBytes = int(values['max-frame-bytes'], 'max-frame-bytes', 1024)
+    if (maxFrameBytes !== undefined) limits.maxFrameBytes = maxFrameBytes
+    const mps = int(values['messages-per-second'], 'messages-per-second', 1)
+    if (mps !== undefined) limits.messagesPerSecond = mps
+    const cpd = int(values['connections-per-device'], 'connections-per-device', 1)
+    if (cpd !== undefined) limits.connectionsPerDevice = cpd
+    const auth = int(values['auth-timeout-ms'], 'auth-timeout-ms', 1)
+    if (auth !== undefined) limits.authTimeoutMs = auth
+    return {
+      command: 'serve',
+      port,
+      host: values.host ?? '127.0.0.1',
+      dataDir: values.data ?? './.tabsync/relay',
+      upstream:
+        values.upstream !== undefined && values['upstream-token'] !== undefined
+          ? { url: values.upstream, token: values['upstream-token'] }
+          : undefined,
+      idleUnloadMs: int(values['idle-unload-ms'], 'idle-unload-ms'),
+      logLevel: level as LogLevel | undefined,
+      limits,
+    }
+  }
+  if (command === 'token') {
+    const { values } = parseArgs({
+      args: rest,
+      strict: true,
+      options: {
+        store: { type: 'string', multiple: true },
+        device: { type: 'string' },
+        role: { type: 'string' },
+        ttl: { type: 'string' },
+        data: { type: 'string' },
+      },
+    })
+    const storeIds = (values.store ?? []).flatMap((s) => s.split(',')).filter((s) => s !== '')
+    if (storeIds.length === 0) bad('--store is required')
+    if (values.device === undefined) bad('--device is required')
+    const roles = Object.values(DeviceRole) as string[]
+    if (values.role === undefined || !roles.includes(values.role)) {
+      bad(`--role must be one of ${roles.join(', ')}`)
+    }
+    return {
+      command: 'token',
+      storeIds,
+      deviceId: values.device,
+      role: values.role as DeviceRole,
+      ttl: values.ttl ?? '12h',
+      dataDir: values.data ?? './.tabsync/relay',
+    }
+  }
+  bad(`Unknown command "${command}"`)
+}

@@ -1,0 +1,85 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+/** What the HTTP endpoints read from the running relay. */
+export interface HttpState {
+  readonly mode: 'relay' | 'hub'
+  readonly peerId: () => string
+  readonly ready: () => boolean
+  readonly startedAt: number
+  readonly connections: () => number
+  readonly documentsLoaded: () => number
+  readonly upstreamConnected: () => boolean | undefined
+  readonly metrics: () => string
+  readonly now?: () => number
+}
+
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, OPTIONS',
+  'access-control-allow-headers': 'content-type',
+  'access-control-max-age': '600',
+} as const
+
+function json(res: ServerResponse, status: number, body: unknown, cors: boolean): void {
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    ...(cors ? CORS_HEADERS : {}),
+  })
+  res.end(JSON.stringify(body))
+}
+
+/**
+ * The relay's plain HTTP endpoints: `/healthz`, `/readyz`, `/time` (all with CORS, a browser
+ * terminal calls them) and `/metrics` (Prometheus text). Anything else is 404.
+ */
+export function createHttpHandler(state: HttpState): (req: IncomingMessage, res: ServerResponse) => void {
+  const now = state.now ?? Date.now
+  return (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://relay').pathname
+    const cors = path === '/time' || path === '/healthz' || path === '/readyz'
+    if (req.method === 'OPTIONS' && cors) {
+      res.writeHead(204, CORS_HEADERS)
+      res.end()
+      return
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      json(res, 405, { error: 'method-not-allowed' }, cors)
+      return
+    }
+    switch (path) {
+      case '/time':
+        json(res, 200, { now: now() }, true)
+        return
+      case '/healthz': {
+        const upstream = state.upstreamConnected()
+        json(
+          res,
+          200,
+          {
+            status: 'ok',
+            mode: state.mode,
+            ready: state.ready(),
+            peerId: state.peerId(),
+            uptimeSeconds: Math.round((now() - state.startedAt) / 1000),
+            connections: state.connections(),
+            documentsLoaded: state.documentsLoaded(),
+            ...(upstream === undefined ? {} : { upstreamConnected: upstream }),
+          },
+          true,
+        )
+        return
+      }
+      case '/readyz':
+        if (state.ready()) json(res, 200, { ready: true }, true)
+        else json(res, 503, { ready: false }, true)
+        return
+      case '/metrics':
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+        res.end(state.metrics())
+        return
+      default:
+        json(res, 404, { error: 'not-found' }, false)
+    }
+  }
+}

@@ -1,0 +1,42 @@
+// @tabsync/relay: the Tabsync WebSocket relay (cloud) and hub (in-store), one program.
+
+export {
+  startRelay,
+  DEFAULT_DATA_DIR,
+  DEFAULT_PORT,
+  DEFAULT_HOST,
+  DEFAULT_IDLE_UNLOAD_MS,
+} from './server.js'
+export type { RelayOptions, RunningRelay } from './server.js'
+
+export { issueToken, verifyToken } from './auth/token.js'
+export type { IssueTokenOptions, Secret } from './auth/token.js'
+export { tokenClaimsSchema, ID_PATTERN } from './auth/claims.js'
+export type { TokenClaims } from './auth/claims.js'
+export { parseTtl } from './auth/ttl.js'
+export { loadOrCreateSecret, resolveSecret, SECRET_ENV, SECRET_FILE } from './auth/secret.js'
+export type { ResolvedSecret, SecretSource } from './auth/secret.js'
+export { isPeerOfDevice, deviceOfPeer } from './auth/peer-binding.js'
+
+export { CloseCode, closeReason } from './close-codes.js'
+export { RelayError, RelayErrorKind, isRelayError } from './errors.js'
+export { DEFAULT_LIMITS } from './limits/limits.js'
+export type { RelayLimits } from './limits/limits.js'
+export { TokenBucket } from './limits/rate-limit.js'
+
+export { OwnershipRegistry, RELAY_KEY_PREFIX, readStoreId } from './access/ownership.js'
+export type { OwnershipRecord, OwnershipState, AccessDecision, DenialReason } from './access/ownership.js'
+export type { Principal } from './access/principal.js'
+
+export { FileStorageAdapter } from './storage/file-storage-adapter.js'
+export type { FileStorageOptions } from './storage/file-storage-adapter.js'
+export { InstrumentedStorage } from './storage/instrumented-storage.js'
+export type { StorageObserver } from './storage/instrumented-storage.js'
+
+export { RelayMetrics, Metric } from './http/metrics.js'
+export { DEFAULT_UPSTREAM_BACKOFF, upstreamIdentity } from './upstream.js'
+export type { BackoffOptions, UpstreamIdentity } from './upstream.js'
+export { createLogger } from './log.js'
+export type { LogLevel } from './log.js'
+export { main as runCli } from './cli.js'
+export type { ListeningLine } from './cli.js'

@@ -1,0 +1,175 @@
+import type WebSocket from 'ws'
+import type { Principal } from '../access/principal.js'
+import type { TokenClaims } from '../auth/claims.js'
+import { isPeerOfDevice } from '../auth/peer-binding.js'
+import { CloseCode, closeReason } from '../close-codes.js'
+import { toBytes } from './raw-data.js'
+import { TokenBucket } from '../limits/rate-limit.js'
+import type { RelayLimits } from '../limits/limits.js'
+import type { Logger } from '../log.js'
+import { clientFrameSchema, parseFrame, type ClientFrame, type DocFrame, type JoinFrame } from '../protocol/frames.js'
+
+/** What a connection asks of the adapter that owns it. */
+export interface ConnectionHost {
+  readonly limits: RelayLimits
+  readonly log: Logger
+  /** The relay's own peer id (frames must be addressed to it). */
+  relayPeerId(): string | undefined
+  onJoin(connection: PeerConnection, join: JoinFrame): void
+  /** A validated document frame, in arrival order; resolves once handled. */
+  onDocFrame(connection: PeerConnection, frame: DocFrame, carriesChanges: boolean): Promise<void>
+  onClosed(connection: PeerConnection): void
+  onInbound(bytes: number): void
+  onRefused(connection: PeerConnection, code: CloseCode): void
+}
+
+/**
+ * One device socket after a successful upgrade: enforces the frame size, the message rate, the
+ * join deadline, the peer id binding and the frame schema, then hands document frames to the
+ * host one at a time (ownership checks are async; order must be kept).
+ */
+export class PeerConnection {
+  readonly socket: WebSocket
+  readonly claims: TokenClaims
+  readonly remoteAddress: string | undefined
+  #peerId: string | undefined
+  #principal: Principal | undefined
+  #closed = false
+  #queue: Promise<void> = Promise.resolve()
+  readonly #host: ConnectionHost
+  readonly #bucket: TokenBucket
+  readonly #timers: ReturnType<typeof setTimeout>[] = []
+  alive = true
+
+  constructor(socket: WebSocket, claims: TokenClaims, host: ConnectionHost, remoteAddress?: string) {
+    this.socket = socket
+    this.claims = claims
+    this.remoteAddress = remoteAddress
+    this.#host = host
+    this.#bucket = new TokenBucket(host.limits.messagesPerSecond, host.limits.messageBurst)
+
+    this.#timers.push(
+      setTimeout(() => {
+        if (this.#peerId === undefined) this.close(CloseCode.authTimeout)
+      }, host.limits.authTimeoutMs),
+    )
+    // setTimeout overflows past 2^31-1 ms (~24.8 days): cap, tokens live hours anyway.
+    const untilExpiry = Math.min(Math.max(0, claims.expiresAt - Date.now()), 2 ** 31 - 1)
+    this.#timers.push(setTimeout(() => this.close(CloseCode.tokenExpired), untilExpiry))
+
+    socket.on('message', (data, isBinary) => this.#onFrame(data, isBinary))
+    socket.on('pong', () => (this.alive = true))
+    socket.on('close', () => this.#onClose())
+    socket.on('error', (err) => this.#host.log.debug({ err, ...this.logFields() }, 'socket error'))
+  }
+
+  get peerId(): string | undefined {
+    return this.#peerId
+  }
+
+  get principal(): Principal | undefined {
+    return this.#principal
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Log fields naming this connection. */
+  logFields(): Record<string, unknown> {
+    return {
+      deviceId: this.claims.deviceId,
+      storeIds: this.claims.storeIds,
+      peerId: this.#peerId,
+      remote: this.remoteAddress,
+    }
+  }
+
+  /** Sends raw bytes if the socket is open. */
+  send(bytes: Uint8Array): boolean {
+    if (this.#closed || this.socket.readyState !== this.socket.OPEN) return false
+    this.socket.send(bytes)
+    return true
+  }
+
+  /** Closes this socket (only this one) with a named code; counted and logged when a refusal. */
+  close(code: CloseCode, detail?: Record<string, unknown>): void {
+    if (this.#closed) return
+    this.#closed = true
+    if (code !== CloseCode.goingAway) {
+      this.#host.onRefused(this, code)
+      this.#host.log.warn(
+        { ...this.logFields(), code, reason: closeReason[code], ...detail },
+        'closing connection',
+      )
+    }
+    try {
+      this.socket.close(code, closeReason[code])
+    } catch {
+      this.socket.terminate()
+    }
+    // A client that ignores the close handshake must not keep the slot.
+    const kill = setTimeout(() => this.socket.terminate(), 2_000)
+    kill.unref()
+    this.#cleanup()
+  }
+
+  #onFrame(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.#closed) return
+    const bytes = toBytes(data)
+    this.#host.onInbound(bytes.byteLength)
+    if (bytes.byteLength > this.#host.limits.maxFrameBytes) {
+      return this.close(CloseCode.frameTooLarge, { bytes: bytes.byteLength })
+    }
+    if (!this.#bucket.take()) return this.close(CloseCode.rateLimited)
+    if (!isBinary) return this.close(CloseCode.malformedFrame, { detail: 'text-frame' })
+    const parsed = parseFrame<ClientFrame>(bytes, clientFrameSchema)
+    if (!parsed.ok) return this.close(CloseCode.malformedFrame, { detail: parsed.reason })
+    const message = parsed.message
+
+    if (this.#peerId === undefined) {
+      if (message.type !== 'join') return this.close(CloseCode.protocolError, { detail: 'no-join' })
+      if (!isPeerOfDevice(message.senderId, this.claims.deviceId)) {
+        return this.close(CloseCode.forgedSender, { claimed: message.senderId })
+      }
+      const versions = message.supportedProtocolVersions
+      if (versions !== undefined && !versions.includes('1')) {
+        return this.close(CloseCode.protocolError, { detail: 'protocol-version' })
+      }
+      this.#peerId = message.senderId
+      this.#principal = {
+        peerId: message.senderId,
+        deviceId: this.claims.deviceId,
+        storeIds: this.claims.storeIds,
+        upstream: false,
+      }
+      this.#host.onJoin(this, message)
+      return
+    }
+    if (message.senderId !== this.#peerId) {
+      return this.close(CloseCode.forgedSender, { claimed: message.senderId })
+    }
+    if (message.type === 'join') return this.close(CloseCode.protocolError, { detail: 'second-join' })
+    if (message.targetId !== this.#host.relayPeerId()) {
+      return this.close(CloseCode.protocolError, { detail: 'wrong-target', targetId: message.targetId })
+    }
+    // Remote-heads gossip is off on the relay: nothing to do with these.
+    if (message.type === 'remote-subscription-change' || message.type === 'remote-heads-changed') return
+    const frame = message
+    const carriesChanges = parsed.carriesChanges
+    this.#queue = this.#queue
+      .then(() => (this.#closed ? undefined : this.#host.onDocFrame(this, frame, carriesChanges)))
+      .catch((err: unknown) => this.#host.log.error({ err, ...this.logFields() }, 'frame handling failed'))
+  }
+
+  #onClose(): void {
+    this.#closed = true
+    this.#cleanup()
+    this.#host.onClosed(this)
+  }
+
+  #cleanup(): void {
+    for (const t of this.#timers) clearTimeout(t)
+    this.#timers.length = 0
+  }
+}

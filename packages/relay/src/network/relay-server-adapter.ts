@@ -1,0 +1,237 @@
+import {
+  NetworkAdapter,
+  cbor,
+  type Message,
+  type PeerId,
+  type PeerMetadata,
+} from '@automerge/automerge-repo'
+import type WebSocket from 'ws'
+import type { OwnershipRegistry } from '../access/ownership.js'
+import type { TokenClaims } from '../auth/claims.js'
+import { CloseCode, closeReason } from '../close-codes.js'
+import { Metric, type RelayMetrics } from '../http/metrics.js'
+import type { RelayLimits } from '../limits/limits.js'
+import type { Logger } from '../log.js'
+import { outboundCarriesContent, type DocFrame, type JoinFrame } from '../protocol/frames.js'
+import type { PeerDirectory } from './peer-directory.js'
+import { PeerConnection, type ConnectionHost } from './peer-connection.js'
+
+/** Dependencies of {@link RelayServerAdapter}. */
+export interface RelayServerAdapterOptions {
+  readonly limits: RelayLimits
+  readonly log: Logger
+  readonly metrics: RelayMetrics
+  readonly registry: OwnershipRegistry
+  readonly directory: PeerDirectory
+  /** A document was used (inbound or outbound): the idle unloader's clock. */
+  readonly onActivity: (documentId: string) => void
+  /** Ping interval; a socket that missed a pong by the next ping is terminated. */
+  readonly keepAliveMs?: number
+}
+
+/**
+ * automerge-repo network adapter for the relay's device sockets. Replaces the stock
+ * WebSocketServerAdapter, which trusts the sender id a client claims and lets any client kick
+ * another off by joining with its id. Sockets arrive here already authenticated (token checked at
+ * the HTTP upgrade); this adapter binds each to its device's peer id, checks every document
+ * frame against document ownership before the repo sees it, and checks every outbound frame
+ * again before it leaves.
+ */
+export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost {
+  readonly limits: RelayLimits
+  readonly log: Logger
+  readonly #metrics: RelayMetrics
+  readonly #registry: OwnershipRegistry
+  readonly #directory: PeerDirectory
+  readonly #onActivity: (documentId: string) => void
+  readonly #connections = new Set<PeerConnection>()
+  readonly #byPeer = new Map<string, PeerConnection>()
+  #ready = false
+  #resolveReady: () => void = () => {}
+  readonly #readyPromise = new Promise<void>((resolve) => (this.#resolveReady = resolve))
+  readonly #keepAlive: ReturnType<typeof setInterval>
+
+  constructor(options: RelayServerAdapterOptions) {
+    super()
+    this.limits = options.limits
+    this.log = options.log
+    this.#metrics = options.metrics
+    this.#registry = options.registry
+    this.#directory = options.directory
+    this.#onActivity = options.onActivity
+    this.#keepAlive = setInterval(() => this.#ping(), options.keepAliveMs ?? 15_000)
+    this.#keepAlive.unref()
+  }
+
+  isReady(): boolean {
+    return this.#ready
+  }
+
+  whenReady(): Promise<void> {
+    return this.#readyPromise
+  }
+
+  /** Called by the repo once its storage id is known: from here on sockets are served. */
+  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    this.peerId = peerId
+    this.peerMetadata = peerMetadata ?? {}
+    this.#ready = true
+    this.#resolveReady()
+  }
+
+  relayPeerId(): string | undefined {
+    return this.peerId
+  }
+
+  /** Open sockets. */
+  get connectionCount(): number {
+    return this.#connections.size
+  }
+
+  /** Takes an authenticated socket from the HTTP upgrade. */
+  accept(socket: WebSocket, claims: TokenClaims, remoteAddress?: string): PeerConnection {
+    const connection = new PeerConnection(socket, claims, this, remoteAddress)
+    let sameDevice = 0
+    for (const c of this.#connections) if (c.claims.deviceId === claims.deviceId) sameDevice += 1
+    this.#connections.add(connection)
+    if (sameDevice >= this.limits.connectionsPerDevice) {
+      connection.close(CloseCode.tooManyConnections, { open: sameDevice })
+    } else {
+      this.log.debug(connection.logFields(), 'connection accepted')
+    }
+    return connection
+  }
+
+  onJoin(connection: PeerConnection, join: JoinFrame): void {
+    const peerId = join.senderId as PeerId
+    const previous = this.#byPeer.get(peerId)
+    if (previous && previous !== connection) {
+      // Same peer id, same device (binding checked): a reconnect that beat the old socket's close.
+      this.#byPeer.delete(peerId)
+      this.#directory.remove(peerId)
+      previous.close(CloseCode.replaced)
+      this.emit('peer-disconnected', { peerId })
+    }
+    this.#byPeer.set(peerId, connection)
+    const principal = connection.principal
+    if (principal) this.#directory.add(principal)
+    this.log.info(connection.logFields(), 'peer joined')
+    const metadata: PeerMetadata = {}
+    if (join.peerMetadata?.storageId !== undefined) {
+      metadata.storageId = join.peerMetadata.storageId as NonNullable<PeerMetadata['storageId']>
+    }
+    if (join.peerMetadata?.isEphemeral !== undefined) metadata.isEphemeral = join.peerMetadata.isEphemeral
+    this.emit('peer-candidate', { peerId, peerMetadata: metadata })
+    this.#sendTo(connection, {
+      type: 'peer',
+      senderId: this.peerId,
+      targetId: peerId,
+      peerMetadata: this.peerMetadata ?? {},
+      selectedProtocolVersion: '1',
+    })
+  }
+
+  async onDocFrame(connection: PeerConnection, frame: DocFrame, carriesChanges: boolean): Promise<void> {
+    const principal = connection.principal
+    if (!principal) return
+    const decision = await this.#registry.authorizeInbound(principal, frame.documentId, carriesChanges)
+    if (connection.closed) return
+    if (!decision.allowed) {
+      this.#metrics.inc(Metric.denials, { reason: `document-${decision.reason}` })
+      this.log.warn(
+        { ...connection.logFields(), documentId: frame.documentId, type: frame.type, reason: decision.reason },
+        'document access denied',
+      )
+      if (frame.type === 'sync' || frame.type === 'request') {
+        this.#sendTo(connection, {
+          type: 'doc-unavailable',
+          senderId: this.peerId,
+          targetId: principal.peerId,
+          documentId: frame.documentId,
+        })
+      }
+      return
+    }
+    this.#onActivity(frame.documentId)
+    this.emit('message', frame as unknown as Message)
+  }
+
+  onClosed(connection: PeerConnection): void {
+    this.#connections.delete(connection)
+    const peerId = connection.peerId
+    if (peerId !== undefined && this.#byPeer.get(peerId) === connection) {
+      this.#byPeer.delete(peerId)
+      this.#directory.remove(peerId, connection.principal)
+      this.log.info(connection.logFields(), 'peer left')
+      this.emit('peer-disconnected', { peerId: peerId as PeerId })
+    }
+  }
+
+  onInbound(bytes: number): void {
+    this.#metrics.inc(Metric.messages, { direction: 'in' })
+    this.#metrics.inc(Metric.bytes, { direction: 'in' }, bytes)
+  }
+
+  onRefused(_connection: PeerConnection, code: CloseCode): void {
+    if (code !== CloseCode.replaced) this.#metrics.inc(Metric.denials, { reason: closeReason[code] })
+  }
+
+  /** Outbound: the repo's messages, checked against ownership once more before they leave. */
+  send(message: Message): void {
+    const connection = this.#byPeer.get(message.targetId)
+    if (!connection) return
+    if (message.data && message.data.byteLength === 0) throw new Error('Tried to send a zero-length message')
+    const documentId = message.documentId
+    if (documentId !== undefined && message.type !== 'doc-unavailable') {
+      const principal = connection.principal
+      const record = this.#registry.peek(documentId)
+      const allowed =
+        principal !== undefined &&
+        (record
+          ? this.#registry.mayAccess(principal, documentId, true)
+          : this.#registry.mayAccess(principal, documentId, outboundCarriesContent(message)))
+      if (!allowed) {
+        this.#metrics.inc(Metric.denials, { reason: 'outbound-blocked' })
+        this.log.warn(
+          { ...connection.logFields(), documentId, type: message.type },
+          'outbound message blocked by ownership',
+        )
+        return
+      }
+      this.#onActivity(documentId)
+    }
+    this.#sendTo(connection, message)
+  }
+
+  #sendTo(connection: PeerConnection, message: object): void {
+    const bytes = cbor.encode(message)
+    if (connection.send(bytes)) {
+      this.#metrics.inc(Metric.messages, { direction: 'out' })
+      this.#metrics.inc(Metric.bytes, { direction: 'out' }, bytes.byteLength)
+    }
+  }
+
+  /** Closes every socket (code 1001) and stops. */
+  disconnect(): void {
+    clearInterval(this.#keepAlive)
+    for (const connection of [...this.#connections]) {
+      connection.close(CloseCode.goingAway)
+      connection.socket.terminate()
+    }
+  }
+
+  #ping(): void {
+    for (const connection of this.#connections) {
+      if (!connection.alive) {
+        connection.socket.terminate()
+        continue
+      }
+      connection.alive = false
+      try {
+        connection.socket.ping()
+      } catch {
+        connection.socket.terminate()
+      }
+    }
+  }
+}

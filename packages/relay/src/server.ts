@@ -1,0 +1,327 @@
+import { randomUUID } from 'node:crypto'
+import { createServer, type IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { join, resolve } from 'node:path'
+import { Repo, type PeerId, type StorageAdapterInterface } from '@automerge/automerge-repo'
+import { WebSocketServer } from 'ws'
+import { OwnershipRegistry } from './access/ownership.js'
+import { createShareConfig } from './access/share-config.js'
+import { resolveSecret, type SecretSource } from './auth/secret.js'
+import { verifyToken, type Secret } from './auth/token.js'
+import { isRelayError } from './errors.js'
+import { Metric, RelayMetrics } from './http/metrics.js'
+import { createHttpHandler } from './http/routes.js'
+import { DEFAULT_LIMITS, type RelayLimits } from './limits/limits.js'
+import { createLogger, type Logger, type LogLevel } from './log.js'
+import { PeerDirectory } from './network/peer-directory.js'
+import { RelayServerAdapter } from './network/relay-server-adapter.js'
+import { flushAndShutdown } from './repo/flush.js'
+import { IdleUnloader } from './repo/idle-unloader.js'
+import { pushStoreDocuments } from './repo/push-store-documents.js'
+import { FileStorageAdapter } from './storage/file-storage-adapter.js'
+import { InstrumentedStorage } from './storage/instrumented-storage.js'
+import { UpstreamAdapter, upstreamIdentity, type BackoffOptions } from './upstream.js'
+
+/** Default data directory (relative to the working directory). */
+export const DEFAULT_DATA_DIR = './.tabsync/relay'
+/** Default port. */
+export const DEFAULT_PORT = 8787
+/** Default bind address: loopback; pass `0.0.0.0` to serve a LAN (hub). */
+export const DEFAULT_HOST = '127.0.0.1'
+/** Default idle time after which a document leaves memory. */
+export const DEFAULT_IDLE_UNLOAD_MS = 5 * 60_000
+
+/** Options of {@link startRelay}; every field has a default. */
+export interface RelayOptions {
+  /** TCP port; 0 picks a free one. Default 8787. */
+  readonly port?: number
+  /** Bind address. Default 127.0.0.1. */
+  readonly host?: string
+  /** Holds the secret file (when no secret is given) and, by default, the documents. */
+  readonly dataDir?: string
+  /** Signing secret; default `TABSYNC_SECRET`, else `<dataDir>/secret` (created if absent). */
+  readonly secret?: Secret
+  /** Document storage; default files under `<dataDir>/repo`. */
+  readonly storage?: StorageAdapterInterface
+  /** Hub mode: the upstream relay's sync URL and this hub's token (role hub) for it. */
+  readonly upstream?: { readonly url: string; readonly token: string; readonly backoff?: BackoffOptions }
+  readonly limits?: Partial<RelayLimits>
+  /** Idle time (ms) before a document is unloaded from memory; 0 disables. Default 5 min. */
+  readonly idleUnloadMs?: number
+  /** automerge-repo's save debounce (ms). Default 100. */
+  readonly saveDebounceMs?: number
+  /** WebSocket ping interval (ms). Default 15 s. */
+  readonly keepAliveMs?: number
+  /** fsync document files (survives power loss). Default false. */
+  readonly fsync?: boolean
+  /** A pino logger, or a level for the default one (stderr). */
+  readonly logger?: Logger
+  readonly logLevel?: LogLevel
+}
+
+/** A running relay, as returned by {@link startRelay}. */
+export interface RunningRelay {
+  /** `http://host:port` */
+  readonly url: string
+  /** `ws://host:port/sync`: give it to devices (plus `?token=`). */
+  readonly syncUrl: string
+  readonly port: number
+  readonly host: string
+  readonly mode: 'relay' | 'hub'
+  readonly peerId: string
+  readonly dataDir: string
+  /** Where the signing secret came from (`given` when passed in options). */
+  readonly secretSource: SecretSource | 'given'
+  readonly secretPath: string | undefined
+  readonly repo: Repo
+  readonly metrics: RelayMetrics
+  readonly registry: OwnershipRegistry
+  /** Unloads idle documents now (tests); resolves when done. */
+  sweepIdle(): Promise<void>
+  /** Stops accepting, closes sockets (1001), flushes every ready document, closes storage. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts a relay (or, with `upstream`, a hub) and resolves once it serves: storage loaded, the
+ * repo's network adapter connected, the port bound. `/readyz` answers 200 from then on.
+ *
+ * @example
+ * const relay = await startRelay({ port: 0, dataDir: tmp, secret: 'a-long-test-secret-value' })
+ * const token = await issueToken({ secret: 'a-long-test-secret-value', deviceId: 'till-1', storeIds: ['s1'], role: 'terminal' })
+ * const ws = new WebSocket(`${relay.syncUrl}?token=${token}`)
+ * await relay.close()
+ */
+export async function startRelay(options: RelayOptions = {}): Promise<RunningRelay> {
+  const log = options.logger ?? createLogger(options.logLevel)
+  const dataDir = resolve(options.dataDir ?? DEFAULT_DATA_DIR)
+  const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits }
+  const host = options.host ?? DEFAULT_HOST
+  const mode = options.upstream ? 'hub' : 'relay'
+
+  let secret: Secret
+  let secretSource: SecretSource | 'given' = 'given'
+  let secretPath: string | undefined
+  if (options.secret !== undefined) {
+    secret = options.secret
+  } else {
+    const resolved = await resolveSecret(dataDir)
+    secret = resolved.secret
+    secretSource = resolved.source
+    secretPath = resolved.path
+    if (resolved.source === 'created') {
+      log.warn({ path: resolved.path }, 'TABSYNC_SECRET not set: created a signing secret in the data directory')
+    }
+  }
+
+  const metrics = new RelayMetrics()
+  const storage = new InstrumentedStorage(
+    options.storage ?? new FileStorageAdapter(join(dataDir, 'repo'), { fsync: options.fsync ?? false }),
+    { onWrite: (seconds, ok) => metrics.observeWrite(seconds, ok) },
+  )
+  const directory = new PeerDirectory()
+  let repo: Repo | undefined
+  const registry = new OwnershipRegistry(storage, {
+    log,
+    isLoaded: (id) => repo !== undefined && id in repo.handles,
+  })
+
+  let unloader: IdleUnloader | undefined
+  const touch = (documentId: string): void => unloader?.touch(documentId)
+  const serverAdapter = new RelayServerAdapter({
+    limits,
+    log,
+    metrics,
+    registry,
+    directory,
+    onActivity: touch,
+    ...(options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }),
+  })
+
+  let stopped = false
+  let upstream: UpstreamAdapter | undefined
+  let peerId = `relay-${randomUUID().slice(0, 8)}`
+  if (options.upstream) {
+    const identity = upstreamIdentity(options.upstream.token)
+    peerId = `${identity.deviceId}/hub-${randomUUID().slice(0, 8)}`
+    upstream = new UpstreamAdapter({
+      url: options.upstream.url,
+      token: options.upstream.token,
+      identity,
+      log,
+      metrics,
+      registry,
+      directory,
+      maxFrameBytes: limits.maxFrameBytes,
+      onActivity: touch,
+      ...(options.upstream.backoff ? { backoff: options.upstream.backoff } : {}),
+      onConnected: () => {
+        if (!repo) return
+        pushStoreDocuments(repo, registry, identity.storeIds, log, () => stopped).catch((err: unknown) =>
+          log.error({ err }, 'upstream push failed'),
+        )
+      },
+    })
+  }
+
+  const liveRepo = new Repo({
+    storage,
+    network: upstream ? [serverAdapter, upstream] : [serverAdapter],
+    peerId: peerId as PeerId,
+    shareConfig: createShareConfig(registry, (p) => directory.get(p)),
+    saveDebounceRate: options.saveDebounceMs ?? 100,
+  })
+  repo = liveRepo
+
+  // Settle claimed documents as soon as their content is readable.
+  liveRepo.on('doc-metrics', (event) => {
+    if (event.type !== 'receive-sync-message' && event.type !== 'doc-loaded') return
+    const documentId = event.documentId
+    setImmediate(() => {
+      const handle = liveRepo.handles[documentId]
+      if (!handle?.isReady()) return
+      const changed = registry.resolve(documentId, handle.doc())
+      if (!changed) return
+      if (changed.state === 'quarantined') {
+        metrics.inc(Metric.denials, { reason: 'document-quarantined' })
+        void liveRepo.removeFromCache(documentId).catch(() => {})
+      }
+      liveRepo.shareConfigChanged()
+    })
+  })
+
+  const idleUnloadMs = options.idleUnloadMs ?? DEFAULT_IDLE_UNLOAD_MS
+  if (idleUnloadMs > 0) {
+    unloader = new IdleUnloader(liveRepo, {
+      idleMs: idleUnloadMs,
+      log,
+      onUnloaded: (id) => {
+        metrics.inc(Metric.unloaded)
+        registry.forget(id)
+      },
+    })
+  }
+
+  metrics.gauge('tabsync_relay_connections', 'Open device WebSockets.', () => [[{}, serverAdapter.connectionCount]])
+  metrics.gauge('tabsync_relay_authenticated_devices', 'Joined devices, by store.', () =>
+    [...directory.devicesPerStore()].map(([storeId, n]) => [{ store: storeId }, n]),
+  )
+  metrics.gauge('tabsync_relay_documents_loaded', 'Documents held in memory by the repo.', () => [
+    [{}, Object.keys(liveRepo.handles).length],
+  ])
+  metrics.gauge('tabsync_relay_ownership_cached', 'Ownership records cached in memory.', () => [
+    [{}, registry.cachedCount],
+  ])
+  if (upstream) {
+    const link = upstream
+    metrics.gauge('tabsync_relay_upstream_connected', '1 while the hub is linked to its upstream relay.', () => [
+      [{}, link.connected ? 1 : 0],
+    ])
+  }
+
+  let ready = false
+  const startedAt = Date.now()
+  const server = createServer(
+    createHttpHandler({
+      mode,
+      peerId: () => peerId,
+      ready: () => ready && !stopped,
+      startedAt,
+      connections: () => serverAdapter.connectionCount,
+      documentsLoaded: () => Object.keys(liveRepo.handles).length,
+      upstreamConnected: () => upstream?.connected,
+      metrics: () => metrics.render(),
+    }),
+  )
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxFrameBytes + 64 * 1024,
+    perMessageDeflate: false,
+  })
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    void handleUpgrade(req, socket, head)
+  })
+
+  async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy())
+    const url = new URL(req.url ?? '/', 'http://relay')
+    if (url.pathname !== '/sync') return refuse(socket, 404, 'not-found')
+    if (!ready || stopped) return refuse(socket, 503, 'not-ready')
+    let claims
+    try {
+      claims = await verifyToken(url.searchParams.get('token'), secret)
+    } catch (e) {
+      const reason = isRelayError(e) ? e.reason : 'malformed'
+      metrics.inc(Metric.denials, { reason: `token-${reason}` })
+      log.warn({ reason, remote: req.socket.remoteAddress }, 'upgrade refused: bad token')
+      return refuse(socket, 401, reason)
+    }
+    if (stopped) return refuse(socket, 503, 'not-ready')
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      serverAdapter.accept(ws, claims, req.socket.remoteAddress)
+    })
+  }
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? DEFAULT_PORT, host, () => {
+      server.off('error', reject)
+      resolveListen()
+    })
+  })
+  // Storage loaded (the repo reads its storage id) and the adapter connected by the repo.
+  await liveRepo.storageId()
+  await serverAdapter.whenReady()
+  ready = true
+
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT)
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host
+  log.info({ port, host, mode, peerId, dataDir }, 'relay listening')
+
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      stopped = true
+      ready = false
+      const serverClosed = new Promise<void>((r) => server.close(() => r()))
+      await unloader?.stop()
+      serverAdapter.disconnect()
+      upstream?.disconnect()
+      wss.close()
+      await flushAndShutdown(liveRepo, log)
+      await registry.settled()
+      server.closeAllConnections()
+      await serverClosed
+      log.info({ port }, 'relay stopped')
+    })()
+    return closing
+  }
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    syncUrl: `ws://${urlHost}:${port}/sync`,
+    port,
+    host,
+    mode,
+    peerId,
+    dataDir,
+    secretSource,
+    secretPath,
+    repo: liveRepo,
+    metrics,
+    registry,
+    sweepIdle: () => unloader?.sweep() ?? Promise.resolve(),
+    close,
+  }
+}
+
+function refuse(socket: Duplex, status: number, reason: string): void {
+  const text = status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Service Unavailable'
+  const body = JSON.stringify({ error: reason })
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  )
+}

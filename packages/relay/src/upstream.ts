@@ -1,0 +1,259 @@
+import { NetworkAdapter, cbor, type Message, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
+import { decodeJwt } from 'jose'
+import WebSocket from 'ws'
+import type { OwnershipRegistry } from './access/ownership.js'
+import type { Principal } from './access/principal.js'
+import { tokenClaimsSchema } from './auth/claims.js'
+import { Metric, type RelayMetrics } from './http/metrics.js'
+import type { Logger } from './log.js'
+import { outboundCarriesContent, parseFrame, serverFrameSchema, type ServerFrame } from './protocol/frames.js'
+import { RelayError, RelayErrorKind } from './errors.js'
+import type { PeerDirectory } from './network/peer-directory.js'
+import { toBytes } from './network/raw-data.js'
+
+/** Reconnect backoff of the hub's upstream link. */
+export interface BackoffOptions {
+  readonly initialMs: number
+  readonly maxMs: number
+}
+
+/** Default: 250 ms doubling to 30 s, with jitter. */
+export const DEFAULT_UPSTREAM_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 30_000 }
+
+/** What a hub learns from its own upstream token (read, not verified: the hub may not hold the
+ *  upstream relay's secret). */
+export interface UpstreamIdentity {
+  readonly deviceId: string
+  readonly storeIds: readonly string[]
+}
+
+/** Reads the device id and stores from an upstream token. */
+export function upstreamIdentity(token: string): UpstreamIdentity {
+  let claims: unknown
+  try {
+    claims = decodeJwt(token)
+  } catch (e) {
+    throw new RelayError(RelayErrorKind.invalidInput, 'bad-upstream-token', 'Upstream token is not a JWT', { cause: e })
+  }
+  const parsed = tokenClaimsSchema.safeParse(claims)
+  if (!parsed.success) {
+    throw new RelayError(RelayErrorKind.invalidInput, 'bad-upstream-token', 'Upstream token claims have the wrong shape')
+  }
+  if (parsed.data.role !== 'hub') {
+    throw new RelayError(RelayErrorKind.invalidInput, 'bad-upstream-token', 'Upstream token must have role hub')
+  }
+  return { deviceId: parsed.data.sub, storeIds: parsed.data.stores }
+}
+
+/** Dependencies of {@link UpstreamAdapter}. */
+export interface UpstreamAdapterOptions {
+  /** `ws(s)://relay/sync`; the token is appended as `?token=`. */
+  readonly url: string
+  readonly token: string
+  readonly identity: UpstreamIdentity
+  readonly log: Logger
+  readonly metrics: RelayMetrics
+  readonly registry: OwnershipRegistry
+  readonly directory: PeerDirectory
+  readonly maxFrameBytes: number
+  readonly backoff?: BackoffOptions
+  readonly onActivity: (documentId: string) => void
+  /** The link is up (peer handshake done). */
+  readonly onConnected?: () => void
+}
+
+/**
+ * The hub's link to the upstream (cloud) relay: an automerge-repo network adapter that keeps one
+ * WebSocket open whenever the upstream is reachable, reconnecting with exponential backoff and
+ * jitter (the stock client adapter retries every 5 s forever and throws on a 401). Frames from
+ * upstream are validated and ownership-checked like device frames, with the upstream trusted for
+ * the hub's own stores only.
+ */
+export class UpstreamAdapter extends NetworkAdapter {
+  readonly #options: UpstreamAdapterOptions
+  readonly #backoff: BackoffOptions
+  #socket: WebSocket | undefined
+  #remote: Principal | undefined
+  #attempts = 0
+  #retry: ReturnType<typeof setTimeout> | undefined
+  #stopped = false
+  #queue: Promise<void> = Promise.resolve()
+  #ready = false
+  #resolveReady: () => void = () => {}
+  readonly #readyPromise = new Promise<void>((resolve) => (this.#resolveReady = resolve))
+
+  constructor(options: UpstreamAdapterOptions) {
+    super()
+    this.#options = options
+    this.#backoff = options.backoff ?? DEFAULT_UPSTREAM_BACKOFF
+  }
+
+  /** True while the upstream handshake is done and the socket open. */
+  get connected(): boolean {
+    return this.#remote !== undefined
+  }
+
+  isReady(): boolean {
+    return this.#ready
+  }
+
+  /** Ready after the first attempt either way: a find must not hang while upstream is down. */
+  whenReady(): Promise<void> {
+    return this.#readyPromise
+  }
+
+  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    this.peerId = peerId
+    this.peerMetadata = peerMetadata ?? {}
+    this.#stopped = false
+    this.#open()
+  }
+
+  disconnect(): void {
+    this.#stopped = true
+    if (this.#retry) clearTimeout(this.#retry)
+    this.#socket?.terminate()
+    this.#dropRemote()
+    this.#markReady()
+  }
+
+  send(message: Message): void {
+    const socket = this.#socket
+    const remote = this.#remote
+    if (!socket || !remote || socket.readyState !== WebSocket.OPEN) return
+    if (message.data && message.data.byteLength === 0) throw new Error('Tried to send a zero-length message')
+    const documentId = message.documentId
+    if (documentId !== undefined && message.type !== 'doc-unavailable') {
+      const record = this.#options.registry.peek(documentId)
+      const content = record ? true : outboundCarriesContent(message)
+      if (!this.#options.registry.mayAccess(remote, documentId, content)) {
+        this.#options.metrics.inc(Metric.denials, { reason: 'outbound-blocked' })
+        return
+      }
+      this.#options.onActivity(documentId)
+    }
+    this.#write(socket, message)
+  }
+
+  #write(socket: WebSocket, message: object): void {
+    const bytes = cbor.encode(message)
+    socket.send(bytes)
+    this.#options.metrics.inc(Metric.messages, { direction: 'out' })
+    this.#options.metrics.inc(Metric.bytes, { direction: 'out' }, bytes.byteLength)
+  }
+
+  #open(): void {
+    if (this.#stopped) return
+    const url = new URL(this.#options.url)
+    url.searchParams.set('token', this.#options.token)
+    const socket = new WebSocket(url, { maxPayload: this.#options.maxFrameBytes + 64 * 1024 })
+    this.#socket = socket
+    const log = this.#options.log.child({ upstream: this.#options.url })
+
+    socket.on('open', () => {
+      this.#write(socket, {
+        type: 'join',
+        senderId: this.peerId,
+        peerMetadata: this.peerMetadata ?? {},
+        supportedProtocolVersions: ['1'],
+      })
+    })
+    socket.on('unexpected-response', (_req, res) => {
+      log.error({ status: res.statusCode }, res.statusCode === 401 ? 'upstream rejected the hub token' : 'upstream refused the connection')
+      socket.terminate()
+    })
+    socket.on('message', (data, isBinary) => {
+      if (!isBinary) return
+      this.#onFrame(socket, toBytes(data), log)
+    })
+    socket.on('error', (err) => log.debug({ err }, 'upstream socket error'))
+    socket.on('close', (code, reason) => {
+      if (this.#socket !== socket) return
+      this.#socket = undefined
+      if (this.#remote) log.warn({ code, reason: reason.toString() }, 'upstream link lost')
+      this.#dropRemote()
+      this.#markReady()
+      this.#schedule()
+    })
+  }
+
+  #onFrame(socket: WebSocket, bytes: Uint8Array, log: Logger): void {
+    this.#options.metrics.inc(Metric.messages, { direction: 'in' })
+    this.#options.metrics.inc(Metric.bytes, { direction: 'in' }, bytes.byteLength)
+    const parsed = parseFrame<ServerFrame>(bytes, serverFrameSchema)
+    if (!parsed.ok) {
+      log.warn({ reason: parsed.reason }, 'malformed frame from upstream: reconnecting')
+      socket.terminate()
+      return
+    }
+    const message = parsed.message
+    if (message.type === 'peer') {
+      this.#remote = {
+        peerId: message.senderId,
+        deviceId: `upstream:${message.senderId}`,
+        storeIds: this.#options.identity.storeIds,
+        upstream: true,
+      }
+      this.#attempts = 0
+      this.#options.directory.add(this.#remote)
+      this.#options.metrics.inc(Metric.upstreamConnects)
+      log.info({ peerId: message.senderId, storeIds: this.#options.identity.storeIds }, 'upstream link up')
+      const peerMetadata: PeerMetadata = {}
+      if (message.peerMetadata?.storageId !== undefined) {
+        peerMetadata.storageId = message.peerMetadata.storageId as NonNullable<PeerMetadata['storageId']>
+      }
+      if (message.peerMetadata?.isEphemeral !== undefined) peerMetadata.isEphemeral = message.peerMetadata.isEphemeral
+      this.emit('peer-candidate', { peerId: message.senderId as PeerId, peerMetadata })
+      this.#markReady()
+      this.#options.onConnected?.()
+      return
+    }
+    if (message.type === 'error') {
+      log.error({ message: message.message }, 'upstream reported an error')
+      return
+    }
+    const remote = this.#remote
+    if (!remote || message.senderId !== remote.peerId) return
+    if (message.type === 'remote-subscription-change' || message.type === 'remote-heads-changed') return
+    const carriesChanges = parsed.carriesChanges
+    this.#queue = this.#queue
+      .then(async () => {
+        const decision = await this.#options.registry.authorizeInbound(remote, message.documentId, carriesChanges)
+        if (this.#remote !== remote) return
+        if (!decision.allowed) {
+          this.#options.metrics.inc(Metric.denials, { reason: `document-${decision.reason}` })
+          log.warn({ documentId: message.documentId, reason: decision.reason }, 'upstream frame refused')
+          return
+        }
+        this.#options.onActivity(message.documentId)
+        this.emit('message', message as unknown as Message)
+      })
+      .catch((err: unknown) => log.error({ err }, 'upstream frame handling failed'))
+  }
+
+  #dropRemote(): void {
+    const remote = this.#remote
+    if (!remote) return
+    this.#remote = undefined
+    this.#options.directory.remove(remote.peerId, remote)
+    this.emit('peer-disconnected', { peerId: remote.peerId as PeerId })
+  }
+
+  #schedule(): void {
+    if (this.#stopped || this.#retry) return
+    const base = Math.min(this.#backoff.maxMs, this.#backoff.initialMs * 2 ** this.#attempts)
+    const delay = Math.round(base / 2 + (Math.random() * base) / 2)
+    this.#attempts = Math.min(this.#attempts + 1, 30)
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined
+      this.#open()
+    }, delay)
+    this.#retry.unref()
+  }
+
+  #markReady(): void {
+    if (this.#ready) return
+    this.#ready = true
+    this.#resolveReady()
+  }
+}
