@@ -216,7 +216,7 @@ function receipt(text: string, complete: boolean, connection: number): FakeRecei
     complete,
     reprint: text.includes('REPRINT'),
     void: text.includes('*** VOID ***'),
-    ref: /#([0-9a-z-]{8})\b/i.exec(text)?.[1],
+    ref: /#([A-Za-z0-9_-]{8})(?![A-Za-z0-9_-])/.exec(text)?.[1],
     connection,
   }
 }

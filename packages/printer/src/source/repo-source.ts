@@ -3,6 +3,7 @@ import {
   businessDate,
   createHybridClock,
   decode,
+  readOrder,
   recordPrint,
   type HybridClock,
   type OrderData,
@@ -79,7 +80,7 @@ export function createRepoSource(options: RepoSourceOptions): TicketSource {
   }
 
   const onOrder = (handle: DocHandle<OrderDoc>) => {
-    orders.set(handle.url, { order: decodeDoc<OrderData>(handle.doc()), handle })
+    orders.set(handle.url, { order: readOrder(handle.doc() as OrderDoc), handle })
     emit()
   }
 

@@ -1,0 +1,166 @@
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import * as A from '@automerge/automerge'
+import { Repo, type AutomergeUrl, type DocHandle } from '@automerge/automerge-repo'
+import {
+  addLine,
+  attachOrder,
+  createHybridClock,
+  decode,
+  demoStoreInit,
+  fire,
+  initStoreDoc,
+  initTableDoc,
+  DEMO_TABLES,
+  openOrder,
+  readOrder,
+  voidLine,
+  type AddLineInput,
+  type CommandContext,
+  type OrderData,
+  type OrderDoc,
+  type StoreData,
+  type TableDoc,
+} from '@tabsync/core'
+import { createPrintBridge, type CrashStep, type PrintBridge } from '../src/bridge/print-bridge.js'
+import { createRepoSource } from '../src/source/repo-source.js'
+import type { TicketSource } from '../src/source/ticket-source.js'
+
+/** A store in an in-memory repo (the bridge's own view of the documents). */
+export interface World {
+  readonly repo: Repo
+  readonly storeUrl: AutomergeUrl
+  readonly store: StoreData
+  readonly tableUrl: (tableId: string) => AutomergeUrl
+}
+
+/** The demo store with its table documents, in a fresh repo with no network. */
+export function createWorld(): World {
+  const repo = new Repo({ network: [] })
+  const tables = new Map<string, AutomergeUrl>()
+  for (const t of DEMO_TABLES) {
+    tables.set(t.id, repo.create<TableDoc>(initTableDoc('store-1', t.id)).url)
+  }
+  const tableUrl = (id: string) => {
+    const url = tables.get(id)
+    if (!url) throw new Error(`no table ${id}`)
+    return url
+  }
+  const init = demoStoreInit('store-1', tableUrl)
+  const storeHandle = repo.create(initStoreDoc(init))
+  return {
+    repo,
+    storeUrl: storeHandle.url,
+    store: decode<StoreData>(initStoreDoc(init)),
+    tableUrl,
+  }
+}
+
+/** A device (terminal) with a real-time hybrid clock. */
+export function till(world: World, deviceId: string): CommandContext {
+  return { deviceId, clock: createHybridClock({ node: deviceId }), store: world.store }
+}
+
+/** Opens an order on a table (document created and attached to the table), returns its handle. */
+export async function openTable(
+  world: World,
+  ctx: CommandContext,
+  tableId = 't4',
+): Promise<DocHandle<OrderDoc>> {
+  const opened = openOrder(ctx, { tableId })
+  const handle = world.repo.create<OrderDoc>(opened.doc)
+  const table = await world.repo.find<TableDoc>(world.tableUrl(tableId))
+  table.change((d) =>
+    attachOrder(d, {
+      orderId: opened.orderId,
+      url: handle.url,
+      businessDate: opened.businessDate,
+      openedAt: opened.openedAt,
+      openedBy: ctx.deviceId,
+    }),
+  )
+  return handle
+}
+
+/** Runs a command on a handle and returns its result. */
+export function run<R>(handle: DocHandle<OrderDoc>, command: (d: OrderDoc) => R): R {
+  let result: R | undefined
+  handle.change((d) => {
+    result = command(d)
+  })
+  return result as R
+}
+
+/** A device working on its own copy of an order (partitioned from the bridge). */
+export interface Replica {
+  doc: A.Doc<OrderDoc>
+  run<R>(command: (d: OrderDoc) => R): R
+}
+
+/** Copies the order as it is now into a device that then works apart. */
+export function replicaOf(handle: DocHandle<OrderDoc>): Replica {
+  const r: Replica = {
+    doc: A.clone(handle.doc()),
+    run(command) {
+      let result: unknown
+      r.doc = A.change(r.doc, (d) => {
+        result = command(d)
+      })
+      return result as never
+    },
+  }
+  return r
+}
+
+/** Heals a partition: the bridge's copy of the order receives the device's changes. */
+export function heal(handle: DocHandle<OrderDoc>, replica: Replica): void {
+  handle.update((d) => A.merge(d, A.clone(replica.doc)))
+}
+
+/** The order as plain data. */
+export function orderOf(handle: DocHandle<OrderDoc>): OrderData {
+  return readOrder(handle.doc())
+}
+
+export { addLine, fire, voidLine, type AddLineInput }
+
+/** A fresh temporary data directory. */
+export function tempDir(prefix = 'tabsync-printer-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+}
+
+/** Starts a bridge with test-friendly timeouts over a repo source. */
+export function startBridge(
+  world: World,
+  dataDir: string,
+  printers: { id: string; url: string }[],
+  options: {
+    crash?: (step: CrashStep, info: { printerId: string; ticketId: string }) => void
+    source?: TicketSource
+  } = {},
+): { bridge: PrintBridge; source: TicketSource } {
+  const source =
+    options.source ??
+    createRepoSource({ repo: world.repo, storeUrl: world.storeUrl, deviceId: 'printer-1' })
+  const bridge = createPrintBridge({
+    source,
+    dataDir,
+    printers,
+    retry: { initialMs: 10, maxMs: 40 },
+    connectTimeoutMs: 1000,
+    writeTimeoutMs: 300,
+    ...(options.crash ? { crash: options.crash } : {}),
+  })
+  return { bridge, source }
+}
+
+/** Parses "2x House burger" item lines of a decoded receipt into name -> quantity. */
+export function itemsOf(text: string): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const line of text.split('\n')) {
+    const m = /^(?:VOID )?(\d+)x (.+)$/.exec(line.trim())
+    if (m) out.set(m[2] as string, (out.get(m[2] as string) ?? 0) + Number(m[1]))
+  }
+  return out
+}
