@@ -3,6 +3,7 @@ import type { Workload } from '../workload.js'
 import { coreWorkload } from './core.js'
 import { latencyWorkload } from './latency.js'
 import { coldDeviceWorkload } from './cold-device.js'
+import { printWorkload } from './print.js'
 
 /** All workloads; `--only` picks by name. */
-export const WORKLOADS: readonly Workload[] = [coreWorkload, latencyWorkload, coldDeviceWorkload]
+export const WORKLOADS: readonly Workload[] = [coreWorkload, latencyWorkload, coldDeviceWorkload, printWorkload]
