@@ -28,7 +28,18 @@ async function serve(cmd: ServeCommand): Promise<void> {
     dataDir: cmd.dataDir,
     logger: log,
     limits: cmd.limits,
-    ...(cmd.upstream ? { upstream: cmd.upstream } : {}),
+    ...(cmd.upstream
+      ? {
+          upstream: {
+            url: cmd.upstream.url,
+            token: cmd.upstream.token,
+            backoff: {
+              initialMs: Math.min(250, cmd.upstream.retryMaxMs ?? 250),
+              maxMs: cmd.upstream.retryMaxMs ?? 30_000,
+            },
+          },
+        }
+      : {}),
     ...(cmd.idleUnloadMs === undefined ? {} : { idleUnloadMs: cmd.idleUnloadMs }),
   })
   if (relay.secretSource === 'created') {
@@ -66,8 +77,8 @@ async function serve(cmd: ServeCommand): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'))
 }
 
-/** Runs the CLI with `argv` (without node and script); resolves to the exit code for one-shot
- *  commands, never resolves... for `serve` until a signal stops it. */
+/** Runs the CLI with `argv` (without node and script). Resolves to the exit code of a one-shot
+ *  command, or -1 once `serve` is listening (the process then runs until SIGTERM/SIGINT). */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
     const cmd = parseCliArgs(argv)

@@ -9,7 +9,9 @@ export interface ServeCommand {
   readonly port: number
   readonly host: string
   readonly dataDir: string
-  readonly upstream: { readonly url: string; readonly token: string } | undefined
+  readonly upstream:
+    | { readonly url: string; readonly token: string; readonly retryMaxMs: number | undefined }
+    | undefined
   readonly idleUnloadMs: number | undefined
   readonly logLevel: LogLevel | undefined
   readonly limits: {
@@ -40,7 +42,8 @@ export type CliCommand = ServeCommand | TokenCommand | HelpCommand
 /** Usage text printed by `tabsync-relay help` and on bad input. */
 export const USAGE = `Usage:
   tabsync-relay serve [--port 8787] [--host 127.0.0.1] [--data ./.tabsync/relay]
-                      [--upstream ws://cloud/sync --upstream-token <jwt>]
+                      [--upstream ws://cloud/sync --upstream-token <jwt>
+                       [--upstream-retry-max-ms 30000]]
                       [--idle-unload-ms 300000] [--log-level info]
                       [--max-frame-bytes N] [--messages-per-second N]
                       [--connections-per-device N] [--auth-timeout-ms N]
@@ -80,6 +83,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         data: { type: 'string' },
         upstream: { type: 'string' },
         'upstream-token': { type: 'string' },
+        'upstream-retry-max-ms': { type: 'string' },
         'idle-unload-ms': { type: 'string' },
         'log-level': { type: 'string' },
         'max-frame-bytes': { type: 'string' },
@@ -114,7 +118,11 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       dataDir: values.data ?? './.tabsync/relay',
       upstream:
         values.upstream !== undefined && values['upstream-token'] !== undefined
-          ? { url: values.upstream, token: values['upstream-token'] }
+          ? {
+              url: values.upstream,
+              token: values['upstream-token'],
+              retryMaxMs: int(values['upstream-retry-max-ms'], 'upstream-retry-max-ms', 1),
+            }
           : undefined,
       idleUnloadMs: int(values['idle-unload-ms'], 'idle-unload-ms'),
       logLevel: level as LogLevel | undefined,

@@ -1,0 +1,86 @@
+import { Repo, type AutomergeUrl, type DocHandle, type PeerId } from '@automerge/automerge-repo'
+import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
+import { issueToken } from '../../src/auth/token.js'
+import { FileStorageAdapter } from '../../src/storage/file-storage-adapter.js'
+import { TEST_SECRET } from './relay-process.js'
+
+/** The documents of these tests: a root `storeId` and lines keyed by id. */
+export interface TestDoc {
+  storeId: string
+  lines: Record<string, { item: string; by: string }>
+}
+
+/** A device as the tests use it: a plain automerge-repo Repo with the stock websocket client. */
+export interface TestDevice {
+  readonly repo: Repo
+  readonly deviceId: string
+  close(): Promise<void>
+}
+
+/** Token for a terminal of `storeId`, signed with the test secret. */
+export function tokenFor(deviceId: string, storeIds: string | string[], role: 'terminal' | 'hub' = 'terminal'): Promise<string> {
+  return issueToken({
+    secret: TEST_SECRET,
+    deviceId,
+    storeIds: Array.isArray(storeIds) ? storeIds : [storeIds],
+    role,
+  })
+}
+
+/**
+ * Opens a device (peer id = device id) on `syncUrl`. Storage: a directory (persisted), or none.
+ * The client adapter retries every 200 ms so reconnects after a relay restart are quick.
+ */
+export async function openDevice(
+  syncUrl: string,
+  deviceId: string,
+  storeIds: string | string[],
+  storageDir?: string,
+): Promise<TestDevice> {
+  const token = await tokenFor(deviceId, storeIds)
+  const adapter = new WebSocketClientAdapter(`${syncUrl}?token=${token}`, 200)
+  const repo = new Repo({
+    peerId: deviceId as PeerId,
+    network: [adapter],
+    ...(storageDir ? { storage: new FileStorageAdapter(storageDir) } : {}),
+  })
+  return {
+    repo,
+    deviceId,
+    close: async () => {
+      await repo.flush().catch(() => {})
+      await repo.shutdown().catch(() => {})
+    },
+  }
+}
+
+/** Polls `check` until it returns true (no wall-clock assertion: the test timeout bounds it). */
+export async function until(check: () => boolean | Promise<boolean>, what: string, intervalMs = 25): Promise<void> {
+  const started = Date.now()
+  for (;;) {
+    if (await check()) return
+    if (Date.now() - started > 20_000) throw new Error(`Timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, intervalMs))
+  }
+}
+
+/** Finds a document, retrying while it is unavailable (a find before the socket is up fails). */
+export async function findEventually(repo: Repo, url: AutomergeUrl, what = 'document'): Promise<DocHandle<TestDoc>> {
+  let handle: DocHandle<TestDoc> | undefined
+  await until(async () => {
+    try {
+      handle = await repo.find<TestDoc>(url)
+      return true
+    } catch {
+      // unavailable: drop the cached unavailable handle so the next find asks again
+      delete (repo.handles as Record<string, unknown>)[url.replace('automerge:', '')]
+      return false
+    }
+  }, what, 100)
+  return handle!
+}
+
+/** Number of lines of a handle's document. */
+export function lineCount(handle: DocHandle<TestDoc>): number {
+  return Object.keys(handle.doc().lines).length
+}

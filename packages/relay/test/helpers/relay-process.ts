@@ -1,0 +1,63 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import type { ListeningLine } from '../../src/cli.js'
+
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tabsync-relay.js')
+
+/** A test secret long enough for HS256. */
+export const TEST_SECRET = 'tabsync-relay-test-secret-0123456789'
+
+/** A relay running as a real process through the CLI. */
+export interface RelayProcess {
+  readonly info: ListeningLine
+  readonly port: number
+  readonly url: string
+  readonly syncUrl: string
+  readonly child: ChildProcess
+  /** stderr so far (pino logs), for failure messages. */
+  stderr(): string
+  /** Sends a signal and waits for the process to exit; returns the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>
+}
+
+/** Spawns `node bin/tabsync-relay.js serve --port 0 ...` and waits for its listening line. */
+export async function spawnRelay(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<RelayProcess> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+    env: { ...process.env, TABSYNC_SECRET: TEST_SECRET, TABSYNC_RELAY_LOG: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const first = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! })
+    lines.once('line', (line) => resolve(line))
+    void exited.then((code) => reject(new Error(`relay exited (${code}) before listening:\n${stderr}`)))
+  })
+  const info = JSON.parse(first) as ListeningLine
+  return {
+    info,
+    port: info.port,
+    url: info.url,
+    syncUrl: info.syncUrl,
+    child,
+    stderr: () => stderr,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      return exited
+    },
+  }
+}
+
+/** A temporary directory removed by the returned cleanup. */
+export async function tempDir(prefix = 'tabsync-relay-test-'): Promise<{ path: string; remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix))
+  return { path, remove: () => rm(path, { recursive: true, force: true }) }
+}
