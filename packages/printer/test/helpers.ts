@@ -36,8 +36,7 @@ export interface World {
 }
 
 /** The demo store with its table documents, in a fresh repo with no network. */
-export function createWorld(): World {
-  const repo = new Repo({ network: [] })
+export function createWorld(repo = new Repo({ network: [] })): World {
   const tables = new Map<string, AutomergeUrl>()
   for (const t of DEMO_TABLES) {
     tables.set(t.id, repo.create<TableDoc>(initTableDoc('store-1', t.id)).url)

@@ -256,7 +256,9 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
 
   const isIdle = () =>
     stopped ||
-    (!recording &&
+    (source.store() !== undefined &&
+      source.loading() === 0 &&
+      !recording &&
       !recordable() &&
       workers.every((w) => w.waiting && w.reprints.length === 0 && nextJob(w) === undefined))
 

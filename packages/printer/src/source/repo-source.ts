@@ -42,6 +42,7 @@ export function createRepoSource(options: RepoSourceOptions): TicketSource {
   const tables = new Map<string, TableData>()
   const orders = new Map<string, { order: OrderData; handle: DocHandle<OrderDoc> }>()
   const tracking = new Set<string>()
+  let loading = 0
   const listeners = new Set<() => void>()
   let scheduled = false
 
@@ -65,18 +66,33 @@ export function createRepoSource(options: RepoSourceOptions): TicketSource {
   const track = <T>(url: string, onDoc: (handle: DocHandle<T>) => void): void => {
     if (tracking.has(url) || closed) return
     tracking.add(url)
+    loading++
+    let counted = true
+    const settled = () => {
+      if (!counted) return
+      counted = false
+      loading--
+      emit()
+    }
     const start = async () => {
       const handle = await repo.find<T>(url as AutomergeUrl, {
         allowableStates: ['ready', 'unavailable'],
       })
       handle.on('change', () => onDoc(handle))
-      if (!handle.isReady()) await handle.whenReady()
+      if (!handle.isReady()) {
+        // Unavailable here for now: it arrives when a peer has it. Not "loading" meanwhile,
+        // so an idle bridge does not wait for a document nobody can give it.
+        settled()
+        await handle.whenReady()
+      }
       if (!closed) onDoc(handle)
     }
-    start().catch(() => {
-      // Unavailable for now (not synced yet): try again on the next change of its parent.
-      tracking.delete(url)
-    })
+    start()
+      .catch(() => {
+        // Gone for good (deleted) or the repo shut down: allow a later retry.
+        tracking.delete(url)
+      })
+      .finally(settled)
   }
 
   const onOrder = (handle: DocHandle<OrderDoc>) => {
@@ -118,6 +134,7 @@ export function createRepoSource(options: RepoSourceOptions): TicketSource {
         .filter(([, o]) => dates.has(o.order.businessDate))
         .map(([url, o]) => ({ url, order: o.order }))
     },
+    loading: () => loading,
     order(url) {
       const o = orders.get(url)
       if (!o) track<OrderDoc>(url, onOrder)

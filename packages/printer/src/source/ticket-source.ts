@@ -21,6 +21,11 @@ export interface TicketSource {
   orders(): readonly OrderSnapshot[]
   /** One order, if loaded (also orders outside the watched days that the ledger mentions). */
   order(url: string): OrderData | undefined
+  /**
+   * Documents being looked for right now. The bridge is only idle when this is 0 (and the store
+   * is loaded): an order still loading may hold tickets.
+   */
+  loading(): number
   /** Called after any watched document changed (store, tables, orders). */
   onChange(listener: () => void): () => void
   /**
