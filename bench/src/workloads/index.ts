@@ -4,6 +4,7 @@ import { coreWorkload } from './core.js'
 import { latencyWorkload } from './latency.js'
 import { coldDeviceWorkload } from './cold-device.js'
 import { printWorkload } from './print.js'
+import { reconnectWorkload } from './reconnect.js'
 
 /** All workloads; `--only` picks by name. */
-export const WORKLOADS: readonly Workload[] = [coreWorkload, latencyWorkload, coldDeviceWorkload, printWorkload]
+export const WORKLOADS: readonly Workload[] = [coreWorkload, latencyWorkload, coldDeviceWorkload, reconnectWorkload, printWorkload]

@@ -1,0 +1,35 @@
+// Workload 4: a device offline for a 3-hour service (150 orders) reconnects: time until every
+// other device (and so the relay) has everything.
+import { startChild } from '../child/processes.js'
+import { Path, Unit, repeat } from '../figures.js'
+import type { BenchContext, Workload } from '../workload.js'
+
+const W = 'reconnect'
+
+export const reconnectWorkload: Workload = {
+  name: W,
+  summary: 'device offline for a service with 150 orders reconnects: merged everywhere',
+  async run(ctx: BenchContext) {
+    const orders = 150
+    const relayDir = await ctx.tempDir('reconnect-relay')
+    const relay = await startChild('stock-relay', { env: { TABSYNC_BENCH_DIR: relayDir } })
+    const env = { TABSYNC_BENCH_URL: String(relay.ready['url']), TABSYNC_BENCH_ORDERS: String(orders) }
+    const stock = await startChild('reconnect-driver', { env: { ...env, TABSYNC_BENCH_PATH: 'stock' } })
+    const v = await repeat(ctx.runs, async (run) => {
+      ctx.log(`reconnect run ${run + 1}/${ctx.runs}`)
+      const r = await stock.request<Record<string, number>>({ type: 'reconnect' }, 300_000)
+      return { 'stock.everywhere': r['everywhere'] as number }
+    })
+    await Promise.all([stock.stop(), relay.stop()])
+    ctx.recorder.record(
+      W,
+      {
+        name: `stock merged everywhere after reconnect (${orders} offline orders)`,
+        path: Path.stock,
+        unit: Unit.ms,
+        note: 'offline device announces everything; 2 other devices find the orders through the tables',
+      },
+      v['stock.everywhere'] as number[],
+    )
+  },
+}
