@@ -163,3 +163,24 @@ export function itemsOf(text: string): Map<string, number> {
   }
   return out
 }
+
+/** Resolves when the bridge's status satisfies `predicate` (checked now and on every change). */
+export function waitForStatus(
+  bridge: PrintBridge,
+  predicate: (s: ReturnType<PrintBridge['status']>) => boolean,
+  timeoutMs = 10_000,
+): Promise<void> {
+  if (predicate(bridge.status())) return Promise.resolve()
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off()
+      reject(new Error(`status never matched: ${JSON.stringify(bridge.status())}`))
+    }, timeoutMs)
+    const off = bridge.onStatus((s) => {
+      if (!predicate(s)) return
+      clearTimeout(timer)
+      off()
+      resolve()
+    })
+  })
+}
