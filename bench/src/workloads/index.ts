@@ -5,6 +5,7 @@ import { latencyWorkload } from './latency.js'
 import { coldDeviceWorkload } from './cold-device.js'
 import { printWorkload } from './print.js'
 import { reconnectWorkload } from './reconnect.js'
+import { capacityWorkload } from './capacity.js'
 
 /** All workloads; `--only` picks by name. */
-export const WORKLOADS: readonly Workload[] = [coreWorkload, latencyWorkload, coldDeviceWorkload, reconnectWorkload, printWorkload]
+export const WORKLOADS: readonly Workload[] = [coreWorkload, latencyWorkload, coldDeviceWorkload, reconnectWorkload, capacityWorkload, printWorkload]

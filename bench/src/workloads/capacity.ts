@@ -1,0 +1,141 @@
+// Workload 5: relay capacity. S stores x D devices (simulated in 2 other processes) at
+// dinner-rush rate; the largest S x D the relay holds with p99 fan-out <= 100 ms, and its memory
+// per store and per loaded document. The search is bounded in points and in time.
+import { startChild, type Child } from '../child/processes.js'
+import { Path, Unit } from '../figures.js'
+import { distribution } from '../stats.js'
+import { now, sleep, type BenchContext, type Workload } from '../workload.js'
+
+const W = 'capacity'
+const ORDERS_PER_STORE = 10
+const P99_LIMIT_MS = 100
+
+interface Point {
+  readonly stores: number
+  readonly devices: number
+}
+
+interface PointResult extends Point {
+  readonly p50: number
+  readonly p99: number
+  readonly lost: number
+  readonly changesPerSec: number
+  readonly relayMbPerStore: number
+  readonly relayMbPerDoc: number
+  readonly held: boolean
+}
+
+async function measurePoint(
+  ctx: BenchContext,
+  point: Point,
+  opts: { durationMs: number; meanIntervalMs: number },
+): Promise<PointResult> {
+  const dir = await ctx.tempDir('capacity-relay')
+  const relay = await startChild('stock-relay', {
+    env: { TABSYNC_BENCH_DIR: dir, NODE_OPTIONS: '--expose-gc' },
+  })
+  const sims: Child[] = []
+  try {
+    const env = { TABSYNC_BENCH_URL: String(relay.ready['url']) }
+    sims.push(await startChild('capacity-sim', { env }), await startChild('capacity-sim', { env }))
+    await relay.request({ type: 'gc' })
+    const base = await relay.request<{ rssMb: number; heapMb: number }>({ type: 'stats' })
+    const storeIds = Array.from({ length: point.stores }, (_, i) => i)
+    await Promise.all(
+      sims.map((sim, k) =>
+        sim.request(
+          {
+            type: 'setup',
+            stores: storeIds.filter((s) => s % sims.length === k),
+            devices: point.devices,
+            orders: ORDERS_PER_STORE,
+            tag: `${k}`,
+          },
+          600_000,
+        ),
+      ),
+    )
+    const results = await Promise.all(
+      sims.map((sim) =>
+        sim.request<{ samples: number[]; changes: number; expected: number }>(
+          { type: 'run', ...opts },
+          opts.durationMs + 120_000,
+        ),
+      ),
+    )
+    await relay.request({ type: 'gc' })
+    const after = await relay.request<{ rssMb: number; heapMb: number; handles: number }>({ type: 'stats' })
+    const samples = results.flatMap((r) => r.samples)
+    const expected = results.reduce((n, r) => n + r.expected, 0)
+    const changes = results.reduce((n, r) => n + r.changes, 0)
+    const d = samples.length > 0 ? distribution(samples) : { p50: Infinity, p99: Infinity }
+    const lost = expected - samples.length
+    const grown = Math.max(0, after.rssMb - base.rssMb)
+    return {
+      ...point,
+      p50: d.p50,
+      p99: d.p99,
+      lost,
+      changesPerSec: changes / (opts.durationMs / 1000),
+      relayMbPerStore: grown / point.stores,
+      relayMbPerDoc: grown / Math.max(1, after.handles),
+      held: d.p99 <= P99_LIMIT_MS && lost === 0,
+    }
+  } finally {
+    await Promise.all([...sims.map((s) => s.stop()), relay.stop()])
+  }
+}
+
+export const capacityWorkload: Workload = {
+  name: W,
+  summary: 'relay capacity: S stores x D devices at dinner-rush rate, p99 fan-out <= 100 ms',
+  async run(ctx: BenchContext) {
+    const meanIntervalMs = 3000
+    const durationMs = ctx.quick ? 8000 : 20_000
+    const points: Point[] = ctx.quick
+      ? [{ stores: 4, devices: 4 }]
+      : [
+          { stores: 5, devices: 4 },
+          { stores: 10, devices: 5 },
+          { stores: 20, devices: 10 },
+          { stores: 50, devices: 10 },
+          { stores: 100, devices: 10 },
+          { stores: 200, devices: 10 },
+        ]
+    const budgetMs = ctx.quick ? 60_000 : 8 * 60_000
+    const started = now()
+    let best: PointResult | undefined
+    const tried: PointResult[] = []
+    for (const point of points) {
+      if (now() - started > budgetMs) {
+        ctx.log(`capacity: time budget spent, stopping before ${point.stores}x${point.devices}`)
+        break
+      }
+      ctx.log(`capacity: ${point.stores} stores x ${point.devices} devices`)
+      const r = await measurePoint(ctx, point, { durationMs, meanIntervalMs })
+      tried.push(r)
+      ctx.log(
+        `capacity: ${point.stores}x${point.devices}: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, lost ${r.lost}, ${r.changesPerSec.toFixed(0)} changes/s, ${r.held ? 'held' : 'NOT held'}`,
+      )
+      if (!r.held) break
+      best = r
+      await sleep(500)
+    }
+    // One search per bench run: these figures have a single run (runs = 1).
+    const rec = (name: string, unit: Unit, value: number, extra: { note?: string; target?: { value: number; higher?: boolean } } = {}) =>
+      ctx.recorder.record(W, { name, path: Path.stock, unit, ...extra }, [value])
+    for (const r of tried) {
+      const label = `${r.stores}x${r.devices}`
+      rec(`stock ${label} fan-out p50`, Unit.ms, r.p50)
+      rec(`stock ${label} fan-out p99`, Unit.ms, r.p99, { note: `${r.changesPerSec.toFixed(0)} changes/s, ${r.lost} deliveries lost` })
+    }
+    rec('stock largest stores x devices held', Unit.count, best ? best.stores * best.devices : 0, {
+      ...(ctx.quick ? {} : { target: { value: 2000, higher: true } }),
+      note: best ? `${best.stores} stores x ${best.devices} devices; simulators share the 2 cores` : 'no point held',
+    })
+    if (best) {
+      rec('stock relay memory per store', Unit.mb, best.relayMbPerStore, { note: `${ORDERS_PER_STORE} open orders per store` })
+      rec('stock relay memory per loaded document', Unit.mb, best.relayMbPerDoc)
+    }
+  },
+}
