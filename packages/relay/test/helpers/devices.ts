@@ -1,4 +1,4 @@
-import { Repo, type AutomergeUrl, type DocHandle, type PeerId } from '@automerge/automerge-repo'
+import { Repo, type AutomergeUrl, type DocHandle, type DocumentId, type PeerId } from '@automerge/automerge-repo'
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
 import { issueToken } from '../../src/auth/token.js'
 import { FileStorageAdapter } from '../../src/storage/file-storage-adapter.js'
@@ -44,13 +44,20 @@ export async function openDevice(
     network: [adapter],
     ...(storageDir ? { storage: new FileStorageAdapter(storageDir) } : {}),
   })
+  let closed: Promise<void> | undefined
   return {
     repo,
     deviceId,
-    close: async () => {
-      await repo.flush().catch(() => {})
-      await repo.shutdown().catch(() => {})
-    },
+    // Idempotent; the stock client adapter asserts when disconnected twice.
+    close: () =>
+      (closed ??= (async () => {
+        await repo.flush().catch(() => {})
+        try {
+          await repo.shutdown()
+        } catch {
+          // not-ready handles (failed finds): nothing left to save
+        }
+      })()),
   }
 }
 
@@ -67,13 +74,17 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
 /** Finds a document, retrying while it is unavailable (a find before the socket is up fails). */
 export async function findEventually(repo: Repo, url: AutomergeUrl, what = 'document'): Promise<DocHandle<TestDoc>> {
   let handle: DocHandle<TestDoc> | undefined
+  await until(() => repo.peers.length > 0, `${what}: device connected`)
   await until(async () => {
     try {
       handle = await repo.find<TestDoc>(url)
       return true
     } catch {
-      // unavailable: drop the cached unavailable handle so the next find asks again
-      delete (repo.handles as Record<string, unknown>)[url.replace('automerge:', '')]
+      // Unavailable is not final (e.g. the relay had not received it yet): drop the cached
+      // unavailable handle and its synchronizer so the next find asks the relay again.
+      const id = url.replace('automerge:', '') as DocumentId
+      delete (repo.handles as Record<string, unknown>)[id]
+      repo.synchronizer.removeDocument(id)
       return false
     }
   }, what, 100)

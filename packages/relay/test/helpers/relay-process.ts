@@ -30,7 +30,7 @@ export async function spawnRelay(
   env: Record<string, string> = {},
 ): Promise<RelayProcess> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], {
-    env: { ...process.env, TABSYNC_SECRET: TEST_SECRET, TABSYNC_RELAY_LOG: 'warn', ...env },
+    env: { ...process.env, TABSYNC_SECRET: TEST_SECRET, TABSYNC_RELAY_LOG: process.env.RELAY_TEST_LOG ?? 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''
