@@ -97,11 +97,18 @@ function startServer(net: SimNetwork, name: 'hub' | 'relay', storage: CrashableS
 
 /** Builds a cluster and waits until every device has the store. */
 export async function createCluster(options: ClusterOptions): Promise<Cluster> {
-  const net = createSimNetwork({ seed: options.seed, ...(options.faults ? { faults: options.faults } : {}) })
+  const net = createSimNetwork({
+    seed: options.seed,
+    ...(options.faults ? { faults: options.faults } : {}),
+  })
   const storageRandom = () => net.random()
   const hubStorage = createCrashableStorage({ random: storageRandom, ...SERVER_STORAGE })
   const relayStorage = createCrashableStorage({ random: storageRandom, ...SERVER_STORAGE })
-  const hub: Server = { name: 'hub', repo: startServer(net, 'hub', hubStorage), storage: hubStorage }
+  const hub: Server = {
+    name: 'hub',
+    repo: startServer(net, 'hub', hubStorage),
+    storage: hubStorage,
+  }
   const relay: Server = {
     name: 'relay',
     repo: startServer(net, 'relay', relayStorage),

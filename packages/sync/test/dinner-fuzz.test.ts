@@ -18,9 +18,9 @@ import {
   orderTotals,
   takePayment,
   voidLine,
-  type OrderData,
   type OrderDoc,
   type TableData,
+  readOrder,
 } from '@tabsync/core'
 import fc from 'fast-check'
 import { afterEach, expect, test, vi } from 'vitest'
@@ -74,17 +74,32 @@ const action: fc.Arbitrary<Action> = fc.oneof(
       wait,
     }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('void' as const), d, order: idx, line: idx, wait }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('void' as const), d, order: idx, line: idx, wait }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('fire' as const), d, order: idx, wait }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('pay' as const), d, order: idx, wait }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('cut-device' as const), d }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cut-uplink' as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('crash' as const), d }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('relay-restart' as const) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 1, max: 3000 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('wait' as const),
+      ms: fc.integer({ min: 1, max: 3000 }),
+    }),
+  },
 )
 
-const faults = fc.record({
+interface Faults {
+  dropRate: number
+  duplicateRate: number
+  reorderRate: number
+  maxDelayMs: number
+}
+const faults: fc.Arbitrary<Faults> = fc.record({
   dropRate: fc.constantFrom(0, 0.01, 0.05),
   duplicateRate: fc.constantFrom(0, 0.02, 0.1),
   reorderRate: fc.constantFrom(0, 0.02, 0.1),
@@ -110,7 +125,11 @@ function readyDoc<T>(repo: Repo, url: string): T | undefined {
 /** Runs one action. Unawaited commands record their ack whenever (if ever) they resolve. */
 async function perform(c: Cluster, a: Action, acked: Acked, orderUrls: string[]): Promise<void> {
   const n = c.slots.length
-  const ack = (url: string, map: 'lines' | 'voids' | 'tickets' | 'payments', ids: string | string[]) => {
+  const ack = (
+    url: string,
+    map: 'lines' | 'voids' | 'tickets' | 'payments',
+    ids: string | string[],
+  ) => {
     const list = acked.entries.get(url) ?? []
     for (const id of Array.isArray(ids) ? ids : [ids]) list.push({ map, id })
     acked.entries.set(url, list)
@@ -151,27 +170,42 @@ async function perform(c: Cluster, a: Action, acked: Acked, orderUrls: string[])
       const url = localOrder(di, a.order)
       if (!url) return
       const doc = readyDoc<OrderDoc>(device.repo, url)!
-      const lineIds = Object.keys(decode<OrderData>(doc).lines).sort()
-      const lineId = lineIds.length > 0 && 'line' in a ? lineIds[a.line % lineIds.length] : undefined
+      const lineIds = Object.keys(readOrder(doc).lines).sort()
+      const lineId =
+        lineIds.length > 0 && 'line' in a ? lineIds[a.line % lineIds.length] : undefined
       const u = url as AutomergeUrl
       if (a.kind === 'add') {
         const item = ITEMS[a.item]!
-        await settle(device.run(u, (o, ctx) => addLine(o, ctx, { itemId: item, quantity: a.qty })), a.wait, (id) =>
-          ack(url, 'lines', id),
+        await settle(
+          device.run(u, (o, ctx) => addLine(o, ctx, { itemId: item, quantity: a.qty })),
+          a.wait,
+          (id) => ack(url, 'lines', id),
         )
       } else if (a.kind === 'qty' && lineId) {
-        await settle(device.run(u, (o, ctx) => changeQuantity(o, ctx, { lineId, delta: a.delta })), a.wait, () => undefined)
+        await settle(
+          device.run(u, (o, ctx) => changeQuantity(o, ctx, { lineId, delta: a.delta })),
+          a.wait,
+          () => undefined,
+        )
       } else if (a.kind === 'void' && lineId) {
-        await settle(device.run(u, (o, ctx) => voidLine(o, ctx, { lineId, reason: 'guest changed mind' })), a.wait, (id) =>
-          ack(url, 'voids', id),
+        await settle(
+          device.run(u, (o, ctx) => voidLine(o, ctx, { lineId, reason: 'guest changed mind' })),
+          a.wait,
+          (id) => ack(url, 'voids', id),
         )
       } else if (a.kind === 'fire') {
-        await settle(device.run(u, (o, ctx) => fire(o, ctx)), a.wait, (ids) => ack(url, 'tickets', ids))
+        await settle(
+          device.run(u, (o, ctx) => fire(o, ctx)),
+          a.wait,
+          (ids) => ack(url, 'tickets', ids),
+        )
       } else if (a.kind === 'pay') {
-        const due = orderTotals(decode<OrderData>(doc)).balance
+        const due = orderTotals(readOrder(doc)).balance
         if (due <= 0) return
         await settle(
-          device.run(u, (o, ctx) => takePayment(o, ctx, { key: newId(), tender: 'card', amount: due })),
+          device.run(u, (o, ctx) =>
+            takePayment(o, ctx, { key: newId(), tender: 'card', amount: due }),
+          ),
           a.wait,
           (id) => ack(url, 'payments', id),
         )
@@ -224,7 +258,7 @@ function divergence(c: Cluster): string[] {
   return problems
 }
 
-async function dinnerService(seed: number, devices: number, f: fc.Infer<typeof faults>, actions: Action[]) {
+async function dinnerService(seed: number, devices: number, f: Faults, actions: Action[]) {
   useSimTime()
   const c = await createCluster({
     seed,
@@ -268,7 +302,7 @@ async function dinnerService(seed: number, devices: number, f: fc.Infer<typeof f
 
     // Every acknowledged entry is in the relay's copy.
     for (const [url, entries] of acked.entries) {
-      const order = decode<OrderData>(readyDoc<OrderDoc>(c.relay.repo, url)!)
+      const order = readOrder(readyDoc<OrderDoc>(c.relay.repo, url)!)
       for (const { map, id } of entries) expect(Object.keys(order[map])).toContain(id)
     }
     return { acked: acked.orders.size, stats: { ...c.net.stats } }
@@ -293,7 +327,9 @@ test(`random dinner services converge with nothing saved lost and nothing double
           runs++
           orders += r.acked
         } catch (e) {
-          console.error(`dinner service failed: network seed ${seed}, ${devices} devices, faults ${JSON.stringify(f)}`)
+          console.error(
+            `dinner service failed: network seed ${seed}, ${devices} devices, faults ${JSON.stringify(f)}`,
+          )
           throw e
         }
       },

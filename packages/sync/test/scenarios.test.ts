@@ -28,7 +28,8 @@ async function tableRefs(repo: Repo, storeUrl: string) {
   const refs: { tableId: string; orderId: string; url: string }[] = []
   for (const t of Object.values(store.tables)) {
     const table = decode<TableData>((await drive(repo.find<TableDoc>(t.url as never))).doc())
-    for (const r of Object.values(table.orders)) refs.push({ tableId: t.id, orderId: r.orderId, url: r.url })
+    for (const r of Object.values(table.orders))
+      refs.push({ tableId: t.id, orderId: r.orderId, url: r.url })
   }
   return refs
 }
@@ -99,7 +100,14 @@ test('internet down between hub and cloud for a whole service: devices keep sync
     for (const [i, d] of devices.entries()) {
       const { url } = await drive(d.openOrder(TABLE_IDS[(round * 3 + i) % TABLE_IDS.length]!))
       urls.push(url)
-      const lineId = await drive(d.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'burger', modifiers: [{ groupId: 'cooking', optionId: 'medium' }] })))
+      const lineId = await drive(
+        d.run(url, (doc, ctx) =>
+          addLine(doc, ctx, {
+            itemId: 'burger',
+            modifiers: [{ groupId: 'cooking', optionId: 'medium' }],
+          }),
+        ),
+      )
       lines.push({ url, lineId })
     }
     await advance(10 * 60_000)
@@ -186,7 +194,9 @@ test('a device that crashes after saving but before syncing announces its work a
   c.net.partition('till-1', 'hub')
   const { url } = await drive(slot.device.openOrder('t7'))
   const lineId = await drive(
-    slot.device.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'steak', modifiers: [{ groupId: 'cooking', optionId: 'rare' }] })),
+    slot.device.run(url, (doc, ctx) =>
+      addLine(doc, ctx, { itemId: 'steak', modifiers: [{ groupId: 'cooking', optionId: 'rare' }] }),
+    ),
   )
   expect(slot.device.status().unsynced).toBe(2) // the order and its table
 
@@ -210,7 +220,9 @@ test('a write that was not flushed before a crash is lost, and a saved one is no
   const slot = c.slots[0]!
   c.net.isolate('till-1')
   const { url } = await drive(slot.device.openOrder('t2'))
-  const saved = await drive(slot.device.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'soup' })))
+  const saved = await drive(
+    slot.device.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'soup' })),
+  )
   // Not awaited: the crash comes before the flush completes.
   const unsaved = slot.device.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'bread' }))
   unsaved.catch(() => undefined)

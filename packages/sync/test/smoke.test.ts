@@ -1,4 +1,4 @@
-import { addLine, decode, type OrderData } from '@tabsync/core'
+import { addLine, readOrder } from '@tabsync/core'
 import { afterEach, expect, test, vi } from 'vitest'
 import type { OrderDoc } from '@tabsync/core'
 import { advance, createCluster, drive, useSimTime } from './cluster.js'
@@ -17,7 +17,7 @@ test('two devices, a hub and a relay: an order taken on one reaches the other an
   const summary = await drive(b!.orderSummary(url))
   expect(summary.lines.map((l) => l.line.id)).toEqual([lineId])
   const relayHandle = await drive(c.relay.repo.find<OrderDoc>(url))
-  expect(Object.keys(decode<OrderData>(relayHandle.doc()).lines)).toEqual([lineId])
+  expect(Object.keys(readOrder(relayHandle.doc()).lines)).toEqual([lineId])
   expect(a!.status().unsynced).toBe(0)
   expect(a!.status().state).toBe('via-hub')
   await c.close()

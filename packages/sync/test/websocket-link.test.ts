@@ -149,7 +149,12 @@ test('an unreachable endpoint is retried with growing delays, then connects when
   const probe = await startServer({ accept: false })
   const url = probe.url
   await probe.close()
-  const link = new WebSocketLink({ url, kind: 'relay', token: 'good', backoff: { initialMs: 5, maxMs: 40, jitter: 0 } })
+  const link = new WebSocketLink({
+    url,
+    kind: 'relay',
+    token: 'good',
+    backoff: { initialMs: 5, maxMs: 40, jitter: 0 },
+  })
   const device = await openDevice({ deviceId: 'till-2', storage: 'memory', network: [link] })
   cleanups.push(() => device.close())
   await new Promise((r) => setTimeout(r, 150))

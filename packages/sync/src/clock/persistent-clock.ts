@@ -3,7 +3,10 @@ import { createHybridClock, type ClockState, type HybridClock } from '@tabsync/c
 import { z } from 'zod'
 import { DeviceKeys } from '../storage/device-keys.js'
 
-const StoredClock = z.object({ ms: z.number().int().nonnegative(), counter: z.number().int().nonnegative() })
+const StoredClock = z.object({
+  ms: z.number().int().nonnegative(),
+  counter: z.number().int().nonnegative(),
+})
 
 /** A hybrid clock whose state lives in the device's storage adapter. */
 export interface PersistentClock {
@@ -24,7 +27,9 @@ export interface PersistentClockOptions {
  * Restores the device's hybrid clock from storage (so it never runs backwards across restarts)
  * and keeps writing its state back. Writes are coalesced: one in flight, the latest state next.
  */
-export async function openPersistentClock(options: PersistentClockOptions): Promise<PersistentClock> {
+export async function openPersistentClock(
+  options: PersistentClockOptions,
+): Promise<PersistentClock> {
   const { storage } = options
   let state: ClockState | undefined
   try {

@@ -20,7 +20,6 @@ import {
   type CommandContext,
   type DemoTable,
   type HybridClock,
-  type OrderData,
   type OrderDoc,
   type OrderSummary,
   type StoreData,
@@ -28,6 +27,7 @@ import {
   type StoreInit,
   type TableData,
   type TableDoc,
+  readOrder,
 } from '@tabsync/core'
 import { findDoc } from '../docs/find-doc.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
@@ -175,14 +175,19 @@ export class Device {
     }))
     const storeInit: StoreInit = {
       ...init,
-      tables: Object.fromEntries(tables.map(({ info, handle }) => [info.id, { ...info, url: handle.url }])),
+      tables: Object.fromEntries(
+        tables.map(({ info, handle }) => [info.id, { ...info, url: handle.url }]),
+      ),
     }
     const storeHandle = this.repo.create<StoreDoc>(initStoreDoc(storeInit))
     for (const { handle } of tables) this.#track(handle as DocHandle<unknown>)
     this.#storeUrl = storeHandle.url
     this.#adoptStore(storeHandle)
     await Promise.all([
-      this.#saved([storeHandle as DocHandle<unknown>, ...tables.map((t) => t.handle as DocHandle<unknown>)]),
+      this.#saved([
+        storeHandle as DocHandle<unknown>,
+        ...tables.map((t) => t.handle as DocHandle<unknown>),
+      ]),
       this.#parts.storage.save(DeviceKeys.storeUrl, new TextEncoder().encode(storeHandle.url)),
     ])
     return { storeUrl: storeHandle.url }
@@ -229,7 +234,10 @@ export class Device {
    * @example
    * const lineId = await device.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'burger' }))
    */
-  async run<R, D = OrderDoc>(url: AutomergeUrl, command: (doc: D, ctx: CommandContext) => R): Promise<R> {
+  async run<R, D = OrderDoc>(
+    url: AutomergeUrl,
+    command: (doc: D, ctx: CommandContext) => R,
+  ): Promise<R> {
     this.#assertOpen()
     await this.#loadStore()
     const handle = await this.#open<D>(url)
@@ -404,7 +412,10 @@ export class Device {
     const url = this.#storeUrl
     if (!url) {
       return Promise.reject(
-        new SyncError(SyncErrorKind.noStore, 'no store: pass storeUrl to openDevice or createStore'),
+        new SyncError(
+          SyncErrorKind.noStore,
+          'no store: pass storeUrl to openDevice or createStore',
+        ),
       )
     }
     this.#storeLoading ??= this.#open<StoreDoc>(url).then((h) => {
@@ -461,7 +472,7 @@ export class Device {
   /** Feeds the latest stamp of an order into the hybrid clock. */
   #absorb(handle: DocHandle<OrderDoc>): void {
     try {
-      this.clock.receive(latestStamp(decode<OrderData>(handle.doc() as never)))
+      this.clock.receive(latestStamp(readOrder(handle.doc())))
     } catch {
       // A malformed stamp from a peer must not break the device; core validates on write.
     }
@@ -481,7 +492,13 @@ export class Device {
   #wireNetwork(): void {
     for (const adapter of this.#parts.upstreamAdapters) {
       const link = isSyncLink(adapter) ? adapter : undefined
-      const onPeer = ({ peerId, peerMetadata }: { peerId: PeerId; peerMetadata: { storageId?: string } }) => {
+      const onPeer = ({
+        peerId,
+        peerMetadata,
+      }: {
+        peerId: PeerId
+        peerMetadata: { storageId?: string }
+      }) => {
         if (link && link.kindOf(peerId) === undefined) return
         this.#tracker.addUpstream(peerId, peerMetadata?.storageId as never)
         this.#tracker.checkAll()

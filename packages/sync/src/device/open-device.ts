@@ -105,12 +105,17 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
   })
   const upstream: NetworkAdapterInterface[] = [...links, ...(options.network ?? [])]
   const network: NetworkAdapterInterface[] = [...upstream]
-  const useChannel = options.broadcastChannel ?? (!isNode() && typeof BroadcastChannel !== 'undefined')
+  const useChannel =
+    options.broadcastChannel ?? (!isNode() && typeof BroadcastChannel !== 'undefined')
   if (useChannel) {
     network.push(new BroadcastChannelNetworkAdapter({ channelName: `tabsync:${options.deviceId}` }))
   }
 
-  const suffix = options.peerSuffix ?? Math.floor(random() * 36 ** 8).toString(36).padStart(8, '0')
+  const suffix =
+    options.peerSuffix ??
+    Math.floor(random() * 36 ** 8)
+      .toString(36)
+      .padStart(8, '0')
   const repo = new Repo({
     storage,
     network,

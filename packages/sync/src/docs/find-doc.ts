@@ -1,4 +1,10 @@
-import type { AutomergeUrl, DocHandle, DocumentId, PeerId, Repo } from '@automerge/automerge-repo/slim'
+import type {
+  AutomergeUrl,
+  DocHandle,
+  DocumentId,
+  PeerId,
+  Repo,
+} from '@automerge/automerge-repo/slim'
 import { backoffDelay, type BackoffOptions } from '../network/backoff.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
 
@@ -41,7 +47,11 @@ export async function findDoc<T>(
 }
 
 /** Waits up to `ms` for the handle to become ready; false on timeout. */
-async function waitReady(handle: DocHandle<unknown>, ms: number, signal?: AbortSignal): Promise<boolean> {
+async function waitReady(
+  handle: DocHandle<unknown>,
+  ms: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
   const ac = new AbortController()
   const timer = setTimeout(() => ac.abort(), ms)
   const onAbort = () => ac.abort()

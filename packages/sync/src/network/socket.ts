@@ -26,7 +26,10 @@ export const SOCKET_OPEN = 1
 /** True when this code runs in Node (not in a browser or a worker). */
 export function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process
-  return typeof p?.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined'
+  return (
+    typeof p?.versions?.node === 'string' &&
+    typeof (globalThis as { window?: unknown }).window === 'undefined'
+  )
 }
 
 interface WsModule {

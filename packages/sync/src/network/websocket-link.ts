@@ -8,12 +8,7 @@ import {
 import { z } from 'zod'
 import { backoffDelay, type BackoffOptions } from './backoff.js'
 import { CloseCode, FATAL_CLOSE_CODES } from './close-codes.js'
-import {
-  EndpointKind,
-  EndpointState,
-  type EndpointStatus,
-  type SyncLink,
-} from './sync-link.js'
+import { EndpointKind, EndpointState, type EndpointStatus, type SyncLink } from './sync-link.js'
 import {
   SOCKET_OPEN,
   defaultSocketFactory,

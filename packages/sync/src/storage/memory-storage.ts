@@ -1,8 +1,4 @@
-import type {
-  Chunk,
-  StorageAdapterInterface,
-  StorageKey,
-} from '@automerge/automerge-repo/slim'
+import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo/slim'
 
 /**
  * A storage adapter in memory: nothing survives the process. For tests, demos and devices

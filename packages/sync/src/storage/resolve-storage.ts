@@ -7,10 +7,7 @@ import { MemoryStorageAdapter } from './memory-storage.js'
  * `{ directory }` (Node, the file system), or any automerge-repo storage adapter.
  */
 export type StorageOption =
-  | 'indexeddb'
-  | 'memory'
-  | { readonly directory: string }
-  | StorageAdapterInterface
+  'indexeddb' | 'memory' | { readonly directory: string } | StorageAdapterInterface
 
 /** Turns a {@link StorageOption} into an adapter, importing the Node or browser one lazily. */
 export async function resolveStorage(

@@ -4,12 +4,8 @@ import {
   type PeerId,
   type PeerMetadata,
 } from '@automerge/automerge-repo/slim'
-import {
-  EndpointKind,
-  EndpointState,
-  type EndpointStatus,
-  type SyncLink,
-} from '../network/sync-link.js'
+import type { EndpointKind } from '../network/sync-link.js'
+import { EndpointState, type EndpointStatus, type SyncLink } from '../network/sync-link.js'
 import { seededRandom } from './seeded-random.js'
 
 /** What can go wrong on the simulated wire. Rates are probabilities per message, 0..1. */
