@@ -137,6 +137,7 @@ export function startBridge(
   options: {
     crash?: (step: CrashStep, info: { printerId: string; ticketId: string }) => void
     source?: TicketSource
+    writeTimeoutMs?: number
   } = {},
 ): { bridge: PrintBridge; source: TicketSource } {
   const source =
@@ -148,7 +149,7 @@ export function startBridge(
     printers,
     retry: { initialMs: 10, maxMs: 40 },
     connectTimeoutMs: 1000,
-    writeTimeoutMs: 300,
+    writeTimeoutMs: options.writeTimeoutMs ?? 300,
     ...(options.crash ? { crash: options.crash } : {}),
   })
   return { bridge, source }

@@ -49,6 +49,8 @@ export function renderTicket(print: TicketPrint, options: RenderOptions = {}): U
   const server = print.store?.devices[ticket.by]?.name ?? ticket.by
   const isVoid = ticket.kind === 'void'
   e.initialize().codepage('auto')
+  // The reference first too: a ticket cut off mid-way can still be matched to its ticket.
+  e.align('right').line(`#${ticketRef(ticket.id)}`).align('left')
 
   if (reprint) banner(e, 'REPRINT')
   if (isVoid) banner(e, '*** VOID ***')
