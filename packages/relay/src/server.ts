@@ -195,10 +195,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     unloader = new IdleUnloader(liveRepo, {
       idleMs: idleUnloadMs,
       log,
-      onUnloaded: (id) => {
-        metrics.inc(Metric.unloaded)
-        registry.forget(id)
-      },
+      // The ownership record stays cached (bounded LRU): forgetting it here could race a request
+      // that just looked it up and make the repo's synchronous access check fail closed.
+      onUnloaded: () => metrics.inc(Metric.unloaded),
     })
   }
 
