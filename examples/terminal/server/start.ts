@@ -1,0 +1,59 @@
+/*
+ * `npm start`: builds the terminal when its sources are newer than the build, starts the demo
+ * server (sync, pairing, static files) and prints how to open one or more devices.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startDemoServer } from './demo-server.js'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const dist = join(root, 'dist')
+
+function newest(dir: string): number {
+  let latest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name)
+    latest = Math.max(latest, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs)
+  }
+  return latest
+}
+
+const built = existsSync(join(dist, 'index.html')) ? statSync(join(dist, 'index.html')).mtimeMs : 0
+if (process.env.TABSYNC_SKIP_BUILD !== '1' && built < Math.max(newest(join(root, 'src')), newest(join(root, 'public')))) {
+  console.log('Building the terminal (vite build)...')
+  const r = spawnSync('npx', ['vite', 'build'], { cwd: root, stdio: 'inherit' })
+  if (r.status !== 0) process.exit(r.status ?? 1)
+}
+
+const port = Number(process.env.PORT ?? 5173)
+const server = await startDemoServer({
+  port,
+  host: process.env.HOST ?? '0.0.0.0',
+  distDir: dist,
+  dataDir: join(root, '.tabsync'),
+  stores: [{ storeId: 'demo-bistro', name: 'Tabsync Bistro' }],
+  log: (line) => console.log(line),
+})
+
+const url = `http://localhost:${server.port}`
+console.log(`
+Tabsync terminal demo is running.
+
+  Open            ${url}
+  Second device   open the same URL in another browser profile or a private window,
+                  or ${url}/?device=till-2 (each device id is its own terminal)
+  Store           demo-bistro (${server.stores['demo-bistro']})
+  Sync            ${server.backend.kind === 'relay' ? '@tabsync/relay' : 'plain automerge-repo sync server'} at ${url.replace('http', 'ws')}/sync
+
+DEMO ONLY: /pairing.json hands the store URL and a device token to anyone who asks.
+${server.backend.missing.map((m) => `Not in this demo yet: ${m}`).join('\n')}
+Data is kept in ${join(root, '.tabsync')} (delete it to start over). Ctrl+C to stop.
+`)
+
+const stop = () => {
+  void server.close().then(() => process.exit(0))
+}
+process.on('SIGINT', stop)
+process.on('SIGTERM', stop)

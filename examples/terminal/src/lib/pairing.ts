@@ -1,0 +1,100 @@
+/*
+ * Who this browser is and which store it belongs to. The device id and name are kept in
+ * localStorage (each browser profile is its own device; `?device=` picks another id, for tests
+ * and for several terminals in one profile). The pairing (store URL, token, endpoints) is fetched
+ * from the demo server's `/pairing.json` and cached, so a reload with no network still opens
+ * the store from local data.
+ */
+import type { AutomergeUrl } from '@automerge/automerge-repo'
+
+export interface Pairing {
+  readonly storeId: string
+  readonly storeName: string
+  readonly storeUrl: AutomergeUrl
+  readonly token: string
+  readonly endpoints: readonly string[]
+  readonly timeUrl: string
+}
+
+export interface Identity {
+  readonly deviceId: string
+  readonly deviceName: string
+}
+
+const DEVICE_KEY = 'tabsync.device'
+
+function randomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(3))
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')
+}
+
+/** This browser's device id and name (created on first start). */
+export function identity(params = new URLSearchParams(location.search)): Identity {
+  const fromUrl = params.get('device')
+  if (fromUrl && /^[A-Za-z0-9_-]{1,64}$/.test(fromUrl)) {
+    const name = params.get('name') ?? localStorage.getItem(`${DEVICE_KEY}.${fromUrl}.name`)
+    return { deviceId: fromUrl, deviceName: name ?? titleOf(fromUrl) }
+  }
+  let deviceId = localStorage.getItem(DEVICE_KEY)
+  if (!deviceId) {
+    deviceId = `till-${randomId()}`
+    localStorage.setItem(DEVICE_KEY, deviceId)
+  }
+  const name = localStorage.getItem(`${DEVICE_KEY}.${deviceId}.name`) ?? titleOf(deviceId)
+  return { deviceId, deviceName: name }
+}
+
+/** Renames this device (shown in reports and on lines). */
+export function rename(deviceId: string, name: string): void {
+  localStorage.setItem(`${DEVICE_KEY}.${deviceId}.name`, name)
+}
+
+function titleOf(id: string): string {
+  const m = /^till-(.+)$/.exec(id)
+  return m ? `Till ${m[1]?.toUpperCase()}` : id
+}
+
+const absolute = (endpoint: string): string => {
+  if (/^wss?:\/\//.test(endpoint)) return endpoint
+  const u = new URL(endpoint, location.href)
+  u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:'
+  return u.toString()
+}
+
+/**
+ * The store this device is paired with: fresh from the server when reachable, else the cached
+ * pairing. Undefined when neither exists (first start with no server).
+ */
+export async function pair(
+  deviceId: string,
+  params = new URLSearchParams(location.search),
+): Promise<Pairing | undefined> {
+  const store = params.get('store')
+  const cacheKey = `tabsync.pairing.${deviceId}`
+  const cached = localStorage.getItem(cacheKey)
+  const cachedPairing = cached ? (JSON.parse(cached) as Pairing) : undefined
+  // A device stays in the store it was paired with unless `?store=` asks for another one.
+  if (cachedPairing && (!store || store === cachedPairing.storeId) && !navigator.onLine) {
+    return cachedPairing
+  }
+  try {
+    const q = new URLSearchParams({ device: deviceId })
+    if (store) q.set('store', store)
+    else if (cachedPairing) q.set('store', cachedPairing.storeId)
+    const ctl = new AbortController()
+    const timer = setTimeout(() => ctl.abort(), 4000)
+    const res = await fetch(`/pairing.json?${q}`, { cache: 'no-store', signal: ctl.signal })
+    clearTimeout(timer)
+    if (!res.ok) throw new Error(`pairing: HTTP ${res.status}`)
+    const body = (await res.json()) as Pairing
+    const pairing: Pairing = {
+      ...body,
+      endpoints: body.endpoints.map(absolute),
+      timeUrl: new URL(body.timeUrl, location.href).toString(),
+    }
+    localStorage.setItem(cacheKey, JSON.stringify(pairing))
+    return pairing
+  } catch {
+    return cachedPairing
+  }
+}

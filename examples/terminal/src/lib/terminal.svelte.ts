@@ -1,0 +1,239 @@
+/*
+ * App-wide reactive state of the terminal: the device, the store, the recent orders with their
+ * summaries, sync status, the current screen, and staff-facing messages. Screens read from here
+ * and act through `run` (a core command on an order), never by writing document fields.
+ */
+import type { AutomergeUrl } from '@automerge/automerge-repo'
+import {
+  formatMoney,
+  hlcMs,
+  isTabsyncError,
+  type CommandContext,
+  type Conflict,
+  type OrderDoc,
+  type OrderSummary,
+  type StoreData,
+  type TableInfo,
+} from '@tabsync/core'
+import type { Device, SyncStatus } from './device.js'
+
+/** The screens of the terminal. */
+export const Screen = {
+  floor: 'floor',
+  order: 'order',
+  check: 'check',
+  kitchen: 'kitchen',
+  reports: 'reports',
+  review: 'review',
+} as const
+export type Screen = (typeof Screen)[keyof typeof Screen]
+
+/** What a table looks like on the floor plan. */
+export const TableState = {
+  free: 'free',
+  open: 'open',
+  fired: 'fired',
+  payment: 'payment',
+  attention: 'attention',
+} as const
+export type TableState = (typeof TableState)[keyof typeof TableState]
+
+export interface FloorTable {
+  readonly table: TableInfo
+  readonly state: TableState
+  /** The check shown when the table is tapped (oldest open one). */
+  readonly current: { readonly url: AutomergeUrl; readonly summary: OrderSummary } | undefined
+  /** Open checks on the table. */
+  readonly openCount: number
+}
+
+export interface ReviewItem {
+  readonly url: AutomergeUrl
+  readonly summary: OrderSummary
+  readonly conflict: Conflict
+}
+
+export interface Route {
+  readonly screen: Screen
+  readonly url?: AutomergeUrl
+}
+
+function parseHash(): Route {
+  const [screen, ...rest] = location.hash.replace(/^#\/?/, '').split('/')
+  const url = rest.join('/')
+  const known = Object.values(Screen) as string[]
+  if (!screen || !known.includes(screen)) return { screen: 'floor' }
+  return url.startsWith('automerge:')
+    ? { screen: screen as Screen, url: url as AutomergeUrl }
+    : { screen: screen as Screen }
+}
+
+/** The state of one terminal. */
+export class Terminal {
+  readonly device: Device
+  readonly deviceName: string
+  readonly storeName: string
+  store = $state.raw<StoreData>() as StoreData
+  orders = $state.raw(new Map<AutomergeUrl, OrderSummary>())
+  status = $state.raw<SyncStatus>() as SyncStatus
+  /** Calibrated clock time (ms), ticking every second for elapsed times. */
+  now = $state(0)
+  route = $state.raw<Route>(parseHash())
+  message = $state.raw<{ text: string; tone: 'error' | 'ok' } | undefined>()
+  #stops: (() => void)[] = []
+  #messageTimer: ReturnType<typeof setTimeout> | undefined
+  #refreshQueued = false
+
+  constructor(device: Device, deviceName: string, storeName: string) {
+    this.device = device
+    this.deviceName = deviceName
+    this.storeName = storeName
+    this.store = device.store()
+    this.status = device.status()
+    this.now = device.clock.physicalMs()
+    this.#refreshOrders()
+    this.#stops.push(
+      device.onStore((s) => (this.store = s)),
+      device.onStatus((s) => (this.status = s)),
+      device.onChange((e) => {
+        if (e.kind === 'order') this.#queueRefresh()
+      }),
+    )
+    const tick = setInterval(() => (this.now = device.clock.physicalMs()), 1000)
+    this.#stops.push(() => clearInterval(tick))
+    const onHash = () => (this.route = parseHash())
+    window.addEventListener('hashchange', onHash)
+    this.#stops.push(() => window.removeEventListener('hashchange', onHash))
+  }
+
+  #queueRefresh() {
+    if (this.#refreshQueued) return
+    this.#refreshQueued = true
+    queueMicrotask(() => {
+      this.#refreshQueued = false
+      this.#refreshOrders()
+    })
+  }
+
+  #refreshOrders() {
+    this.orders = new Map(this.device.loadedOrders().map((e) => [e.url, e.summary]))
+  }
+
+  /** Today's business date on this device's calibrated clock. */
+  today = $derived.by(() => {
+    void this.now
+    return this.device.today()
+  })
+
+  /** Every table with its state, by area, in the store's order. */
+  floor = $derived.by((): Map<string, FloorTable[]> => {
+    const open = new Map<string, { url: AutomergeUrl; summary: OrderSummary }[]>()
+    for (const [url, summary] of this.orders) {
+      if (summary.status.status === 'closed') continue
+      const list = open.get(summary.order.tableId) ?? []
+      list.push({ url, summary })
+      open.set(summary.order.tableId, list)
+    }
+    const areas = new Map<string, FloorTable[]>()
+    for (const table of Object.values(this.store.tables)) {
+      const list = (open.get(table.id) ?? []).sort((a, b) =>
+        a.summary.order.openedAt < b.summary.order.openedAt ? -1 : 1,
+      )
+      const current = list[0]
+      const tiles = areas.get(table.area) ?? []
+      tiles.push({ table, current, openCount: list.length, state: tableState(list.map((x) => x.summary)) })
+      areas.set(table.area, tiles)
+    }
+    return areas
+  })
+
+  /** Conflicts of every loaded order, for the review list. */
+  review = $derived.by((): ReviewItem[] => {
+    const out: ReviewItem[] = []
+    for (const [url, summary] of this.orders)
+      for (const conflict of summary.conflicts) out.push({ url, summary, conflict })
+    return out.sort((a, b) => (a.summary.order.openedAt < b.summary.order.openedAt ? -1 : 1))
+  })
+
+  /** Tickets waiting for a printer across loaded orders (fired, not printed, not duplicates). */
+  unprinted = $derived.by(() => {
+    let n = 0
+    for (const s of this.orders.values())
+      for (const t of s.tickets) if (!t.printed && !t.duplicate && !t.bumped) n++
+    return n
+  })
+
+  go(screen: Screen, url?: AutomergeUrl) {
+    const hash = url ? `#/${screen}/${url}` : `#/${screen}`
+    if (location.hash !== hash) location.hash = hash
+    this.route = url ? { screen, url } : { screen }
+  }
+
+  /** Minor units in the store's currency, formatted by core. */
+  formatPrice(minor: number): string {
+    return formatMoney(minor, this.store.currency)
+  }
+
+  tableLabel(tableId: string): string {
+    return this.store.tables[tableId]?.label ?? tableId
+  }
+
+  deviceLabel(deviceId: string): string {
+    if (deviceId === this.device.deviceId) return this.deviceName
+    return this.store.devices[deviceId]?.name ?? deviceId
+  }
+
+  elapsed(at: string): string {
+    const minutes = Math.max(0, Math.floor((this.now - hlcMs(at)) / 60_000))
+    return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60}`
+  }
+
+  say(text: string, tone: 'error' | 'ok' = 'ok') {
+    this.message = { text, tone }
+    clearTimeout(this.#messageTimer)
+    this.#messageTimer = setTimeout(() => (this.message = undefined), tone === 'error' ? 6000 : 2500)
+  }
+
+  /**
+   * Runs a core command on an order and reports refusals in words. Resolves with the command's
+   * result once saved locally, or undefined when core refused it.
+   */
+  async run<R>(
+    url: AutomergeUrl,
+    command: (doc: OrderDoc, ctx: CommandContext) => R,
+    done?: string,
+  ): Promise<R | undefined> {
+    try {
+      const result = await this.device.run(url, command)
+      if (done) this.say(done)
+      return result
+    } catch (e) {
+      this.say(isTabsyncError(e) ? e.message : `Could not save: ${String(e)}`, 'error')
+      return undefined
+    }
+  }
+
+  async openTable(tableId: string, guests?: number): Promise<AutomergeUrl | undefined> {
+    try {
+      const { url } = await this.device.openOrder(tableId, guests !== undefined ? { guests } : {})
+      this.#refreshOrders()
+      return url
+    } catch (e) {
+      this.say(isTabsyncError(e) ? e.message : String(e), 'error')
+      return undefined
+    }
+  }
+
+  destroy() {
+    this.#stops.forEach((stop) => stop())
+  }
+}
+
+function tableState(open: OrderSummary[]): TableState {
+  if (open.length === 0) return 'free'
+  const statuses = open.map((s) => s.status.status)
+  if (statuses.includes('needs-attention')) return 'attention'
+  if (statuses.includes('paid') || open.some((s) => s.totals.paid > 0)) return 'payment'
+  if (statuses.includes('fired')) return 'fired'
+  return 'open'
+}
