@@ -1,8 +1,37 @@
-// Starting the Tabsync relay in its own process (filled in once @tabsync/relay lands).
-import type { Child } from '../child/processes.js'
+// Starting the Tabsync relay in its own process, with a fresh secret, and issuing tokens for it.
+import { randomBytes } from 'node:crypto'
+import { issueToken } from '@tabsync/relay'
+import { startChild, type Child } from '../child/processes.js'
 import type { BenchContext } from '../workload.js'
 
-/** Starts a Tabsync relay child; rejects while the relay package is not available. */
-export function startTabsyncRelay(_ctx: BenchContext): Promise<{ relay: Child; url: string; secret: string }> {
-  return Promise.reject(new Error('@tabsync/relay is not available yet'))
+/** A running Tabsync relay child. */
+export interface TabsyncRelayChild {
+  readonly relay: Child & { ready: Record<string, unknown> }
+  /** `ws://127.0.0.1:port/sync` */
+  readonly url: string
+  readonly secret: string
+  readonly dir: string
+}
+
+/** Starts a Tabsync relay child on a fresh (or the given) data directory. */
+export async function startTabsyncRelay(
+  ctx: BenchContext,
+  opts: { dir?: string; secret?: string; limits?: Record<string, number>; exposeGc?: boolean } = {},
+): Promise<TabsyncRelayChild> {
+  const dir = opts.dir ?? (await ctx.tempDir('tabsync-relay'))
+  const secret = opts.secret ?? randomBytes(32).toString('hex')
+  const relay = await startChild('tabsync-relay', {
+    env: {
+      TABSYNC_BENCH_DIR: dir,
+      TABSYNC_BENCH_SECRET: secret,
+      ...(opts.limits ? { TABSYNC_BENCH_LIMITS: JSON.stringify(opts.limits) } : {}),
+      ...(opts.exposeGc ? { NODE_OPTIONS: '--expose-gc' } : {}),
+    },
+  })
+  return { relay, url: String(relay.ready['url']), secret, dir }
+}
+
+/** A terminal token for `deviceId` in `storeIds`, valid 12 h. */
+export function terminalToken(secret: string, deviceId: string, storeIds: readonly string[]): Promise<string> {
+  return issueToken({ secret, deviceId, storeIds, role: 'terminal' })
 }

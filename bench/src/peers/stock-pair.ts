@@ -36,15 +36,12 @@ export async function stockPair(url: string, label = 'stock-repo'): Promise<Sync
       if (!h) throw new Error(`B has not opened ${u}`)
       return h
     },
-    change<R>(u: AutomergeUrl, command: (doc: OrderDoc, ctx: CommandContext) => R): R {
+    change(u: AutomergeUrl, command: (doc: OrderDoc, ctx: CommandContext) => void): void {
       const h = handlesA.get(u)
       if (!h) throw new Error(`A has not created ${u}`)
-      let result: R | undefined
-      h.change((d) => {
-        result = command(d, ctx)
-      })
-      return result as R
+      h.change((d) => command(d, ctx))
     },
+    savedAcks: () => [],
     async close() {
       await Promise.all([a.shutdown().catch(() => {}), b.shutdown().catch(() => {})])
     },

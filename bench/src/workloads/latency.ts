@@ -34,6 +34,7 @@ async function startStockPath(ctx: BenchContext, key: string, throttleMs?: numbe
 async function startTabsyncPath(ctx: BenchContext): Promise<RepoPath | undefined> {
   try {
     const { relay, url, secret } = await startTabsyncRelay(ctx)
+    ctx.log(`latency: Tabsync relay at ${url}`)
     const driver = await startChild('latency-driver', {
       env: { TABSYNC_BENCH_PATH: 'tabsync', TABSYNC_BENCH_URL: url, TABSYNC_BENCH_TOKEN_SECRET: secret },
     })
@@ -76,6 +77,7 @@ export const latencyWorkload: Workload = {
       for (const p of paths) {
         const h = await p.driver.request<LatencySamples>({ type: 'human', ...human })
         put(`${p.key}.human`, h.samples)
+        if (h.saved.length > 0) put(`${p.key}.saved`, h.saved)
         const r = await p.driver.request<LatencySamples>({ type: 'rapid', ...rapid })
         put(`${p.key}.rapid`, r.samples)
         m[`${p.key}.lost`] = h.lost + r.lost
@@ -99,6 +101,7 @@ export const latencyWorkload: Workload = {
       rec({ name: `stock no-throttle rapid taps ${q}`, path: Path.stockNoThrottle, unit: ms, vs: stockR }, `nothrottle.rapid.${q}`)
       if (tabsync) {
         rec({ name: `tabsync human pace ${q}`, path: Path.tabsync, unit: ms, vs: stockH, target: { value: q === 'p50' ? 5 : 15 }, note: humanNote }, `tabsync.human.${q}`)
+        rec({ name: `tabsync "saved" ack ${q}`, path: Path.tabsync, unit: ms, note: 'device.run resolves (flushed), human pace' }, `tabsync.saved.${q}`)
         rec({ name: `tabsync rapid taps ${q}`, path: Path.tabsync, unit: ms, vs: stockR, note: rapidNote }, `tabsync.rapid.${q}`)
       }
     }

@@ -1,0 +1,52 @@
+// Child process: the Tabsync relay (@tabsync/relay), as `tabsync-relay serve` would run it.
+import * as A from '@automerge/automerge'
+import type { DocumentId } from '@automerge/automerge-repo'
+import path from 'node:path'
+import { FileStorageAdapter, startRelay, type RelayLimits } from '@tabsync/relay'
+import { ClaimFixStorage } from '../paths/claim-fix-storage.js'
+import { serve } from './serve.js'
+
+const dataDir = process.env['TABSYNC_BENCH_DIR']
+const secret = process.env['TABSYNC_BENCH_SECRET']
+if (!dataDir || !secret) throw new Error('TABSYNC_BENCH_DIR and TABSYNC_BENCH_SECRET are required')
+const limits = process.env['TABSYNC_BENCH_LIMITS']
+  ? (JSON.parse(process.env['TABSYNC_BENCH_LIMITS']) as Partial<RelayLimits>)
+  : undefined
+// TABSYNC_BENCH_CLAIM_FIX=0 runs the relay exactly as shipped (see claim-fix-storage.ts).
+const storage =
+  process.env['TABSYNC_BENCH_CLAIM_FIX'] === '0'
+    ? {}
+    : { storage: new ClaimFixStorage(new FileStorageAdapter(path.join(dataDir, 'repo'))) }
+const relay = await startRelay({
+  port: 0,
+  dataDir,
+  secret,
+  logLevel: 'silent',
+  ...storage,
+  ...(limits ? { limits } : {}),
+})
+serve(
+  {
+    stats: () => ({
+      rssMb: process.memoryUsage().rss / 2 ** 20,
+      heapMb: process.memoryUsage().heapUsed / 2 ** 20,
+      handles: Object.keys(relay.repo.handles).length,
+      peers: relay.repo.peers.length,
+    }),
+    gc: () => {
+      ;(globalThis as { gc?: () => void }).gc?.()
+      return {}
+    },
+    /** How many of `docs` ([documentId, sorted heads joined]) the relay holds at those heads. */
+    has: (m) => {
+      let n = 0
+      for (const [id, heads] of m['docs'] as [DocumentId, string][]) {
+        const h = relay.repo.handles[id]
+        if (h?.isReady() && A.getHeads(h.doc() as A.Doc<unknown>).sort().join() === heads) n++
+      }
+      return { count: n }
+    },
+  },
+  { port: relay.port, url: relay.syncUrl },
+  () => relay.close(),
+)
