@@ -53,14 +53,37 @@ export function createDeviceSource(device: Device, options: DeviceSourceOptions 
         emit()
       })
   }
-  const refresh = () =>
+  /**
+   * Re-reads one table's orders for the watched days. One load per table, so a table document
+   * that cannot be had right now (not synced yet, denied) does not hold up the others.
+   */
+  const tableBusy = new Set<string>()
+  const tableAgain = new Set<string>()
+  const refreshTable = (tableId: string) => {
+    if (tableBusy.has(tableId)) {
+      tableAgain.add(tableId)
+      return
+    }
+    tableBusy.add(tableId)
     load(async () => {
-      for (const date of dates()) {
-        for (const { url, summary } of await device.ordersOfDay(date)) {
-          if (!closed) orders.set(url, summary.order)
-        }
+      try {
+        do {
+          tableAgain.delete(tableId)
+          for (const date of dates()) {
+            for (const { url, summary } of await device.tableOrders(tableId, { businessDate: date })) {
+              if (!closed) orders.set(url, summary.order)
+            }
+          }
+        } while (tableAgain.has(tableId) && !closed)
+      } finally {
+        tableBusy.delete(tableId)
       }
     })
+  }
+  const refresh = (tableUrl?: string) => {
+    const tables = Object.values(store()?.tables ?? {})
+    for (const t of tables) if (tableUrl === undefined || t.url === tableUrl) refreshTable(t.id)
+  }
   const inflight = new Set<string>()
   const reload = (url: string) => {
     if (inflight.has(url)) return
@@ -77,6 +100,7 @@ export function createDeviceSource(device: Device, options: DeviceSourceOptions 
 
   const unsubscribe = device.onChange((event) => {
     if (event.kind === 'order') reload(event.url)
+    else if (event.kind === 'table') refresh(event.url)
     else refresh()
   })
   load(async () => {
