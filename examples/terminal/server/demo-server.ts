@@ -1,8 +1,8 @@
 /*
  * The demo's one server: serves the built terminal, `/pairing.json` (the store URL and a fresh
  * device token: DEMO ONLY, anyone who can reach it is paired), `/time` for the clock handshake,
- * and the sync endpoint `/sync` with the demo stores. It uses @tabsync/relay and
- * @tabsync/printer when they are available, else a plain automerge-repo sync server.
+ * and the sync endpoint `/sync` (proxied to a @tabsync/relay) with the demo stores, each with a
+ * @tabsync/printer bridge on fake printers.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
@@ -31,6 +31,8 @@ export interface DemoServerOptions {
   readonly stores?: readonly DemoStoreSpec[]
   /** Log lines (default: none). */
   readonly log?: (line: string) => void
+  /** Every ticket a fake printer receives (the start script prints them). */
+  readonly onReceipt?: (printerId: string, text: string) => void
 }
 
 export interface DemoServer {
@@ -61,7 +63,11 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   const log = options.log ?? (() => {})
   await mkdir(options.dataDir, { recursive: true })
   const specs = options.stores ?? DEFAULT_STORES
-  const backend = await startSyncBackend({ dataDir: join(options.dataDir, 'sync'), log })
+  const backend = await startSyncBackend({
+    dataDir: join(options.dataDir, 'sync'),
+    log,
+    ...(options.onReceipt ? { onReceipt: options.onReceipt } : {}),
+  })
 
   // Keep store URLs across restarts: devices remember theirs.
   const listFile = join(options.dataDir, 'stores.json')
@@ -75,6 +81,10 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     known[spec.storeId] = { url: await backend.createStore(spec.storeId, name), name }
   }
   await writeFile(listFile, JSON.stringify(known, null, 2))
+  for (const spec of specs) {
+    const store = known[spec.storeId]
+    if (store) await backend.startPrinting(spec.storeId, store.url)
+  }
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x')
@@ -85,7 +95,11 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     }
     if (url.pathname === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ ok: true, backend: backend.kind }))
+      res.end(JSON.stringify({ ok: true }))
+      return
+    }
+    if (url.pathname === '/sync') {
+      backend.handleHttp(req, res)
       return
     }
     if (url.pathname === '/pairing.json') {
@@ -103,7 +117,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
           storeName: store.name,
           storeUrl: store.url,
           token,
-          endpoints: [backend.endpoint ?? '/sync'],
+          endpoints: ['/sync'],
           timeUrl: '/time',
           demo: true,
         }

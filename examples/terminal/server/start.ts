@@ -35,6 +35,8 @@ const server = await startDemoServer({
   dataDir: join(root, '.tabsync'),
   stores: [{ storeId: 'demo-bistro', name: 'Tabsync Bistro' }],
   log: (line) => console.log(line),
+  onReceipt: (printerId, text) =>
+    console.log(`\n--- fake printer ${printerId} ---\n${text.trim()}\n---------------------------`),
 })
 
 const url = `http://localhost:${server.port}`
@@ -45,10 +47,11 @@ Tabsync terminal demo is running.
   Second device   open the same URL in another browser profile or a private window,
                   or ${url}/?device=till-2 (each device id is its own terminal)
   Store           demo-bistro (${server.stores['demo-bistro']})
-  Sync            ${server.backend.kind === 'relay' ? '@tabsync/relay' : 'plain automerge-repo sync server'} at ${url.replace('http', 'ws')}/sync
+  Sync            @tabsync/relay on ${server.backend.relay.syncUrl}, proxied at ${url.replace('http', 'ws')}/sync
+  Printers        ${[...server.backend.printers].map(([id, p]) => `${id} -> fake printer ${p.url}`).join(', ')}
+                  (tickets they receive are printed below)
 
-DEMO ONLY: /pairing.json hands the store URL and a device token to anyone who asks.
-${server.backend.missing.map((m) => `Not in this demo yet: ${m}`).join('\n')}
+DEMO ONLY: /pairing.json hands the store URL and a fresh device token to anyone who asks.
 Data is kept in ${join(root, '.tabsync')} (delete it to start over). Ctrl+C to stop.
 `)
 
