@@ -189,7 +189,9 @@ for (const step of ['during-send', 'after-send'] as const) {
     cleanup.push(() => printer.close())
     const dataDir = tempDir()
     const repoDir = tempDir('tabsync-repo-')
-    const world: World = createWorld(new Repo({ network: [], storage: new NodeFSStorageAdapter(repoDir) }))
+    const world: World = createWorld(
+      new Repo({ network: [], storage: new NodeFSStorageAdapter(repoDir) }),
+    )
     cleanup.push(() => world.repo.shutdown())
     const anna = till(world, 'till-1')
     const order = await openTable(world, anna)

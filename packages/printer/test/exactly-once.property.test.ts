@@ -32,7 +32,18 @@ import {
 } from './helpers.js'
 
 // Kitchen items that need no modifier: one line per item, so a printed name is a line.
-const ITEMS = ['bread', 'soup', 'burrata', 'calamari', 'caesar', 'wings', 'salmon', 'risotto', 'pasta', 'pizza']
+const ITEMS = [
+  'bread',
+  'soup',
+  'burrata',
+  'calamari',
+  'caesar',
+  'wings',
+  'salmon',
+  'risotto',
+  'pasta',
+  'pizza',
+]
 
 type Command =
   | { t: 'add'; dev: number; qty: number }
@@ -46,12 +57,25 @@ type Command =
 
 const dev = fc.integer({ min: 0, max: 1 })
 const command: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('add' as const), dev, qty: fc.integer({ min: 1, max: 3 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      t: fc.constant('add' as const),
+      dev,
+      qty: fc.integer({ min: 1, max: 3 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('inc' as const), dev, line: fc.nat(9) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('fire' as const), dev }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('void' as const), dev, line: fc.nat(9) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('sync' as const), dev }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('crash' as const), step: fc.constantFrom(...Object.values(CrashStep)) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('crash' as const),
+      step: fc.constantFrom(...Object.values(CrashStep)),
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -73,7 +97,8 @@ async function scenario(commands: Command[]): Promise<void> {
   // Three lines both devices know before they part: the ones they may both fire.
   let nextItem = 0
   order.change((d) => {
-    for (const quantity of [1, 2, 1]) addLine(d, devices[0]!, { itemId: ITEMS[nextItem++]!, quantity })
+    for (const quantity of [1, 2, 1])
+      addLine(d, devices[0]!, { itemId: ITEMS[nextItem++]!, quantity })
   })
   const replicas: Replica[] = [replicaOf(order), replicaOf(order)]
   let armed: CrashStep | undefined
@@ -171,7 +196,13 @@ async function scenario(commands: Command[]): Promise<void> {
 function check(
   order: OrderData,
   dataDir: string,
-  receipts: readonly { text: string; complete: boolean; reprint: boolean; void: boolean; ref: string | undefined }[],
+  receipts: readonly {
+    text: string
+    complete: boolean
+    reprint: boolean
+    void: boolean
+    ref: string | undefined
+  }[],
 ) {
   const records: LedgerRecord[] = fs
     .readFileSync(`${dataDir}/print-ledger.jsonl`, 'utf8')
@@ -236,7 +267,11 @@ test('exactly once, whatever happens: fires, voids, partitions, bridge crashes, 
   try {
     await fc.assert(
       fc.asyncProperty(fc.array(command, { minLength: 4, maxLength: long ? 40 : 18 }), scenario),
-      { numRuns: Number(process.env.TABSYNC_FUZZ_RUNS ?? (long ? 1200 : 12)), seed, endOnFailure: true },
+      {
+        numRuns: Number(process.env.TABSYNC_FUZZ_RUNS ?? (long ? 1200 : 12)),
+        seed,
+        endOnFailure: true,
+      },
     )
   } catch (e) {
     console.error(`exactly-once property failed: replay with TABSYNC_SEED=${seed}`)

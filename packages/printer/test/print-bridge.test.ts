@@ -69,7 +69,9 @@ test('a fired order prints one readable ticket per station and the order shows i
   expect(k.text).toContain('TABLE 4')
   expect(k.text).toContain('KITCHEN')
   expect(k.text).toContain('Server: till-1')
-  expect(k.text).toMatch(/-- COURSE 2 --[\s\S]*2x House burger[\s\S]*seat 1[\s\S]*\+ Medium rare[\s\S]*! no pickles/)
+  expect(k.text).toMatch(
+    /-- COURSE 2 --[\s\S]*2x House burger[\s\S]*seat 1[\s\S]*\+ Medium rare[\s\S]*! no pickles/,
+  )
   expect(k.text).toMatch(/-- COURSE 3 --[\s\S]*1x Tiramisu[\s\S]*seat 2/)
   expect(k.text).not.toContain('Spritz')
   expect(itemsOf(bar.receipts[0]!.text)).toEqual(new Map([['Spritz', 1]]))
@@ -133,7 +135,9 @@ test('two devices fire the same line while partitioned, then heal: the kitchen r
   expect(kitchen.receipts).toHaveLength(1)
   expect(itemsOf(kitchen.receipts[0]!.text)).toEqual(new Map([['Grilled salmon', 2]]))
   const o = orderOf(order)
-  const outcomes = Object.values(o.prints).map((p) => p.outcome).sort()
+  const outcomes = Object.values(o.prints)
+    .map((p) => p.outcome)
+    .sort()
   expect(outcomes).toEqual(['duplicate', 'printed'])
   // The terminal sees every ticket accounted for.
   expect(ticketStates(o).every((t) => t.printed)).toBe(true)
@@ -184,7 +188,9 @@ test('staff reprint a ticket: it prints again under a REPRINT banner, recorded a
   expect(kitchen.receipts[1]!.reprint).toBe(true)
   expect(kitchen.receipts[1]!.ref).toBe(kitchen.receipts[0]!.ref)
   expect(itemsOf(kitchen.receipts[1]!.text)).toEqual(new Map([['Margherita pizza', 1]]))
-  const outcomes = Object.values(orderOf(order).prints).map((p) => p.outcome).sort()
+  const outcomes = Object.values(orderOf(order).prints)
+    .map((p) => p.outcome)
+    .sort()
   expect(outcomes).toEqual(['printed', 'reprinted'])
   expect(() => bridge.reprint('0000-unknown')).toThrow(/never sent/)
 })

@@ -95,7 +95,9 @@ test('a printer that drops mid-ticket: the cut ticket waits for staff, the rest 
   await bridge.whenIdle()
   expect(printer.receipts[2]).toMatchObject({ ref: ticketRef(cut), complete: true, reprint: true })
   expect(bridge.status().needsConfirmation).toEqual([])
-  const outcomes = Object.values(orderOf(order).prints).map((p) => p.outcome).sort()
+  const outcomes = Object.values(orderOf(order).prints)
+    .map((p) => p.outcome)
+    .sort()
   expect(outcomes).toEqual(['printed', 'reprinted'])
 })
 

@@ -236,12 +236,16 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
             })
             if (stopped) return
             ledger.recorded(e.printerId, e.ticketId, u.job, u.outcome)
-            log.debug({ printerId: e.printerId, ticketId: e.ticketId, outcome: u.outcome }, 'recorded')
+            log.debug(
+              { printerId: e.printerId, ticketId: e.ticketId, outcome: u.outcome },
+              'recorded',
+            )
           }
         }
       } while (recordAgain && !stopped)
     } catch (e) {
-      if (!stopped) log.warn({ err: e }, 'could not record print outcome; will retry on next change')
+      if (!stopped)
+        log.warn({ err: e }, 'could not record print outcome; will retry on next change')
     } finally {
       recording = false
       notify()
@@ -490,7 +494,10 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
         ({ entry }) => entry.state === 'sending' && entry.uncertain,
       )
       if (found.length === 0) {
-        throw new PrinterError(PrinterErrorKind.notFound, `ticket ${ticketId} needs no confirmation`)
+        throw new PrinterError(
+          PrinterErrorKind.notFound,
+          `ticket ${ticketId} needs no confirmation`,
+        )
       }
       for (const { w } of found) {
         ledger.confirm(w.id, ticketId)
@@ -555,8 +562,10 @@ function ticketView(
     kind: ticket?.kind ?? 'fire',
     at: ticket?.at ?? '',
     items: (ticket?.items ?? [])
-      .map((i) => ({ name: i.name, quantity: quantities ? (quantities[i.lineId] ?? 0) : i.quantity }))
+      .map((i) => ({
+        name: i.name,
+        quantity: quantities ? (quantities[i.lineId] ?? 0) : i.quantity,
+      }))
       .filter((i) => i.quantity > 0),
   }
 }
-

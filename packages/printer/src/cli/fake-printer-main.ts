@@ -46,7 +46,10 @@ export async function runFakePrinterCli(argv: readonly string[]): Promise<number
   process.stderr.write(`fake printer listening on ${printer.url}\n`)
   process.stdin.setEncoding('utf8')
   process.stdin.on('data', (chunk: string) => {
-    for (const line of chunk.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    for (const line of chunk
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)) {
       setMode(line).catch((e: unknown) => process.stderr.write(`${String(e)}\n`))
     }
   })

@@ -50,7 +50,9 @@ export function renderTicket(print: TicketPrint, options: RenderOptions = {}): U
   const isVoid = ticket.kind === 'void'
   e.initialize().codepage('auto')
   // The reference first too: a ticket cut off mid-way can still be matched to its ticket.
-  e.align('right').line(`#${ticketRef(ticket.id)}`).align('left')
+  e.align('right')
+    .line(`#${ticketRef(ticket.id)}`)
+    .align('left')
 
   if (reprint) banner(e, 'REPRINT')
   if (isVoid) banner(e, '*** VOID ***')
@@ -97,7 +99,9 @@ function banner(e: ReceiptPrinterEncoder, text: string): void {
 
 function itemLines(e: ReceiptPrinterEncoder, item: TicketItem, quantity: number, isVoid: boolean) {
   // Quantity in double width and height, name in double height: readable from the pass.
-  e.bold(true).size(2, 2).text(`${isVoid ? 'VOID ' : ''}${quantity}x`)
+  e.bold(true)
+    .size(2, 2)
+    .text(`${isVoid ? 'VOID ' : ''}${quantity}x`)
   e.size(1, 2).text(` ${item.name}`).size(1, 1).bold(false).newline()
   if (item.seat !== null) e.line(`     seat ${item.seat}`)
   for (const m of item.modifiers) e.line(`     + ${m}`)

@@ -192,7 +192,11 @@ export async function startFakePrinter(options: FakePrinterOptions = {}): Promis
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           listeners.delete(check)
-          reject(new Error(`fake printer: ${receipts.length} of ${count} receipts after ${timeoutMs} ms`))
+          reject(
+            new Error(
+              `fake printer: ${receipts.length} of ${count} receipts after ${timeoutMs} ms`,
+            ),
+          )
         }, timeoutMs)
         const check = () => {
           if (receipts.length < count) return

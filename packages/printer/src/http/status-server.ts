@@ -63,7 +63,8 @@ export function startStatusServer(options: StatusServerOptions): Promise<StatusS
       req.resume() // no body needed
       const ticketId = TicketId.safeParse(decodeURIComponent(action[2] ?? ''))
       const printerId = PrinterId.safeParse(url.searchParams.get('printer') ?? undefined)
-      if (!ticketId.success || !printerId.success) return reply(400, { error: 'bad ticket or printer id' })
+      if (!ticketId.success || !printerId.success)
+        return reply(400, { error: 'bad ticket or printer id' })
       try {
         if (action[1] === 'reprint') {
           return reply(202, { printers: bridge.reprint(ticketId.data, printerId.data) })

@@ -162,17 +162,48 @@ export function openPrintLedger(dataDir: string, options: PrintLedgerOptions = {
       write({ v: 1, type: 'printed', printer: printerId, ticket: ticketId, job, at: now() })
     },
     uncertain(printerId, ticketId, job, reason) {
-      write({ v: 1, type: 'uncertain', printer: printerId, ticket: ticketId, job, reason, at: now() })
+      write({
+        v: 1,
+        type: 'uncertain',
+        printer: printerId,
+        ticket: ticketId,
+        job,
+        reason,
+        at: now(),
+      })
     },
     duplicate(printerId, ticketId, orderUrl) {
       const job = `duplicate-${ticketId}`
-      write({ v: 1, type: 'duplicate', printer: printerId, ticket: ticketId, order: orderUrl, job, at: now() })
+      write({
+        v: 1,
+        type: 'duplicate',
+        printer: printerId,
+        ticket: ticketId,
+        order: orderUrl,
+        job,
+        at: now(),
+      })
     },
     confirm(printerId, ticketId) {
-      write({ v: 1, type: 'confirmed', printer: printerId, ticket: ticketId, job: randomUUID(), at: now() })
+      write({
+        v: 1,
+        type: 'confirmed',
+        printer: printerId,
+        ticket: ticketId,
+        job: randomUUID(),
+        at: now(),
+      })
     },
     recorded(printerId, ticketId, job, outcome) {
-      write({ v: 1, type: 'recorded', printer: printerId, ticket: ticketId, job, outcome, at: now() })
+      write({
+        v: 1,
+        type: 'recorded',
+        printer: printerId,
+        ticket: ticketId,
+        job,
+        outcome,
+        at: now(),
+      })
     },
     close() {
       journal.close()

@@ -14,7 +14,10 @@ export interface DeviceSourceOptions {
  * relay connections, the persisted hybrid clock and "saved" semantics; this follows the orders
  * of the watched business days through the device's table documents.
  */
-export function createDeviceSource(device: Device, options: DeviceSourceOptions = {}): TicketSource {
+export function createDeviceSource(
+  device: Device,
+  options: DeviceSourceOptions = {},
+): TicketSource {
   const days = options.days ?? 2
   const orders = new Map<string, OrderData>()
   const listeners = new Set<() => void>()
@@ -70,7 +73,9 @@ export function createDeviceSource(device: Device, options: DeviceSourceOptions 
         do {
           tableAgain.delete(tableId)
           for (const date of dates()) {
-            for (const { url, summary } of await device.tableOrders(tableId, { businessDate: date })) {
+            for (const { url, summary } of await device.tableOrders(tableId, {
+              businessDate: date,
+            })) {
               if (!closed) orders.set(url, summary.order)
             }
           }

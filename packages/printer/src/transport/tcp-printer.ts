@@ -90,7 +90,9 @@ class Connection {
       this.#wake()
     })
     socket.on('error', (err) => this.#fail(new SocketFailure(err.message, false)))
-    socket.on('close', () => this.#fail(new SocketFailure('connection closed by the printer', false)))
+    socket.on('close', () =>
+      this.#fail(new SocketFailure('connection closed by the printer', false)),
+    )
   }
 
   static open(endpoint: PrinterEndpoint, timeoutMs: number): Promise<Connection> {

@@ -1,0 +1,101 @@
+import { afterEach, expect, test } from 'vitest'
+import { startFakePrinter } from '../src/fake/fake-printer.js'
+import { startStatusServer } from '../src/http/status-server.js'
+import { parseBridgeArgs } from '../src/cli/bridge-args.js'
+import type { BridgeStatus } from '../src/bridge/bridge-status.js'
+import {
+  addLine,
+  createWorld,
+  fire,
+  openTable,
+  run,
+  startBridge,
+  tempDir,
+  till,
+} from './helpers.js'
+
+const cleanup: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c()
+})
+
+test('terminals read GET /status and ask for reprints with POST /reprint/:ticketId', async () => {
+  const world = createWorld()
+  const printer = await startFakePrinter()
+  const { bridge, source } = startBridge(world, tempDir(), [
+    { id: 'kitchen-printer', url: printer.url },
+  ])
+  const server = await startStatusServer({ bridge })
+  cleanup.push(async () => {
+    await server.close()
+    await bridge.stop()
+    await source.close()
+    await printer.close()
+  })
+  const anna = till(world, 'till-1')
+  const order = await openTable(world, anna)
+  const [ticketId] = run(order, (d) => {
+    addLine(d, anna, { itemId: 'pizza' })
+    return fire(d, anna)
+  })
+  await printer.waitForReceipts(1)
+  await bridge.whenIdle()
+
+  const res = await fetch(`${server.url}/status`)
+  expect(res.status).toBe(200)
+  expect(res.headers.get('access-control-allow-origin')).toBe('*')
+  const status = (await res.json()) as BridgeStatus
+  expect(status.printers[0]).toMatchObject({
+    id: 'kitchen-printer',
+    name: 'Kitchen',
+    state: 'ready',
+    queue: [],
+  })
+
+  const reprint = await fetch(`${server.url}/reprint/${ticketId}`, { method: 'POST' })
+  expect(reprint.status).toBe(202)
+  expect(await reprint.json()).toEqual({ printers: ['kitchen-printer'] })
+  await printer.waitForReceipts(2)
+  expect(printer.receipts[1]!.reprint).toBe(true)
+
+  expect((await fetch(`${server.url}/reprint/nope`, { method: 'POST' })).status).toBe(404)
+  expect((await fetch(`${server.url}/confirm/${ticketId}`, { method: 'POST' })).status).toBe(404)
+  expect((await fetch(`${server.url}/reprint/a%2Fb`, { method: 'POST' })).status).toBe(400)
+})
+
+test('CLI arguments: printers, endpoints, token subject as device id, operator-friendly errors', () => {
+  const payload = Buffer.from(JSON.stringify({ sub: 'printer-7' })).toString('base64url')
+  const config = parseBridgeArgs(
+    [
+      '--store',
+      'automerge:abc',
+      '--endpoint',
+      'ws://hub.local:8787/sync',
+      '--token',
+      `h.${payload}.s`,
+      '--printer',
+      'kitchen-printer=tcp://10.0.0.50:9100',
+      '--printer',
+      'bar-printer=tcp://10.0.0.51?probe=0',
+      '--http',
+      '0.0.0.0:8790',
+    ],
+    {},
+  )
+  expect(config).toMatchObject({
+    storeUrl: 'automerge:abc',
+    endpoints: ['ws://hub.local:8787/sync'],
+    deviceId: 'printer-7',
+    printers: [
+      { id: 'kitchen-printer', url: 'tcp://10.0.0.50:9100' },
+      { id: 'bar-printer', url: 'tcp://10.0.0.51?probe=0' },
+    ],
+    http: { host: '0.0.0.0', port: 8790 },
+  })
+  expect(() => parseBridgeArgs(['--store', 'automerge:abc'], {})).toThrow(/--printer/)
+  expect(() => parseBridgeArgs(['--printer', 'k=tcp://x'], {})).toThrow(/--store/)
+  expect(() => parseBridgeArgs(['--store', 'automerge:a', '--printer', 'k=http://x'], {})).toThrow(
+    /tcp/,
+  )
+  expect(parseBridgeArgs(['--help'], {})).toBe('help')
+})
