@@ -60,7 +60,7 @@ serve(
       const req = m as unknown as ColdRequest
       if (kind === 'stock') return stockCold(req)
       const { tabsyncCold } = await import('../paths/tabsync-cold.js')
-      return tabsyncCold(req)
+      return tabsyncCold(req as never)
     },
   },
   { path: kind },

@@ -4,12 +4,31 @@ import path from 'node:path'
 import * as A from '@automerge/automerge'
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs'
 import { startChild } from '../child/processes.js'
-import { cachedDay, installDay } from '../fixtures/day.js'
+import type { DocumentId } from '@automerge/automerge-repo'
+import { cachedDay, installDay, type Day } from '../fixtures/day.js'
+import { startTabsyncRelay } from '../paths/tabsync-relay-child.js'
+import { uploadDay } from '../paths/tabsync-upload.js'
 import { dirBytes } from '../fixtures/files.js'
 import { Path, Unit, repeat } from '../figures.js'
 import { now, type BenchContext, type Workload } from '../workload.js'
 
 const W = 'cold-device'
+
+/** The day on a Tabsync relay (uploaded through a device, then the relay restarted cold). */
+async function startTabsyncCold(ctx: BenchContext, day: Day) {
+  try {
+    const up = await startTabsyncRelay(ctx, { limits: { messagesPerSecond: 100_000, messageBurst: 100_000 } })
+    await uploadDay(up.relay, up.url, up.secret, day, ctx.log)
+    await up.relay.stop()
+    const { relay, url, secret } = await startTabsyncRelay(ctx, { dir: up.dir, secret: up.secret })
+    const driver = await startChild('cold-driver', { env: { TABSYNC_BENCH_PATH: 'tabsync' } })
+    const first = A.load<{ businessDate: unknown }>(day.docs.get(day.openUrls[0]?.slice('automerge:'.length) as DocumentId) as Uint8Array)
+    return { relay, driver, url, secret, businessDate: String(first.businessDate) }
+  } catch (e) {
+    ctx.log(`cold-device: Tabsync path unavailable: ${e instanceof Error ? e.message : String(e)}`)
+    return undefined
+  }
+}
 
 export const coldDeviceWorkload: Workload = {
   name: W,
@@ -22,6 +41,7 @@ export const coldDeviceWorkload: Workload = {
     const relayStored = await dirBytes(relayDir)
     const relay = await startChild('stock-relay', { env: { TABSYNC_BENCH_DIR: relayDir } })
     const driver = await startChild('cold-driver', { env: { TABSYNC_BENCH_PATH: 'stock' } })
+    const tabsync = await startTabsyncCold(ctx, day)
     const v = await repeat(ctx.runs, async (run) => {
       ctx.log(`cold-device run ${run + 1}/${ctx.runs}`)
       const dir = await ctx.tempDir('cold-device')
@@ -45,16 +65,42 @@ export const coldDeviceWorkload: Workload = {
       m['stock.perThousand'] = ((r['whole'] as number) / size.orders) * 1000
       m['stock.deviceBytesPerOrder'] = (r['storedBytes'] as number) / size.orders
       m['relayBytesPerOrder'] = relayStored.bytes / day.docs.size
+      if (tabsync) {
+        const dir2 = await ctx.tempDir('cold-tabsync-device')
+        const t = await tabsync.driver.request<Record<string, number>>(
+          { type: 'cold', url: tabsync.url, secret: tabsync.secret, storeId: day.storeId, storeUrl: day.storeUrl, openUrls: day.openUrls, businessDate: tabsync.businessDate, dir: dir2 },
+          300_000,
+        )
+        m['tabsync.usable'] = t['usable'] as number
+        m['tabsync.whole'] = t['whole'] as number
+        m['tabsync.perThousand'] = ((t['whole'] as number) / size.orders) * 1000
+        m['tabsync.deviceBytesPerOrder'] = (t['storedBytes'] as number) / size.orders
+      }
       return m
     })
-    await Promise.all([driver.stop(), relay.stop()])
+    await Promise.all([driver.stop(), relay.stop(), tabsync?.driver.stop(), tabsync?.relay.stop()])
     const n = `${size.open} open of ${size.orders.toLocaleString('en-US')}`
     const rec = (name: string, path: Path, unit: Unit, key: string, extra: { vs?: string; target?: { value: number }; note?: string } = {}) =>
       ctx.recorder.record(W, { name, path, unit, ...extra }, v[key] as number[])
     const floor = rec(`automerge load of every document (${size.orders.toLocaleString('en-US')} orders)`, Path.floor, Unit.ms, 'floor.loadAll', { note: 'A.load in-process, no network, no storage' })
     rec(`stock open orders usable (${n})`, Path.stock, Unit.ms, 'stock.usable', { note: 'finds issued newest first, all at once' })
     rec(`stock whole day local (${size.orders.toLocaleString('en-US')} orders)`, Path.stock, Unit.ms, 'stock.whole', { vs: floor, note: 'all ready + flushed to the device storage' })
-    rec('stock whole day per 1,000 orders', Path.stock, Unit.ms, 'stock.perThousand')
+    const perK = rec('stock whole day per 1,000 orders', Path.stock, Unit.ms, 'stock.perThousand')
+    if (tabsync) {
+      const u = `stock open orders usable (${n})`
+      rec(`tabsync open orders usable (${n})`, Path.tabsync, Unit.ms, 'tabsync.usable', {
+        vs: `${W}.${u}`,
+        ...(ctx.quick ? {} : { target: { value: 300 } }),
+        note: 'openDevice + ready + ordersOfDay; open orders watched in the repo',
+      })
+      rec(`tabsync whole day local (${size.orders.toLocaleString('en-US')} orders)`, Path.tabsync, Unit.ms, 'tabsync.whole', {
+        vs: `${W}.stock whole day local (${size.orders.toLocaleString('en-US')} orders)`,
+        ...(ctx.quick ? {} : { target: { value: 1000 } }),
+        note: 'ordersOfDay resolved + device.flush()',
+      })
+      rec('tabsync whole day per 1,000 orders', Path.tabsync, Unit.ms, 'tabsync.perThousand', { vs: perK })
+      rec('tabsync device bytes stored per order', Path.tabsync, Unit.bytes, 'tabsync.deviceBytesPerOrder', { vs: 'cold-device.stock device bytes stored per order' })
+    }
     rec('stock device bytes stored per order', Path.stock, Unit.bytes, 'stock.deviceBytesPerOrder', { note: 'nodefs: snapshot + sync states' })
     rec('relay bytes stored per document (nodefs)', Path.stock, Unit.bytes, 'relayBytesPerOrder')
   },
