@@ -1,0 +1,182 @@
+// Two Node devices syncing through a real relay process (packages/relay's CLI), real sockets.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { addLine, DEMO_TABLES, demoStoreInit } from '@tabsync/core'
+import { CloseCode as RelayCloseCode, issueToken } from '@tabsync/relay'
+import { afterEach, expect, test } from 'vitest'
+import { CloseCode, openDevice, type Device, type SyncStatus } from '../src/index.js'
+
+const SECRET = 'tabsync-sync-integration-secret-0123456789'
+// The relay package exports only its source entry; its bin sits next to `src/`.
+const BIN = join(
+  dirname(createRequire(import.meta.url).resolve('@tabsync/relay')),
+  '..',
+  'bin',
+  'tabsync-relay.js',
+)
+
+const cleanups: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+interface RelayProcess {
+  readonly port: number
+  readonly syncUrl: string
+  stop(): Promise<void>
+}
+
+async function spawnRelay(dataDir: string, port = 0): Promise<RelayProcess> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [BIN, 'serve', '--port', String(port), '--data', dataDir],
+    {
+      env: { ...process.env, TABSYNC_SECRET: SECRET, TABSYNC_RELAY_LOG: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve)
+    void exited.then(() => reject(new Error(`relay exited before listening:\n${stderr}`)))
+  })
+  const info = JSON.parse(line) as { port: number; syncUrl: string }
+  let stopped = false
+  const stop = async () => {
+    if (stopped) return
+    stopped = true
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+    await exited
+  }
+  cleanups.push(stop)
+  return { port: info.port, syncUrl: info.syncUrl, stop }
+}
+
+async function tempDir(): Promise<string> {
+  const path = await mkdtemp(join(tmpdir(), 'tabsync-sync-test-'))
+  cleanups.push(() => rm(path, { recursive: true, force: true }))
+  return path
+}
+
+/**
+ * Resolves when the device's status satisfies `ok`. The deadline only makes a stuck run fail
+ * fast with the status in the message instead of hitting the test timeout.
+ */
+function until(
+  device: Device,
+  ok: (s: SyncStatus) => boolean,
+  what = 'status',
+  deadlineMs = 20_000,
+): Promise<SyncStatus> {
+  return new Promise((resolve, reject) => {
+    if (ok(device.status())) return resolve(device.status())
+    const timer = setTimeout(() => {
+      off()
+      reject(new Error(`${device.deviceId}: no ${what}; status ${JSON.stringify(device.status())}`))
+    }, deadlineMs)
+    const off = device.onStatus((s) => {
+      if (ok(s)) {
+        clearTimeout(timer)
+        off()
+        resolve(s)
+      }
+    })
+  })
+}
+
+async function device(deviceId: string, syncUrl: string, storeUrl?: string, secret = SECRET) {
+  const token = await issueToken({ secret, deviceId, storeIds: ['store-1'], role: 'terminal' })
+  const d = await openDevice({
+    deviceId,
+    token,
+    endpoints: [{ url: syncUrl, kind: 'relay' }],
+    storage: { directory: await tempDir() },
+    backoff: { initialMs: 50, maxMs: 400 },
+    ...(storeUrl ? { storeUrl } : {}),
+  })
+  cleanups.push(() => d.close())
+  return d
+}
+
+test('the close codes sync acts on are the relay’s', () => {
+  expect(CloseCode.forgedSender).toBe(RelayCloseCode.forgedSender)
+  expect(CloseCode.tokenExpired).toBe(RelayCloseCode.tokenExpired)
+  expect(CloseCode.authTimeout).toBe(RelayCloseCode.authTimeout)
+  expect(CloseCode.replaced).toBe(RelayCloseCode.replaced)
+  expect(CloseCode.rateLimited).toBe(RelayCloseCode.rateLimited)
+  expect(CloseCode.goingAway).toBe(RelayCloseCode.goingAway)
+})
+
+// Fails against relay 04777fb: its ownership claim (`#claim`: `loadRange([documentId])`) counts
+// automerge-repo's own `sync-state` chunk, saved after the first heads-only message of a new
+// document, as foreign content and quarantines the document. With that chunk ignored the whole
+// flow passes (checked with a storage wrapper that hides it).
+test('two Node devices sync a store and an order through a real relay process, across a relay restart', async () => {
+  const data = await tempDir()
+  let relay = await spawnRelay(data)
+
+  const office = await device('office-1', relay.syncUrl)
+  await until(office, (s) => s.state === 'online' && s.skew !== undefined)
+  expect(office.status().skew?.flagged).toBe(false)
+  const { storeUrl } = await office.createStore({
+    ...demoStoreInit('store-1', () => ''),
+    tables: DEMO_TABLES,
+  })
+  await until(office, (s) => s.unsynced === 0, 'store confirmed by the relay')
+
+  const till = await device('till-1', relay.syncUrl, storeUrl)
+  await till.ready()
+  expect(till.store().name).toBe('Tabsync Bistro')
+  const { url } = await till.openOrder('t3', { guests: 2 })
+  const lineId = await till.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'pasta' }))
+  await until(till, (s) => s.unsynced === 0 && s.lastSyncAt !== null)
+
+  const seen = await new Promise<string[]>((resolve) => {
+    const stop = office.watchOrder(url, (s) => {
+      if (s.lines.length > 0) {
+        stop()
+        resolve(s.lines.map((l) => l.line.id))
+      }
+    })
+  })
+  expect(seen).toEqual([lineId])
+
+  // The relay restarts on the same port and data: the till backs off, reconnects, syncs again.
+  await relay.stop()
+  await until(till, (s) => s.state === 'offline')
+  const second = await till.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'tiramisu' }))
+  expect(till.status().unsynced).toBe(1)
+  relay = await spawnRelay(data, relay.port)
+  await until(till, (s) => s.state === 'online' && s.unsynced === 0)
+  await until(office, (s) => s.state === 'online')
+  const after = await new Promise<string[]>((resolve) => {
+    const stop = office.watchOrder(url, (s) => {
+      if (s.lines.length === 2) {
+        stop()
+        resolve(s.lines.map((l) => l.line.id))
+      }
+    })
+  })
+  expect(after.sort()).toEqual([lineId, second].sort())
+  const day = await office.ordersOfDay()
+  expect(day.map((e) => e.url)).toEqual([url])
+})
+
+test('a token signed with another secret is rejected once, and the device stops retrying', async () => {
+  const relay = await spawnRelay(await tempDir())
+  const intruder = await device(
+    'till-9',
+    relay.syncUrl,
+    undefined,
+    'another-secret-of-enough-length-42',
+  )
+  const status = await until(intruder, (s) => s.endpoints[0]?.state === 'token-rejected')
+  expect(status.state).toBe('offline')
+  expect(status.peers).toEqual([])
+})
