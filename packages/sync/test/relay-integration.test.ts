@@ -119,7 +119,7 @@ test('the close codes sync acts on are the relay’s', () => {
 // flow passes (checked with a storage wrapper that hides it).
 test('two Node devices sync a store and an order through a real relay process, across a relay restart', async () => {
   const data = await tempDir()
-  let relay = await spawnRelay(data)
+  const relay = await spawnRelay(data)
 
   const office = await device('office-1', relay.syncUrl)
   await until(office, (s) => s.state === 'online' && s.skew !== undefined)
@@ -152,7 +152,7 @@ test('two Node devices sync a store and an order through a real relay process, a
   await until(till, (s) => s.state === 'offline')
   const second = await till.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'tiramisu' }))
   expect(till.status().unsynced).toBe(1)
-  relay = await spawnRelay(data, relay.port)
+  await spawnRelay(data, relay.port) // stopped by the cleanups
   await until(till, (s) => s.state === 'online' && s.unsynced === 0)
   await until(office, (s) => s.state === 'online')
   const after = await new Promise<string[]>((resolve) => {
