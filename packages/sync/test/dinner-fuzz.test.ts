@@ -31,7 +31,7 @@ afterEach(() => {
 })
 
 const LONG = process.env.TABSYNC_FUZZ === 'long'
-const RUNS = Number(process.env.TABSYNC_FUZZ_RUNS ?? (LONG ? 300 : 4))
+const RUNS = Number(process.env.TABSYNC_FUZZ_RUNS ?? (LONG ? 400 : 4))
 const ITEMS = ['beer', 'spritz', 'soup', 'burrata', 'risotto', 'pasta', 'tiramisu', 'water']
 
 type Action =
