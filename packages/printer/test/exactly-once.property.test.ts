@@ -107,7 +107,7 @@ async function scenario(commands: Command[]): Promise<void> {
   let crashed = new Promise<void>((r) => (crashedSignal = r))
   const start = () =>
     startBridge(world, dataDir, [{ id: 'kitchen-printer', url: printer.url }], {
-      writeTimeoutMs: 100,
+      statusTimeoutMs: 100,
       crash: (step) => {
         if (step !== armed) return
         armed = undefined

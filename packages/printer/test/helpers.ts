@@ -137,7 +137,7 @@ export function startBridge(
   options: {
     crash?: (step: CrashStep, info: { printerId: string; ticketId: string }) => void
     source?: TicketSource
-    writeTimeoutMs?: number
+    statusTimeoutMs?: number
   } = {},
 ): { bridge: PrintBridge; source: TicketSource } {
   const source =
@@ -149,7 +149,10 @@ export function startBridge(
     printers,
     retry: { initialMs: 10, maxMs: 40 },
     connectTimeoutMs: 1000,
-    writeTimeoutMs: options.writeTimeoutMs ?? 300,
+    // Short: a stalled printer is detected by its silence before any ticket byte.
+    statusTimeoutMs: options.statusTimeoutMs ?? 300,
+    // Long: a timeout after ticket bytes flags the ticket, and a loaded CI machine is slow.
+    writeTimeoutMs: 10_000,
     ...(options.crash ? { crash: options.crash } : {}),
   })
   return { bridge, source }

@@ -45,7 +45,9 @@ export interface PrintBridgeOptions {
   readonly logger?: Logger
   /** Retry back-off while a printer fails: doubling from `initialMs` up to `maxMs`. */
   readonly retry?: { readonly initialMs?: number; readonly maxMs?: number }
+  /** See `SendOptions`: connecting, the status answer before a ticket, writing it. */
   readonly connectTimeoutMs?: number
+  readonly statusTimeoutMs?: number
   readonly writeTimeoutMs?: number
   readonly render?: RenderOptions
   /** Wall clock (epoch ms). */
@@ -309,6 +311,9 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
       await sendToPrinter(w.endpoint, bytes, {
         ...(options.connectTimeoutMs !== undefined
           ? { connectTimeoutMs: options.connectTimeoutMs }
+          : {}),
+        ...(options.statusTimeoutMs !== undefined
+          ? { statusTimeoutMs: options.statusTimeoutMs }
           : {}),
         ...(options.writeTimeoutMs !== undefined ? { writeTimeoutMs: options.writeTimeoutMs } : {}),
         beforeBytes: () => {

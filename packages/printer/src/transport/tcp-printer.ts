@@ -7,7 +7,15 @@ import type { PrinterEndpoint } from './printer-url.js'
 export interface SendOptions {
   /** Connecting, in ms. Default 3000. */
   readonly connectTimeoutMs?: number
-  /** Each write and each status answer, in ms. Default 5000. */
+  /**
+   * The printer's answer to the status request before the ticket, in ms. Default 3000. Timing
+   * out here is harmless (no ticket byte left yet): it is how a stalled printer is detected.
+   */
+  readonly statusTimeoutMs?: number
+  /**
+   * Each write and the final acknowledgement, in ms. Default 10000. Timing out here leaves the
+   * ticket "may not have printed", so keep it generous: a slow printer is not a dead one.
+   */
   readonly writeTimeoutMs?: number
   /**
    * Runs after the printer is connected and ready, before the first ticket byte: the bridge
@@ -29,14 +37,15 @@ export async function sendToPrinter(
   options: SendOptions,
 ): Promise<void> {
   const connectTimeoutMs = options.connectTimeoutMs ?? 3000
-  const writeTimeoutMs = options.writeTimeoutMs ?? 5000
+  const statusTimeoutMs = options.statusTimeoutMs ?? 3000
+  const writeTimeoutMs = options.writeTimeoutMs ?? 10_000
   const conn = await Connection.open(endpoint, connectTimeoutMs)
   let bytesLeft = false
   try {
     if (endpoint.probe) {
-      await conn.write(concat(DLE_EOT_PRINTER, DLE_EOT_PAPER), writeTimeoutMs)
-      const printer = await conn.readByte(writeTimeoutMs)
-      const paper = await conn.readByte(writeTimeoutMs)
+      await conn.write(concat(DLE_EOT_PRINTER, DLE_EOT_PAPER), statusTimeoutMs)
+      const printer = await conn.readByte(statusTimeoutMs)
+      const paper = await conn.readByte(statusTimeoutMs)
       const state = readiness(printer, paper)
       if (state !== 'ready') {
         throw new PrinterError(PrinterErrorKind.notReady, `printer is ${state}`, { state })
