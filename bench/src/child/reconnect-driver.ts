@@ -7,37 +7,13 @@ import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websoc
 import { attachOrder, decode, initTableDoc, type TableDoc } from '@tabsync/core'
 import { cachedDay, type Day } from '../fixtures/day.js'
 import { until } from '../fixtures/schedule.js'
+import { follow } from '../fixtures/follow.js'
 import { findReady, stockClient, whenConnected } from '../peers/stock-repo.js'
 import { now } from '../workload.js'
 import { serve } from './serve.js'
 
 const kind = process.env['TABSYNC_BENCH_PATH'] ?? 'stock'
 const relayUrl = process.env['TABSYNC_BENCH_URL'] as string
-
-/** Follows the store's tables on one device; knows when every expected order is complete. */
-function follow(repo: Repo, tables: readonly DocHandle<TableDoc>[], expected: ReadonlyMap<string, string>) {
-  const complete = new Set<string>()
-  const started = new Set<string>()
-  const check = (h: DocHandle<unknown>) => {
-    if (A.getHeads(h.doc() as A.Doc<unknown>).sort().join() === expected.get(h.url)) complete.add(h.url)
-  }
-  const scan = (t: DocHandle<TableDoc>) => {
-    const refs = decode<{ orders: Record<string, { url: string }> }>(t.doc() as never).orders
-    for (const r of Object.values(refs)) {
-      if (!expected.has(r.url) || started.has(r.url)) continue
-      started.add(r.url)
-      void findReady<unknown>(repo, r.url as AutomergeUrl, 60_000).then((h) => {
-        check(h)
-        h.on('change', () => check(h))
-      })
-    }
-  }
-  for (const t of tables) {
-    t.on('change', () => scan(t))
-    scan(t)
-  }
-  return { done: () => complete.size === expected.size, count: () => complete.size }
-}
 
 async function stockRun(service: Day): Promise<Record<string, number>> {
   const tag = Math.random().toString(36).slice(2, 8)
@@ -94,7 +70,7 @@ serve(
     reconnect: async () => {
       if (kind === 'stock') return stockRun(service)
       const { tabsyncReconnect } = await import('../paths/tabsync-reconnect.js')
-      return tabsyncReconnect(relayUrl, service)
+      return tabsyncReconnect(relayUrl, process.env['TABSYNC_BENCH_SECRET'] ?? '', service)
     },
   },
   { path: kind },

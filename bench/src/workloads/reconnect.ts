@@ -1,6 +1,7 @@
 // Workload 4: a device offline for a 3-hour service (150 orders) reconnects: time until every
 // other device (and so the relay) has everything.
 import { startChild } from '../child/processes.js'
+import { startTabsyncRelay } from '../paths/tabsync-relay-child.js'
 import { Path, Unit, repeat } from '../figures.js'
 import type { BenchContext, Workload } from '../workload.js'
 
@@ -21,6 +22,22 @@ export const reconnectWorkload: Workload = {
       return { 'stock.everywhere': r['everywhere'] as number }
     })
     await Promise.all([stock.stop(), relay.stop()])
+    let tabsyncValues: number[] | undefined
+    try {
+      const t = await startTabsyncRelay(ctx)
+      const driver = await startChild('reconnect-driver', {
+        env: { TABSYNC_BENCH_URL: t.url, TABSYNC_BENCH_SECRET: t.secret, TABSYNC_BENCH_ORDERS: String(orders), TABSYNC_BENCH_PATH: 'tabsync' },
+      })
+      const tv = await repeat(ctx.runs, async (run) => {
+        ctx.log(`reconnect (tabsync) run ${run + 1}/${ctx.runs}`)
+        const r = await driver.request<Record<string, number>>({ type: 'reconnect' }, 300_000)
+        return { everywhere: r['everywhere'] as number }
+      })
+      tabsyncValues = tv['everywhere']
+      await Promise.all([driver.stop(), t.relay.stop()])
+    } catch (e) {
+      ctx.log(`reconnect: Tabsync path failed: ${e instanceof Error ? e.message : String(e)}`)
+    }
     ctx.recorder.record(
       W,
       {
@@ -31,5 +48,19 @@ export const reconnectWorkload: Workload = {
       },
       v['stock.everywhere'] as number[],
     )
+    if (tabsyncValues) {
+      ctx.recorder.record(
+        W,
+        {
+          name: `tabsync merged everywhere after reconnect (${orders} offline orders)`,
+          path: Path.tabsync,
+          unit: Unit.ms,
+          vs: `${W}.stock merged everywhere after reconnect (${orders} offline orders)`,
+          ...(ctx.quick ? {} : { target: { value: 2000 } }),
+          note: 'from the reconnected socket (proxy accept) to both other devices complete',
+        },
+        tabsyncValues,
+      )
+    }
   },
 }
