@@ -3,16 +3,30 @@
 // each other device of the store seeing it) is measured with one clock.
 import type { AutomergeUrl, DocHandle, Repo } from '@automerge/automerge-repo'
 import { addLine, type CommandContext, type OrderDoc } from '@tabsync/core'
-import { commandContext, lineInput, newOrder } from '../fixtures/orders.js'
+import { commandContext, demoStore, lineInput, newOrder } from '../fixtures/orders.js'
 import { until } from '../fixtures/schedule.js'
 import { findReady, stockClient, whenConnected } from '../peers/stock-repo.js'
 import { now, sleep } from '../workload.js'
 import { serve } from './serve.js'
 
 const relayUrl = process.env['TABSYNC_BENCH_URL'] as string
+const kind = process.env['TABSYNC_BENCH_PATH'] ?? 'stock'
+const secret = process.env['TABSYNC_BENCH_SECRET'] ?? ''
+
+/** One simulated device: a plain Repo (stock) or a @tabsync/sync device (its repo is used). */
+async function makeDevice(tag: string, s: number, d: number): Promise<{ repo: Repo; close: () => Promise<void> }> {
+  if (kind === 'tabsync') {
+    const { tabsyncDevice } = await import('../paths/tabsync-pair.js')
+    const device = await tabsyncDevice(relayUrl, secret, `sim-${tag}-s${s}-d${d}`, [`store-${s}`], { reopen: false })
+    return { repo: device.repo, close: () => device.close() }
+  }
+  const repo = stockClient(relayUrl, `sim-${tag}-s${s}-d${d}`)
+  return { repo, close: () => repo.shutdown().catch(() => {}) }
+}
 
 interface SimDevice {
   readonly repo: Repo
+  readonly close: () => Promise<void>
   readonly ctx: CommandContext
   readonly handles: DocHandle<OrderDoc>[]
 }
@@ -42,8 +56,8 @@ async function setup(m: { stores: number[]; devices: number; orders: number; tag
   for (const s of m.stores) {
     const devices: SimDevice[] = []
     for (let d = 0; d < m.devices; d++) {
-      const repo = stockClient(relayUrl, `sim-${m.tag}-s${s}-d${d}`)
-      devices.push({ repo, ctx: commandContext(`s${s}-d${d}`), handles: [] })
+      const { repo, close } = await makeDevice(m.tag, s, d)
+      devices.push({ repo, close, ctx: commandContext(`s${s}-d${d}`, demoStore(`store-${s}`)), handles: [] })
     }
     await Promise.all(devices.map((d) => whenConnected(d.repo, 60_000)))
     const first = devices[0] as SimDevice
@@ -53,7 +67,7 @@ async function setup(m: { stores: number[]; devices: number; orders: number; tag
       first.handles.push(h)
       urls.push(h.url)
     }
-    await sleep(150)
+    await sleep(kind === 'tabsync' ? 400 : 150)
     for (const d of devices.slice(1)) d.handles.push(...(await Promise.all(urls.map((u) => findReady<OrderDoc>(d.repo, u, 60_000)))))
     for (const d of devices) for (const h of d.handles) listen(h)
     stores.push({ devices })
@@ -105,6 +119,6 @@ serve(
   },
   {},
   async () => {
-    await Promise.all(stores.flatMap((s) => s.devices.map((d) => d.repo.shutdown().catch(() => {}))))
+    await Promise.all(stores.flatMap((s) => s.devices.map((d) => d.close())))
   },
 )

@@ -2,6 +2,7 @@
 // dinner-rush rate; the largest S x D the relay holds with p99 fan-out <= 100 ms, and its memory
 // per store and per loaded document. The search is bounded in points and in time.
 import { startChild, type Child } from '../child/processes.js'
+import { startTabsyncRelay } from '../paths/tabsync-relay-child.js'
 import { Path, Unit } from '../figures.js'
 import { distribution } from '../stats.js'
 import { now, sleep, type BenchContext, type Workload } from '../workload.js'
@@ -27,16 +28,24 @@ interface PointResult extends Point {
 
 async function measurePoint(
   ctx: BenchContext,
+  kind: 'stock' | 'tabsync',
   point: Point,
   opts: { durationMs: number; meanIntervalMs: number },
 ): Promise<PointResult> {
-  const dir = await ctx.tempDir('capacity-relay')
-  const relay = await startChild('stock-relay', {
-    env: { TABSYNC_BENCH_DIR: dir, NODE_OPTIONS: '--expose-gc' },
-  })
+  let relay: Child
+  let env: Record<string, string>
+  if (kind === 'tabsync') {
+    const t = await startTabsyncRelay(ctx, { exposeGc: true })
+    relay = t.relay
+    env = { TABSYNC_BENCH_URL: t.url, TABSYNC_BENCH_SECRET: t.secret, TABSYNC_BENCH_PATH: 'tabsync' }
+  } else {
+    const dir = await ctx.tempDir('capacity-relay')
+    const r = await startChild('stock-relay', { env: { TABSYNC_BENCH_DIR: dir, NODE_OPTIONS: '--expose-gc' } })
+    relay = r
+    env = { TABSYNC_BENCH_URL: String(r.ready['url']), TABSYNC_BENCH_PATH: 'stock' }
+  }
   const sims: Child[] = []
   try {
-    const env = { TABSYNC_BENCH_URL: String(relay.ready['url']) }
     sims.push(await startChild('capacity-sim', { env }), await startChild('capacity-sim', { env }))
     await relay.request({ type: 'gc' })
     const base = await relay.request<{ rssMb: number; heapMb: number }>({ type: 'stats' })
@@ -102,40 +111,49 @@ export const capacityWorkload: Workload = {
           { stores: 100, devices: 10 },
           { stores: 200, devices: 10 },
         ]
-    const budgetMs = ctx.quick ? 60_000 : 8 * 60_000
-    const started = now()
-    let best: PointResult | undefined
-    const tried: PointResult[] = []
-    for (const point of points) {
-      if (now() - started > budgetMs) {
-        ctx.log(`capacity: time budget spent, stopping before ${point.stores}x${point.devices}`)
-        break
+    const budgetMs = ctx.quick ? 60_000 : 6 * 60_000
+    for (const kind of ['stock', 'tabsync'] as const) {
+      const path = kind === 'stock' ? Path.stock : Path.tabsync
+      const started = now()
+      let best: PointResult | undefined
+      const tried: PointResult[] = []
+      try {
+        for (const point of points) {
+          if (now() - started > budgetMs) {
+            ctx.log(`capacity ${kind}: time budget spent, stopping before ${point.stores}x${point.devices}`)
+            break
+          }
+          ctx.log(`capacity ${kind}: ${point.stores} stores x ${point.devices} devices`)
+          const r = await measurePoint(ctx, kind, point, { durationMs, meanIntervalMs })
+          tried.push(r)
+          ctx.log(
+            `capacity ${kind}: ${point.stores}x${point.devices}: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, lost ${r.lost}, ${r.changesPerSec.toFixed(0)} changes/s, ${r.held ? 'held' : 'NOT held'}`,
+          )
+          if (!r.held) break
+          best = r
+          await sleep(500)
+        }
+      } catch (e) {
+        ctx.log(`capacity ${kind}: failed: ${e instanceof Error ? e.message : String(e)}`)
       }
-      ctx.log(`capacity: ${point.stores} stores x ${point.devices} devices`)
-      const r = await measurePoint(ctx, point, { durationMs, meanIntervalMs })
-      tried.push(r)
-      ctx.log(
-        `capacity: ${point.stores}x${point.devices}: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, lost ${r.lost}, ${r.changesPerSec.toFixed(0)} changes/s, ${r.held ? 'held' : 'NOT held'}`,
-      )
-      if (!r.held) break
-      best = r
-      await sleep(500)
-    }
-    // One search per bench run: these figures have a single run (runs = 1).
-    const rec = (name: string, unit: Unit, value: number, extra: { note?: string; target?: { value: number; higher?: boolean } } = {}) =>
-      ctx.recorder.record(W, { name, path: Path.stock, unit, ...extra }, [value])
-    for (const r of tried) {
-      const label = `${r.stores}x${r.devices}`
-      rec(`stock ${label} fan-out p50`, Unit.ms, r.p50)
-      rec(`stock ${label} fan-out p99`, Unit.ms, r.p99, { note: `${r.changesPerSec.toFixed(0)} changes/s, ${r.lost} deliveries lost` })
-    }
-    rec('stock largest stores x devices held', Unit.count, best ? best.stores * best.devices : 0, {
-      ...(ctx.quick ? {} : { target: { value: 2000, higher: true } }),
-      note: best ? `${best.stores} stores x ${best.devices} devices; simulators share the 2 cores` : 'no point held',
-    })
-    if (best) {
-      rec('stock relay memory per store', Unit.mb, best.relayMbPerStore, { note: `${ORDERS_PER_STORE} open orders per store` })
-      rec('stock relay memory per loaded document', Unit.mb, best.relayMbPerDoc)
+      // One search per bench run: these figures have a single run.
+      const rec = (name: string, unit: Unit, value: number, extra: { note?: string; vs?: string; target?: { value: number; higher?: boolean } } = {}) =>
+        ctx.recorder.record(W, { name, path, unit, ...extra }, [value])
+      const vs = (name: string) => (kind === 'tabsync' ? { vs: `${W}.stock ${name}` } : {})
+      for (const r of tried) {
+        const label = `${r.stores}x${r.devices}`
+        rec(`${kind} ${label} fan-out p50`, Unit.ms, r.p50, vs(`${label} fan-out p50`))
+        rec(`${kind} ${label} fan-out p99`, Unit.ms, r.p99, { ...vs(`${label} fan-out p99`), note: `${r.changesPerSec.toFixed(0)} changes/s, ${r.lost} deliveries lost` })
+      }
+      rec(`${kind} largest stores x devices held`, Unit.count, best ? best.stores * best.devices : 0, {
+        ...vs('largest stores x devices held'),
+        ...(ctx.quick || kind === 'stock' ? {} : { target: { value: 2000, higher: true } }),
+        note: best ? `${best.stores} stores x ${best.devices} devices; simulators share the 2 cores` : 'no point held',
+      })
+      if (best) {
+        rec(`${kind} relay memory per store`, Unit.mb, best.relayMbPerStore, { ...vs('relay memory per store'), note: `${ORDERS_PER_STORE} open orders per store, RSS growth` })
+        rec(`${kind} relay memory per loaded document`, Unit.mb, best.relayMbPerDoc, vs('relay memory per loaded document'))
+      }
     }
   },
 }
