@@ -24,6 +24,8 @@ export type {
 export { LedgerRecordSchema, parseLedgerRecord } from './ledger/ledger-record.js'
 export type { LedgerRecord } from './ledger/ledger-record.js'
 export { openJournal } from './ledger/journal.js'
+export { acquireDirLock } from './ledger/dir-lock.js'
+export type { DirLock } from './ledger/dir-lock.js'
 export type { Journal, OpenedJournal } from './ledger/journal.js'
 
 export { renderTicket, ticketRef } from './escpos/render-ticket.js'
@@ -32,15 +34,21 @@ export { decodeEscPos, tidyText } from './escpos/decode-escpos.js'
 export type { DecodedStream } from './escpos/decode-escpos.js'
 export { PrinterReadiness } from './escpos/status-probe.js'
 
+export { parseBridgeArgs, BRIDGE_USAGE } from './cli/bridge-args.js'
+export type { BridgeConfig } from './cli/bridge-args.js'
+
 export { sendToPrinter } from './transport/tcp-printer.js'
 export type { SendOptions } from './transport/tcp-printer.js'
 export { parsePrinterUrl } from './transport/printer-url.js'
 export type { PrinterEndpoint } from './transport/printer-url.js'
 
 export { startFakePrinter, FakePrinterMode } from './fake/fake-printer.js'
+export { formatReceipt } from './cli/fake-printer-main.js'
 export type { FakePrinter, FakePrinterOptions, FakeReceipt } from './fake/fake-printer.js'
 
 export { createRepoSource } from './source/repo-source.js'
+export { createDeviceSource } from './source/device-source.js'
+export type { DeviceSourceOptions } from './source/device-source.js'
 export type { RepoSourceOptions } from './source/repo-source.js'
 export type { TicketSource, OrderSnapshot } from './source/ticket-source.js'
 

@@ -196,3 +196,10 @@ test('staff reprint a ticket: it prints again under a REPRINT banner, recorded a
 })
 
 export type { FakePrinter }
+
+test('a second bridge on the same data directory is refused while the first runs', async () => {
+  const { world, dataDir, kitchen } = await setup()
+  expect(() => startBridge(world, dataDir, [{ id: 'kitchen-printer', url: kitchen.url }])).toThrow(
+    /in use by another print bridge/,
+  )
+})

@@ -2,6 +2,7 @@ import { pino, type Logger } from 'pino'
 import type { OrderData, Ticket } from '@tabsync/core'
 import { PrinterError, PrinterErrorKind, isPrinterError } from '../errors.js'
 import { renderTicket, ticketRef, type RenderOptions } from '../escpos/render-ticket.js'
+import { acquireDirLock } from '../ledger/dir-lock.js'
 import { openPrintLedger, type LedgerEntry, type PrintLedger } from '../ledger/print-ledger.js'
 import { parsePrinterUrl, type PrinterEndpoint } from '../transport/printer-url.js'
 import { sendToPrinter } from '../transport/tcp-printer.js'
@@ -119,7 +120,14 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
   const log = options.logger ?? pino({ level: 'silent' })
   const initialMs = options.retry?.initialMs ?? 500
   const maxMs = options.retry?.maxMs ?? 30_000
-  const ledger: PrintLedger = openPrintLedger(options.dataDir, { now })
+  const lock = acquireDirLock(options.dataDir)
+  let ledger: PrintLedger
+  try {
+    ledger = openPrintLedger(options.dataDir, { now })
+  } catch (e) {
+    lock.release()
+    throw e
+  }
   let stopped = false
   let crashed = false
   const statusListeners = new Set<(s: BridgeStatus) => void>()
@@ -169,6 +177,7 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
     crashed = true
     stopped = true
     ledger.close()
+    lock.release() // as the death of the process would (its pid no longer runs)
     for (const w of workers) {
       w.wake?.()
       w.interrupt?.()
@@ -528,7 +537,10 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
         w.interrupt?.()
       }
       await Promise.all(workers.map((w) => w.done))
-      if (!crashed) ledger.close()
+      if (!crashed) {
+        ledger.close()
+        lock.release()
+      }
       for (const w of [...idleWaiters]) w()
       idleWaiters.clear()
     },
