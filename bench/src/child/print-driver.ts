@@ -1,6 +1,7 @@
 // Child process: fire -> ticket bytes at a fake ESC/POS printer. A till fires kitchen lines;
 // a print bridge (@tabsync/printer over a plain Repo source) prints them. `local`: the bridge
 // reads the till's own repo (no network). `stock`: till -> stock relay -> the bridge's repo.
+// `tabsync`: till device -> Tabsync relay -> the bridge's device.
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -9,7 +10,8 @@ import { addLine, fire, type OrderDoc } from '@tabsync/core'
 import { createPrintBridge, createRepoSource, startFakePrinter, ticketRef } from '@tabsync/printer'
 import { commandContext } from '../fixtures/orders.js'
 import { until } from '../fixtures/schedule.js'
-import { createRepoStore, openOrderIn } from '../fixtures/store-docs.js'
+import { createRepoStore, openOrderIn, type RepoStore } from '../fixtures/store-docs.js'
+import { tabsyncDevice, whenDeviceOnline } from '../paths/tabsync-pair.js'
 import { stockClient, whenConnected } from '../peers/stock-repo.js'
 import { now, sleep } from '../workload.js'
 import { serve } from './serve.js'
@@ -27,10 +29,30 @@ const printer = await startFakePrinter({
   },
 })
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tabsync-bench-print-'))
-const till: Repo = kind === 'local' ? new Repo({ network: [] }) : stockClient(relayUrl as string, `till-${process.pid}`)
-const bridgeRepo: Repo = kind === 'local' ? till : stockClient(relayUrl as string, `bridge-${process.pid}`)
-if (kind !== 'local') await Promise.all([whenConnected(till), whenConnected(bridgeRepo)])
-const world = createRepoStore(till, 'store-print')
+let till: Repo
+let bridgeRepo: Repo
+let world: RepoStore
+const closers: (() => Promise<void>)[] = []
+if (kind === 'tabsync') {
+  // Two @tabsync/sync devices through the Tabsync relay: the till and the bridge's machine.
+  const secret = process.env['TABSYNC_BENCH_SECRET'] ?? ''
+  const tillDevice = await tabsyncDevice(relayUrl as string, secret, 'till-1', ['store-print'])
+  await whenDeviceOnline(tillDevice)
+  till = tillDevice.repo
+  world = createRepoStore(till, 'store-print')
+  await sleep(300)
+  const bridgeDevice = await tabsyncDevice(relayUrl as string, secret, 'bridge-1', ['store-print'], { storeUrl: world.storeUrl })
+  await bridgeDevice.ready()
+  bridgeRepo = bridgeDevice.repo
+  closers.push(() => tillDevice.close(), () => bridgeDevice.close())
+} else {
+  till = kind === 'local' ? new Repo({ network: [] }) : stockClient(relayUrl as string, `till-${process.pid}`)
+  bridgeRepo = kind === 'local' ? till : stockClient(relayUrl as string, `bridge-${process.pid}`)
+  if (kind !== 'local') await Promise.all([whenConnected(till), whenConnected(bridgeRepo)])
+  world = createRepoStore(till, 'store-print')
+  closers.push(() => till.shutdown().catch(() => {}))
+  if (kind !== 'local') closers.push(() => bridgeRepo.shutdown().catch(() => {}))
+}
 const ctx = commandContext('till-1', world.store)
 const source = createRepoSource({ repo: bridgeRepo, storeUrl: world.storeUrl, deviceId: 'bridge-1' })
 const bridge = createPrintBridge({
@@ -81,7 +103,7 @@ serve(
     await bridge.stop()
     await source.close()
     await printer.close()
-    await Promise.all([till.shutdown().catch(() => {}), kind === 'local' ? undefined : bridgeRepo.shutdown().catch(() => {})])
+    await Promise.all(closers.map((c) => c()))
     await rm(dataDir, { recursive: true, force: true })
   },
 )
