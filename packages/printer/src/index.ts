@@ -54,3 +54,6 @@ export type { TicketSource, OrderSnapshot } from './source/ticket-source.js'
 
 export { startStatusServer } from './http/status-server.js'
 export type { StatusServer, StatusServerOptions } from './http/status-server.js'
+
+export { startDemoPrintStation } from './demo/demo-print-station.js'
+export type { DemoPrintStation, DemoPrintStationOptions } from './demo/demo-print-station.js'

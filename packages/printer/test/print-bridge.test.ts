@@ -2,6 +2,8 @@ import { afterEach, expect, test } from 'vitest'
 import { changeQuantity, ticketStates } from '@tabsync/core'
 import { startFakePrinter, type FakePrinter } from '../src/fake/fake-printer.js'
 import type { PrintBridge } from '../src/bridge/print-bridge.js'
+import { startDemoPrintStation } from '../src/demo/demo-print-station.js'
+import { createRepoSource } from '../src/source/repo-source.js'
 import {
   addLine,
   createWorld,
@@ -202,4 +204,28 @@ test('a second bridge on the same data directory is refused while the first runs
   expect(() => startBridge(world, dataDir, [{ id: 'kitchen-printer', url: kitchen.url }])).toThrow(
     /in use by another print bridge/,
   )
+})
+
+test('the demo print station shows a fired ticket as text', async () => {
+  const world = createWorld()
+  const source = createRepoSource({ repo: world.repo, storeUrl: world.storeUrl, deviceId: 'demo' })
+  const seen: string[] = []
+  const station = await startDemoPrintStation({
+    source,
+    dataDir: tempDir(),
+    onReceipt: (id, r) => seen.push(`${id}: ${r.text}`),
+  })
+  cleanup.push(async () => {
+    await station.stop()
+    await source.close()
+  })
+  const anna = till(world, 'till-1')
+  const order = await openTable(world, anna, 'b2')
+  run(order, (d) => {
+    addLine(d, anna, { itemId: 'negroni' })
+    fire(d, anna)
+  })
+  await station.printers.get('bar-printer')!.waitForReceipts(1)
+  expect(seen).toHaveLength(1)
+  expect(seen[0]).toMatch(/^bar-printer: [\s\S]*TABLE Bar 2[\s\S]*1x Negroni/)
 })
