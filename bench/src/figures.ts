@@ -108,7 +108,8 @@ export async function repeat(
     }
   }
   for (const [key, values] of Object.entries(out)) {
-    if (values.length !== runs) throw new Error(`metric ${key} was reported in ${values.length}/${runs} runs`)
+    if (values.length !== runs)
+      throw new Error(`metric ${key} was reported in ${values.length}/${runs} runs`)
   }
   return out
 }

@@ -43,10 +43,15 @@ async function main(): Promise<void> {
     },
   })
   const quick = values.quick ?? false
-  const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean)
+  const only = values.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   const unknown = only?.filter((n) => !WORKLOADS.some((w) => w.name === n)) ?? []
   if (unknown.length > 0) {
-    throw new Error(`unknown workload(s) ${unknown.join(', ')}; known: ${WORKLOADS.map((w) => w.name).join(', ')}`)
+    throw new Error(
+      `unknown workload(s) ${unknown.join(', ')}; known: ${WORKLOADS.map((w) => w.name).join(', ')}`,
+    )
   }
   const selected = WORKLOADS.filter((w) => !only || only.includes(w.name))
   const runs = values.runs ? Number(values.runs) : quick ? 3 : 5
@@ -54,7 +59,8 @@ async function main(): Promise<void> {
   const recorder = new Recorder()
   const skipped: { workload: string; reason: string }[] = []
   const started = performance.now()
-  const log = (m: string) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${m}\n`)
+  const log = (m: string) =>
+    process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${m}\n`)
   let n = 0
   const ctx: BenchContext = {
     quick,
@@ -102,7 +108,11 @@ async function main(): Promise<void> {
   }
   const out =
     values.out ??
-    path.join(benchDir, 'results', `${result.date.slice(0, 19).replace(/[:T]/g, '-')}-${result.mode}.json`)
+    path.join(
+      benchDir,
+      'results',
+      `${result.date.slice(0, 19).replace(/[:T]/g, '-')}-${result.mode}.json`,
+    )
   await mkdir(path.dirname(out), { recursive: true })
   await writeFile(out, JSON.stringify(result, null, 2) + '\n')
   process.stdout.write(`${table(figures)}\n`)

@@ -77,13 +77,19 @@ export function table(figures: readonly Figure[], markdown = false): string {
     f.unit,
     f.ratio === null ? '' : `${fmt(f.ratio)}x`,
     f.vs === null ? '' : f.vs.slice(f.vs.indexOf('.') + 1),
-    f.target === null ? '' : `${f.target.higher ? '>=' : '<='} ${fmt(f.target.value)} ${f.met ? 'met' : 'MISSED'}`,
+    f.target === null
+      ? ''
+      : `${f.target.higher ? '>=' : '<='} ${fmt(f.target.value)} ${f.met ? 'met' : 'MISSED'}`,
   ])
   if (markdown) {
     const line = (cells: string[]) => `| ${cells.join(' | ')} |`
     return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n')
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd()
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n')
 }

@@ -14,10 +14,16 @@ const kind = process.env['TABSYNC_BENCH_PATH'] ?? 'stock'
 const secret = process.env['TABSYNC_BENCH_SECRET'] ?? ''
 
 /** One simulated device: a plain Repo (stock) or a @tabsync/sync device (its repo is used). */
-async function makeDevice(tag: string, s: number, d: number): Promise<{ repo: Repo; close: () => Promise<void> }> {
+async function makeDevice(
+  tag: string,
+  s: number,
+  d: number,
+): Promise<{ repo: Repo; close: () => Promise<void> }> {
   if (kind === 'tabsync') {
     const { tabsyncDevice } = await import('../paths/tabsync-pair.js')
-    const device = await tabsyncDevice(relayUrl, secret, `sim-${tag}-s${s}-d${d}`, [`store-${s}`], { reopen: false })
+    const device = await tabsyncDevice(relayUrl, secret, `sim-${tag}-s${s}-d${d}`, [`store-${s}`], {
+      reopen: false,
+    })
     return { repo: device.repo, close: () => device.close() }
   }
   const repo = stockClient(relayUrl, `sim-${tag}-s${s}-d${d}`)
@@ -52,12 +58,22 @@ function listen(h: DocHandle<OrderDoc>): void {
   })
 }
 
-async function setup(m: { stores: number[]; devices: number; orders: number; tag: string }): Promise<Record<string, unknown>> {
+async function setup(m: {
+  stores: number[]
+  devices: number
+  orders: number
+  tag: string
+}): Promise<Record<string, unknown>> {
   for (const s of m.stores) {
     const devices: SimDevice[] = []
     for (let d = 0; d < m.devices; d++) {
       const { repo, close } = await makeDevice(m.tag, s, d)
-      devices.push({ repo, close, ctx: commandContext(`s${s}-d${d}`, demoStore(`store-${s}`)), handles: [] })
+      devices.push({
+        repo,
+        close,
+        ctx: commandContext(`s${s}-d${d}`, demoStore(`store-${s}`)),
+        handles: [],
+      })
     }
     await Promise.all(devices.map((d) => whenConnected(d.repo, 60_000)))
     const first = devices[0] as SimDevice
@@ -68,14 +84,20 @@ async function setup(m: { stores: number[]; devices: number; orders: number; tag
       urls.push(h.url)
     }
     await sleep(kind === 'tabsync' ? 400 : 150)
-    for (const d of devices.slice(1)) d.handles.push(...(await Promise.all(urls.map((u) => findReady<OrderDoc>(d.repo, u, 60_000)))))
+    for (const d of devices.slice(1))
+      d.handles.push(
+        ...(await Promise.all(urls.map((u) => findReady<OrderDoc>(d.repo, u, 60_000)))),
+      )
     for (const d of devices) for (const h of d.handles) listen(h)
     stores.push({ devices })
   }
   return { stores: stores.length }
 }
 
-async function run(m: { durationMs: number; meanIntervalMs: number }): Promise<Record<string, unknown>> {
+async function run(m: {
+  durationMs: number
+  meanIntervalMs: number
+}): Promise<Record<string, unknown>> {
   samples = []
   sent.clear()
   expectedDeliveries = 0
@@ -91,7 +113,9 @@ async function run(m: { durationMs: number; meanIntervalMs: number }): Promise<R
           // Desynchronised start, then exponential-ish gaps around the mean.
           await sleep(Math.random() * m.meanIntervalMs)
           while (now() < end) {
-            const h = dev.handles[Math.floor(Math.random() * dev.handles.length)] as DocHandle<OrderDoc>
+            const h = dev.handles[
+              Math.floor(Math.random() * dev.handles.length)
+            ] as DocHandle<OrderDoc>
             const t0 = now()
             let id = ''
             h.change((d) => {
@@ -109,7 +133,12 @@ async function run(m: { durationMs: number; meanIntervalMs: number }): Promise<R
   await Promise.all(timers)
   await until(() => samples.length >= expectedDeliveries, 5000, 10)
   measuring = false
-  return { samples, changes, expected: expectedDeliveries, rssMb: process.memoryUsage().rss / 2 ** 20 }
+  return {
+    samples,
+    changes,
+    expected: expectedDeliveries,
+    rssMb: process.memoryUsage().rss / 2 ** 20,
+  }
 }
 
 serve(

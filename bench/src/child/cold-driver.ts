@@ -24,7 +24,11 @@ interface TableShape {
 /** The stock path: discover the day through store -> tables -> orders, newest first. */
 async function stockCold(req: ColdRequest): Promise<Record<string, number>> {
   const t0 = now()
-  const repo = stockClient(req.url, `cold-${process.pid}-${Math.random().toString(36).slice(2)}`, req.dir)
+  const repo = stockClient(
+    req.url,
+    `cold-${process.pid}-${Math.random().toString(36).slice(2)}`,
+    req.dir,
+  )
   await whenConnected(repo)
   const store = await findReady<StoreShape>(repo, req.storeUrl)
   const tableUrls = Object.values(store.doc().tables).map((t) => String(t.url) as AutomergeUrl)

@@ -21,9 +21,15 @@ async function connect(): Promise<SyncPair> {
 const pair = await connect()
 serve(
   {
-    human: async (m) =>
-      ({ ...(await humanPace(pair, m as unknown as { orders: number; changes: number; intervalMs: number })) }),
-    rapid: async (m) => ({ ...(await rapidTaps(pair, m as unknown as { taps: number; intervalMs: number })) }),
+    human: async (m) => ({
+      ...(await humanPace(
+        pair,
+        m as unknown as { orders: number; changes: number; intervalMs: number },
+      )),
+    }),
+    rapid: async (m) => ({
+      ...(await rapidTaps(pair, m as unknown as { taps: number; intervalMs: number })),
+    }),
   },
   { path: pair.label },
   () => pair.close(),

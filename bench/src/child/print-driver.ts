@@ -41,12 +41,24 @@ if (kind === 'tabsync') {
   till = tillDevice.repo
   world = createRepoStore(till, 'store-print')
   await sleep(300)
-  const bridgeDevice = await tabsyncDevice(relayUrl as string, secret, 'bridge-1', ['store-print'], { storeUrl: world.storeUrl })
+  const bridgeDevice = await tabsyncDevice(
+    relayUrl as string,
+    secret,
+    'bridge-1',
+    ['store-print'],
+    { storeUrl: world.storeUrl },
+  )
   await bridgeDevice.ready()
   bridgeRepo = bridgeDevice.repo
-  closers.push(() => tillDevice.close(), () => bridgeDevice.close())
+  closers.push(
+    () => tillDevice.close(),
+    () => bridgeDevice.close(),
+  )
 } else {
-  till = kind === 'local' ? new Repo({ network: [] }) : stockClient(relayUrl as string, `till-${process.pid}`)
+  till =
+    kind === 'local'
+      ? new Repo({ network: [] })
+      : stockClient(relayUrl as string, `till-${process.pid}`)
   bridgeRepo = kind === 'local' ? till : stockClient(relayUrl as string, `bridge-${process.pid}`)
   if (kind !== 'local') await Promise.all([whenConnected(till), whenConnected(bridgeRepo)])
   world = createRepoStore(till, 'store-print')
@@ -54,7 +66,11 @@ if (kind === 'tabsync') {
   if (kind !== 'local') closers.push(() => bridgeRepo.shutdown().catch(() => {}))
 }
 const ctx = commandContext('till-1', world.store)
-const source = createRepoSource({ repo: bridgeRepo, storeUrl: world.storeUrl, deviceId: 'bridge-1' })
+const source = createRepoSource({
+  repo: bridgeRepo,
+  storeUrl: world.storeUrl,
+  deviceId: 'bridge-1',
+})
 const bridge = createPrintBridge({
   source,
   dataDir,
@@ -70,7 +86,8 @@ async function fireOnce(order: DocHandle<OrderDoc>, i: number): Promise<number> 
     ids = fire(d, ctx)
   })
   const ref = ticketRef(ids[0] as string)
-  if (!(await until(() => printed.has(ref), 15_000, 1))) throw new Error(`ticket ${ref} never printed`)
+  if (!(await until(() => printed.has(ref), 15_000, 1)))
+    throw new Error(`ticket ${ref} never printed`)
   return (printed.get(ref) as number) - t0
 }
 

@@ -35,7 +35,10 @@ export interface ChildOptions {
  * Starts `src/child/<entry>.ts` in its own Node process (tsx) and waits for its `ready` message.
  * The child exits by itself if this process goes away (IPC disconnect).
  */
-export async function startChild(entry: string, options: ChildOptions = {}): Promise<Child & { ready: ChildMessage }> {
+export async function startChild(
+  entry: string,
+  options: ChildOptions = {},
+): Promise<Child & { ready: ChildMessage }> {
   const execArgv = ['--import', 'tsx']
   const env: Record<string, string> = { ...(process.env as Record<string, string>), ...options.env }
   if (options.syncThrottleMs !== undefined) {
@@ -49,14 +52,18 @@ export async function startChild(entry: string, options: ChildOptions = {}): Pro
   })
   live.add(cp)
   let nextId = 1
-  const pending = new Map<number, { resolve: (m: ChildMessage) => void; reject: (e: Error) => void }>()
+  const pending = new Map<
+    number,
+    { resolve: (m: ChildMessage) => void; reject: (e: Error) => void }
+  >()
   const listeners: ((m: ChildMessage) => void)[] = []
   let exited = false
   const exitPromise = new Promise<void>((resolve) => {
     cp.once('exit', (code, signal) => {
       exited = true
       live.delete(cp)
-      for (const p of pending.values()) p.reject(new Error(`child ${entry} exited (${code ?? signal})`))
+      for (const p of pending.values())
+        p.reject(new Error(`child ${entry} exited (${code ?? signal})`))
       pending.clear()
       resolve()
     })

@@ -2,7 +2,13 @@
 // two other devices of the store follow the tables. Reports when both other devices have every
 // order complete (the relay necessarily has them first: the devices only meet through it).
 import * as A from '@automerge/automerge'
-import { Repo, type AutomergeUrl, type DocHandle, type DocumentId, type PeerId } from '@automerge/automerge-repo'
+import {
+  Repo,
+  type AutomergeUrl,
+  type DocHandle,
+  type DocumentId,
+  type PeerId,
+} from '@automerge/automerge-repo'
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
 import { attachOrder, decode, initTableDoc, type TableDoc } from '@tabsync/core'
 import { cachedDay, type Day } from '../fixtures/day.js'
@@ -25,7 +31,9 @@ async function stockRun(service: Day): Promise<Record<string, number>> {
   const storeId = service.storeUrl.slice('automerge:'.length) as DocumentId
   const storeBytes = service.docs.get(storeId) as Uint8Array
   o1.import(storeBytes, { docId: storeId })
-  const store = decode<{ storeId: string; tables: Record<string, { id: string; url: string }> }>(A.load(storeBytes) as never)
+  const store = decode<{ storeId: string; tables: Record<string, { id: string; url: string }> }>(
+    A.load(storeBytes) as never,
+  )
   const tableIds = Object.values(store.tables).map((t) => t.url as AutomergeUrl)
   for (const t of Object.values(store.tables)) {
     const empty = A.from(initTableDoc(store.storeId, t.id) as unknown as Record<string, unknown>)
@@ -37,7 +45,12 @@ async function stockRun(service: Day): Promise<Record<string, number>> {
   // The device that goes offline has the same store and tables.
   const off = new Repo({ network: [], peerId: `off-${tag}` as PeerId })
   for (const h of t1) off.import(A.save(h.doc()), { docId: h.documentId })
-  const offTables = new Map(tableIds.map((u) => [u, off.handles[u.slice('automerge:'.length) as DocumentId] as DocHandle<TableDoc>]))
+  const offTables = new Map(
+    tableIds.map((u) => [
+      u,
+      off.handles[u.slice('automerge:'.length) as DocumentId] as DocHandle<TableDoc>,
+    ]),
+  )
 
   // The service, offline: every order created on `off` and attached to its table.
   const expected = new Map<string, string>()
@@ -48,7 +61,9 @@ async function stockRun(service: Day): Promise<Record<string, number>> {
     expected.set(url, A.getHeads(A.load(bytes)).sort().join())
   }
   for (const u of tableIds) {
-    const refs = decode<{ orders: Record<string, unknown> }>(A.load(service.docs.get(u.slice('automerge:'.length) as DocumentId) as Uint8Array) as never).orders
+    const refs = decode<{ orders: Record<string, unknown> }>(
+      A.load(service.docs.get(u.slice('automerge:'.length) as DocumentId) as Uint8Array) as never,
+    ).orders
     const t = offTables.get(u) as DocHandle<TableDoc>
     for (const ref of Object.values(refs)) t.change((d) => attachOrder(d, ref as never))
   }
@@ -59,12 +74,18 @@ async function stockRun(service: Day): Promise<Record<string, number>> {
   off.networkSubsystem.addNetworkAdapter(new WebSocketClientAdapter(relayUrl))
   const ok = await until(() => f1.done() && f2.done(), 120_000, 5)
   const everywhere = now() - t0
-  if (!ok) throw new Error(`reconnect: only ${f1.count()}/${f2.count()} of ${expected.size} orders arrived`)
+  if (!ok)
+    throw new Error(
+      `reconnect: only ${f1.count()}/${f2.count()} of ${expected.size} orders arrived`,
+    )
   await Promise.all([off, o1, o2].map((r) => r.shutdown().catch(() => {})))
   return { everywhere, orders: expected.size }
 }
 
-const service = await cachedDay({ orders: Number(process.env['TABSYNC_BENCH_ORDERS'] ?? 150), open: 20 })
+const service = await cachedDay({
+  orders: Number(process.env['TABSYNC_BENCH_ORDERS'] ?? 150),
+  open: 20,
+})
 serve(
   {
     reconnect: async () => {

@@ -31,7 +31,11 @@ export function serve(
       .then(
         (reply) => process.send?.({ ...reply, type: 'reply', id: m.id }),
         (e: unknown) =>
-          process.send?.({ type: 'error', id: m.id, message: e instanceof Error ? e.stack ?? e.message : String(e) }),
+          process.send?.({
+            type: 'error',
+            id: m.id,
+            message: e instanceof Error ? (e.stack ?? e.message) : String(e),
+          }),
       )
   })
   process.on('disconnect', () => void exit())

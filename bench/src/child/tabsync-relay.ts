@@ -42,7 +42,13 @@ serve(
       let n = 0
       for (const [id, heads] of m['docs'] as [DocumentId, string][]) {
         const h = relay.repo.handles[id]
-        if (h?.isReady() && A.getHeads(h.doc() as A.Doc<unknown>).sort().join() === heads) n++
+        if (
+          h?.isReady() &&
+          A.getHeads(h.doc() as A.Doc<unknown>)
+            .sort()
+            .join() === heads
+        )
+          n++
       }
       return { count: n }
     },

@@ -8,7 +8,12 @@ import { now } from '../workload.js'
 type Doc = OrderDoc
 
 /** Runs the sync protocol between two in-memory docs until neither has anything to send. */
-function syncUntilQuiet(a: Doc, b: Doc, sa: A.SyncState, sb: A.SyncState): [Doc, Doc, A.SyncState, A.SyncState] {
+function syncUntilQuiet(
+  a: Doc,
+  b: Doc,
+  sa: A.SyncState,
+  sb: A.SyncState,
+): [Doc, Doc, A.SyncState, A.SyncState] {
   for (let i = 0; i < 20; i++) {
     const [sa2, ma] = A.generateSyncMessage(a, sa)
     sa = sa2
@@ -25,7 +30,10 @@ function syncUntilQuiet(a: Doc, b: Doc, sa: A.SyncState, sb: A.SyncState): [Doc,
  * Latency of `count` line additions on an order of `startLines` lines through the in-process
  * sync protocol, and the size of one change's sync message (what the floors send).
  */
-export function inProcessSync(count: number, startLines = 8): { samples: number[]; messageBytes: number } {
+export function inProcessSync(
+  count: number,
+  startLines = 8,
+): { samples: number[]; messageBytes: number } {
   const ctx = commandContext('till-a')
   let [a] = orderWithLines(ctx, startLines)
   let b = A.clone(a, 'bb'.repeat(16)) as Doc
@@ -56,9 +64,8 @@ export function oneChangeMessage(): Uint8Array {
   const [doc] = orderWithLines(ctx, 8, 1, newOrder(ctx))
   const s = A.initSyncState()
   const b = A.clone(doc, 'cc'.repeat(16)) as Doc
-  let [x, y, sx] = syncUntilQuiet(doc, b, s, A.initSyncState())
-  void y
-  ;[x] = tapLine(x, ctx, 9)
+  const [synced, , sx] = syncUntilQuiet(doc, b, s, A.initSyncState())
+  const [x] = tapLine(synced, ctx, 9)
   const [, msg] = A.generateSyncMessage(x, sx)
   if (!msg) throw new Error('no message')
   return msg

@@ -17,10 +17,16 @@ export async function tabsyncCold(req: {
   dir: string
 }): Promise<Record<string, number>> {
   const t0 = now()
-  const device = await tabsyncDevice(req.url, req.secret, `cold-${Math.random().toString(36).slice(2, 8)}`, [req.storeId], {
-    storeUrl: req.storeUrl,
-    storage: { directory: path.join(req.dir, 'storage') },
-  })
+  const device = await tabsyncDevice(
+    req.url,
+    req.secret,
+    `cold-${Math.random().toString(36).slice(2, 8)}`,
+    [req.storeId],
+    {
+      storeUrl: req.storeUrl,
+      storage: { directory: path.join(req.dir, 'storage') },
+    },
+  )
   let usable = 0
   const open = req.openUrls.map((u) => u.slice('automerge:'.length) as DocumentId)
   let watching = true
@@ -43,7 +49,9 @@ export async function tabsyncCold(req: {
   const openSeen = orders.filter((o) => req.openUrls.includes(o.url)).length
   await device.close()
   if (openSeen !== open.length || usable === 0) {
-    throw new Error(`tabsync cold device: ${orders.length} orders, ${openSeen}/${open.length} open ones`)
+    throw new Error(
+      `tabsync cold device: ${orders.length} orders, ${openSeen}/${open.length} open ones`,
+    )
   }
   const stored = await dirBytes(path.join(req.dir, 'storage'))
   return { usable, loaded, whole, orders: orders.length, storedBytes: stored.bytes }

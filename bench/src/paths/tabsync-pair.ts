@@ -24,7 +24,10 @@ export async function tabsyncDevice(
 export async function whenDeviceOnline(device: Device, timeoutMs = 15_000): Promise<void> {
   if (device.repo.peers.length > 0) return
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${device.deviceId}: no relay after ${timeoutMs} ms`)), timeoutMs)
+    const timer = setTimeout(
+      () => reject(new Error(`${device.deviceId}: no relay after ${timeoutMs} ms`)),
+      timeoutMs,
+    )
     const off = device.onStatus(() => {
       if (device.repo.peers.length === 0) return
       clearTimeout(timer)
@@ -47,7 +50,10 @@ export async function whenDeviceOnline(device: Device, timeoutMs = 15_000): Prom
 export async function whenSynced(device: Device, timeoutMs = 30_000): Promise<void> {
   const end = now() + timeoutMs
   while (device.status().unsynced > 0) {
-    if (now() > end) throw new Error(`${device.deviceId}: ${device.status().unsynced} documents unsynced after ${timeoutMs} ms`)
+    if (now() > end)
+      throw new Error(
+        `${device.deviceId}: ${device.status().unsynced} documents unsynced after ${timeoutMs} ms`,
+      )
     await new Promise((r) => setTimeout(r, 5))
   }
 }
@@ -57,7 +63,10 @@ export async function tabsyncPair(url: string, secret: string): Promise<SyncPair
   const storeId = `store-${Math.random().toString(36).slice(2, 8)}`
   const a = await tabsyncDevice(url, secret, 'till-a', [storeId])
   await whenDeviceOnline(a)
-  const { storeUrl } = await a.createStore({ ...demoStoreInit(storeId, () => ''), tables: [...DEMO_TABLES] })
+  const { storeUrl } = await a.createStore({
+    ...demoStoreInit(storeId, () => ''),
+    tables: [...DEMO_TABLES],
+  })
   await whenSynced(a)
   const b = await tabsyncDevice(url, secret, 'till-b', [storeId], { storeUrl })
   await b.ready()
@@ -71,11 +80,15 @@ export async function tabsyncPair(url: string, secret: string): Promise<SyncPair
     async createOrders(count) {
       const urls: AutomergeUrl[] = []
       for (let i = 0; i < count; i++) {
-        const { url: u } = await a.openOrder(DEMO_TABLES[n++ % DEMO_TABLES.length]?.id as string, { guests: 2 })
+        const { url: u } = await a.openOrder(DEMO_TABLES[n++ % DEMO_TABLES.length]?.id as string, {
+          guests: 2,
+        })
         urls.push(u)
       }
       await whenSynced(a)
-      await Promise.all(urls.map(async (u) => handlesB.set(u, await findReady<OrderDoc>(b.repo, u))))
+      await Promise.all(
+        urls.map(async (u) => handlesB.set(u, await findReady<OrderDoc>(b.repo, u))),
+      )
       return urls
     },
     observe(u) {

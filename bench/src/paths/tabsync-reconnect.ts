@@ -16,9 +16,15 @@ import { tabsyncDevice, whenDeviceOnline } from './tabsync-pair.js'
 const idOf = (u: string) => u.slice('automerge:'.length) as DocumentId
 
 /** One reconnect run against the relay at `relayUrl` (`ws://127.0.0.1:port/sync`). */
-export async function tabsyncReconnect(relayUrl: string, secret: string, service: Day): Promise<Record<string, number>> {
+export async function tabsyncReconnect(
+  relayUrl: string,
+  secret: string,
+  service: Day,
+): Promise<Record<string, number>> {
   const storeBytes = service.docs.get(idOf(service.storeUrl)) as Uint8Array
-  const store = decode<{ storeId: string; tables: Record<string, { id: string; url: string }> }>(A.load(storeBytes) as never)
+  const store = decode<{ storeId: string; tables: Record<string, { id: string; url: string }> }>(
+    A.load(storeBytes) as never,
+  )
   const tableUrls = Object.values(store.tables).map((t) => t.url as AutomergeUrl)
   const tag = Math.random().toString(36).slice(2, 8)
   // Before the service: the store and its (empty) tables exist on the relay and every device.
@@ -26,17 +32,28 @@ export async function tabsyncReconnect(relayUrl: string, secret: string, service
   await whenDeviceOnline(o1)
   const seed = new Map<DocumentId, Uint8Array>([[idOf(service.storeUrl), storeBytes]])
   for (const t of Object.values(store.tables)) {
-    seed.set(idOf(t.url), A.save(A.from(initTableDoc(store.storeId, t.id) as unknown as Record<string, unknown>)))
+    seed.set(
+      idOf(t.url),
+      A.save(A.from(initTableDoc(store.storeId, t.id) as unknown as Record<string, unknown>)),
+    )
   }
   for (const [id, bytes] of seed) o1.repo.import(bytes, { docId: id })
-  const o2 = await tabsyncDevice(relayUrl, secret, `o2-${tag}`, [store.storeId], { storeUrl: service.storeUrl })
+  const o2 = await tabsyncDevice(relayUrl, secret, `o2-${tag}`, [store.storeId], {
+    storeUrl: service.storeUrl,
+  })
   await o2.ready()
   const port = Number(new URL(relayUrl).port)
   const proxy = await startTcpProxy(port)
-  const off = await tabsyncDevice(relayUrl.replace(`:${port}`, `:${proxy.port}`), secret, `off-${tag}`, [store.storeId], {
-    storeUrl: service.storeUrl,
-    backoff: { initialMs: 100, maxMs: 1000 },
-  })
+  const off = await tabsyncDevice(
+    relayUrl.replace(`:${port}`, `:${proxy.port}`),
+    secret,
+    `off-${tag}`,
+    [store.storeId],
+    {
+      storeUrl: service.storeUrl,
+      backoff: { initialMs: 100, maxMs: 1000 },
+    },
+  )
   await off.ready()
   const t1 = await Promise.all(tableUrls.map((u) => findReady<TableDoc>(o1.repo, u)))
   const t2 = await Promise.all(tableUrls.map((u) => findReady<TableDoc>(o2.repo, u)))
@@ -52,8 +69,11 @@ export async function tabsyncReconnect(relayUrl: string, secret: string, service
     expected.set(url, A.getHeads(A.load(bytes)).sort().join())
   }
   for (const u of tableUrls) {
-    const refs = decode<{ orders: Record<string, unknown> }>(A.load(service.docs.get(idOf(u)) as Uint8Array) as never).orders
-    for (const ref of Object.values(refs)) await off.run<void, TableDoc>(u, (t) => attachOrder(t, ref as never))
+    const refs = decode<{ orders: Record<string, unknown> }>(
+      A.load(service.docs.get(idOf(u)) as Uint8Array) as never,
+    ).orders
+    for (const ref of Object.values(refs))
+      await off.run<void, TableDoc>(u, (t) => attachOrder(t, ref as never))
   }
   const f1 = follow(o1.repo, t1 as DocHandle<TableDoc>[], expected)
   const f2 = follow(o2.repo, t2 as DocHandle<TableDoc>[], expected)
@@ -65,6 +85,9 @@ export async function tabsyncReconnect(relayUrl: string, secret: string, service
   const everywhere = now() - t0
   await Promise.all([off.close(), o1.close(), o2.close()])
   await proxy.close()
-  if (!ok) throw new Error(`tabsync reconnect: only ${f1.count()}/${f2.count()} of ${expected.size} orders arrived`)
+  if (!ok)
+    throw new Error(
+      `tabsync reconnect: only ${f1.count()}/${f2.count()} of ${expected.size} orders arrived`,
+    )
   return { everywhere, orders: expected.size }
 }

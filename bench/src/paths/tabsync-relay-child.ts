@@ -32,6 +32,10 @@ export async function startTabsyncRelay(
 }
 
 /** A terminal token for `deviceId` in `storeIds`, valid 12 h. */
-export function terminalToken(secret: string, deviceId: string, storeIds: readonly string[]): Promise<string> {
+export function terminalToken(
+  secret: string,
+  deviceId: string,
+  storeIds: readonly string[],
+): Promise<string> {
   return issueToken({ secret, deviceId, storeIds, role: 'terminal' })
 }

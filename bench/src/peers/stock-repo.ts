@@ -27,7 +27,11 @@ export async function startStockRelay(directory: string, port = 0): Promise<Stoc
   const wss = new WebSocketServer({ server })
   const repo = new Repo({
     // ws's own types and the adapter's copy of them differ only under exactOptionalPropertyTypes.
-    network: [new WebSocketServerAdapter(wss as unknown as ConstructorParameters<typeof WebSocketServerAdapter>[0])],
+    network: [
+      new WebSocketServerAdapter(
+        wss as unknown as ConstructorParameters<typeof WebSocketServerAdapter>[0],
+      ),
+    ],
     storage: new NodeFSStorageAdapter(directory),
     peerId: `relay-${process.pid}` as PeerId,
     // As automerge-repo-sync-server: serve what peers ask for, announce nothing.
@@ -74,11 +78,18 @@ export function whenConnected(repo: Repo, timeoutMs = 10_000): Promise<void> {
  * Finds a document that may not have reached the relay yet: "unavailable" is not final in
  * automerge-repo 2.5 (the handle becomes ready when the data arrives), so wait for ready.
  */
-export async function findReady<T>(repo: Repo, id: AnyDocumentId, timeoutMs = 20_000): Promise<DocHandle<T>> {
+export async function findReady<T>(
+  repo: Repo,
+  id: AnyDocumentId,
+  timeoutMs = 20_000,
+): Promise<DocHandle<T>> {
   const handle = await repo.find<T>(id, { allowableStates: ['ready', 'unavailable', 'requesting'] })
   if (handle.isReady()) return handle
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${String(id)} not ready after ${timeoutMs} ms`)), timeoutMs)
+    const timer = setTimeout(
+      () => reject(new Error(`${String(id)} not ready after ${timeoutMs} ms`)),
+      timeoutMs,
+    )
     handle.whenReady().then(
       () => {
         clearTimeout(timer)

@@ -4,7 +4,15 @@ import * as Y from 'yjs'
 import { newId, type CommandContext } from '@tabsync/core'
 import { lineInput } from '../fixtures/orders.js'
 
-const ENTRY_MAPS = ['lines', 'voids', 'adjustments', 'tickets', 'prints', 'payments', 'closes'] as const
+const ENTRY_MAPS = [
+  'lines',
+  'voids',
+  'adjustments',
+  'tickets',
+  'prints',
+  'payments',
+  'closes',
+] as const
 
 /** A new order document with the same root fields and entry maps as core's. */
 export function newYOrder(ctx: CommandContext, tableId = 't5'): Y.Doc {
@@ -69,7 +77,11 @@ export function yTapQuantity(doc: Y.Doc, lineId: string, delta: number): void {
 }
 
 /** An order with `n` lines, one transaction each. */
-export function yOrderWithLines(ctx: CommandContext, n: number, doc = newYOrder(ctx)): [Y.Doc, string[]] {
+export function yOrderWithLines(
+  ctx: CommandContext,
+  n: number,
+  doc = newYOrder(ctx),
+): [Y.Doc, string[]] {
   const ids: string[] = []
   for (let i = 0; i < n; i++) ids.push(yTapLine(doc, ctx, i))
   return [doc, ids]

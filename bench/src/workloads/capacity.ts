@@ -37,10 +37,16 @@ async function measurePoint(
   if (kind === 'tabsync') {
     const t = await startTabsyncRelay(ctx, { exposeGc: true })
     relay = t.relay
-    env = { TABSYNC_BENCH_URL: t.url, TABSYNC_BENCH_SECRET: t.secret, TABSYNC_BENCH_PATH: 'tabsync' }
+    env = {
+      TABSYNC_BENCH_URL: t.url,
+      TABSYNC_BENCH_SECRET: t.secret,
+      TABSYNC_BENCH_PATH: 'tabsync',
+    }
   } else {
     const dir = await ctx.tempDir('capacity-relay')
-    const r = await startChild('stock-relay', { env: { TABSYNC_BENCH_DIR: dir, NODE_OPTIONS: '--expose-gc' } })
+    const r = await startChild('stock-relay', {
+      env: { TABSYNC_BENCH_DIR: dir, NODE_OPTIONS: '--expose-gc' },
+    })
     relay = r
     env = { TABSYNC_BENCH_URL: String(r.ready['url']), TABSYNC_BENCH_PATH: 'stock' }
   }
@@ -73,7 +79,9 @@ async function measurePoint(
       ),
     )
     await relay.request({ type: 'gc' })
-    const after = await relay.request<{ rssMb: number; heapMb: number; handles: number }>({ type: 'stats' })
+    const after = await relay.request<{ rssMb: number; heapMb: number; handles: number }>({
+      type: 'stats',
+    })
     const samples = results.flatMap((r) => r.samples)
     const expected = results.reduce((n, r) => n + r.expected, 0)
     const changes = results.reduce((n, r) => n + r.changes, 0)
@@ -120,7 +128,9 @@ export const capacityWorkload: Workload = {
       try {
         for (const point of points) {
           if (now() - started > budgetMs) {
-            ctx.log(`capacity ${kind}: time budget spent, stopping before ${point.stores}x${point.devices}`)
+            ctx.log(
+              `capacity ${kind}: time budget spent, stopping before ${point.stores}x${point.devices}`,
+            )
             break
           }
           ctx.log(`capacity ${kind}: ${point.stores} stores x ${point.devices} devices`)
@@ -137,22 +147,44 @@ export const capacityWorkload: Workload = {
         ctx.log(`capacity ${kind}: failed: ${e instanceof Error ? e.message : String(e)}`)
       }
       // One search per bench run: these figures have a single run.
-      const rec = (name: string, unit: Unit, value: number, extra: { note?: string; vs?: string; target?: { value: number; higher?: boolean } } = {}) =>
-        ctx.recorder.record(W, { name, path, unit, ...extra }, [value])
+      const rec = (
+        name: string,
+        unit: Unit,
+        value: number,
+        extra: { note?: string; vs?: string; target?: { value: number; higher?: boolean } } = {},
+      ) => ctx.recorder.record(W, { name, path, unit, ...extra }, [value])
       const vs = (name: string) => (kind === 'tabsync' ? { vs: `${W}.stock ${name}` } : {})
       for (const r of tried) {
         const label = `${r.stores}x${r.devices}`
         rec(`${kind} ${label} fan-out p50`, Unit.ms, r.p50, vs(`${label} fan-out p50`))
-        rec(`${kind} ${label} fan-out p99`, Unit.ms, r.p99, { ...vs(`${label} fan-out p99`), note: `${r.changesPerSec.toFixed(0)} changes/s, ${r.lost} deliveries lost` })
+        rec(`${kind} ${label} fan-out p99`, Unit.ms, r.p99, {
+          ...vs(`${label} fan-out p99`),
+          note: `${r.changesPerSec.toFixed(0)} changes/s, ${r.lost} deliveries lost`,
+        })
       }
-      rec(`${kind} largest stores x devices held`, Unit.count, best ? best.stores * best.devices : 0, {
-        ...vs('largest stores x devices held'),
-        ...(ctx.quick || kind === 'stock' ? {} : { target: { value: 2000, higher: true } }),
-        note: best ? `${best.stores} stores x ${best.devices} devices; simulators share the 2 cores` : 'no point held',
-      })
+      rec(
+        `${kind} largest stores x devices held`,
+        Unit.count,
+        best ? best.stores * best.devices : 0,
+        {
+          ...vs('largest stores x devices held'),
+          ...(ctx.quick || kind === 'stock' ? {} : { target: { value: 2000, higher: true } }),
+          note: best
+            ? `${best.stores} stores x ${best.devices} devices; simulators share the 2 cores`
+            : 'no point held',
+        },
+      )
       if (best) {
-        rec(`${kind} relay memory per store`, Unit.mb, best.relayMbPerStore, { ...vs('relay memory per store'), note: `${ORDERS_PER_STORE} open orders per store, RSS growth` })
-        rec(`${kind} relay memory per loaded document`, Unit.mb, best.relayMbPerDoc, vs('relay memory per loaded document'))
+        rec(`${kind} relay memory per store`, Unit.mb, best.relayMbPerStore, {
+          ...vs('relay memory per store'),
+          note: `${ORDERS_PER_STORE} open orders per store, RSS growth`,
+        })
+        rec(
+          `${kind} relay memory per loaded document`,
+          Unit.mb,
+          best.relayMbPerDoc,
+          vs('relay memory per loaded document'),
+        )
       }
     }
   },

@@ -17,12 +17,16 @@ const W = 'cold-device'
 /** The day on a Tabsync relay (uploaded through a device, then the relay restarted cold). */
 async function startTabsyncCold(ctx: BenchContext, day: Day) {
   try {
-    const up = await startTabsyncRelay(ctx, { limits: { messagesPerSecond: 100_000, messageBurst: 100_000 } })
+    const up = await startTabsyncRelay(ctx, {
+      limits: { messagesPerSecond: 100_000, messageBurst: 100_000 },
+    })
     await uploadDay(up.relay, up.url, up.secret, day, ctx.log)
     await up.relay.stop()
     const { relay, url, secret } = await startTabsyncRelay(ctx, { dir: up.dir, secret: up.secret })
     const driver = await startChild('cold-driver', { env: { TABSYNC_BENCH_PATH: 'tabsync' } })
-    const first = A.load<{ businessDate: unknown }>(day.docs.get(day.openUrls[0]?.slice('automerge:'.length) as DocumentId) as Uint8Array)
+    const first = A.load<{ businessDate: unknown }>(
+      day.docs.get(day.openUrls[0]?.slice('automerge:'.length) as DocumentId) as Uint8Array,
+    )
     return { relay, driver, url, secret, businessDate: String(first.businessDate) }
   } catch (e) {
     ctx.log(`cold-device: Tabsync path unavailable: ${e instanceof Error ? e.message : String(e)}`)
@@ -68,7 +72,16 @@ export const coldDeviceWorkload: Workload = {
       if (tabsync) {
         const dir2 = await ctx.tempDir('cold-tabsync-device')
         const t = await tabsync.driver.request<Record<string, number>>(
-          { type: 'cold', url: tabsync.url, secret: tabsync.secret, storeId: day.storeId, storeUrl: day.storeUrl, openUrls: day.openUrls, businessDate: tabsync.businessDate, dir: dir2 },
+          {
+            type: 'cold',
+            url: tabsync.url,
+            secret: tabsync.secret,
+            storeId: day.storeId,
+            storeUrl: day.storeUrl,
+            openUrls: day.openUrls,
+            businessDate: tabsync.businessDate,
+            dir: dir2,
+          },
           300_000,
         )
         m['tabsync.usable'] = t['usable'] as number
@@ -80,11 +93,30 @@ export const coldDeviceWorkload: Workload = {
     })
     await Promise.all([driver.stop(), relay.stop(), tabsync?.driver.stop(), tabsync?.relay.stop()])
     const n = `${size.open} open of ${size.orders.toLocaleString('en-US')}`
-    const rec = (name: string, path: Path, unit: Unit, key: string, extra: { vs?: string; target?: { value: number }; note?: string } = {}) =>
-      ctx.recorder.record(W, { name, path, unit, ...extra }, v[key] as number[])
-    const floor = rec(`automerge load of every document (${size.orders.toLocaleString('en-US')} orders)`, Path.floor, Unit.ms, 'floor.loadAll', { note: 'A.load in-process, no network, no storage' })
-    rec(`stock open orders usable (${n})`, Path.stock, Unit.ms, 'stock.usable', { note: 'finds issued newest first, all at once' })
-    rec(`stock whole day local (${size.orders.toLocaleString('en-US')} orders)`, Path.stock, Unit.ms, 'stock.whole', { vs: floor, note: 'all ready + flushed to the device storage' })
+    const rec = (
+      name: string,
+      path: Path,
+      unit: Unit,
+      key: string,
+      extra: { vs?: string; target?: { value: number }; note?: string } = {},
+    ) => ctx.recorder.record(W, { name, path, unit, ...extra }, v[key] as number[])
+    const floor = rec(
+      `automerge load of every document (${size.orders.toLocaleString('en-US')} orders)`,
+      Path.floor,
+      Unit.ms,
+      'floor.loadAll',
+      { note: 'A.load in-process, no network, no storage' },
+    )
+    rec(`stock open orders usable (${n})`, Path.stock, Unit.ms, 'stock.usable', {
+      note: 'finds issued newest first, all at once',
+    })
+    rec(
+      `stock whole day local (${size.orders.toLocaleString('en-US')} orders)`,
+      Path.stock,
+      Unit.ms,
+      'stock.whole',
+      { vs: floor, note: 'all ready + flushed to the device storage' },
+    )
     const perK = rec('stock whole day per 1,000 orders', Path.stock, Unit.ms, 'stock.perThousand')
     if (tabsync) {
       const u = `stock open orders usable (${n})`
@@ -93,15 +125,35 @@ export const coldDeviceWorkload: Workload = {
         ...(ctx.quick ? {} : { target: { value: 300 } }),
         note: 'openDevice + ready + ordersOfDay; open orders watched in the repo',
       })
-      rec(`tabsync whole day local (${size.orders.toLocaleString('en-US')} orders)`, Path.tabsync, Unit.ms, 'tabsync.whole', {
-        vs: `${W}.stock whole day local (${size.orders.toLocaleString('en-US')} orders)`,
-        ...(ctx.quick ? {} : { target: { value: 1000 } }),
-        note: 'ordersOfDay resolved + device.flush()',
+      rec(
+        `tabsync whole day local (${size.orders.toLocaleString('en-US')} orders)`,
+        Path.tabsync,
+        Unit.ms,
+        'tabsync.whole',
+        {
+          vs: `${W}.stock whole day local (${size.orders.toLocaleString('en-US')} orders)`,
+          ...(ctx.quick ? {} : { target: { value: 1000 } }),
+          note: 'ordersOfDay resolved + device.flush()',
+        },
+      )
+      rec('tabsync whole day per 1,000 orders', Path.tabsync, Unit.ms, 'tabsync.perThousand', {
+        vs: perK,
       })
-      rec('tabsync whole day per 1,000 orders', Path.tabsync, Unit.ms, 'tabsync.perThousand', { vs: perK })
-      rec('tabsync device bytes stored per order', Path.tabsync, Unit.bytes, 'tabsync.deviceBytesPerOrder', { vs: 'cold-device.stock device bytes stored per order' })
+      rec(
+        'tabsync device bytes stored per order',
+        Path.tabsync,
+        Unit.bytes,
+        'tabsync.deviceBytesPerOrder',
+        { vs: 'cold-device.stock device bytes stored per order' },
+      )
     }
-    rec('stock device bytes stored per order', Path.stock, Unit.bytes, 'stock.deviceBytesPerOrder', { note: 'nodefs: snapshot + sync states' })
+    rec(
+      'stock device bytes stored per order',
+      Path.stock,
+      Unit.bytes,
+      'stock.deviceBytesPerOrder',
+      { note: 'nodefs: snapshot + sync states' },
+    )
     rec('relay bytes stored per document (nodefs)', Path.stock, Unit.bytes, 'relayBytesPerOrder')
   },
 }

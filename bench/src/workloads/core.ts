@@ -63,7 +63,9 @@ function once(quick: boolean): Record<string, number> {
 
   // Quantity change on a 200-line order: core's command (validates against the decoded order),
   // a raw counter increment (Automerge alone), and Yjs.
-  let [doc200, ids200] = orderWithLines(ctx, 200)
+  const built = orderWithLines(ctx, 200)
+  let doc200 = built[0]
+  const ids200 = built[1]
   const q = distribution(
     timeEach(taps, (i) => {
       doc200 = tapQuantity(doc200, ctx, ids200[(i * 7) % 200] as string, 1)
@@ -169,16 +171,39 @@ export const coreWorkload: Workload = {
   summary: 'order model: add line (10/200/2,000 lines), quantity, save/load, merges, bytes',
   async run(ctx: BenchContext) {
     const v = await repeat(ctx.runs, () => once(ctx.quick))
-    const r = (name: string, path: Path, unit: Unit, key: string, extra: { vs?: string; target?: { value: number }; note?: string } = {}) =>
-      ctx.recorder.record(W, { name, path, unit, ...extra }, v[key] as number[])
+    const r = (
+      name: string,
+      path: Path,
+      unit: Unit,
+      key: string,
+      extra: { vs?: string; target?: { value: number }; note?: string } = {},
+    ) => ctx.recorder.record(W, { name, path, unit, ...extra }, v[key] as number[])
     for (const size of [10, 200, 2000]) {
       for (const p of ['p50', 'p99']) {
-        const y = r(`yjs addLine ${size}-line order ${p}`, Path.yjs, Unit.ms, `yjs.addLine.${size}.${p}`)
-        r(`addLine ${size}-line order ${p}`, Path.tabsync, Unit.ms, `addLine.${size}.${p}`, { vs: y })
+        const y = r(
+          `yjs addLine ${size}-line order ${p}`,
+          Path.yjs,
+          Unit.ms,
+          `yjs.addLine.${size}.${p}`,
+        )
+        r(`addLine ${size}-line order ${p}`, Path.tabsync, Unit.ms, `addLine.${size}.${p}`, {
+          vs: y,
+        })
       }
     }
-    const yq = r('yjs quantity change 200-line p50', Path.yjs, Unit.ms, 'yjs.changeQuantity.200.p50')
-    const rawq = r('automerge counter increment 200-line p50', Path.automerge, Unit.ms, 'rawIncrement.200.p50', { vs: yq })
+    const yq = r(
+      'yjs quantity change 200-line p50',
+      Path.yjs,
+      Unit.ms,
+      'yjs.changeQuantity.200.p50',
+    )
+    const rawq = r(
+      'automerge counter increment 200-line p50',
+      Path.automerge,
+      Unit.ms,
+      'rawIncrement.200.p50',
+      { vs: yq },
+    )
     r('changeQuantity 200-line order p50', Path.tabsync, Unit.ms, 'changeQuantity.200.p50', {
       vs: rawq,
       note: 'core validates against the decoded order; ratio is to the bare Automerge increment',

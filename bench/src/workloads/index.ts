@@ -8,4 +8,11 @@ import { reconnectWorkload } from './reconnect.js'
 import { capacityWorkload } from './capacity.js'
 
 /** All workloads; `--only` picks by name. */
-export const WORKLOADS: readonly Workload[] = [coreWorkload, latencyWorkload, coldDeviceWorkload, reconnectWorkload, capacityWorkload, printWorkload]
+export const WORKLOADS: readonly Workload[] = [
+  coreWorkload,
+  latencyWorkload,
+  coldDeviceWorkload,
+  reconnectWorkload,
+  capacityWorkload,
+  printWorkload,
+]

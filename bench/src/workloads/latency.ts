@@ -20,7 +20,11 @@ interface RepoPath {
   readonly driver: Child
 }
 
-async function startStockPath(ctx: BenchContext, key: string, throttleMs?: number): Promise<RepoPath> {
+async function startStockPath(
+  ctx: BenchContext,
+  key: string,
+  throttleMs?: number,
+): Promise<RepoPath> {
   const dir = await ctx.tempDir(`relay-${key}`)
   const patch = throttleMs === undefined ? {} : { syncThrottleMs: throttleMs }
   const relay = await startChild('stock-relay', { env: { TABSYNC_BENCH_DIR: dir }, ...patch })
@@ -36,7 +40,11 @@ async function startTabsyncPath(ctx: BenchContext): Promise<RepoPath | undefined
     const { relay, url, secret } = await startTabsyncRelay(ctx)
     ctx.log(`latency: Tabsync relay at ${url}`)
     const driver = await startChild('latency-driver', {
-      env: { TABSYNC_BENCH_PATH: 'tabsync', TABSYNC_BENCH_URL: url, TABSYNC_BENCH_TOKEN_SECRET: secret },
+      env: {
+        TABSYNC_BENCH_PATH: 'tabsync',
+        TABSYNC_BENCH_URL: url,
+        TABSYNC_BENCH_TOKEN_SECRET: secret,
+      },
     })
     return { key: 'tabsync', path: Path.tabsync, relay, driver }
   } catch (e) {
@@ -69,8 +77,18 @@ export const latencyWorkload: Workload = {
         m[`${key}.p50`] = d.p50
         m[`${key}.p99`] = d.p99
       }
-      put('bare.human', await bareForward(bareUrl, { count: human.changes, intervalMs: human.intervalMs, payload }))
-      put('echo.human', await echoRoundTrip(bareUrl, { count: human.changes, intervalMs: human.intervalMs, payload }))
+      put(
+        'bare.human',
+        await bareForward(bareUrl, { count: human.changes, intervalMs: human.intervalMs, payload }),
+      )
+      put(
+        'echo.human',
+        await echoRoundTrip(bareUrl, {
+          count: human.changes,
+          intervalMs: human.intervalMs,
+          payload,
+        }),
+      )
       const inproc = inProcessSync(human.changes)
       put('inproc.human', inproc.samples)
       m['syncMessage.bytes'] = inproc.messageBytes
@@ -90,21 +108,92 @@ export const latencyWorkload: Workload = {
     const ms = Unit.ms
     const humanNote = `${human.orders} orders, a line added every ${human.intervalMs} ms across them`
     const rapidNote = `+1 on one line of one order every ${rapid.intervalMs} ms`
-    rec({ name: 'sync message bytes per added line', path: Path.automerge, unit: Unit.bytes }, 'syncMessage.bytes')
+    rec(
+      { name: 'sync message bytes per added line', path: Path.automerge, unit: Unit.bytes },
+      'syncMessage.bytes',
+    )
     for (const q of ['p50', 'p99']) {
-      const bareId = rec({ name: `bare ws relay A->B ${q}`, path: Path.floor, unit: ms, note: 'same bytes as one sync message' }, `bare.human.${q}`)
+      const bareId = rec(
+        {
+          name: `bare ws relay A->B ${q}`,
+          path: Path.floor,
+          unit: ms,
+          note: 'same bytes as one sync message',
+        },
+        `bare.human.${q}`,
+      )
       rec({ name: `ws echo round trip ${q}`, path: Path.floor, unit: ms }, `echo.human.${q}`)
-      rec({ name: `in-process automerge sync ${q}`, path: Path.floor, unit: ms, vs: bareId, note: 'addLine + generate + receive, no network' }, `inproc.human.${q}`)
-      const stockH = rec({ name: `stock human pace ${q}`, path: Path.stock, unit: ms, vs: bareId, note: humanNote }, `stock.human.${q}`)
-      const stockR = rec({ name: `stock rapid taps ${q}`, path: Path.stock, unit: ms, vs: bareId, note: rapidNote }, `stock.rapid.${q}`)
-      rec({ name: `stock no-throttle human pace ${q}`, path: Path.stockNoThrottle, unit: ms, vs: stockH, note: 'syncDebounceRate 0 on clients and relay' }, `nothrottle.human.${q}`)
-      rec({ name: `stock no-throttle rapid taps ${q}`, path: Path.stockNoThrottle, unit: ms, vs: stockR }, `nothrottle.rapid.${q}`)
+      rec(
+        {
+          name: `in-process automerge sync ${q}`,
+          path: Path.floor,
+          unit: ms,
+          vs: bareId,
+          note: 'addLine + generate + receive, no network',
+        },
+        `inproc.human.${q}`,
+      )
+      const stockH = rec(
+        { name: `stock human pace ${q}`, path: Path.stock, unit: ms, vs: bareId, note: humanNote },
+        `stock.human.${q}`,
+      )
+      const stockR = rec(
+        { name: `stock rapid taps ${q}`, path: Path.stock, unit: ms, vs: bareId, note: rapidNote },
+        `stock.rapid.${q}`,
+      )
+      rec(
+        {
+          name: `stock no-throttle human pace ${q}`,
+          path: Path.stockNoThrottle,
+          unit: ms,
+          vs: stockH,
+          note: 'syncDebounceRate 0 on clients and relay',
+        },
+        `nothrottle.human.${q}`,
+      )
+      rec(
+        {
+          name: `stock no-throttle rapid taps ${q}`,
+          path: Path.stockNoThrottle,
+          unit: ms,
+          vs: stockR,
+        },
+        `nothrottle.rapid.${q}`,
+      )
       if (tabsync) {
-        rec({ name: `tabsync human pace ${q}`, path: Path.tabsync, unit: ms, vs: stockH, target: { value: q === 'p50' ? 5 : 15 }, note: humanNote }, `tabsync.human.${q}`)
-        rec({ name: `tabsync "saved" ack ${q}`, path: Path.tabsync, unit: ms, note: 'device.run resolves (flushed), human pace' }, `tabsync.saved.${q}`)
-        rec({ name: `tabsync rapid taps ${q}`, path: Path.tabsync, unit: ms, vs: stockR, note: rapidNote }, `tabsync.rapid.${q}`)
+        rec(
+          {
+            name: `tabsync human pace ${q}`,
+            path: Path.tabsync,
+            unit: ms,
+            vs: stockH,
+            target: { value: q === 'p50' ? 5 : 15 },
+            note: humanNote,
+          },
+          `tabsync.human.${q}`,
+        )
+        rec(
+          {
+            name: `tabsync "saved" ack ${q}`,
+            path: Path.tabsync,
+            unit: ms,
+            note: 'device.run resolves (flushed), human pace',
+          },
+          `tabsync.saved.${q}`,
+        )
+        rec(
+          {
+            name: `tabsync rapid taps ${q}`,
+            path: Path.tabsync,
+            unit: ms,
+            vs: stockR,
+            note: rapidNote,
+          },
+          `tabsync.rapid.${q}`,
+        )
       }
     }
-    for (const p of paths) rec({ name: `${p.key} changes lost`, path: p.path, unit: Unit.count }, `${p.key}.lost`)
+    for (const p of paths)
+      rec({ name: `${p.key} changes lost`, path: p.path, unit: Unit.count }, `${p.key}.lost`)
   },
 }

@@ -25,7 +25,11 @@ export const printWorkload: Workload = {
       const t = await startTabsyncRelay(ctx)
       tabsyncRelay = t.relay
       viaTabsync = await startChild('print-driver', {
-        env: { TABSYNC_BENCH_PATH: 'tabsync', TABSYNC_BENCH_URL: t.url, TABSYNC_BENCH_SECRET: t.secret },
+        env: {
+          TABSYNC_BENCH_PATH: 'tabsync',
+          TABSYNC_BENCH_URL: t.url,
+          TABSYNC_BENCH_SECRET: t.secret,
+        },
       })
     } catch (e) {
       ctx.log(`print: Tabsync path unavailable: ${e instanceof Error ? e.message : String(e)}`)
@@ -39,29 +43,55 @@ export const printWorkload: Workload = {
       ctx.log(`print run ${run + 1}/${ctx.runs}`)
       const m: Record<string, number> = {}
       for (const [key, child] of drivers) {
-        const r = await child.request<{ samples: number[] }>({ type: 'fires', count, gapMs }, 180_000)
+        const r = await child.request<{ samples: number[] }>(
+          { type: 'fires', count, gapMs },
+          180_000,
+        )
         const d = distribution(r.samples)
         m[`${key}.p50`] = d.p50
         m[`${key}.p99`] = d.p99
       }
       return m
     })
-    await Promise.all([local.stop(), viaStock.stop(), relay.stop(), viaTabsync?.stop(), tabsyncRelay?.stop()])
+    await Promise.all([
+      local.stop(),
+      viaStock.stop(),
+      relay.stop(),
+      viaTabsync?.stop(),
+      tabsyncRelay?.stop(),
+    ])
     for (const q of ['p50', 'p99'] as const) {
       const l = ctx.recorder.record(
         W,
-        { name: `fire -> printer bytes, bridge on the till ${q}`, path: Path.floor, unit: Unit.ms, note: '@tabsync/printer over the firing repo; no network' },
+        {
+          name: `fire -> printer bytes, bridge on the till ${q}`,
+          path: Path.floor,
+          unit: Unit.ms,
+          note: '@tabsync/printer over the firing repo; no network',
+        },
         v[`local.${q}`] as number[],
       )
       const s = ctx.recorder.record(
         W,
-        { name: `fire -> printer bytes via stock relay ${q}`, path: Path.stock, unit: Unit.ms, vs: l, note: 'till -> stock relay -> bridge repo -> printer' },
+        {
+          name: `fire -> printer bytes via stock relay ${q}`,
+          path: Path.stock,
+          unit: Unit.ms,
+          vs: l,
+          note: 'till -> stock relay -> bridge repo -> printer',
+        },
         v[`stock.${q}`] as number[],
       )
       if (viaTabsync) {
         ctx.recorder.record(
           W,
-          { name: `fire -> printer bytes via Tabsync relay ${q}`, path: Path.tabsync, unit: Unit.ms, vs: s, note: 'till device -> Tabsync relay -> bridge device -> printer' },
+          {
+            name: `fire -> printer bytes via Tabsync relay ${q}`,
+            path: Path.tabsync,
+            unit: Unit.ms,
+            vs: s,
+            note: 'till device -> Tabsync relay -> bridge device -> printer',
+          },
           v[`tabsync.${q}`] as number[],
         )
       }

@@ -14,8 +14,13 @@ export const reconnectWorkload: Workload = {
     const orders = 150
     const relayDir = await ctx.tempDir('reconnect-relay')
     const relay = await startChild('stock-relay', { env: { TABSYNC_BENCH_DIR: relayDir } })
-    const env = { TABSYNC_BENCH_URL: String(relay.ready['url']), TABSYNC_BENCH_ORDERS: String(orders) }
-    const stock = await startChild('reconnect-driver', { env: { ...env, TABSYNC_BENCH_PATH: 'stock' } })
+    const env = {
+      TABSYNC_BENCH_URL: String(relay.ready['url']),
+      TABSYNC_BENCH_ORDERS: String(orders),
+    }
+    const stock = await startChild('reconnect-driver', {
+      env: { ...env, TABSYNC_BENCH_PATH: 'stock' },
+    })
     const v = await repeat(ctx.runs, async (run) => {
       ctx.log(`reconnect run ${run + 1}/${ctx.runs}`)
       const r = await stock.request<Record<string, number>>({ type: 'reconnect' }, 300_000)
@@ -26,7 +31,12 @@ export const reconnectWorkload: Workload = {
     try {
       const t = await startTabsyncRelay(ctx)
       const driver = await startChild('reconnect-driver', {
-        env: { TABSYNC_BENCH_URL: t.url, TABSYNC_BENCH_SECRET: t.secret, TABSYNC_BENCH_ORDERS: String(orders), TABSYNC_BENCH_PATH: 'tabsync' },
+        env: {
+          TABSYNC_BENCH_URL: t.url,
+          TABSYNC_BENCH_SECRET: t.secret,
+          TABSYNC_BENCH_ORDERS: String(orders),
+          TABSYNC_BENCH_PATH: 'tabsync',
+        },
       })
       const tv = await repeat(ctx.runs, async (run) => {
         ctx.log(`reconnect (tabsync) run ${run + 1}/${ctx.runs}`)
