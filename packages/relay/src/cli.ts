@@ -88,7 +88,13 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0
       case 'token': {
         const { secret } = await resolveSecret(cmd.dataDir)
-        const token = await issueToken({ secret, storeIds: cmd.storeIds, deviceId: cmd.deviceId, role: cmd.role, ttl: cmd.ttl })
+        const token = await issueToken({
+          secret,
+          storeIds: cmd.storeIds,
+          deviceId: cmd.deviceId,
+          role: cmd.role,
+          ttl: cmd.ttl,
+        })
         process.stdout.write(token + '\n')
         return 0
       }
@@ -105,7 +111,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`tabsync-relay: ${e.message}\n\n${USAGE}\n`)
       return 2
     }
-    process.stderr.write(`tabsync-relay: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`)
+    process.stderr.write(
+      `tabsync-relay: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    )
     return 1
   }
 }

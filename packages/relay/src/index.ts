@@ -25,7 +25,12 @@ export type { RelayLimits } from './limits/limits.js'
 export { TokenBucket } from './limits/rate-limit.js'
 
 export { OwnershipRegistry, RELAY_KEY_PREFIX, readStoreId } from './access/ownership.js'
-export type { OwnershipRecord, OwnershipState, AccessDecision, DenialReason } from './access/ownership.js'
+export type {
+  OwnershipRecord,
+  OwnershipState,
+  AccessDecision,
+  DenialReason,
+} from './access/ownership.js'
 export type { Principal } from './access/principal.js'
 
 export { FileStorageAdapter } from './storage/file-storage-adapter.js'

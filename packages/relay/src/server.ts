@@ -44,7 +44,11 @@ export interface RelayOptions {
   /** Document storage; default files under `<dataDir>/repo`. */
   readonly storage?: StorageAdapterInterface
   /** Hub mode: the upstream relay's sync URL and this hub's token (role hub) for it. */
-  readonly upstream?: { readonly url: string; readonly token: string; readonly backoff?: BackoffOptions }
+  readonly upstream?: {
+    readonly url: string
+    readonly token: string
+    readonly backoff?: BackoffOptions
+  }
   readonly limits?: Partial<RelayLimits>
   /** Idle time (ms) before a document is unloaded from memory; 0 disables. Default 5 min. */
   readonly idleUnloadMs?: number
@@ -110,20 +114,24 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     secretSource = resolved.source
     secretPath = resolved.path
     if (resolved.source === 'created') {
-      log.warn({ path: resolved.path }, 'TABSYNC_SECRET not set: created a signing secret in the data directory')
+      log.warn(
+        { path: resolved.path },
+        'TABSYNC_SECRET not set: created a signing secret in the data directory',
+      )
     }
   }
 
   const metrics = new RelayMetrics()
   const storage = new InstrumentedStorage(
-    options.storage ?? new FileStorageAdapter(join(dataDir, 'repo'), { fsync: options.fsync ?? false }),
+    options.storage ??
+      new FileStorageAdapter(join(dataDir, 'repo'), { fsync: options.fsync ?? false }),
     { onWrite: (seconds, ok) => metrics.observeWrite(seconds, ok) },
   )
   const directory = new PeerDirectory()
-  let repo: Repo | undefined
-  const registry = new OwnershipRegistry(storage, {
+  const registry: OwnershipRegistry = new OwnershipRegistry(storage, {
     log,
-    isLoaded: (id) => repo !== undefined && id in repo.handles,
+    // Called only once the repo exists (closures run after startRelay built it).
+    isLoaded: (id): boolean => id in liveRepo.handles,
   })
 
   let unloader: IdleUnloader | undefined
@@ -156,22 +164,20 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       onActivity: touch,
       ...(options.upstream.backoff ? { backoff: options.upstream.backoff } : {}),
       onConnected: () => {
-        if (!repo) return
-        pushStoreDocuments(repo, registry, identity.storeIds, log, () => stopped).catch((err: unknown) =>
-          log.error({ err }, 'upstream push failed'),
+        pushStoreDocuments(liveRepo, registry, identity.storeIds, log, () => stopped).catch(
+          (err: unknown) => log.error({ err }, 'upstream push failed'),
         )
       },
     })
   }
 
-  const liveRepo = new Repo({
+  const liveRepo: Repo = new Repo({
     storage,
     network: upstream ? [serverAdapter, upstream] : [serverAdapter],
     peerId: peerId as PeerId,
     shareConfig: createShareConfig(registry, (p) => directory.get(p)),
     saveDebounceRate: options.saveDebounceMs ?? 100,
   })
-  repo = liveRepo
 
   // Settle claimed documents as soon as their content is readable.
   liveRepo.on('doc-metrics', (event) => {
@@ -201,7 +207,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     })
   }
 
-  metrics.gauge('tabsync_relay_connections', 'Open device WebSockets.', () => [[{}, serverAdapter.connectionCount]])
+  metrics.gauge('tabsync_relay_connections', 'Open device WebSockets.', () => [
+    [{}, serverAdapter.connectionCount],
+  ])
   metrics.gauge('tabsync_relay_authenticated_devices', 'Joined devices, by store.', () =>
     [...directory.devicesPerStore()].map(([storeId, n]) => [{ store: storeId }, n]),
   )
@@ -213,9 +221,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   ])
   if (upstream) {
     const link = upstream
-    metrics.gauge('tabsync_relay_upstream_connected', '1 while the hub is linked to its upstream relay.', () => [
-      [{}, link.connected ? 1 : 0],
-    ])
+    metrics.gauge(
+      'tabsync_relay_upstream_connected',
+      '1 while the hub is linked to its upstream relay.',
+      () => [[{}, link.connected ? 1 : 0]],
+    )
   }
 
   let ready = false
@@ -262,6 +272,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     })
   }
 
+  // Storage loaded (the repo reads its storage id) and the adapter connected by the repo, before
+  // the port opens: a client must never meet a bound port that cannot serve it yet.
+  await liveRepo.storageId()
+  await serverAdapter.whenReady()
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? DEFAULT_PORT, host, () => {
@@ -269,13 +283,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       resolveListen()
     })
   })
-  // Storage loaded (the repo reads its storage id) and the adapter connected by the repo.
-  await liveRepo.storageId()
-  await serverAdapter.whenReady()
   ready = true
 
   const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT)
+  const port =
+    typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT)
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host
   log.info({ port, host, mode, peerId, dataDir }, 'relay listening')
 
@@ -317,7 +329,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
 }
 
 function refuse(socket: Duplex, status: number, reason: string): void {
-  const text = status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Service Unavailable'
+  const text =
+    status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : 'Service Unavailable'
   const body = JSON.stringify({ error: reason })
   socket.end(
     `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -1,4 +1,10 @@
-import { NetworkAdapter, cbor, type Message, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
+import {
+  NetworkAdapter,
+  cbor,
+  type Message,
+  type PeerId,
+  type PeerMetadata,
+} from '@automerge/automerge-repo'
 import { decodeJwt } from 'jose'
 import WebSocket from 'ws'
 import type { OwnershipRegistry } from './access/ownership.js'
@@ -6,7 +12,12 @@ import type { Principal } from './access/principal.js'
 import { tokenClaimsSchema } from './auth/claims.js'
 import { Metric, type RelayMetrics } from './http/metrics.js'
 import type { Logger } from './log.js'
-import { outboundCarriesContent, parseFrame, serverFrameSchema, type ServerFrame } from './protocol/frames.js'
+import {
+  outboundCarriesContent,
+  parseFrame,
+  serverFrameSchema,
+  type ServerFrame,
+} from './protocol/frames.js'
 import { RelayError, RelayErrorKind } from './errors.js'
 import type { PeerDirectory } from './network/peer-directory.js'
 import { toBytes } from './network/raw-data.js'
@@ -33,14 +44,27 @@ export function upstreamIdentity(token: string): UpstreamIdentity {
   try {
     claims = decodeJwt(token)
   } catch (e) {
-    throw new RelayError(RelayErrorKind.invalidInput, 'bad-upstream-token', 'Upstream token is not a JWT', { cause: e })
+    throw new RelayError(
+      RelayErrorKind.invalidInput,
+      'bad-upstream-token',
+      'Upstream token is not a JWT',
+      { cause: e },
+    )
   }
   const parsed = tokenClaimsSchema.safeParse(claims)
   if (!parsed.success) {
-    throw new RelayError(RelayErrorKind.invalidInput, 'bad-upstream-token', 'Upstream token claims have the wrong shape')
+    throw new RelayError(
+      RelayErrorKind.invalidInput,
+      'bad-upstream-token',
+      'Upstream token claims have the wrong shape',
+    )
   }
   if (parsed.data.role !== 'hub') {
-    throw new RelayError(RelayErrorKind.invalidInput, 'bad-upstream-token', 'Upstream token must have role hub')
+    throw new RelayError(
+      RelayErrorKind.invalidInput,
+      'bad-upstream-token',
+      'Upstream token must have role hub',
+    )
   }
   return { deviceId: parsed.data.sub, storeIds: parsed.data.stores }
 }
@@ -121,7 +145,8 @@ export class UpstreamAdapter extends NetworkAdapter {
     const socket = this.#socket
     const remote = this.#remote
     if (!socket || !remote || socket.readyState !== WebSocket.OPEN) return
-    if (message.data && message.data.byteLength === 0) throw new Error('Tried to send a zero-length message')
+    if (message.data && message.data.byteLength === 0)
+      throw new Error('Tried to send a zero-length message')
     const documentId = message.documentId
     if (documentId !== undefined && message.type !== 'doc-unavailable') {
       const record = this.#options.registry.peek(documentId)
@@ -159,7 +184,12 @@ export class UpstreamAdapter extends NetworkAdapter {
       })
     })
     socket.on('unexpected-response', (_req, res) => {
-      log.error({ status: res.statusCode }, res.statusCode === 401 ? 'upstream rejected the hub token' : 'upstream refused the connection')
+      log.error(
+        { status: res.statusCode },
+        res.statusCode === 401
+          ? 'upstream rejected the hub token'
+          : 'upstream refused the connection',
+      )
       socket.terminate()
     })
     socket.on('message', (data, isBinary) => {
@@ -197,12 +227,18 @@ export class UpstreamAdapter extends NetworkAdapter {
       this.#attempts = 0
       this.#options.directory.add(this.#remote)
       this.#options.metrics.inc(Metric.upstreamConnects)
-      log.info({ peerId: message.senderId, storeIds: this.#options.identity.storeIds }, 'upstream link up')
+      log.info(
+        { peerId: message.senderId, storeIds: this.#options.identity.storeIds },
+        'upstream link up',
+      )
       const peerMetadata: PeerMetadata = {}
       if (message.peerMetadata?.storageId !== undefined) {
-        peerMetadata.storageId = message.peerMetadata.storageId as NonNullable<PeerMetadata['storageId']>
+        peerMetadata.storageId = message.peerMetadata.storageId as NonNullable<
+          PeerMetadata['storageId']
+        >
       }
-      if (message.peerMetadata?.isEphemeral !== undefined) peerMetadata.isEphemeral = message.peerMetadata.isEphemeral
+      if (message.peerMetadata?.isEphemeral !== undefined)
+        peerMetadata.isEphemeral = message.peerMetadata.isEphemeral
       this.emit('peer-candidate', { peerId: message.senderId as PeerId, peerMetadata })
       this.#markReady()
       this.#options.onConnected?.()
@@ -214,15 +250,23 @@ export class UpstreamAdapter extends NetworkAdapter {
     }
     const remote = this.#remote
     if (!remote || message.senderId !== remote.peerId) return
-    if (message.type === 'remote-subscription-change' || message.type === 'remote-heads-changed') return
+    if (message.type === 'remote-subscription-change' || message.type === 'remote-heads-changed')
+      return
     const carriesChanges = parsed.carriesChanges
     this.#queue = this.#queue
       .then(async () => {
-        const decision = await this.#options.registry.authorizeInbound(remote, message.documentId, carriesChanges)
+        const decision = await this.#options.registry.authorizeInbound(
+          remote,
+          message.documentId,
+          carriesChanges,
+        )
         if (this.#remote !== remote) return
         if (!decision.allowed) {
           this.#options.metrics.inc(Metric.denials, { reason: `document-${decision.reason}` })
-          log.warn({ documentId: message.documentId, reason: decision.reason }, 'upstream frame refused')
+          log.warn(
+            { documentId: message.documentId, reason: decision.reason },
+            'upstream frame refused',
+          )
           return
         }
         this.#options.onActivity(message.documentId)

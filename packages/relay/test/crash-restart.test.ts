@@ -2,14 +2,18 @@
 // device had flushed and synced is lost.
 import type { DocHandle } from '@automerge/automerge-repo'
 import { afterEach, expect, test } from 'vitest'
-import { findEventually, lineCount, openDevice, until, type TestDevice, type TestDoc } from './helpers/devices.js'
-import { spawnRelay, tempDir, type RelayProcess } from './helpers/relay-process.js'
+import {
+  findEventually,
+  lineCount,
+  openDevice,
+  until,
+  type TestDevice,
+  type TestDoc,
+} from './helpers/devices.js'
+import { spawnRelay, tempDir, type RelayProcess, runCleanups } from './helpers/relay-process.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c()
-  cleanups.length = 0
-})
+afterEach(() => runCleanups(cleanups))
 
 test('kill -9 mid-sync, restart on the same data dir: every flushed and synced line survives', async () => {
   const data = await tempDir()
@@ -21,7 +25,10 @@ test('kill -9 mid-sync, restart on the same data dir: every flushed and synced l
 
   const till = await openDevice(relay.syncUrl, 'till-1', 'store-a', deviceStore.path)
   const watcher = await openDevice(relay.syncUrl, 'till-2', 'store-a')
-  cleanups.push(() => till.close(), () => watcher.close())
+  cleanups.push(
+    () => till.close(),
+    () => watcher.close(),
+  )
   const handle: DocHandle<TestDoc> = till.repo.create<TestDoc>({ storeId: 'store-a', lines: {} })
   const seen = await findEventually(watcher.repo, handle.url, 'order on the watcher')
 

@@ -1,13 +1,17 @@
 // Hub chaining: a hub (`serve --upstream`) in front of a cloud relay, both real processes.
 import { afterEach, expect, test } from 'vitest'
-import { findEventually, lineCount, openDevice, tokenFor, until, type TestDoc } from './helpers/devices.js'
-import { spawnRelay, tempDir, type RelayProcess } from './helpers/relay-process.js'
+import {
+  findEventually,
+  lineCount,
+  openDevice,
+  tokenFor,
+  until,
+  type TestDoc,
+} from './helpers/devices.js'
+import { spawnRelay, tempDir, type RelayProcess, runCleanups } from './helpers/relay-process.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c()
-  cleanups.length = 0
-})
+afterEach(() => runCleanups(cleanups))
 
 test('documents written through a hub reach the cloud, including everything written while the cloud was down', async () => {
   const cloudData = await tempDir()
@@ -18,16 +22,23 @@ test('documents written through a hub reach the cloud, including everything writ
   const cloudPort = String(cloud.port)
   const hubToken = await tokenFor('hub-1', 'store-a', 'hub')
   const hub = await spawnRelay([
-    '--port', '0',
-    '--data', hubData.path,
-    '--upstream', cloud.syncUrl,
-    '--upstream-token', hubToken,
-    '--upstream-retry-max-ms', '300',
+    '--port',
+    '0',
+    '--data',
+    hubData.path,
+    '--upstream',
+    cloud.syncUrl,
+    '--upstream-token',
+    hubToken,
+    '--upstream-retry-max-ms',
+    '300',
   ])
   cleanups.push(() => hub.stop())
   expect(hub.info.mode).toBe('hub')
   await until(async () => {
-    const health = (await (await fetch(`${hub.url}/healthz`)).json()) as { upstreamConnected?: boolean }
+    const health = (await (await fetch(`${hub.url}/healthz`)).json()) as {
+      upstreamConnected?: boolean
+    }
     return health.upstreamConnected === true
   }, 'hub linked upstream')
 
@@ -49,7 +60,9 @@ test('documents written through a hub reach the cloud, including everything writ
   // Cut the upstream: the cloud goes away. The LAN keeps working through the hub.
   expect(await cloud.stop('SIGTERM')).toBe(0)
   await until(async () => {
-    const health = (await (await fetch(`${hub.url}/healthz`)).json()) as { upstreamConnected?: boolean }
+    const health = (await (await fetch(`${hub.url}/healthz`)).json()) as {
+      upstreamConnected?: boolean
+    }
     return health.upstreamConnected === false
   }, 'hub notices the cut')
   for (let i = 2; i <= 10; i++) {

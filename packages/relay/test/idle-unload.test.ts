@@ -2,13 +2,13 @@
 import { afterEach, expect, test } from 'vitest'
 import { startRelay, type RunningRelay } from '../src/server.js'
 import { findEventually, lineCount, openDevice, until, type TestDoc } from './helpers/devices.js'
-import { tempDir, TEST_SECRET } from './helpers/relay-process.js'
+import { tempDir, TEST_SECRET, runCleanups } from './helpers/relay-process.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
   for (const c of cleanups.reverse()) await c()
   cleanups.length = 0
-})
+}, 60_000)
 
 async function loadedGauge(relay: RunningRelay): Promise<number> {
   const text = await (await fetch(`${relay.url}/metrics`)).text()
@@ -19,7 +19,12 @@ async function loadedGauge(relay: RunningRelay): Promise<number> {
 test('idle documents are unloaded, counted in /metrics, and reloaded with all their data', async () => {
   const data = await tempDir()
   cleanups.push(data.remove)
-  const relay = await startRelay({ port: 0, dataDir: data.path, secret: TEST_SECRET, idleUnloadMs: 150 })
+  const relay = await startRelay({
+    port: 0,
+    dataDir: data.path,
+    secret: TEST_SECRET,
+    idleUnloadMs: 150,
+  })
   cleanups.push(() => relay.close())
 
   const till = await openDevice(relay.syncUrl, 'till-1', 'store-a')
@@ -34,15 +39,14 @@ test('idle documents are unloaded, counted in /metrics, and reloaded with all th
     }
     urls.push(h.url)
   }
-  await until(async () => (await loadedGauge(relay)) === 5, 'five documents loaded on the relay')
-  // Loaded is not synced: wait until the relay holds every line before the till goes away.
-  await until(
-    () =>
-      Object.values(relay.repo.handles).filter(
-        (x) => x.isReady() && Object.keys((x.doc() as TestDoc).lines ?? {}).length === 3,
-      ).length === 5,
-    'relay holds all lines',
-  )
+  // Synced, not just loaded: a second device received every line through the relay.
+  const witness = await openDevice(relay.syncUrl, 'till-w', 'store-a')
+  cleanups.push(() => witness.close())
+  for (const url of urls) {
+    const copy = await findEventually(witness.repo, url, 'a document on the witness')
+    await until(() => lineCount(copy) === 3, 'witness has every line')
+  }
+  await witness.close()
   await till.close()
 
   // Nobody touches them: they leave memory.
@@ -75,4 +79,41 @@ test('idle documents are unloaded, counted in /metrics, and reloaded with all th
     d.lines.late = { item: 'dessert', by: 'till-3' }
   })
   await until(() => lineCount(h) === 4, 'reader sees the line written after the unload')
+}, 60_000)
+
+test('an idle unload never replaces a document in storage with an empty snapshot', async () => {
+  // Regression: repo.removeFromCache() empties the handle while the repo's save listener is
+  // attached; the throttled save then wrote an empty snapshot and deleted every real chunk.
+  const data = await tempDir()
+  cleanups.push(data.remove)
+  let relay = await startRelay({
+    port: 0,
+    dataDir: data.path,
+    secret: TEST_SECRET,
+    idleUnloadMs: 60,
+  })
+  cleanups.push(() => relay.close())
+  const till = await openDevice(relay.syncUrl, 'till-1', 'store-a')
+  cleanups.push(() => till.close())
+  const h = till.repo.create<TestDoc>({ storeId: 'store-a', lines: {} })
+  h.change((d) => {
+    d.lines.only = { item: 'soup', by: 'till-1' }
+  })
+  const witness = await openDevice(relay.syncUrl, 'till-w', 'store-a')
+  cleanups.push(() => witness.close())
+  const copy = await findEventually(witness.repo, h.url, 'document on the witness')
+  await until(() => lineCount(copy) === 1, 'witness has the line')
+  await till.close()
+  await witness.close()
+  await until(() => Object.keys(relay.repo.handles).length === 0, 'document unloaded')
+  // Let any save scheduled by the unload run (the repo throttles saves by 100 ms).
+  await new Promise((r) => setTimeout(r, 400))
+  await relay.close()
+
+  relay = await startRelay({ port: 0, dataDir: data.path, secret: TEST_SECRET, idleUnloadMs: 0 })
+  cleanups.push(() => relay.close())
+  const reader = await openDevice(relay.syncUrl, 'till-2', 'store-a')
+  cleanups.push(() => reader.close())
+  const back = await findEventually(reader.repo, h.url, 'document after restart')
+  await until(() => lineCount(back) === 1, 'line survived the unload')
 })

@@ -6,8 +6,16 @@ import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { CloseCode } from '../src/close-codes.js'
 import { issueToken } from '../src/auth/token.js'
-import { findEventually, lineCount, openDevice, tokenFor, until, type TestDevice, type TestDoc } from './helpers/devices.js'
-import { closeCode, collectFrames, connectRaw, join, sendFrame } from './helpers/raw-client.js'
+import {
+  findEventually,
+  lineCount,
+  openDevice,
+  tokenFor,
+  until,
+  type TestDevice,
+  type TestDoc,
+} from './helpers/devices.js'
+import { closeCode, connectRaw, join, sendFrame } from './helpers/raw-client.js'
 import { spawnRelay, tempDir, TEST_SECRET, type RelayProcess } from './helpers/relay-process.js'
 
 let relay: RelayProcess
@@ -99,7 +107,11 @@ describe('relay process', () => {
     ]
     for (const [name, token] of cases) {
       const outcome = await connectRaw(relay.syncUrl, token)
-      expect({ name, outcome: outcome.kind, status: outcome.kind === 'http' ? outcome.status : 0 }).toEqual({
+      expect({
+        name,
+        outcome: outcome.kind,
+        status: outcome.kind === 'http' ? outcome.status : 0,
+      }).toEqual({
         name,
         outcome: 'http',
         status: 401,
@@ -120,7 +132,12 @@ describe('relay process', () => {
     const first = await connectRaw(relay.syncUrl, token)
     if (first.kind !== 'open') throw new Error('expected a socket')
     const code1 = closeCode(first.socket)
-    sendFrame(first.socket, { type: 'join', senderId: 'till-1', peerMetadata: {}, supportedProtocolVersions: ['1'] })
+    sendFrame(first.socket, {
+      type: 'join',
+      senderId: 'till-1',
+      peerMetadata: {},
+      supportedProtocolVersions: ['1'],
+    })
     expect(await code1).toBe(CloseCode.forgedSender)
 
     const second = await connectRaw(relay.syncUrl, token)
@@ -165,7 +182,12 @@ describe('relay process', () => {
     const truncated = await open()
     const truncatedCode = closeCode(truncated)
     const { cbor } = await import('@automerge/automerge-repo')
-    const bytes = cbor.encode({ type: 'join', senderId: 'till-bad', peerMetadata: {}, supportedProtocolVersions: ['1'] })
+    const bytes = cbor.encode({
+      type: 'join',
+      senderId: 'till-bad',
+      peerMetadata: {},
+      supportedProtocolVersions: ['1'],
+    })
     truncated.send(bytes.subarray(0, Math.floor(bytes.byteLength / 2)))
     expect(await truncatedCode).toBe(CloseCode.malformedFrame)
 
@@ -173,7 +195,13 @@ describe('relay process', () => {
     const shape = await open()
     const shapeCode = closeCode(shape)
     const relayPeer = await join(shape, 'till-bad')
-    sendFrame(shape, { type: 'sync', senderId: 'till-bad', targetId: relayPeer, documentId: 42, data: 'x' })
+    sendFrame(shape, {
+      type: 'sync',
+      senderId: 'till-bad',
+      targetId: relayPeer,
+      documentId: 42,
+      data: 'x',
+    })
     expect(await shapeCode).toBe(CloseCode.malformedFrame)
 
     // Valid shape, sync data that is not an Automerge sync message.
@@ -199,7 +227,12 @@ describe('relay process', () => {
     const flood = await open()
     const floodCode = closeCode(flood)
     await join(flood, 'till-bad')
-    const unavailable = { type: 'doc-unavailable', senderId: 'till-bad', targetId: relayPeer, documentId: handle.documentId }
+    const unavailable = {
+      type: 'doc-unavailable',
+      senderId: 'till-bad',
+      targetId: relayPeer,
+      documentId: handle.documentId,
+    }
     for (let i = 0; i < 3000 && flood.readyState === flood.OPEN; i++) sendFrame(flood, unavailable)
     expect(await floodCode).toBe(CloseCode.rateLimited)
 
@@ -225,7 +258,9 @@ describe('relay process', () => {
 
     // Reading by URL: unavailable, never data.
     await expect(b1.repo.find<TestDoc>(handle.url)).rejects.toThrow(/unavailable/)
-    expect(await metric('tabsync_relay_denials_total{reason="document-other-store"}')).toBeGreaterThan(0)
+    expect(
+      await metric('tabsync_relay_denials_total{reason="document-other-store"}'),
+    ).toBeGreaterThan(0)
 
     // Writing: B forges a document with A's id from a copy of its history and changes it.
     const before = await metric('tabsync_relay_denials_total{reason="document-other-store"}')
@@ -233,19 +268,25 @@ describe('relay process', () => {
       d.lines['from-b'] = { item: 'injected', by: 'b-till-1' }
     })
     const b2 = await device('b-till-2', 'store-b')
-    const injected = b2.repo.import<TestDoc>(A.save(stolen), { docId: handle.documentId as DocumentId })
+    const injected = b2.repo.import<TestDoc>(A.save(stolen), {
+      docId: handle.documentId as DocumentId,
+    })
     injected.change((d) => {
       d.lines['from-b-2'] = { item: 'injected', by: 'b-till-1' }
     })
     await until(
-      async () => (await metric('tabsync_relay_denials_total{reason="document-other-store"}')) > before,
+      async () =>
+        (await metric('tabsync_relay_denials_total{reason="document-other-store"}')) > before,
       'the relay refusing B frames',
     )
     // A fresh store-A device reads the relay's copy: none of B's lines.
     const a3 = await device('a-till-3', 'store-a')
     addLine(handle, 'after', 'a-till-1')
     const onA3 = await findEventually(a3.repo, handle.url, 'store A document on a fresh A device')
-    await until(() => lineCount(onA3) === 2 && lineCount(onA2) === 2, 'A devices see the later A line')
+    await until(
+      () => lineCount(onA3) === 2 && lineCount(onA2) === 2,
+      'A devices see the later A line',
+    )
     expect(Object.keys(onA3.doc().lines).sort()).toEqual(['after', 'secret-line'])
     expect(Object.keys(onA2.doc().lines).sort()).toEqual(['after', 'secret-line'])
     expect(Object.keys(handle.doc().lines).sort()).toEqual(['after', 'secret-line'])

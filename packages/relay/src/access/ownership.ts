@@ -34,7 +34,8 @@ export type OwnershipRecord = z.infer<typeof recordSchema>
 export type DenialReason = 'other-store' | 'quarantined' | 'unowned-content' | 'storage-error'
 
 /** Outcome of {@link OwnershipRegistry.authorizeInbound}. */
-export type AccessDecision = { readonly allowed: true } | { readonly allowed: false; readonly reason: DenialReason }
+export type AccessDecision =
+  { readonly allowed: true } | { readonly allowed: false; readonly reason: DenialReason }
 
 /** Options of {@link OwnershipRegistry}. */
 export interface OwnershipOptions {
@@ -236,7 +237,12 @@ export class OwnershipRegistry {
       await this.#write(record)
       this.#touch(documentId, record)
       this.#log.info(
-        { documentId, deviceId: principal.deviceId, candidates: record.candidates, state: record.state },
+        {
+          documentId,
+          deviceId: principal.deviceId,
+          candidates: record.candidates,
+          state: record.state,
+        },
         'document introduced',
       )
       return record

@@ -16,5 +16,9 @@ export function parseTtl(ttl: string | number): number {
       if (seconds > 0) return seconds
     }
   }
-  throw new RelayError(RelayErrorKind.invalidInput, 'bad-ttl', `Invalid ttl "${ttl}" (use e.g. 12h)`)
+  throw new RelayError(
+    RelayErrorKind.invalidInput,
+    'bad-ttl',
+    `Invalid ttl "${ttl}" (use e.g. 12h)`,
+  )
 }

@@ -101,7 +101,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       bad('--upstream must be a ws:// or wss:// URL')
     }
     const level = values['log-level']
-    if (level !== undefined && !LEVELS.includes(level)) bad(`--log-level must be one of ${LEVELS.join(', ')}`)
+    if (level !== undefined && !LEVELS.includes(level))
+      bad(`--log-level must be one of ${LEVELS.join(', ')}`)
     const limits: ServeCommand['limits'] = {}
     const maxFrameBytes = int(values['max-frame-bytes'], 'max-frame-bytes', 1024)
     if (maxFrameBytes !== undefined) limits.maxFrameBytes = maxFrameBytes

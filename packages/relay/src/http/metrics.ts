@@ -34,9 +34,15 @@ export class RelayMetrics {
   constructor() {
     this.#counter('tabsync_relay_messages_total', 'WebSocket messages, by direction (in|out).')
     this.#counter('tabsync_relay_bytes_total', 'WebSocket payload bytes, by direction (in|out).')
-    this.#counter('tabsync_relay_denials_total', 'Refused connections, frames and documents, by reason.')
+    this.#counter(
+      'tabsync_relay_denials_total',
+      'Refused connections, frames and documents, by reason.',
+    )
     this.#counter('tabsync_relay_documents_unloaded_total', 'Idle documents unloaded from memory.')
-    this.#counter('tabsync_relay_upstream_connects_total', 'Successful connections to the upstream relay.')
+    this.#counter(
+      'tabsync_relay_upstream_connects_total',
+      'Successful connections to the upstream relay.',
+    )
   }
 
   #counter(name: string, help: string): void {
@@ -96,7 +102,11 @@ export class RelayMetrics {
     out.push(line(`${h}_bucket`, 'le="+Inf"', this.#writeCount))
     out.push(line(`${h}_sum`, '', this.#writeSum), line(`${h}_count`, '', this.#writeCount))
     const e = 'tabsync_relay_storage_write_errors_total'
-    out.push(`# HELP ${e} Failed storage writes.`, `# TYPE ${e} counter`, line(e, '', this.#writeErrors))
+    out.push(
+      `# HELP ${e} Failed storage writes.`,
+      `# TYPE ${e} counter`,
+      line(e, '', this.#writeErrors),
+    )
     return out.join('\n') + '\n'
   }
 }

@@ -33,7 +33,9 @@ function json(res: ServerResponse, status: number, body: unknown, cors: boolean)
  * The relay's plain HTTP endpoints: `/healthz`, `/readyz`, `/time` (all with CORS, a browser
  * terminal calls them) and `/metrics` (Prometheus text). Anything else is 404.
  */
-export function createHttpHandler(state: HttpState): (req: IncomingMessage, res: ServerResponse) => void {
+export function createHttpHandler(
+  state: HttpState,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const now = state.now ?? Date.now
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://relay').pathname

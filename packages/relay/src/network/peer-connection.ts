@@ -7,7 +7,13 @@ import { toBytes } from './raw-data.js'
 import { TokenBucket } from '../limits/rate-limit.js'
 import type { RelayLimits } from '../limits/limits.js'
 import type { Logger } from '../log.js'
-import { clientFrameSchema, parseFrame, type ClientFrame, type DocFrame, type JoinFrame } from '../protocol/frames.js'
+import {
+  clientFrameSchema,
+  parseFrame,
+  type ClientFrame,
+  type DocFrame,
+  type JoinFrame,
+} from '../protocol/frames.js'
 
 /** What a connection asks of the adapter that owns it. */
 export interface ConnectionHost {
@@ -41,7 +47,12 @@ export class PeerConnection {
   readonly #timers: ReturnType<typeof setTimeout>[] = []
   alive = true
 
-  constructor(socket: WebSocket, claims: TokenClaims, host: ConnectionHost, remoteAddress?: string) {
+  constructor(
+    socket: WebSocket,
+    claims: TokenClaims,
+    host: ConnectionHost,
+    remoteAddress?: string,
+  ) {
     this.socket = socket
     this.claims = claims
     this.remoteAddress = remoteAddress
@@ -149,17 +160,24 @@ export class PeerConnection {
     if (message.senderId !== this.#peerId) {
       return this.close(CloseCode.forgedSender, { claimed: message.senderId })
     }
-    if (message.type === 'join') return this.close(CloseCode.protocolError, { detail: 'second-join' })
+    if (message.type === 'join')
+      return this.close(CloseCode.protocolError, { detail: 'second-join' })
     if (message.targetId !== this.#host.relayPeerId()) {
-      return this.close(CloseCode.protocolError, { detail: 'wrong-target', targetId: message.targetId })
+      return this.close(CloseCode.protocolError, {
+        detail: 'wrong-target',
+        targetId: message.targetId,
+      })
     }
     // Remote-heads gossip is off on the relay: nothing to do with these.
-    if (message.type === 'remote-subscription-change' || message.type === 'remote-heads-changed') return
+    if (message.type === 'remote-subscription-change' || message.type === 'remote-heads-changed')
+      return
     const frame = message
     const carriesChanges = parsed.carriesChanges
     this.#queue = this.#queue
       .then(() => (this.#closed ? undefined : this.#host.onDocFrame(this, frame, carriesChanges)))
-      .catch((err: unknown) => this.#host.log.error({ err, ...this.logFields() }, 'frame handling failed'))
+      .catch((err: unknown) =>
+        this.#host.log.error({ err, ...this.logFields() }, 'frame handling failed'),
+      )
   }
 
   #onClose(): void {

@@ -13,7 +13,8 @@ export class PeerDirectory {
   }
 
   remove(peerId: string, principal?: Principal): void {
-    if (principal === undefined || this.#byPeer.get(peerId) === principal) this.#byPeer.delete(peerId)
+    if (principal === undefined || this.#byPeer.get(peerId) === principal)
+      this.#byPeer.delete(peerId)
   }
 
   get(peerId: string): Principal | undefined {

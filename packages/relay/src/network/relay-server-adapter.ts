@@ -120,7 +120,8 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
     if (join.peerMetadata?.storageId !== undefined) {
       metadata.storageId = join.peerMetadata.storageId as NonNullable<PeerMetadata['storageId']>
     }
-    if (join.peerMetadata?.isEphemeral !== undefined) metadata.isEphemeral = join.peerMetadata.isEphemeral
+    if (join.peerMetadata?.isEphemeral !== undefined)
+      metadata.isEphemeral = join.peerMetadata.isEphemeral
     this.emit('peer-candidate', { peerId, peerMetadata: metadata })
     this.#sendTo(connection, {
       type: 'peer',
@@ -131,15 +132,28 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
     })
   }
 
-  async onDocFrame(connection: PeerConnection, frame: DocFrame, carriesChanges: boolean): Promise<void> {
+  async onDocFrame(
+    connection: PeerConnection,
+    frame: DocFrame,
+    carriesChanges: boolean,
+  ): Promise<void> {
     const principal = connection.principal
     if (!principal) return
-    const decision = await this.#registry.authorizeInbound(principal, frame.documentId, carriesChanges)
+    const decision = await this.#registry.authorizeInbound(
+      principal,
+      frame.documentId,
+      carriesChanges,
+    )
     if (connection.closed) return
     if (!decision.allowed) {
       this.#metrics.inc(Metric.denials, { reason: `document-${decision.reason}` })
       this.log.warn(
-        { ...connection.logFields(), documentId: frame.documentId, type: frame.type, reason: decision.reason },
+        {
+          ...connection.logFields(),
+          documentId: frame.documentId,
+          type: frame.type,
+          reason: decision.reason,
+        },
         'document access denied',
       )
       if (frame.type === 'sync' || frame.type === 'request') {
@@ -173,14 +187,16 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
   }
 
   onRefused(_connection: PeerConnection, code: CloseCode): void {
-    if (code !== CloseCode.replaced) this.#metrics.inc(Metric.denials, { reason: closeReason[code] })
+    if (code !== CloseCode.replaced)
+      this.#metrics.inc(Metric.denials, { reason: closeReason[code] })
   }
 
   /** Outbound: the repo's messages, checked against ownership once more before they leave. */
   send(message: Message): void {
     const connection = this.#byPeer.get(message.targetId)
     if (!connection) return
-    if (message.data && message.data.byteLength === 0) throw new Error('Tried to send a zero-length message')
+    if (message.data && message.data.byteLength === 0)
+      throw new Error('Tried to send a zero-length message')
     const documentId = message.documentId
     if (documentId !== undefined && message.type !== 'doc-unavailable') {
       const principal = connection.principal

@@ -71,9 +71,7 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
 export type ClientFrame = z.infer<typeof clientFrameSchema>
 export type JoinFrame = z.infer<typeof joinFrame>
 export type DocFrame =
-  | z.infer<typeof syncFrame>
-  | z.infer<typeof ephemeralFrame>
-  | z.infer<typeof unavailableFrame>
+  z.infer<typeof syncFrame> | z.infer<typeof ephemeralFrame> | z.infer<typeof unavailableFrame>
 
 /** What an upstream relay may send to a hub: the client frames minus join, plus peer/error. */
 export const serverFrameSchema = z.discriminatedUnion('type', [

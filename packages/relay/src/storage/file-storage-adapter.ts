@@ -166,8 +166,7 @@ async function readChunkFile(path: string): Promise<{ data: Uint8Array; seq: num
     if (code === 'ENOENT' || code === 'EISDIR') return undefined
     throw e
   }
-  const hasHeader =
-    bytes.byteLength >= HEADER_BYTES && MAGIC.every((b, i) => bytes[i] === b)
+  const hasHeader = bytes.byteLength >= HEADER_BYTES && MAGIC.every((b, i) => bytes[i] === b)
   if (!hasHeader) return { data: new Uint8Array(bytes), seq: 0 }
   const seq = Number(bytes.readBigUInt64BE(MAGIC.byteLength))
   return { data: new Uint8Array(bytes.subarray(HEADER_BYTES)), seq }

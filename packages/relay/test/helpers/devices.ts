@@ -1,4 +1,10 @@
-import { Repo, type AutomergeUrl, type DocHandle, type DocumentId, type PeerId } from '@automerge/automerge-repo'
+import {
+  Repo,
+  type AutomergeUrl,
+  type DocHandle,
+  type DocumentId,
+  type PeerId,
+} from '@automerge/automerge-repo'
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
 import { issueToken } from '../../src/auth/token.js'
 import { FileStorageAdapter } from '../../src/storage/file-storage-adapter.js'
@@ -18,7 +24,11 @@ export interface TestDevice {
 }
 
 /** Token for a terminal of `storeId`, signed with the test secret. */
-export function tokenFor(deviceId: string, storeIds: string | string[], role: 'terminal' | 'hub' = 'terminal'): Promise<string> {
+export function tokenFor(
+  deviceId: string,
+  storeIds: string | string[],
+  role: 'terminal' | 'hub' = 'terminal',
+): Promise<string> {
   return issueToken({
     secret: TEST_SECRET,
     deviceId,
@@ -62,32 +72,49 @@ export async function openDevice(
 }
 
 /** Polls `check` until it returns true (no wall-clock assertion: the test timeout bounds it). */
-export async function until(check: () => boolean | Promise<boolean>, what: string, intervalMs = 25): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  intervalMs = 25,
+): Promise<void> {
   const started = Date.now()
+  let warned = false
   for (;;) {
     if (await check()) return
+    if (!warned && Date.now() - started > 5_000) {
+      warned = true
+      console.warn(`still waiting for ${what}`)
+    }
     if (Date.now() - started > 20_000) throw new Error(`Timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, intervalMs))
   }
 }
 
 /** Finds a document, retrying while it is unavailable (a find before the socket is up fails). */
-export async function findEventually(repo: Repo, url: AutomergeUrl, what = 'document'): Promise<DocHandle<TestDoc>> {
+export async function findEventually(
+  repo: Repo,
+  url: AutomergeUrl,
+  what = 'document',
+): Promise<DocHandle<TestDoc>> {
   let handle: DocHandle<TestDoc> | undefined
   await until(() => repo.peers.length > 0, `${what}: device connected`)
-  await until(async () => {
-    try {
-      handle = await repo.find<TestDoc>(url)
-      return true
-    } catch {
-      // Unavailable is not final (e.g. the relay had not received it yet): drop the cached
-      // unavailable handle and its synchronizer so the next find asks the relay again.
-      const id = url.replace('automerge:', '') as DocumentId
-      delete (repo.handles as Record<string, unknown>)[id]
-      repo.synchronizer.removeDocument(id)
-      return false
-    }
-  }, what, 100)
+  await until(
+    async () => {
+      try {
+        handle = await repo.find<TestDoc>(url)
+        return true
+      } catch {
+        // Unavailable is not final (e.g. the relay had not received it yet): drop the cached
+        // unavailable handle and its synchronizer so the next find asks the relay again.
+        const id = url.replace('automerge:', '') as DocumentId
+        delete (repo.handles as Record<string, unknown>)[id]
+        repo.synchronizer.removeDocument(id)
+        return false
+      }
+    },
+    what,
+    100,
+  )
   return handle!
 }
 

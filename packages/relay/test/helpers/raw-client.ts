@@ -41,8 +41,17 @@ export function sendFrame(socket: WebSocket, frame: object): void {
 }
 
 /** Joins as `peerId`; resolves with the relay's peer id from its `peer` answer. */
-export async function join(socket: WebSocket, peerId: string, frames = collectFrames(socket)): Promise<string> {
-  sendFrame(socket, { type: 'join', senderId: peerId, peerMetadata: {}, supportedProtocolVersions: ['1'] })
+export async function join(
+  socket: WebSocket,
+  peerId: string,
+  frames = collectFrames(socket),
+): Promise<string> {
+  sendFrame(socket, {
+    type: 'join',
+    senderId: peerId,
+    peerMetadata: {},
+    supportedProtocolVersions: ['1'],
+  })
   for (let i = 0; i < 400; i++) {
     const peer = frames.find((f) => f.type === 'peer')
     if (peer) return String(peer.senderId)

@@ -1,0 +1,76 @@
+import { describe, expect, test } from 'vitest'
+import { parseCliArgs } from './parse-args.js'
+
+describe('command line', () => {
+  test('serve defaults and options', () => {
+    expect(parseCliArgs(['serve'])).toMatchObject({
+      command: 'serve',
+      port: 8787,
+      host: '127.0.0.1',
+      dataDir: './.tabsync/relay',
+      upstream: undefined,
+    })
+    expect(
+      parseCliArgs([
+        'serve',
+        '--port',
+        '0',
+        '--host',
+        '0.0.0.0',
+        '--data',
+        '/d',
+        '--upstream',
+        'wss://cloud/sync',
+        '--upstream-token',
+        't',
+        '--max-frame-bytes',
+        '65536',
+        '--messages-per-second',
+        '50',
+      ]),
+    ).toMatchObject({
+      port: 0,
+      host: '0.0.0.0',
+      dataDir: '/d',
+      upstream: { url: 'wss://cloud/sync', token: 't' },
+      limits: { maxFrameBytes: 65536, messagesPerSecond: 50 },
+    })
+  })
+
+  test('token arguments', () => {
+    expect(
+      parseCliArgs([
+        'token',
+        '--store',
+        's1',
+        '--store',
+        's2,s3',
+        '--device',
+        'till-1',
+        '--role',
+        'terminal',
+      ]),
+    ).toEqual({
+      command: 'token',
+      storeIds: ['s1', 's2', 's3'],
+      deviceId: 'till-1',
+      role: 'terminal',
+      ttl: '12h',
+      dataDir: './.tabsync/relay',
+    })
+  })
+
+  test('bad input is refused with a message', () => {
+    expect(() => parseCliArgs(['serve', '--port', 'x'])).toThrow(/--port/)
+    expect(() => parseCliArgs(['serve', '--upstream', 'ws://x/sync'])).toThrow(/go together/)
+    expect(() =>
+      parseCliArgs(['serve', '--upstream', 'http://x', '--upstream-token', 't']),
+    ).toThrow(/ws:\/\//)
+    expect(() => parseCliArgs(['token', '--device', 'd', '--role', 'terminal'])).toThrow(/--store/)
+    expect(() =>
+      parseCliArgs(['token', '--store', 's', '--device', 'd', '--role', 'chef']),
+    ).toThrow(/--role/)
+    expect(() => parseCliArgs(['frobnicate'])).toThrow(/Unknown command/)
+    expect(() => parseCliArgs(['serve', '--nope'])).toThrow()
+  })
+})
