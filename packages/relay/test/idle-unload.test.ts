@@ -5,10 +5,7 @@ import { findEventually, lineCount, openDevice, until, type TestDoc } from './he
 import { tempDir, TEST_SECRET, runCleanups } from './helpers/relay-process.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c()
-  cleanups.length = 0
-}, 60_000)
+afterEach(() => runCleanups(cleanups))
 
 async function loadedGauge(relay: RunningRelay): Promise<number> {
   const text = await (await fetch(`${relay.url}/metrics`)).text()
