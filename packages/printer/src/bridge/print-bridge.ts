@@ -95,6 +95,8 @@ interface Worker {
   reprints: string[]
   /** Waiting for work (no job) rather than printing or backing off. */
   waiting: boolean
+  /** The last send failed after bytes may have left (its ticket now waits for staff). */
+  flagged: boolean
   /** Ends the wait for work (new documents, a staff request). */
   wake: (() => void) | undefined
   /** Ends a retry back-off early (only stop does: a busy store must not defeat the back-off). */
@@ -157,6 +159,7 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
     lastPrintedAt: null,
     reprints: [],
     waiting: false,
+    flagged: false,
     wake: undefined,
     interrupt: undefined,
     done: Promise.resolve(),
@@ -339,22 +342,44 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
         midSend: () => crashAt(CrashStep.duringSend, w.id, ticket.id),
       })
     } catch (e) {
-      if (isPrinterError(e, PrinterErrorKind.uncertain) && jobId && !stopped) {
-        ledger.uncertain(w.id, ticket.id, jobId, e.message)
-        log.error(
-          { printerId: w.id, ticketId: ticket.id, orderUrl, err: e.message },
-          'ticket may not have printed: staff must confirm or reprint',
-        )
+      // Any failure once SENDING is on disk may have let bytes out: the ticket waits for staff.
+      if (jobId && !stopped && !(e instanceof Crashed)) {
+        markUncertain(w, ticket.id, orderUrl, jobId, e)
       }
       throw e
     }
     crashAt(CrashStep.afterSend, w.id, ticket.id)
     if (!jobId) throw new Error('sent without a ledger job')
-    ledger.printed(w.id, ticket.id, jobId)
+    try {
+      ledger.printed(w.id, ticket.id, jobId)
+    } catch (e) {
+      if (!stopped) markUncertain(w, ticket.id, orderUrl, jobId, e)
+      throw e
+    }
     w.lastPrintedAt = now()
     log.info({ printerId: w.id, ticketId: ticket.id, orderUrl, reprint }, 'printed')
     crashAt(CrashStep.afterPrinted, w.id, ticket.id)
     kickRecorder()
+  }
+
+  const markUncertain = (
+    w: Worker,
+    ticketId: string,
+    orderUrl: string,
+    job: string,
+    e: unknown,
+  ) => {
+    w.flagged = true
+    const reason = e instanceof Error ? e.message : String(e)
+    try {
+      ledger.uncertain(w.id, ticketId, job, reason)
+    } catch (err) {
+      log.error({ err, printerId: w.id, ticketId }, 'could not write to the ledger')
+    }
+    log.error(
+      { printerId: w.id, ticketId, orderUrl, err: reason },
+      'ticket may not have printed: staff must confirm or reprint',
+    )
   }
 
   const sleep = (w: Worker, ms: number) =>
@@ -384,6 +409,7 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
         w.waiting = false
         continue
       }
+      w.flagged = false
       try {
         await send(w, job)
         if (job.kind === 'reprint') w.reprints = w.reprints.filter((t) => t !== job.ticket.id)
@@ -396,7 +422,7 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
         const message = e instanceof Error ? e.message : String(e)
         w.lastError = message
         w.lastErrorAt = now()
-        if (isPrinterError(e, PrinterErrorKind.uncertain)) {
+        if (w.flagged) {
           // Not resent: it waits for staff. The printer may be fine; go on with the next ticket.
           if (job.kind === 'reprint') w.reprints = w.reprints.filter((t) => t !== job.ticket.id)
           w.state = PrinterState.error

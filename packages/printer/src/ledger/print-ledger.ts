@@ -132,6 +132,17 @@ export function openPrintLedger(dataDir: string, options: PrintLedgerOptions = {
     journal.append(record)
     apply(entries, record)
   }
+  /**
+   * For `uncertain` only: staff must see the ticket even if the disk refuses the line. Nothing is
+   * lost by keeping it in memory alone: a `sending` entry is uncertain after a restart anyway.
+   */
+  const writeOrRemember = (record: LedgerRecord) => {
+    try {
+      journal.append(record)
+    } finally {
+      apply(entries, record)
+    }
+  }
   const freeze = (e: MutableEntry): LedgerEntry => ({ ...e, unrecorded: [...e.unrecorded] })
 
   return {
@@ -162,7 +173,7 @@ export function openPrintLedger(dataDir: string, options: PrintLedgerOptions = {
       write({ v: 1, type: 'printed', printer: printerId, ticket: ticketId, job, at: now() })
     },
     uncertain(printerId, ticketId, job, reason) {
-      write({
+      writeOrRemember({
         v: 1,
         type: 'uncertain',
         printer: printerId,
