@@ -1,15 +1,17 @@
+import { fileURLToPath } from 'node:url'
 import { svelte } from '@sveltejs/vite-plugin-svelte'
 import { defineProject } from 'vitest/config'
 
-// The svelte plugin compiles runes in `*.svelte.ts` for the unit tests of the reactive binding.
+const svelteClient = fileURLToPath(import.meta.resolve('svelte').replace(/index-server\.js$/, 'index-client.js'))
+
 export default defineProject({
-  // Tests run in Node, where the plugin would compile runes for the server (no effects): compile
-  // for the client so `$effect` behaves as in the browser.
+  // Tests run in Node, where the plugin would compile runes for the server (effects never run)
+  // and `svelte` would resolve to its server build: compile for the client and alias `svelte`
+  // to its client entry, so the runes binding behaves as in the browser. Only `svelte` itself:
+  // a global `browser` condition would also switch Node-side packages (the print encoder) to
+  // their browser builds.
   plugins: [svelte({ dynamicCompileOptions: () => ({ generate: 'client' }) })],
-  // Svelte's effects only run in its client build; Node-side modules are externalized and keep
-  // Node's own resolution (ws, playwright-core, automerge's node entry).
-  resolve: { conditions: ['browser'] },
-  ssr: { resolve: { conditions: ['browser'], externalConditions: ['node'] } },
+  resolve: { alias: [{ find: /^svelte$/, replacement: svelteClient }] },
   test: {
     name: 'terminal',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
@@ -17,7 +19,6 @@ export default defineProject({
     hookTimeout: 180_000,
     // The browser tests share one Chromium and one build: run the files one after another.
     fileParallelism: false,
-    // Inline svelte so the `browser` condition above picks its client runtime.
-    server: { deps: { inline: [/svelte/] } },
+    server: { deps: { inline: [/node_modules\/svelte\//] } },
   },
 })

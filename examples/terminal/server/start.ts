@@ -48,7 +48,7 @@ Tabsync terminal demo is running.
                   or ${url}/?device=till-2 (each device id is its own terminal)
   Store           demo-bistro (${server.stores['demo-bistro']})
   Sync            @tabsync/relay on ${server.backend.relay.syncUrl}, proxied at ${url.replace('http', 'ws')}/sync
-  Printers        ${[...server.backend.printers].map(([id, p]) => `${id} -> fake printer ${p.url}`).join(', ')}
+  Printers        ${[...(server.backend.printers.get('demo-bistro') ?? [])].map(([id, p]) => `${id} -> fake printer ${p.url}`).join(', ')}
                   (tickets they receive are printed below)
 
 DEMO ONLY: /pairing.json hands the store URL and a fresh device token to anyone who asks.

@@ -25,8 +25,8 @@ export interface SyncBackend {
   readonly relay: RunningRelay
   /** What the demo lacks, in words for the start banner (empty when complete). */
   readonly missing: readonly string[]
-  /** Fake printers by printer id, once a store has printers. */
-  readonly printers: ReadonlyMap<string, FakePrinter>
+  /** Fake printers by store id, then printer id, once a store prints. */
+  readonly printers: ReadonlyMap<string, ReadonlyMap<string, FakePrinter>>
   createStore(storeId: string, name: string): Promise<AutomergeUrl>
   /** Starts the print bridge of a store (after `createStore` or with a known URL). */
   startPrinting(storeId: string, storeUrl: AutomergeUrl): Promise<void>
@@ -62,7 +62,7 @@ export async function startSyncBackend(options: {
   })
   const devices: Device[] = []
   const bridges: PrintBridge[] = []
-  const printers = new Map<string, FakePrinter>()
+  const printers = new Map<string, Map<string, FakePrinter>>()
 
   const backofficeDevice = async (storeId: string, role: 'backoffice' | 'printer') => {
     const deviceId = `${role === 'printer' ? 'printer' : 'office'}-${storeId}`
@@ -111,11 +111,13 @@ export async function startSyncBackend(options: {
         clock: device.clock,
       })
       const configs = []
+      const fakes = new Map<string, FakePrinter>()
+      printers.set(storeId, fakes)
       for (const id of ['kitchen-printer', 'bar-printer']) {
         const fake = await startFakePrinter({
           onReceipt: (r) => options.onReceipt?.(id, r.text),
         })
-        printers.set(id, fake)
+        fakes.set(id, fake)
         configs.push({ id, url: fake.url })
       }
       bridges.push(
@@ -167,7 +169,8 @@ export async function startSyncBackend(options: {
     async close() {
       for (const b of bridges) await b.stop().catch(() => undefined)
       for (const d of devices) await d.close().catch(() => undefined)
-      for (const p of printers.values()) await p.close().catch(() => undefined)
+      for (const fakes of printers.values())
+        for (const p of fakes.values()) await p.close().catch(() => undefined)
       await relay.close()
     },
   }
