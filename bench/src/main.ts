@@ -54,7 +54,8 @@ async function main(): Promise<void> {
     )
   }
   const selected = WORKLOADS.filter((w) => !only || only.includes(w.name))
-  const runs = values.runs ? Number(values.runs) : quick ? 3 : 5
+  // Quick mode keeps two runs (min/median/max still mean something) to finish in about a minute.
+  const runs = values.runs ? Number(values.runs) : quick ? 2 : 5
   const tempRoot = await mkdtemp(path.join(os.tmpdir(), 'tabsync-bench-'))
   const recorder = new Recorder()
   const skipped: { workload: string; reason: string }[] = []

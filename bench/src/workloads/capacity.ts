@@ -108,9 +108,9 @@ export const capacityWorkload: Workload = {
   summary: 'relay capacity: S stores x D devices at dinner-rush rate, p99 fan-out <= 100 ms',
   async run(ctx: BenchContext) {
     const meanIntervalMs = 3000
-    const durationMs = ctx.quick ? 8000 : 20_000
+    const durationMs = ctx.quick ? 4000 : 20_000
     const points: Point[] = ctx.quick
-      ? [{ stores: 4, devices: 4 }]
+      ? [{ stores: 3, devices: 3 }]
       : [
           { stores: 5, devices: 4 },
           { stores: 10, devices: 5 },

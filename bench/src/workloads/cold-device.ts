@@ -38,7 +38,7 @@ export const coldDeviceWorkload: Workload = {
   name: W,
   summary: 'new device, a day of orders on the relay: open orders usable, whole day local',
   async run(ctx: BenchContext) {
-    const size = ctx.quick ? { orders: 300, open: 60 } : { orders: 2000, open: 60 }
+    const size = ctx.quick ? { orders: 80, open: 20 } : { orders: 2000, open: 60 }
     const day = await cachedDay(size, ctx.log)
     const relayDir = await ctx.tempDir('cold-relay')
     await installDay(day, new NodeFSStorageAdapter(relayDir))

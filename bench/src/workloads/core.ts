@@ -40,7 +40,7 @@ function hexActor(i: number): string {
 /** One run of every core figure. */
 function once(quick: boolean): Record<string, number> {
   const ctx = commandContext('till-1')
-  const taps = quick ? 40 : 150
+  const taps = quick ? 20 : 150
   const m: Record<string, number> = {}
 
   // Adding a line to orders of 10, 200 and 2,000 lines.

@@ -57,8 +57,8 @@ export const latencyWorkload: Workload = {
   name: W,
   summary: 'change latency A -> relay -> B: human pace and rapid taps, floors and peers',
   async run(ctx: BenchContext) {
-    const human = { orders: 8, changes: ctx.quick ? 60 : 300, intervalMs: 30 }
-    const rapid = { taps: ctx.quick ? 30 : 100, intervalMs: 20 }
+    const human = { orders: 8, changes: ctx.quick ? 40 : 300, intervalMs: 30 }
+    const rapid = { taps: ctx.quick ? 20 : 100, intervalMs: 20 }
     const payload = oneChangeMessage()
     const bare = await startChild('bare-relay')
     const bareUrl = String(bare.ready['url'])

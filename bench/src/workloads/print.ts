@@ -11,7 +11,7 @@ export const printWorkload: Workload = {
   name: W,
   summary: 'fire -> ESC/POS bytes at a fake printer: bridge on the till, and through a relay',
   async run(ctx: BenchContext) {
-    const count = ctx.quick ? 15 : 60
+    const count = ctx.quick ? 8 : 60
     const gapMs = 150
     const local = await startChild('print-driver', { env: { TABSYNC_BENCH_PATH: 'local' } })
     const relayDir = await ctx.tempDir('print-relay')

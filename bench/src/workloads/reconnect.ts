@@ -11,7 +11,8 @@ export const reconnectWorkload: Workload = {
   name: W,
   summary: 'device offline for a service with 150 orders reconnects: merged everywhere',
   async run(ctx: BenchContext) {
-    const orders = 150
+    // Quick mode: a shorter service (the figure's name carries the count).
+    const orders = ctx.quick ? 30 : 150
     const relayDir = await ctx.tempDir('reconnect-relay')
     const relay = await startChild('stock-relay', { env: { TABSYNC_BENCH_DIR: relayDir } })
     const env = {
