@@ -312,34 +312,39 @@ async function dinnerService(seed: number, devices: number, f: Faults, actions: 
   }
 }
 
-test(`random dinner services converge with nothing saved lost and nothing doubled (${RUNS} runs${LONG ? ', long' : ''})`, async () => {
-  let runs = 0
-  let orders = 0
-  await fc.assert(
-    fc.asyncProperty(
-      fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-      fc.integer({ min: 3, max: 6 }),
-      faults,
-      fc.array(action, { minLength: 10, maxLength: LONG ? 80 : 35 }),
-      async (seed, devices, f, actions) => {
-        try {
-          const r = await dinnerService(seed, devices, f, actions)
-          runs++
-          orders += r.acked
-        } catch (e) {
-          console.error(
-            `dinner service failed: network seed ${seed}, ${devices} devices, faults ${JSON.stringify(f)}`,
-          )
-          throw e
-        }
+test(
+  `random dinner services converge with nothing saved lost and nothing doubled (${RUNS} runs${LONG ? ', long' : ''})`,
+  async () => {
+    let runs = 0
+    let orders = 0
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 3, max: 6 }),
+        faults,
+        fc.array(action, { minLength: 10, maxLength: LONG ? 80 : 35 }),
+        async (seed, devices, f, actions) => {
+          try {
+            const r = await dinnerService(seed, devices, f, actions)
+            runs++
+            orders += r.acked
+          } catch (e) {
+            console.error(
+              `dinner service failed: network seed ${seed}, ${devices} devices, faults ${JSON.stringify(f)}`,
+            )
+            throw e
+          }
+        },
+      ),
+      {
+        numRuns: RUNS,
+        ...(process.env.TABSYNC_SEED ? { seed: Number(process.env.TABSYNC_SEED) } : {}),
+        endOnFailure: !LONG,
       },
-    ),
-    {
-      numRuns: RUNS,
-      ...(process.env.TABSYNC_SEED ? { seed: Number(process.env.TABSYNC_SEED) } : {}),
-      endOnFailure: !LONG,
-    },
-  )
-  expect(runs).toBeGreaterThanOrEqual(RUNS)
-  expect(orders).toBeGreaterThan(0)
-})
+    )
+    expect(runs).toBeGreaterThanOrEqual(RUNS)
+    expect(orders).toBeGreaterThan(0)
+    // A run takes a few seconds of CPU; the budget scales with the number of runs.
+  },
+  RUNS * 60_000,
+)
