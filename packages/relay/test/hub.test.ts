@@ -21,7 +21,7 @@ test('documents written through a hub reach the cloud, including everything writ
   cleanups.push(() => cloud.stop())
   const cloudPort = String(cloud.port)
   const hubToken = await tokenFor('hub-1', 'store-a', 'hub')
-  const hub = await spawnRelay([
+  const hubArgs = [
     '--port',
     '0',
     '--data',
@@ -32,7 +32,8 @@ test('documents written through a hub reach the cloud, including everything writ
     hubToken,
     '--upstream-retry-max-ms',
     '300',
-  ])
+  ]
+  let hub = await spawnRelay(hubArgs)
   cleanups.push(() => hub.stop())
   expect(hub.info.mode).toBe('hub')
   await until(async () => {
@@ -83,6 +84,11 @@ test('documents written through a hub reach the cloud, including everything writ
   // The till leaves: what the cloud gets next must come from the hub alone.
   await till.close()
   await lanPeer.close()
+
+  // The hub restarts during the outage: nothing is in its memory any more, so what reaches the
+  // cloud next comes from the hub's storage (it pushes every document of its store on link-up).
+  expect(await hub.stop('SIGTERM')).toBe(0)
+  hub = await spawnRelay(hubArgs)
 
   // The cloud comes back on the same address and gets everything.
   cloud = await spawnRelay(['--port', cloudPort, '--data', cloudData.path])
