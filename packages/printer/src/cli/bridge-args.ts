@@ -4,6 +4,9 @@ import { PrinterError, PrinterErrorKind } from '../errors.js'
 import { parsePrinterUrl } from '../transport/printer-url.js'
 import type { PrinterConfig } from '../bridge/print-bridge.js'
 
+/** `--printer <id>=fake`: an in-process fake printer whose tickets go to stdout (the demo). */
+export const FAKE_PRINTER = 'fake'
+
 /** Everything `tabsync-printer` needs, from flags and environment. */
 export interface BridgeConfig {
   readonly storeUrl: string
@@ -32,6 +35,7 @@ Prints every kitchen ticket routed to its printers' stations, exactly once.
   --device-id <id>        default: the token's subject, else "printer"
   --printer <id>=<url>    a printer this bridge owns; id as in the store document, url
                           tcp://host[:9100][?probe=0][&columns=48]. Repeatable, at least one.
+                          url "fake": an in-process fake printer printing tickets to stdout (demo)
   --http <host:port|off>  status server for terminals           (default 127.0.0.1:8790)
   --columns <n>           characters per line (default 42)
   --log-level <level>     pino level (default info)
@@ -91,7 +95,7 @@ export function parseBridgeArgs(
     if (eq <= 0) fail(`--printer must be <id>=tcp://host:port, got ${spec}`)
     const id = spec.slice(0, eq)
     const url = spec.slice(eq + 1)
-    parsePrinterUrl(url) // validates
+    if (url !== FAKE_PRINTER) parsePrinterUrl(url) // validates
     return { id, url }
   })
   if (printers.length === 0) fail('at least one --printer <id>=tcp://host:9100 is required')

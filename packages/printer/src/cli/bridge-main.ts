@@ -5,7 +5,9 @@ import { isPrinterError } from '../errors.js'
 import { createPrintBridge } from '../bridge/print-bridge.js'
 import { createDeviceSource } from '../source/device-source.js'
 import { startStatusServer, type StatusServer } from '../http/status-server.js'
-import { BRIDGE_USAGE, parseBridgeArgs } from './bridge-args.js'
+import { startFakePrinter, type FakePrinter } from '../fake/fake-printer.js'
+import { BRIDGE_USAGE, FAKE_PRINTER, parseBridgeArgs } from './bridge-args.js'
+import { formatReceipt } from './fake-printer-main.js'
 
 /** `tabsync-printer`: runs a print bridge until SIGINT/SIGTERM. Returns the exit code. */
 export async function runBridgeCli(argv: readonly string[]): Promise<number> {
@@ -21,7 +23,11 @@ export async function runBridgeCli(argv: readonly string[]): Promise<number> {
     process.stdout.write(BRIDGE_USAGE)
     return 0
   }
-  const log = pino({ level: config.logLevel, base: { deviceId: config.deviceId } })
+  // Logs on stderr: stdout is for tickets of fake printers.
+  const log = pino(
+    { level: config.logLevel, base: { deviceId: config.deviceId } },
+    pino.destination(2),
+  )
   const device = await openDevice({
     deviceId: config.deviceId,
     storeUrl: config.storeUrl,
@@ -29,11 +35,25 @@ export async function runBridgeCli(argv: readonly string[]): Promise<number> {
     endpoints: config.endpoints,
     storage: { directory: path.join(config.dataDir, 'documents') },
   })
+  const fakes: FakePrinter[] = []
+  const printers = []
+  for (const p of config.printers) {
+    if (p.url !== FAKE_PRINTER) {
+      printers.push(p)
+      continue
+    }
+    const fake = await startFakePrinter({
+      onReceipt: (r) => process.stdout.write(`[${p.id}]\n${formatReceipt(r)}`),
+    })
+    fakes.push(fake)
+    printers.push({ id: p.id, url: fake.url })
+    log.info({ printerId: p.id, url: fake.url }, 'fake printer: tickets print on stdout')
+  }
   const source = createDeviceSource(device)
   const bridge = createPrintBridge({
     source,
     dataDir: config.dataDir,
-    printers: config.printers,
+    printers,
     logger: log,
     ...(config.columns ? { render: { columns: config.columns } } : {}),
   })
@@ -60,5 +80,6 @@ export async function runBridgeCli(argv: readonly string[]): Promise<number> {
   await server?.close()
   await source.close()
   await device.close()
+  for (const f of fakes) await f.close()
   return 0
 }
