@@ -13,7 +13,7 @@ import {
   type TableDoc,
 } from '@tabsync/core'
 import { afterEach, expect, test, vi } from 'vitest'
-import type { Device } from '../src/index.js'
+import { DeviceKeys, type Device } from '../src/index.js'
 import { advance, createCluster, drive, SERVICE_START, useSimTime } from './cluster.js'
 
 afterEach(() => {
@@ -231,5 +231,22 @@ test('a write that was not flushed before a crash is lost, and a saved one is no
   const ids = summary.lines.map((l) => l.line.id)
   expect(ids).toContain(saved)
   expect(summary.lines.map((l) => l.line.itemId)).not.toContain('bread')
+  await c.close()
+})
+
+test('a marker left by a crash between writing it and writing its document is dropped on restart', async () => {
+  useSimTime()
+  const c = await createCluster({ seed: 11, devices: 1 })
+  const slot = c.slots[0]!
+  await advance(2_000)
+  expect(slot.device.status().unsynced).toBe(0)
+  // The marker of a document whose content never reached the disk.
+  const ghost = '2ghostDocumentIdThatNeverWas1'
+  await drive(slot.storage.adapter().save(DeviceKeys.pending(ghost), new Uint8Array([1])))
+  await c.crashRestart(0)
+  await drive(slot.device.whenReopened())
+  expect(slot.device.status().unsynced).toBe(0)
+  await advance(100)
+  expect(slot.storage.durableKeys().filter((k) => k[0] === DeviceKeys.pendingPrefix[0])).toEqual([])
   await c.close()
 })

@@ -568,7 +568,14 @@ export class Device {
       }
     }
     const pending = await this.#tracker.load()
-    await Promise.all(pending.map((id) => openLocal(id)))
+    await Promise.all(
+      pending.map(async (id) => {
+        const chunks = await this.#parts.storage.loadRange([id])
+        const stored = chunks.some((c) => c.key[1] === 'snapshot' || c.key[1] === 'incremental')
+        if (stored) await openLocal(id)
+        else await this.#tracker.drop(id).catch(() => undefined)
+      }),
+    )
     if (this.#storeUrl) {
       const store = await this.#loadStore()
       opened.add(store.documentId)

@@ -48,6 +48,18 @@ export class UnsyncedTracker {
     return ids
   }
 
+  /**
+   * Forgets a marker whose document has no content in local storage: the crash came after the
+   * marker was written but before the document was (the action was never acknowledged "saved",
+   * and there is nothing left to announce).
+   */
+  drop(id: DocumentId): Promise<void> {
+    if (this.#pending.delete(id)) this.#onChange()
+    return this.#chain(id, async () => {
+      if (!this.#pending.has(id)) await this.#storage.remove(DeviceKeys.pending(id))
+    })
+  }
+
   /** Number of documents with unconfirmed local changes. */
   get unsynced(): number {
     return this.#pending.size
