@@ -114,6 +114,17 @@ describe('ownership', () => {
       })
     }))
 
+  test("a peer's sync state stored before any content does not count as foreign content", () =>
+    withRegistry(async (fresh, storage) => {
+      // Regression: the first heads-only message of a new document makes automerge-repo save the
+      // peer's sync state; the claim then saw a chunk under the document and quarantined it.
+      await storage.save([DOC, 'sync-state', 'some-storage-id'], new Uint8Array([1, 2, 3]))
+      const r = fresh()
+      const a1 = device('a1', 'A')
+      expect(await r.authorizeInbound(a1, DOC, true)).toEqual({ allowed: true })
+      expect(r.peek(DOC)).toMatchObject({ state: 'claimed' })
+    }))
+
   test('readStoreId reads strings and immutable strings only', () => {
     expect(readStoreId({ storeId: 'A' })).toBe('A')
     expect(readStoreId({ storeId: new A.ImmutableString('B') })).toBe('B')

@@ -224,12 +224,17 @@ export class OwnershipRegistry {
     if (inFlight) return inFlight
     const claiming = (async () => {
       // Content already stored without a record was not written through this relay's checks:
-      // refuse to hand it to anyone rather than guess its owner.
-      const stored = await this.#storage.loadRange([documentId])
+      // refuse to hand it to anyone rather than guess its owner. Only document chunks count:
+      // automerge-repo saves a peer's `sync-state` after a heads-only first message, before any
+      // content exists (bug found by the sync package's integration test).
+      const snapshots = await this.#storage.loadRange([documentId, 'snapshot'])
+      const incrementals =
+        snapshots.length > 0 ? [] : await this.#storage.loadRange([documentId, 'incremental'])
+      const stored = snapshots.length + incrementals.length
       const record: OwnershipRecord = {
         v: 1,
         documentId,
-        state: stored.length > 0 ? 'quarantined' : 'claimed',
+        state: stored > 0 ? 'quarantined' : 'claimed',
         candidates: [...principal.storeIds],
         introducer: principal.deviceId,
         at: Date.now(),
