@@ -5,6 +5,7 @@ import * as A from '@automerge/automerge'
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs'
 import { startChild } from '../child/processes.js'
 import type { DocumentId } from '@automerge/automerge-repo'
+import { decode } from '@tabsync/core'
 import { cachedDay, installDay, type Day } from '../fixtures/day.js'
 import { startTabsyncRelay } from '../paths/tabsync-relay-child.js'
 import { uploadDay } from '../paths/tabsync-upload.js'
@@ -46,6 +47,8 @@ export const coldDeviceWorkload: Workload = {
     const relay = await startChild('stock-relay', { env: { TABSYNC_BENCH_DIR: relayDir } })
     const driver = await startChild('cold-driver', { env: { TABSYNC_BENCH_PATH: 'stock' } })
     const tabsync = await startTabsyncCold(ctx, day)
+    // The day as JSON (what a plain REST POS would ship): the JSON.parse floor.
+    const dayJson = JSON.stringify([...day.docs.values()].map((b) => decode(A.load(b) as never)))
     const v = await repeat(ctx.runs, async (run) => {
       ctx.log(`cold-device run ${run + 1}/${ctx.runs}`)
       const dir = await ctx.tempDir('cold-device')
@@ -64,6 +67,10 @@ export const coldDeviceWorkload: Workload = {
       const t = now()
       for (const bytes of day.docs.values()) A.load(bytes)
       m['floor.loadAll'] = now() - t
+      const tj = now()
+      JSON.parse(dayJson)
+      m['floor.jsonParse'] = now() - tj
+      m['floor.jsonBytes'] = Buffer.byteLength(dayJson)
       m['stock.usable'] = r['usable'] as number
       m['stock.whole'] = r['whole'] as number
       m['stock.perThousand'] = ((r['whole'] as number) / size.orders) * 1000
@@ -100,6 +107,13 @@ export const coldDeviceWorkload: Workload = {
       key: string,
       extra: { vs?: string; target?: { value: number }; note?: string } = {},
     ) => ctx.recorder.record(W, { name, path, unit, ...extra }, v[key] as number[])
+    rec(
+      `JSON.parse of the whole day (${size.orders.toLocaleString('en-US')} orders)`,
+      Path.floor,
+      Unit.ms,
+      'floor.jsonParse',
+    )
+    rec('the whole day as JSON, bytes', Path.floor, Unit.bytes, 'floor.jsonBytes')
     const floor = rec(
       `automerge load of every document (${size.orders.toLocaleString('en-US')} orders)`,
       Path.floor,

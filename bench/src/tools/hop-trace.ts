@@ -1,0 +1,113 @@
+// Where a change's time goes, hop by hop: `npx tsx bench/src/tools/hop-trace.ts [stock|tabsync] [changes]`.
+// Relay and both devices run in this one process (one clock); every WebSocket frame is decoded
+// to see who sends what when. Prints the median time from the command's start to each hop.
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { decode } from 'cbor-x'
+import WebSocket from 'ws'
+import { addLine } from '@tabsync/core'
+import { FileStorageAdapter, startRelay } from '@tabsync/relay'
+import { lineInput } from '../fixtures/orders.js'
+import type { SyncPair } from '../fixtures/sync-pair.js'
+import { ClaimFixStorage } from '../paths/claim-fix-storage.js'
+import { tabsyncPair } from '../paths/tabsync-pair.js'
+import { stockPair } from '../peers/stock-pair.js'
+import { startStockRelay } from '../peers/stock-repo.js'
+import { median } from '../stats.js'
+import { now, sleep } from '../workload.js'
+
+const kind = process.argv[2] ?? 'stock'
+const changes = Number(process.argv[3] ?? 40)
+
+interface Frame {
+  readonly t: number
+  readonly type: string
+  readonly from: string
+  readonly to: string
+  readonly doc: string
+}
+const frames: Frame[] = []
+const send = WebSocket.prototype.send
+WebSocket.prototype.send = function (this: WebSocket, data: unknown, ...rest: unknown[]) {
+  try {
+    const m = decode(new Uint8Array(data as ArrayBuffer)) as Record<string, unknown>
+    frames.push({
+      t: now(),
+      type: String(m['type']),
+      from: String(m['senderId']),
+      to: String(m['targetId']),
+      doc: String(m['documentId']),
+    })
+  } catch {
+    // not a CBOR frame (pings, text)
+  }
+  return (send as (...a: unknown[]) => void).call(this, data, ...rest)
+} as typeof WebSocket.prototype.send
+
+const dir = await mkdtemp(path.join(os.tmpdir(), 'tabsync-hop-'))
+let pair: SyncPair
+let close: () => Promise<void>
+if (kind === 'tabsync') {
+  const secret = 'hop-trace-secret-0123456789abcdef'
+  const relay = await startRelay({
+    port: 0,
+    dataDir: dir,
+    secret,
+    logLevel: 'silent',
+    storage: new ClaimFixStorage(new FileStorageAdapter(path.join(dir, 'repo'))),
+  })
+  pair = await tabsyncPair(relay.syncUrl, secret)
+  close = () => relay.close()
+} else {
+  const relay = await startStockRelay(dir)
+  pair = await stockPair(`ws://127.0.0.1:${relay.port}`)
+  close = () => relay.close()
+}
+const isA = (p: string) => p.startsWith('bench-a') || p.startsWith('till-a/')
+const isB = (p: string) => p.startsWith('bench-b') || p.startsWith('till-b/')
+const urls = await pair.createOrders(8)
+await sleep(500)
+const hops: Record<string, number[]> = {
+  applied: [],
+  'A->relay': [],
+  'relay->B': [],
+  'B change': [],
+  'B ack->relay': [],
+}
+for (let i = 0; i < changes; i++) {
+  const url = urls[i % urls.length] as (typeof urls)[number]
+  const doc = url.slice('automerge:'.length)
+  const h = pair.observe(url)
+  frames.length = 0
+  let seen = 0
+  const arrived = new Promise<void>((resolve) =>
+    h.once('change', () => ((seen = now()), resolve())),
+  )
+  const t0 = now()
+  let applied = 0
+  pair.change(url, (d, ctx) => {
+    addLine(d, ctx, lineInput(i))
+    applied = now()
+  })
+  await arrived
+  await sleep(60)
+  const first = (f: (x: Frame) => boolean) =>
+    frames.find((x) => x.doc === doc && x.type === 'sync' && f(x))?.t
+  const aSend = first((x) => isA(x.from) && !isB(x.to))
+  const rSend = first((x) => isB(x.to) && !isA(x.from) && !isB(x.from))
+  const bAck = first((x) => isB(x.from))
+  hops['applied']?.push(applied - t0)
+  if (aSend) hops['A->relay']?.push(aSend - t0)
+  if (rSend) hops['relay->B']?.push(rSend - t0)
+  hops['B change']?.push(seen - t0)
+  if (bAck) hops['B ack->relay']?.push(bAck - t0)
+  await sleep(30)
+}
+process.stdout.write(`${kind}: median ms from the command's start (${changes} changes, 8 orders)\n`)
+for (const [k, v] of Object.entries(hops))
+  if (v.length) process.stdout.write(`  ${k.padEnd(14)} ${median(v).toFixed(2)}  (n=${v.length})\n`)
+await pair.close()
+await close()
+await rm(dir, { recursive: true, force: true })
+process.exit(0)
