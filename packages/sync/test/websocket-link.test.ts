@@ -56,7 +56,11 @@ interface TestServer {
 }
 
 /** A tiny relay stand-in: /time, /healthz, and an upgrade that accepts only `token=good`. */
-async function startServer(options: { accept: boolean; now?: () => number }): Promise<TestServer> {
+async function startServer(options: {
+  accept: boolean
+  now?: () => number
+  port?: number
+}): Promise<TestServer> {
   const upgrades: string[] = []
   const wss = new WebSocketServer({ noServer: true })
   let repo: Repo | undefined
@@ -92,7 +96,7 @@ async function startServer(options: { accept: boolean; now?: () => number }): Pr
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req))
   })
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r))
+  await new Promise<void>((r) => http.listen(options.port ?? 0, '127.0.0.1', r))
   const port = (http.address() as AddressInfo).port
   return {
     url: `ws://127.0.0.1:${port}/sync`,
@@ -194,4 +198,30 @@ test('connects, reads the relay time, syncs, and reconnects after the server dro
   await waitForStatus(device, (s) => s.unsynced === 0)
   const handle = await server.repo!.find(url)
   expect(handle.isReady()).toBe(true)
+})
+
+test('reconnect() skips the backoff wait: a till whose relay comes back connects at once', async () => {
+  const first = await startServer({ accept: true })
+  const url = first.url
+  const port = Number(new URL(url).port)
+  await first.close()
+  const link = new WebSocketLink({
+    url,
+    kind: 'relay',
+    token: 'good',
+    // A wait no test would sit through: only reconnect() can bring it back in time.
+    backoff: { initialMs: 600_000, maxMs: 600_000, jitter: 0 },
+  })
+  const device = await openDevice({ deviceId: 'till-4', storage: 'memory', network: [link] })
+  cleanups.push(() => device.close())
+  await new Promise<void>((resolve) => {
+    const wait = () => (link.delays.length > 0 ? resolve() : setTimeout(wait, 10))
+    wait()
+  })
+  expect(link.delays).toEqual([600_000])
+  const again = await startServer({ accept: true, port })
+  cleanups.push(() => again.close())
+  device.reconnect()
+  const online = await waitForStatus(device, (s) => s.state === 'online')
+  expect(online.peers).toEqual(['test-relay'])
 })

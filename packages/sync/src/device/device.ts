@@ -32,6 +32,7 @@ import {
 import { findDoc } from '../docs/find-doc.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
 import { isSyncLink, type EndpointStatus, type SyncLink } from '../network/sync-link.js'
+import { WebSocketLink } from '../network/websocket-link.js'
 import type { PersistentClock } from '../clock/persistent-clock.js'
 import { DeviceKeys } from '../storage/device-keys.js'
 import { connectionState, type SyncStatus } from '../status/sync-status.js'
@@ -360,6 +361,16 @@ export class Device {
   onStatus(cb: (status: SyncStatus) => void): () => void {
     this.#statusListeners.add(cb)
     return () => this.#statusListeners.delete(cb)
+  }
+
+  /**
+   * Reconnects every WebSocket endpoint now instead of waiting out its backoff (call it when the
+   * browser fires `online`). Endpoints whose token was rejected stay stopped.
+   */
+  reconnect(): void {
+    for (const link of this.#links) {
+      if (link instanceof WebSocketLink) link.reconnectNow()
+    }
   }
 
   /** Writes every loaded document and the clock state to storage. */

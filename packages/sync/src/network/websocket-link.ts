@@ -145,6 +145,17 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
     if (this.#state !== EndpointState.tokenRejected) this.#setState(EndpointState.closed)
   }
 
+  /**
+   * Skips the current backoff wait and connects now (e.g. when the browser fires `online`).
+   * Does nothing while connected, after `disconnect()`, or after the token was rejected.
+   */
+  reconnectNow(): void {
+    if (this.#stopped || this.#socket || !this.peerId) return
+    clearTimeout(this.#retryTimer)
+    this.#attempt = 0
+    void this.#open()
+  }
+
   send(message: Message): void {
     const socket = this.#socket
     // Without a connection the message is dropped: automerge-repo restarts sync with the peer
