@@ -17,6 +17,7 @@ import { PeerDirectory } from './network/peer-directory.js'
 import { RelayServerAdapter } from './network/relay-server-adapter.js'
 import { flushAndShutdown } from './repo/flush.js'
 import { IdleUnloader } from './repo/idle-unloader.js'
+import { unloadDocument } from './repo/unload-document.js'
 import { pushStoreDocuments } from './repo/push-store-documents.js'
 import { FileStorageAdapter } from './storage/file-storage-adapter.js'
 import { InstrumentedStorage } from './storage/instrumented-storage.js'
@@ -190,7 +191,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       if (!changed) return
       if (changed.state === 'quarantined') {
         metrics.inc(Metric.denials, { reason: 'document-quarantined' })
-        void liveRepo.removeFromCache(documentId).catch(() => {})
+        unloadDocument(liveRepo, handle).catch((err: unknown) =>
+          log.warn({ err, documentId }, 'could not unload a quarantined document'),
+        )
       }
       liveRepo.shareConfigChanged()
     })

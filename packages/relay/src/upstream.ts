@@ -259,6 +259,7 @@ export class UpstreamAdapter extends NetworkAdapter {
           remote,
           message.documentId,
           carriesChanges,
+          message.type !== 'ephemeral',
         )
         if (this.#remote !== remote) return
         if (!decision.allowed) {

@@ -39,6 +39,12 @@ describe('ownership', () => {
       // A request for an unknown document passes (nothing to leak) and claims nothing.
       expect(await r.authorizeInbound(b1, DOC, false)).toEqual({ allowed: true })
       expect(r.peek(DOC)).toBeNull()
+      // Ephemeral data claims nothing.
+      expect(await r.authorizeInbound(a1, DOC, true, false)).toEqual({
+        allowed: false,
+        reason: 'unowned-content',
+      })
+      expect(r.peek(DOC)).toBeNull()
       // Content from a1 claims it for A.
       expect(await r.authorizeInbound(a1, DOC, true)).toEqual({ allowed: true })
       expect(r.peek(DOC)).toMatchObject({ state: 'claimed', candidates: ['A'], introducer: 'a1' })

@@ -97,7 +97,8 @@ export class OwnershipRegistry {
 
   /**
    * Decides whether an inbound message from `principal` about `documentId` may reach the repo.
-   * `carriesChanges`: the message brings content. Content for a document nobody owns yet claims
+   * `carriesChanges`: the message brings content; `mayClaim` false for ephemeral messages (they
+   * carry data but not document content). Content for a document nobody owns yet claims
    * it for the sender's stores (persisted before the message is let through, so a crash cannot
    * leave content without an owner).
    */
@@ -105,12 +106,15 @@ export class OwnershipRegistry {
     principal: Principal,
     documentId: string,
     carriesChanges: boolean,
+    mayClaim = true,
   ): Promise<AccessDecision> {
     try {
       let record = await this.lookup(documentId)
       if (record === null) {
         // Nothing stored, nothing to leak: requests and heads-only messages pass unrecorded.
         if (!carriesChanges) return { allowed: true }
+        // Ephemeral data about a document nobody brought yet claims nothing.
+        if (!mayClaim) return { allowed: false, reason: 'unowned-content' }
         record = await this.#claim(principal, documentId)
       }
       const reason = this.#denialReason(principal, record)

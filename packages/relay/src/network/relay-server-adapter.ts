@@ -143,6 +143,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
       principal,
       frame.documentId,
       carriesChanges,
+      frame.type !== 'ephemeral',
     )
     if (connection.closed) return
     if (!decision.allowed) {

@@ -1,5 +1,6 @@
 import type { DocumentId, Repo } from '@automerge/automerge-repo'
 import type { Logger } from '../log.js'
+import { unloadDocument } from './unload-document.js'
 
 /** Options of {@link IdleUnloader}. */
 export interface IdleUnloaderOptions {
@@ -21,7 +22,7 @@ export interface IdleUnloaderOptions {
  * - DATA LOSS: it calls `handle.unload()`, which replaces the doc with an empty one and emits
  *   `heads-changed` while the repo's throttled save listener is still attached; that save writes
  *   an empty snapshot and removes every stored chunk of the document. The handle's listeners are
- *   removed first (the handle is discarded anyway);
+ *   removed first (see unload-document.ts);
  * - it throws for handles that are not ready (`doc()` throws), so unavailable handles (requests
  *   for documents nobody has) are dropped from `repo.handles` and the synchronizer directly;
  * - handles still loading or requesting are left alone (removing them would strand a find);
@@ -78,11 +79,7 @@ export class IdleUnloader {
           await this.#repo.flush([id])
           // Touched again while flushing: keep it.
           if ((this.#lastActive.get(id) ?? 0) > last) continue
-          // removeFromCache unloads the handle, which resets its doc to an empty one and emits
-          // heads-changed while the repo's save listener is still attached: the repo then saves
-          // the empty doc as a snapshot and deletes every real chunk. Detach first.
-          handle.removeAllListeners()
-          await this.#repo.removeFromCache(id)
+          await unloadDocument(this.#repo, handle)
         } else if (handle.isUnavailable()) {
           delete (handles as Record<string, unknown>)[id]
           this.#repo.synchronizer.removeDocument(id)
