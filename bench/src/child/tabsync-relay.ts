@@ -1,9 +1,7 @@
 // Child process: the Tabsync relay (@tabsync/relay), as `tabsync-relay serve` would run it.
 import * as A from '@automerge/automerge'
 import type { DocumentId } from '@automerge/automerge-repo'
-import path from 'node:path'
-import { FileStorageAdapter, startRelay, type RelayLimits } from '@tabsync/relay'
-import { ClaimFixStorage } from '../paths/claim-fix-storage.js'
+import { startRelay, type RelayLimits } from '@tabsync/relay'
 import { serve } from './serve.js'
 
 const dataDir = process.env['TABSYNC_BENCH_DIR']
@@ -12,17 +10,11 @@ if (!dataDir || !secret) throw new Error('TABSYNC_BENCH_DIR and TABSYNC_BENCH_SE
 const limits = process.env['TABSYNC_BENCH_LIMITS']
   ? (JSON.parse(process.env['TABSYNC_BENCH_LIMITS']) as Partial<RelayLimits>)
   : undefined
-// TABSYNC_BENCH_CLAIM_FIX=0 runs the relay exactly as shipped (see claim-fix-storage.ts).
-const storage =
-  process.env['TABSYNC_BENCH_CLAIM_FIX'] === '0'
-    ? {}
-    : { storage: new ClaimFixStorage(new FileStorageAdapter(path.join(dataDir, 'repo'))) }
 const relay = await startRelay({
   port: 0,
   dataDir,
   secret,
   logLevel: 'silent',
-  ...storage,
   ...(limits ? { limits } : {}),
 })
 serve(

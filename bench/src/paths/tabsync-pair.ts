@@ -44,8 +44,8 @@ export async function whenDeviceOnline(device: Device, timeoutMs = 15_000): Prom
 
 /**
  * Resolves when the relay confirmed every local change of `device` (status `unsynced` is 0).
- * The bench waits for this before a second device asks for new documents: a request that
- * reaches the relay before the content makes it quarantine the document (see bench/README).
+ * The bench waits for this before a second device asks for new documents, so that B's first
+ * find does not race A's upload (B would then wait for its find backoff, not for the network).
  */
 export async function whenSynced(device: Device, timeoutMs = 30_000): Promise<void> {
   const end = now() + timeoutMs

@@ -7,10 +7,9 @@ import path from 'node:path'
 import { decode } from 'cbor-x'
 import WebSocket from 'ws'
 import { addLine } from '@tabsync/core'
-import { FileStorageAdapter, startRelay } from '@tabsync/relay'
+import { startRelay } from '@tabsync/relay'
 import { lineInput } from '../fixtures/orders.js'
 import type { SyncPair } from '../fixtures/sync-pair.js'
-import { ClaimFixStorage } from '../paths/claim-fix-storage.js'
 import { tabsyncPair } from '../paths/tabsync-pair.js'
 import { stockPair } from '../peers/stock-pair.js'
 import { startStockRelay } from '../peers/stock-repo.js'
@@ -55,7 +54,6 @@ if (kind === 'tabsync') {
     dataDir: dir,
     secret,
     logLevel: 'silent',
-    storage: new ClaimFixStorage(new FileStorageAdapter(path.join(dir, 'repo'))),
   })
   pair = await tabsyncPair(relay.syncUrl, secret)
   close = () => relay.close()
