@@ -66,7 +66,7 @@ async function measurePoint(
             orders: ORDERS_PER_STORE,
             tag: `${k}`,
           },
-          600_000,
+          240_000,
         ),
       ),
     )
