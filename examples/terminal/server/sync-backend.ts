@@ -8,7 +8,7 @@ import { request, type IncomingMessage, type ServerResponse } from 'node:http'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
-import type { AutomergeUrl } from '@automerge/automerge-repo'
+import type { AutomergeUrl, Repo } from '@automerge/automerge-repo'
 import { DEMO_TABLES, demoStoreInit, initStoreDoc, initTableDoc } from '@tabsync/core'
 import {
   createPrintBridge,
@@ -44,6 +44,42 @@ async function until(device: Device, ok: () => boolean, what: string, timeoutMs 
     if (Date.now() - start > timeoutMs) throw new Error(`demo server: ${what}`)
     await new Promise((r) => setTimeout(r, 50))
   }
+}
+
+/**
+ * Work-around for @tabsync/printer as of 686fe2e: its repo source reads `handle.doc()` in every
+ * `change` listener, and automerge-repo emits `change` on a handle that is not ready (a document
+ * found "unavailable" that later gets data): `doc()` then throws out of an event emitter and
+ * takes the process down. This passes the source a repo whose handles only deliver `change`
+ * when ready; the next change after it becomes ready is delivered as usual.
+ */
+function readyOnlyChanges(repo: Repo): Repo {
+  // The source gets a view of each handle; the repo's own listeners on the real handle are
+  // untouched.
+  const view = <T extends object>(handle: T & { isReady(): boolean }): T =>
+    new Proxy(handle, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown
+        if (prop === 'on') {
+          return (event: string, fn: (...a: unknown[]) => void) =>
+            (value as (e: string, f: (...a: unknown[]) => void) => unknown).call(
+              target,
+              event,
+              event === 'change' ? (...a: unknown[]) => target.isReady() && fn(...a) : fn,
+            )
+        }
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+      },
+    })
+  return new Proxy(repo, {
+    get(target, prop) {
+      if (prop !== 'find') {
+        const value = Reflect.get(target, prop, target) as unknown
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+      }
+      return async (...args: Parameters<Repo['find']>) => view(await target.find(...args))
+    },
+  })
 }
 
 export async function startSyncBackend(options: {
@@ -105,7 +141,7 @@ export async function startSyncBackend(options: {
     async startPrinting(storeId, storeUrl) {
       const device = await backofficeDevice(storeId, 'printer')
       const source = createRepoSource({
-        repo: device.repo,
+        repo: readyOnlyChanges(device.repo),
         storeUrl,
         deviceId: device.deviceId,
         clock: device.clock,

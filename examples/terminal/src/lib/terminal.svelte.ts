@@ -135,7 +135,13 @@ export class Terminal {
       open.set(summary.order.tableId, list)
     }
     const areas = new Map<string, FloorTable[]>()
-    for (const table of Object.values(this.store.tables)) {
+    const tables = Object.values(this.store.tables).sort(
+      (a, b) =>
+        areaRank(a.area) - areaRank(b.area) ||
+        a.area.localeCompare(b.area) ||
+        a.label.localeCompare(b.label, undefined, { numeric: true }),
+    )
+    for (const table of tables) {
       const list = (open.get(table.id) ?? []).sort((a, b) =>
         a.summary.order.openedAt < b.summary.order.openedAt ? -1 : 1,
       )
@@ -174,8 +180,10 @@ export class Terminal {
     return formatMoney(minor, this.store.currency)
   }
 
+  /** "Table 5" for numbered tables, the label itself for "Bar 1", "P2", "Takeaway 1". */
   tableLabel(tableId: string): string {
-    return this.store.tables[tableId]?.label ?? tableId
+    const label = this.store.tables[tableId]?.label ?? tableId
+    return /^\d+$/.test(label) ? `Table ${label}` : label
   }
 
   deviceLabel(deviceId: string): string {
@@ -227,6 +235,13 @@ export class Terminal {
   destroy() {
     this.#stops.forEach((stop) => stop())
   }
+}
+
+/** Rooms first, then terrace, bar and takeaway; other areas after them by name. */
+function areaRank(area: string): number {
+  const order = [/dining|room|hall/i, /patio|terrace|garden/i, /bar|counter/i, /take|pick/i]
+  const i = order.findIndex((re) => re.test(area))
+  return i === -1 ? order.length : i
 }
 
 function tableState(open: OrderSummary[]): TableState {

@@ -169,6 +169,35 @@ test('a device paired to store B never shows store A’s tables or checks', asyn
   void url
 })
 
+test('two payments taken apart show as overpaid on both devices; one action settles it', async () => {
+  const a = tillA.page
+  const b = tillB.page
+  await openTable(a, 't2')
+  await add(a, 'Espresso')
+  await synced(a)
+  await b.getByTestId('nav-floor').click()
+  await poll(() => b.getByTestId('table-t2').getAttribute('data-state')).toBe('open')
+  await openTable(b, 't2')
+  await poll(() => lines(b)).toBe(1)
+
+  await tillA.context.setOffline(true)
+  await poll(() => a.getByTestId('sync-state').innerText()).toBe('Offline')
+  for (const page of [a, b]) {
+    await page.getByTestId('pay').click()
+    await page.getByTestId('pay-card').click()
+    await poll(() => page.getByTestId('due').innerText()).toBe('€0.00')
+  }
+  await tillA.context.setOffline(false)
+  for (const page of [a, b]) {
+    await poll(() => page.getByTestId('review-count').innerText()).toBe('1')
+  }
+  await b.getByTestId('nav-review').click()
+  expect(await b.getByTestId('conflict').getAttribute('data-kind')).toBe('overpaid')
+  await snap(b, 'screen-review')
+  await b.getByTestId('action-refund').click()
+  for (const page of [a, b]) await poll(() => page.getByTestId('review-count').count()).toBe(0)
+})
+
 test('screens for the README', async () => {
   const a = tillA.page
   await a.setViewportSize({ width: 1280, height: 800 })
@@ -183,8 +212,6 @@ test('screens for the README', async () => {
   await snap(a, 'screen-kitchen')
   await a.getByTestId('nav-reports').click()
   await snap(a, 'screen-reports')
-  await a.getByTestId('nav-review').click()
-  await snap(a, 'screen-review')
   await a.setViewportSize({ width: 390, height: 844 })
   await a.getByTestId('nav-floor').click()
   await snap(a, 'screen-phone-floor')
