@@ -570,7 +570,7 @@ export class Device {
       try {
         // One find: local documents load from storage; unavailable ones have nothing to announce.
         const h = await this.repo.find<unknown>(url, { allowableStates: ['ready', 'unavailable'] })
-        if (this.#closed || !h.isReady()) return undefined
+        if (this.#closed || !h.isReady() || h.heads().length === 0) return undefined
         this.#track(h)
         opened.add(h.documentId)
         return h

@@ -36,7 +36,7 @@ export async function findDoc<T>(
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted) throw new SyncError(SyncErrorKind.closed, 'the device was closed')
     const handle = await repo.find<T>(url, { allowableStates: ['ready', 'unavailable'] })
-    if (handle.isReady()) return handle
+    if (hasContent(handle)) return handle
     if (options.maxAttempts !== undefined && attempt + 1 >= options.maxAttempts) {
       throw new SyncError(SyncErrorKind.unavailable, `document ${url} is not available`, { url })
     }
@@ -46,25 +46,38 @@ export async function findDoc<T>(
   }
 }
 
-/** Waits up to `ms` for the handle to become ready; false on timeout. */
+/**
+ * Ready with at least one change. Every Tabsync document is created with content, so a ready
+ * handle without heads is a document whose content has not arrived (automerge-repo marks a
+ * document loaded from an empty snapshot ready): keep waiting for it.
+ */
+function hasContent(handle: DocHandle<unknown>): boolean {
+  return handle.isReady() && handle.heads().length > 0
+}
+
+/** Waits up to `ms` for the handle to be ready with content; false on timeout. */
 async function waitReady(
   handle: DocHandle<unknown>,
   ms: number,
   signal?: AbortSignal,
 ): Promise<boolean> {
-  const ac = new AbortController()
-  const timer = setTimeout(() => ac.abort(), ms)
-  const onAbort = () => ac.abort()
-  signal?.addEventListener('abort', onAbort, { once: true })
-  try {
-    await handle.whenReady(['ready'], { signal: ac.signal })
-    return true
-  } catch {
-    return false
-  } finally {
-    clearTimeout(timer)
-    signal?.removeEventListener('abort', onAbort)
-  }
+  if (hasContent(handle)) return true
+  return new Promise<boolean>((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer)
+      clearInterval(poll)
+      handle.off('heads-changed', onHeads)
+      signal?.removeEventListener('abort', onAbort)
+      resolve(ok)
+    }
+    // heads-changed fires before the handle's state becomes ready: check on the next tick.
+    const onHeads = () => void Promise.resolve().then(() => hasContent(handle) && done(true))
+    const onAbort = () => done(false)
+    const timer = setTimeout(() => done(hasContent(handle)), ms)
+    const poll = setInterval(() => hasContent(handle) && done(true), Math.max(25, ms / 10))
+    handle.on('heads-changed', onHeads)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }
 
 /**

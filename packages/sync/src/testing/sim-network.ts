@@ -92,6 +92,8 @@ interface LinkState {
   open: boolean
   lastConnectedAt: number | null
   reconnectTimer: ReturnType<typeof setTimeout> | undefined
+  /** A loss happened: the connection is about to close; nothing more gets through. */
+  breaking: boolean
 }
 
 /**
@@ -220,6 +222,7 @@ class SimNetworkImpl implements SimNetwork {
         open: false,
         lastConnectedAt: null,
         reconnectTimer: undefined,
+        breaking: false,
       })
     }
     this.#links.get(key)!.up = true
@@ -301,12 +304,13 @@ class SimNetworkImpl implements SimNetwork {
       return
     }
     const f = this.#faults
+    if (link.breaking) {
+      this.stats.dropped++
+      return
+    }
     if (this.random() < f.dropRate) {
       this.stats.dropped++
-      if (f.dropBreaksConnection) {
-        this.#close(link)
-        link.reconnectTimer = setTimeout(() => this.#tryOpen(link), f.reconnectDelayMs)
-      }
+      if (f.dropBreaksConnection) this.#break(link, f.reconnectDelayMs)
       return
     }
     const copies = this.random() < f.duplicateRate ? 2 : 1
@@ -371,6 +375,22 @@ class SimNetworkImpl implements SimNetwork {
       this.stats.delivered++
       to.emit('message', { ...message })
     }, at - now)
+  }
+
+  /**
+   * Ends a connection after a loss. Like a socket's close event, the disconnect is reported
+   * asynchronously, never from inside `send()`: automerge-repo is not re-entrant there (a
+   * synchronous peer-disconnected while it applies a sync message can mark a document that just
+   * received content unavailable, and it then saves an empty snapshot over the document).
+   */
+  #break(link: LinkState, reconnectDelayMs: number): void {
+    link.breaking = true
+    setTimeout(() => {
+      link.breaking = false
+      this.#close(link)
+      clearTimeout(link.reconnectTimer)
+      link.reconnectTimer = setTimeout(() => this.#tryOpen(link), reconnectDelayMs)
+    }, 0)
   }
 
   #tryOpen(link: LinkState): void {
