@@ -137,6 +137,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
 
   let unloader: IdleUnloader | undefined
   const touch = (documentId: string): void => unloader?.touch(documentId)
+  const beforeDeliver = (documentId: string): Promise<void> | undefined =>
+    unloader?.unloading(documentId)
   const serverAdapter = new RelayServerAdapter({
     limits,
     log,
@@ -144,6 +146,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     registry,
     directory,
     onActivity: touch,
+    beforeDeliver,
     ...(options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }),
   })
 
@@ -163,6 +166,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       directory,
       maxFrameBytes: limits.maxFrameBytes,
       onActivity: touch,
+      beforeDeliver,
       ...(options.upstream.backoff ? { backoff: options.upstream.backoff } : {}),
       onConnected: () => {
         pushStoreDocuments(liveRepo, registry, identity.storeIds, log, () => stopped).catch(

@@ -82,6 +82,8 @@ export interface UpstreamAdapterOptions {
   readonly maxFrameBytes: number
   readonly backoff?: BackoffOptions
   readonly onActivity: (documentId: string) => void
+  /** A promise to wait for before delivering a frame about this document (idle unload). */
+  readonly beforeDeliver?: (documentId: string) => Promise<void> | undefined
   /** The link is up (peer handshake done). */
   readonly onConnected?: () => void
 }
@@ -271,6 +273,9 @@ export class UpstreamAdapter extends NetworkAdapter {
           return
         }
         this.#options.onActivity(message.documentId)
+        const unloading = this.#options.beforeDeliver?.(message.documentId)
+        if (unloading) await unloading
+        if (this.#remote !== remote) return
         this.emit('message', message as unknown as Message)
       })
       .catch((err: unknown) => log.error({ err }, 'upstream frame handling failed'))

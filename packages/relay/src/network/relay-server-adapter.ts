@@ -25,6 +25,8 @@ export interface RelayServerAdapterOptions {
   readonly directory: PeerDirectory
   /** A document was used (inbound or outbound): the idle unloader's clock. */
   readonly onActivity: (documentId: string) => void
+  /** A promise to wait for before delivering a frame about this document (idle unload). */
+  readonly beforeDeliver?: (documentId: string) => Promise<void> | undefined
   /** Ping interval; a socket that missed a pong by the next ping is terminated. */
   readonly keepAliveMs?: number
 }
@@ -44,6 +46,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
   readonly #registry: OwnershipRegistry
   readonly #directory: PeerDirectory
   readonly #onActivity: (documentId: string) => void
+  readonly #beforeDeliver: (documentId: string) => Promise<void> | undefined
   readonly #connections = new Set<PeerConnection>()
   readonly #byPeer = new Map<string, PeerConnection>()
   #ready = false
@@ -59,6 +62,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
     this.#registry = options.registry
     this.#directory = options.directory
     this.#onActivity = options.onActivity
+    this.#beforeDeliver = options.beforeDeliver ?? (() => undefined)
     this.#keepAlive = setInterval(() => this.#ping(), options.keepAliveMs ?? 15_000)
     this.#keepAlive.unref()
   }
@@ -168,6 +172,9 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
       return
     }
     this.#onActivity(frame.documentId)
+    const unloading = this.#beforeDeliver(frame.documentId)
+    if (unloading) await unloading
+    if (connection.closed) return
     this.emit('message', frame as unknown as Message)
   }
 
@@ -210,7 +217,12 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
       if (!allowed) {
         this.#metrics.inc(Metric.denials, { reason: 'outbound-blocked' })
         this.log.warn(
-          { ...connection.logFields(), documentId, type: message.type },
+          {
+            ...connection.logFields(),
+            documentId,
+            type: message.type,
+            owner: record?.state ?? record,
+          },
           'outbound message blocked by ownership',
         )
         return

@@ -1,7 +1,7 @@
 import * as A from '@automerge/automerge'
 import { cbor, generateAutomergeUrl, parseAutomergeUrl } from '@automerge/automerge-repo'
 import { expect, test } from 'vitest'
-import { clientFrameSchema, parseFrame } from './frames.js'
+import { clientFrameSchema, outboundCarriesContent, parseFrame } from './frames.js'
 
 const DOC = parseAutomergeUrl(generateAutomergeUrl()).documentId
 
@@ -38,6 +38,33 @@ test('frames are decoded, validated, and their sync data checked', () => {
     data: withChanges,
   })
   expect(parseFrame(sync, clientFrameSchema)).toMatchObject({ ok: true, carriesChanges: true })
+
+  // Regression: an empty document answering a peer that has nothing sends one entry in
+  // `changes` (Automerge 3); it brings no content and must not claim a document.
+  const [, answering] = A.receiveSyncMessage(A.init(), A.initSyncState(), empty)
+  const emptyReply = A.generateSyncMessage(A.init(), answering)[1]!
+  expect(A.decodeSyncMessage(emptyReply)).toMatchObject({ heads: [], changes: [expect.anything()] })
+  const frame = cbor.encode({
+    type: 'sync',
+    senderId: 'a',
+    targetId: 'r',
+    documentId: DOC,
+    data: emptyReply,
+  })
+  expect(parseFrame(frame, clientFrameSchema)).toMatchObject({ ok: true, carriesChanges: false })
+  expect(outboundCarriesContent({ type: 'sync', data: emptyReply })).toBe(false)
+  expect(outboundCarriesContent({ type: 'sync', data: withChanges })).toBe(true)
+  const asRequest = cbor.encode({
+    type: 'request',
+    senderId: 'a',
+    targetId: 'r',
+    documentId: DOC,
+    data: withChanges,
+  })
+  expect(parseFrame(asRequest, clientFrameSchema)).toMatchObject({
+    ok: true,
+    carriesChanges: false,
+  })
 
   expect(parseFrame(new Uint8Array([0xff, 0x00]), clientFrameSchema)).toEqual({
     ok: false,

@@ -101,8 +101,8 @@ export type ParsedFrame<T> =
 /**
  * Decodes and validates one frame. For `sync`/`request` the Automerge sync message itself is
  * decoded too (garbage inside valid CBOR is refused here, not deep inside the repo), which also
- * says whether it carries changes: the ownership check needs to know whether a frame brings
- * content.
+ * says whether it brings content (a `sync` from a non-empty document with changes; never a
+ * `request`): the ownership check needs to know.
  */
 export function parseFrame<T extends ClientFrame | ServerFrame>(
   bytesIn: Uint8Array,
@@ -121,7 +121,7 @@ export function parseFrame<T extends ClientFrame | ServerFrame>(
   if (message.type === 'sync' || message.type === 'request') {
     if (message.data.byteLength === 0) return { ok: false, reason: 'bad-sync-data' }
     try {
-      carriesChanges = A.decodeSyncMessage(message.data).changes.length > 0
+      carriesChanges = message.type === 'sync' && hasContent(A.decodeSyncMessage(message.data))
     } catch {
       return { ok: false, reason: 'bad-sync-data' }
     }
@@ -136,10 +136,20 @@ export function outboundCarriesContent(message: { type: string; data?: Uint8Arra
   if (message.type === 'ephemeral') return true
   if ((message.type === 'sync' || message.type === 'request') && message.data) {
     try {
-      return A.decodeSyncMessage(message.data).changes.length > 0
+      return hasContent(A.decodeSyncMessage(message.data))
     } catch {
       return true
     }
   }
   return false
+}
+
+/**
+ * True when a decoded sync message brings document content. Not just `changes.length > 0`:
+ * Automerge 3 sends a peer that has nothing one entry even from an *empty* document, so a
+ * sender with no heads (an empty document: a device asking for something it does not have)
+ * brings nothing, whatever its `changes` hold.
+ */
+function hasContent(message: A.DecodedSyncMessage): boolean {
+  return message.heads.length > 0 && message.changes.length > 0
 }

@@ -35,6 +35,7 @@ export class IdleUnloader {
   readonly #options: IdleUnloaderOptions
   readonly #now: () => number
   readonly #lastActive = new Map<string, number>()
+  readonly #unloading = new Map<string, Promise<void>>()
   readonly #timer: ReturnType<typeof setInterval>
   #sweeping: Promise<void> | undefined
 
@@ -49,6 +50,16 @@ export class IdleUnloader {
   /** Marks a document as in use now. */
   touch(documentId: string): void {
     this.#lastActive.set(documentId, this.#now())
+  }
+
+  /**
+   * While a document is being unloaded, a promise that settles when it is gone: frames about it
+   * wait for it before reaching the repo. Otherwise a frame delivered between the idle check and
+   * the removal lands in the synchronizer of a handle that is being unloaded, where
+   * automerge-repo queues it forever (the peer never gets an answer).
+   */
+  unloading(documentId: string): Promise<void> | undefined {
+    return this.#unloading.get(documentId)
   }
 
   /** One pass: unloads every idle document. Runs one at a time. */
@@ -76,10 +87,17 @@ export class IdleUnloader {
       if (!handle) continue
       try {
         if (handle.isReady()) {
-          await this.#repo.flush([id])
-          // Touched again while flushing: keep it.
-          if ((this.#lastActive.get(id) ?? 0) > last) continue
-          await unloadDocument(this.#repo, handle)
+          let release: () => void = () => {}
+          this.#unloading.set(id, new Promise<void>((resolve) => (release = resolve)))
+          try {
+            await this.#repo.flush([id])
+            // Touched again while flushing: keep it.
+            if ((this.#lastActive.get(id) ?? 0) > last) continue
+            await unloadDocument(this.#repo, handle)
+          } finally {
+            this.#unloading.delete(id)
+            release()
+          }
         } else if (handle.isUnavailable()) {
           delete (handles as Record<string, unknown>)[id]
           this.#repo.synchronizer.removeDocument(id)
