@@ -11,6 +11,8 @@ export default defineConfig({
       'packages/printer',
       'examples/terminal',
       'bench',
+      // The root README's embedding example, run as written.
+      { test: { name: 'docs', root: 'docs', include: ['*.test.ts'], testTimeout: 60_000 } },
     ],
   },
 })
