@@ -42,6 +42,9 @@ export class PeerConnection {
   #principal: Principal | undefined
   #closed = false
   #queue: Promise<void> = Promise.resolve()
+  /** Bytes of frames waiting for their ownership check: bounded, or a fast sender could make the
+   *  relay hold its whole burst (up to messageBurst x maxFrameBytes) in memory. */
+  #queuedBytes = 0
   readonly #host: ConnectionHost
   readonly #bucket: TokenBucket
   readonly #timers: ReturnType<typeof setTimeout>[] = []
@@ -173,11 +176,20 @@ export class PeerConnection {
       return
     const frame = message
     const carriesChanges = parsed.carriesChanges
+    const size = bytes.byteLength
+    this.#queuedBytes += size
+    if (this.#queuedBytes > this.#host.limits.maxFrameBytes * 4) {
+      return this.close(CloseCode.rateLimited, {
+        detail: 'backlog',
+        queuedBytes: this.#queuedBytes,
+      })
+    }
     this.#queue = this.#queue
       .then(() => (this.#closed ? undefined : this.#host.onDocFrame(this, frame, carriesChanges)))
       .catch((err: unknown) =>
         this.#host.log.error({ err, ...this.logFields() }, 'frame handling failed'),
       )
+      .finally(() => (this.#queuedBytes -= size))
   }
 
   #onClose(): void {
