@@ -2,7 +2,9 @@ import { fileURLToPath } from 'node:url'
 import { svelte } from '@sveltejs/vite-plugin-svelte'
 import { defineProject } from 'vitest/config'
 
-const svelteClient = fileURLToPath(import.meta.resolve('svelte').replace(/index-server\.js$/, 'index-client.js'))
+const svelteClient = fileURLToPath(
+  import.meta.resolve('svelte').replace(/index-server\.js$/, 'index-client.js'),
+)
 
 export default defineProject({
   // Tests run in Node, where the plugin would compile runes for the server (effects never run)

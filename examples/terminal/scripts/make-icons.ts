@@ -7,10 +7,15 @@ import { chromium } from 'playwright-core'
 
 const pub = join(dirname(fileURLToPath(import.meta.url)), '..', 'public')
 const svg = await readFile(join(pub, 'icon.svg'), 'utf8')
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] })
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu'],
+})
 for (const size of [192, 512]) {
   const page = await browser.newPage({ viewport: { width: size, height: size } })
-  await page.setContent(`<style>html,body{margin:0;background:transparent}svg{width:${size}px;height:${size}px;display:block}</style>${svg}`)
+  await page.setContent(
+    `<style>html,body{margin:0;background:transparent}svg{width:${size}px;height:${size}px;display:block}</style>${svg}`,
+  )
   await page.screenshot({ path: join(pub, `icon-${size}.png`), omitBackground: true })
   await page.close()
 }

@@ -134,7 +134,9 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     backend.handleUpgrade(req, socket, head)
   })
-  await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '127.0.0.1', resolve))
+  await new Promise<void>((resolve) =>
+    server.listen(options.port, options.host ?? '127.0.0.1', resolve),
+  )
   const port = (server.address() as AddressInfo).port
   const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1'
   return {

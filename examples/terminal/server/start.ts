@@ -21,7 +21,10 @@ function newest(dir: string): number {
 }
 
 const built = existsSync(join(dist, 'index.html')) ? statSync(join(dist, 'index.html')).mtimeMs : 0
-if (process.env.TABSYNC_SKIP_BUILD !== '1' && built < Math.max(newest(join(root, 'src')), newest(join(root, 'public')))) {
+if (
+  process.env.TABSYNC_SKIP_BUILD !== '1' &&
+  built < Math.max(newest(join(root, 'src')), newest(join(root, 'public')))
+) {
   console.log('Building the terminal (vite build)...')
   const r = spawnSync('npx', ['vite', 'build'], { cwd: root, stdio: 'inherit' })
   if (r.status !== 0) process.exit(r.status ?? 1)

@@ -68,14 +68,18 @@ function readyOnlyChanges(repo: Repo): Repo {
               event === 'change' ? (...a: unknown[]) => target.isReady() && fn(...a) : fn,
             )
         }
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+        return typeof value === 'function'
+          ? (value as (...a: unknown[]) => unknown).bind(target)
+          : value
       },
     })
   return new Proxy(repo, {
     get(target, prop) {
       if (prop !== 'find') {
         const value = Reflect.get(target, prop, target) as unknown
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value
+        return typeof value === 'function'
+          ? (value as (...a: unknown[]) => unknown).bind(target)
+          : value
       }
       return async (...args: Parameters<Repo['find']>) => view(await target.find(...args))
     },
@@ -94,7 +98,7 @@ export async function startSyncBackend(options: {
     host: '127.0.0.1',
     dataDir: join(options.dataDir, 'relay'),
     secret,
-    logLevel: 'warn',
+    logLevel: 'error',
   })
   const devices: Device[] = []
   const bridges: PrintBridge[] = []
@@ -193,7 +197,13 @@ export async function startSyncBackend(options: {
     },
     handleHttp(req, res) {
       const proxied = request(
-        { host: '127.0.0.1', port: relay.port, path: req.url, method: req.method, headers: req.headers },
+        {
+          host: '127.0.0.1',
+          port: relay.port,
+          path: req.url,
+          method: req.method,
+          headers: req.headers,
+        },
         (up) => {
           res.writeHead(up.statusCode ?? 502, up.headers)
           up.pipe(res)

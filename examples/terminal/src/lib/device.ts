@@ -98,7 +98,9 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
 
   const recentDates = (): string[] => {
     const now = sync.clock.physicalMs()
-    return Array.from({ length: RECENT_DAYS }, (_, i) => businessDate(now - i * DAY_MS, sync.store()))
+    return Array.from({ length: RECENT_DAYS }, (_, i) =>
+      businessDate(now - i * DAY_MS, sync.store()),
+    )
   }
 
   const watching = new Set<AutomergeUrl>()
@@ -148,7 +150,10 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
   // storage id as soon as a heads-only message for a new document arrives, and its ownership
   // claim then finds "content already stored" and quarantines the document (every new order).
   // Announcing this device as ephemeral keeps the relay from saving sync state for it.
-  const metadata = (l: ReturnType<typeof links>[number]) => ({ ...l.peerMetadata, isEphemeral: true })
+  const metadata = (l: ReturnType<typeof links>[number]) => ({
+    ...l.peerMetadata,
+    isEphemeral: true,
+  })
   const onOnline = () =>
     links().forEach((l) => {
       if (l.peerId) l.connect(l.peerId, metadata(l))

@@ -42,7 +42,9 @@ test('an effect reading the binding re-runs on each change, including merged rem
   flushSync()
   // A change made elsewhere and merged in (as sync does) updates the binding too.
   const other = new Repo()
-  const copy = other.import<Counter>(repo.export ? ((await repo.export(handle.url)) as Uint8Array) : new Uint8Array())
+  const copy = other.import<Counter>(
+    repo.export ? ((await repo.export(handle.url)) as Uint8Array) : new Uint8Array(),
+  )
   copy.change((d) => {
     d.items.push('b')
   })

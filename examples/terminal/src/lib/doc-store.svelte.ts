@@ -62,7 +62,10 @@ export function bindDoc<T, V>(handle: DocHandle<T>, select: (doc: T) => V): Reac
  * @example
  * const status = bindSource(device.status(), (cb) => device.onStatus(cb))
  */
-export function bindSource<V>(initial: V, subscribe: (cb: (value: V) => void) => () => void): Reactive<V> {
+export function bindSource<V>(
+  initial: V,
+  subscribe: (cb: (value: V) => void) => () => void,
+): Reactive<V> {
   const bound = new Bound<V>(initial)
   bound.listen(subscribe((value) => bound.set(value)))
   return bound

@@ -147,7 +147,12 @@ export class Terminal {
       )
       const current = list[0]
       const tiles = areas.get(table.area) ?? []
-      tiles.push({ table, current, openCount: list.length, state: tableState(list.map((x) => x.summary)) })
+      tiles.push({
+        table,
+        current,
+        openCount: list.length,
+        state: tableState(list.map((x) => x.summary)),
+      })
       areas.set(table.area, tiles)
     }
     return areas
@@ -199,7 +204,10 @@ export class Terminal {
   say(text: string, tone: 'error' | 'ok' = 'ok') {
     this.message = { text, tone }
     clearTimeout(this.#messageTimer)
-    this.#messageTimer = setTimeout(() => (this.message = undefined), tone === 'error' ? 6000 : 2500)
+    this.#messageTimer = setTimeout(
+      () => (this.message = undefined),
+      tone === 'error' ? 6000 : 2500,
+    )
   }
 
   /**

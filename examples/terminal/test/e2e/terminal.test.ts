@@ -126,7 +126,9 @@ test('after one online load, a reload with no network opens the terminal and the
   await synced(c.page)
   await tillA.page.getByTestId('nav-floor').click()
   await poll(() => tillA.page.getByTestId('table-t6').getAttribute('data-state')).toBe('open')
-  expect(await tillA.page.getByTestId('table-t6').getByTestId('table-total').innerText()).toBe('€11.00')
+  expect(await tillA.page.getByTestId('table-t6').getByTestId('table-total').innerText()).toBe(
+    '€11.00',
+  )
 })
 
 test('a device with its clock in 2018 shows the skew warning and its sales land on today', async () => {
@@ -150,11 +152,13 @@ test('a device with its clock in 2018 shows the skew warning and its sales land 
 test('a device paired to store B never shows store A’s tables or checks', async () => {
   const e = await stack.device('till-e', { store: 'store-b' })
   expect(await e.page.getByTestId('floor').isVisible()).toBe(true)
-  await expect.poll(() => e.page.locator('header strong').first().innerText()).toBe('Second Street Cafe')
+  await expect
+    .poll(() => e.page.locator('header strong').first().innerText())
+    .toBe('Second Street Cafe')
   // Store A has open checks on t5, t6 and t8; store B's floor is all free.
-  const states = await e.page.locator('[data-testid^=table-]').evaluateAll((els) =>
-    els.map((el) => el.getAttribute('data-state')),
-  )
+  const states = await e.page
+    .locator('[data-testid^=table-]')
+    .evaluateAll((els) => els.map((el) => el.getAttribute('data-state')))
   expect(states.length).toBeGreaterThan(0)
   expect(new Set(states)).toEqual(new Set(['free']))
   // Even with a store A check's URL, the relay never hands it over.
@@ -193,6 +197,7 @@ test('two payments taken apart show as overpaid on both devices; one action sett
   }
   await b.getByTestId('nav-review').click()
   expect(await b.getByTestId('conflict').getAttribute('data-kind')).toBe('overpaid')
+  await poll(() => b.getByTestId('toast').count()).toBe(0)
   await snap(b, 'screen-review')
   await b.getByTestId('action-refund').click()
   for (const page of [a, b]) await poll(() => page.getByTestId('review-count').count()).toBe(0)
@@ -201,13 +206,41 @@ test('two payments taken apart show as overpaid on both devices; one action sett
 test('screens for the README', async () => {
   const a = tillA.page
   await a.setViewportSize({ width: 1280, height: 800 })
-  await a.getByTestId('nav-floor').click()
-  await snap(a, 'screen-floor')
-  await openTable(a, 't5')
+  // A realistic check: seats, modifiers, a fired course, a voided drink, a new dessert.
+  await openTable(a, 't3')
+  await a.getByTestId('seat-1').click()
+  await add(a, 'Spritz')
+  await a.getByTestId('opt-ice-no-ice').click()
+  await a.getByTestId('add-item').click()
+  await add(a, 'House burger')
+  await a.getByTestId('opt-cooking-medium').click()
+  await a.getByTestId('opt-burger-extra-cheese').click()
+  await a.getByTestId('opt-side-fries').click()
+  await a.getByTestId('add-item').click()
+  await a.getByTestId('seat-2').click()
+  await add(a, 'Draft beer')
+  await add(a, 'Ribeye steak')
+  await a.getByTestId('opt-cooking-rare').click()
+  await a.getByTestId('item-note').fill('sauce on the side')
+  await a.getByTestId('add-item').click()
+  await poll(() => lines(a)).toBe(4)
+  await a.getByTestId('fire').click()
+  await poll(() => a.locator('[data-testid=line][data-state=printed]').count()).toBe(4)
+  await add(a, 'Tiramisu')
+  await a.locator('[data-testid=line]', { hasText: 'Draft beer' }).click()
+  await a.getByTestId('void').click()
+  await a.getByTestId('void-reason').fill('Guest changed mind')
+  await a.getByTestId('confirm-void').click()
+  await a.locator('[data-testid=line]', { hasText: 'Tiramisu' }).click()
+  await poll(() => a.getByTestId('toast').count()).toBe(0)
   await snap(a, 'screen-order')
   await a.getByTestId('pay').click()
   await a.getByTestId('check-screen').waitFor()
+  await a.getByTestId('split-seat').click()
+  await poll(() => a.getByTestId('check-2').count()).toBe(1)
   await snap(a, 'screen-check')
+  await a.getByTestId('nav-floor').click()
+  await snap(a, 'screen-floor')
   await a.getByTestId('nav-kitchen').click()
   await snap(a, 'screen-kitchen')
   await a.getByTestId('nav-reports').click()
@@ -215,4 +248,6 @@ test('screens for the README', async () => {
   await a.setViewportSize({ width: 390, height: 844 })
   await a.getByTestId('nav-floor').click()
   await snap(a, 'screen-phone-floor')
+  await openTable(a, 't3')
+  await snap(a, 'screen-phone-order')
 })
