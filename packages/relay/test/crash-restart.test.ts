@@ -71,4 +71,4 @@ test('kill -9 mid-sync, restart on the same data dir: every flushed and synced l
   cleanups.push(() => last.close())
   const onLast = await findEventually(last.repo, handle.url, 'order after graceful restart')
   await until(() => lineCount(onLast) === 40, 'relay storage alone holds 40 lines')
-})
+}, 90_000)

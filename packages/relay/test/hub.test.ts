@@ -99,4 +99,4 @@ test('documents written through a hub reach the cloud, including everything writ
   const secondOnCloud = await findEventually(office2.repo, second.url, 'outage order on the cloud')
   await until(() => lineCount(secondOnCloud) === 1, 'cloud has the order created during the outage')
   expect(secondOnCloud.doc().storeId).toBe('store-a')
-})
+}, 90_000)

@@ -39,7 +39,7 @@ export function tokenFor(
 
 /**
  * Opens a device (peer id = device id) on `syncUrl`. Storage: a directory (persisted), or none.
- * The client adapter retries every 200 ms so reconnects after a relay restart are quick.
+ * The client adapter retries every second (reconnects after a relay restart stay quick).
  */
 export async function openDevice(
   syncUrl: string,
@@ -48,7 +48,11 @@ export async function openDevice(
   storageDir?: string,
 ): Promise<TestDevice> {
   const token = await tokenFor(deviceId, storeIds)
-  const adapter = new WebSocketClientAdapter(`${syncUrl}?token=${token}`, 200)
+  // Retry every second: the stock adapter's retry timer opens a *new* socket even while the
+  // previous one is still connecting, so on a loaded machine a short interval makes it join twice;
+  // the relay then replaces (4010) the socket a request was just sent on, and the stock client
+  // never notices (it detached that socket's listeners) and waits for its 60 s handle timeout.
+  const adapter = new WebSocketClientAdapter(`${syncUrl}?token=${token}`, 1000)
   const repo = new Repo({
     peerId: deviceId as PeerId,
     network: [adapter],
@@ -85,7 +89,7 @@ export async function until(
       warned = true
       console.warn(`still waiting for ${what}`)
     }
-    if (Date.now() - started > 20_000) throw new Error(`Timed out waiting for ${what}`)
+    if (Date.now() - started > 30_000) throw new Error(`Timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, intervalMs))
   }
 }
