@@ -8,17 +8,17 @@ import { request, type IncomingMessage, type ServerResponse } from 'node:http'
 import { connect } from 'node:net'
 import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
-import type { AutomergeUrl, Repo } from '@automerge/automerge-repo'
-import { DEMO_TABLES, demoStoreInit, initStoreDoc, initTableDoc } from '@tabsync/core'
+import type { AutomergeUrl } from '@automerge/automerge-repo'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core'
 import {
   createPrintBridge,
-  createRepoSource,
+  createDeviceSource,
   startFakePrinter,
   type FakePrinter,
   type PrintBridge,
 } from '@tabsync/printer'
 import { issueToken, loadOrCreateSecret, startRelay, type RunningRelay } from '@tabsync/relay'
-import { openDevice, type Device } from '@tabsync/sync'
+import { createStore, openDevice, type Device } from '@tabsync/sync'
 
 export interface SyncBackend {
   readonly kind: 'relay'
@@ -46,46 +46,6 @@ async function until(device: Device, ok: () => boolean, what: string, timeoutMs 
   }
 }
 
-/**
- * Work-around for @tabsync/printer as of 686fe2e: its repo source reads `handle.doc()` in every
- * `change` listener, and automerge-repo emits `change` on a handle that is not ready (a document
- * found "unavailable" that later gets data): `doc()` then throws out of an event emitter and
- * takes the process down. This passes the source a repo whose handles only deliver `change`
- * when ready; the next change after it becomes ready is delivered as usual.
- */
-function readyOnlyChanges(repo: Repo): Repo {
-  // The source gets a view of each handle; the repo's own listeners on the real handle are
-  // untouched.
-  const view = <T extends object>(handle: T & { isReady(): boolean }): T =>
-    new Proxy(handle, {
-      get(target, prop) {
-        const value = Reflect.get(target, prop, target) as unknown
-        if (prop === 'on') {
-          return (event: string, fn: (...a: unknown[]) => void) =>
-            (value as (e: string, f: (...a: unknown[]) => void) => unknown).call(
-              target,
-              event,
-              event === 'change' ? (...a: unknown[]) => target.isReady() && fn(...a) : fn,
-            )
-        }
-        return typeof value === 'function'
-          ? (value as (...a: unknown[]) => unknown).bind(target)
-          : value
-      },
-    })
-  return new Proxy(repo, {
-    get(target, prop) {
-      if (prop !== 'find') {
-        const value = Reflect.get(target, prop, target) as unknown
-        return typeof value === 'function'
-          ? (value as (...a: unknown[]) => unknown).bind(target)
-          : value
-      }
-      return async (...args: Parameters<Repo['find']>) => view(await target.find(...args))
-    },
-  })
-}
-
 export async function startSyncBackend(options: {
   dataDir: string
   log: (line: string) => void
@@ -104,13 +64,18 @@ export async function startSyncBackend(options: {
   const bridges: PrintBridge[] = []
   const printers = new Map<string, Map<string, FakePrinter>>()
 
-  const backofficeDevice = async (storeId: string, role: 'backoffice' | 'printer') => {
+  const backofficeDevice = async (
+    storeId: string,
+    role: 'backoffice' | 'printer',
+    storeUrl?: AutomergeUrl,
+  ) => {
     const deviceId = `${role === 'printer' ? 'printer' : 'office'}-${storeId}`
     const device = await openDevice({
       deviceId,
       token: await issueToken({ secret, deviceId, storeIds: [storeId], role, ttl: '3650d' }),
       endpoints: [{ url: relay.syncUrl, kind: 'relay' }],
       storage: { directory: join(options.dataDir, deviceId) },
+      ...(storeUrl ? { storeUrl } : {}),
     })
     devices.push(device)
     return device
@@ -124,32 +89,17 @@ export async function startSyncBackend(options: {
     async createStore(storeId, name) {
       const office = await backofficeDevice(storeId, 'backoffice')
       await until(office, () => office.status().state === 'online', 'the relay is not reachable')
-      // One document at a time, each owned by the store before the next: introduced in one burst,
-      // the relay (as of 04777fb) quarantines some of them (sync README, known issues). Same
-      // documents as @tabsync/sync's createStore: table documents first, then the store.
-      const introduce = async <T>(init: T): Promise<AutomergeUrl> => {
-        const handle = office.repo.create<T>(init)
-        await office.repo.flush([handle.documentId])
-        await until(
-          office,
-          () => relay.registry.peek(handle.documentId)?.state === 'owned',
-          `the relay did not take document ${handle.documentId}`,
-        )
-        return handle.url
-      }
-      const urls = new Map<string, AutomergeUrl>()
-      for (const t of DEMO_TABLES) urls.set(t.id, await introduce(initTableDoc(storeId, t.id)))
-      const init = demoStoreInit(storeId, (id) => urls.get(id) ?? '')
-      return introduce(initStoreDoc({ ...init, name }))
+      const { storeUrl } = await createStore(office, {
+        ...demoStoreInit(storeId, () => ''),
+        name,
+        tables: [...DEMO_TABLES],
+      })
+      await until(office, () => office.status().unsynced === 0, 'the relay did not take the store')
+      return storeUrl
     },
     async startPrinting(storeId, storeUrl) {
-      const device = await backofficeDevice(storeId, 'printer')
-      const source = createRepoSource({
-        repo: readyOnlyChanges(device.repo),
-        storeUrl,
-        deviceId: device.deviceId,
-        clock: device.clock,
-      })
+      const device = await backofficeDevice(storeId, 'printer', storeUrl)
+      const source = createDeviceSource(device)
       const configs = []
       const fakes = new Map<string, FakePrinter>()
       printers.set(storeId, fakes)

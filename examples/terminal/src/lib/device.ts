@@ -146,24 +146,10 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
   // does): close the links now and reconnect when it is back, instead of waiting on timeouts.
   const links = () => sync.repo.networkSubsystem.adapters.filter(isSyncLink)
   const onOffline = () => links().forEach((l) => l.disconnect())
-  // Work-around for @tabsync/relay as of 8a0c48d: it saves the sync state of a peer with a
-  // storage id as soon as a heads-only message for a new document arrives, and its ownership
-  // claim then finds "content already stored" and quarantines the document (every new order).
-  // Announcing this device as ephemeral keeps the relay from saving sync state for it.
-  const metadata = (l: ReturnType<typeof links>[number]) => ({
-    ...l.peerMetadata,
-    isEphemeral: true,
-  })
   const onOnline = () =>
     links().forEach((l) => {
-      if (l.peerId) l.connect(l.peerId, metadata(l))
+      if (l.peerId) l.connect(l.peerId, l.peerMetadata)
     })
-  for (const l of links()) {
-    for (let i = 0; i < 100 && !l.peerId; i++) await new Promise((r) => setTimeout(r, 20))
-    if (!l.peerId) continue
-    l.disconnect()
-    l.connect(l.peerId, metadata(l))
-  }
   if (typeof window !== 'undefined') {
     window.addEventListener('offline', onOffline)
     window.addEventListener('online', onOnline)
