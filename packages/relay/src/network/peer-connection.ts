@@ -128,6 +128,24 @@ export class PeerConnection {
     this.#cleanup()
   }
 
+  /**
+   * Another socket joined with this peer id (a reconnect that beat this socket's close). Closes
+   * this socket with 4010 but keeps handling the frames already on their way: a client that
+   * switched sockets may have sent a request on this one just before, and its answer goes to the
+   * new socket (the peer id now routes there). Dropping it would leave the client waiting.
+   */
+  retire(): void {
+    if (this.#closed) return
+    this.#host.log.info({ ...this.logFields(), code: CloseCode.replaced }, 'connection replaced')
+    try {
+      this.socket.close(CloseCode.replaced, closeReason[CloseCode.replaced])
+    } catch {
+      this.socket.terminate()
+    }
+    const kill = setTimeout(() => this.socket.terminate(), 2_000)
+    kill.unref()
+  }
+
   #onFrame(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.#closed) return
     const bytes = toBytes(data)

@@ -113,7 +113,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
       // Same peer id, same device (binding checked): a reconnect that beat the old socket's close.
       this.#byPeer.delete(peerId)
       this.#directory.remove(peerId)
-      previous.close(CloseCode.replaced)
+      previous.retire()
       this.emit('peer-disconnected', { peerId })
     }
     this.#byPeer.set(peerId, connection)
