@@ -69,8 +69,15 @@ export async function startStack(stores?: readonly DemoStoreSpec[]): Promise<Sta
     dataDir,
     ...(stores ? { stores } : {}),
   })
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+  if (!existsSync(executablePath)) {
+    await server.close()
+    throw new Error(
+      `No Chromium at ${executablePath}: apt-get install -y chromium (or set CHROMIUM_PATH)`,
+    )
+  }
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath,
     args: [
       '--no-sandbox',
       '--disable-gpu',
