@@ -86,7 +86,8 @@ export async function quickstart(log: (line: string) => void = console.log) {
     return { orders: day.length, status: seen, total: totals.total }
   } finally {
     await relay.close()
-    await rm(dir, { recursive: true, force: true })
+    // The relay may still finish a throttled write after close(): retry the removal briefly.
+    await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })
   }
 }
 

@@ -5,7 +5,6 @@ import type {
   NetworkAdapterInterface,
   PeerId,
   Repo,
-  StorageAdapterInterface,
 } from '@automerge/automerge-repo/slim'
 import {
   attachOrder,
@@ -34,6 +33,7 @@ import { SyncError, SyncErrorKind } from '../errors.js'
 import { isSyncLink, type EndpointStatus, type SyncLink } from '../network/sync-link.js'
 import { WebSocketLink } from '../network/websocket-link.js'
 import type { PersistentClock } from '../clock/persistent-clock.js'
+import type { ClosableStorage } from '../storage/closable-storage.js'
 import { DeviceKeys } from '../storage/device-keys.js'
 import { connectionState, type SyncStatus } from '../status/sync-status.js'
 import { UnsyncedTracker } from '../status/unsynced-tracker.js'
@@ -66,7 +66,7 @@ export interface TableOrdersOptions {
 export interface DeviceParts {
   readonly deviceId: string
   readonly repo: Repo
-  readonly storage: StorageAdapterInterface
+  readonly storage: ClosableStorage
   readonly clock: PersistentClock
   readonly wallClock: () => number
   readonly storeUrl: AutomergeUrl | undefined
@@ -399,6 +399,7 @@ export class Device {
       }
     }
     if (options.flush !== false) await this.flush()
+    await this.#parts.storage.close(options.flush !== false)
   }
 
   // --- internals -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import type { BackoffOptions } from '../network/backoff.js'
 import { isNode } from '../network/socket.js'
 import type { EndpointKind } from '../network/sync-link.js'
 import { WebSocketLink } from '../network/websocket-link.js'
+import { ClosableStorage } from '../storage/closable-storage.js'
 import { DeviceKeys } from '../storage/device-keys.js'
 import { resolveStorage, type StorageOption } from '../storage/resolve-storage.js'
 import { Device, type NewStore } from './device.js'
@@ -77,7 +78,9 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
   }
   const random = options.random ?? Math.random
   const wallClock = options.wallClock ?? Date.now
-  const storage = await resolveStorage(options.storage, `tabsync-${options.deviceId}`)
+  const storage = new ClosableStorage(
+    await resolveStorage(options.storage, `tabsync-${options.deviceId}`),
+  )
   const clock = await openPersistentClock({
     storage,
     node: options.deviceId,
