@@ -9,7 +9,7 @@ import { connect } from 'node:net'
 import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
-import { DEMO_TABLES, demoStoreInit } from '@tabsync/core'
+import { DEMO_TABLES, demoStoreInit, initStoreDoc, initTableDoc } from '@tabsync/core'
 import {
   createPrintBridge,
   createDeviceSource,
@@ -18,7 +18,7 @@ import {
   type PrintBridge,
 } from '@tabsync/printer'
 import { issueToken, loadOrCreateSecret, startRelay, type RunningRelay } from '@tabsync/relay'
-import { createStore, openDevice, type Device } from '@tabsync/sync'
+import { openDevice, type Device } from '@tabsync/sync'
 
 export interface SyncBackend {
   readonly kind: 'relay'
@@ -58,7 +58,7 @@ export async function startSyncBackend(options: {
     host: '127.0.0.1',
     dataDir: join(options.dataDir, 'relay'),
     secret,
-    logLevel: 'error',
+    logLevel: process.env.TABSYNC_DEMO_RELAY_LOG === 'warn' ? 'warn' : 'error',
   })
   const devices: Device[] = []
   const bridges: PrintBridge[] = []
@@ -89,13 +89,23 @@ export async function startSyncBackend(options: {
     async createStore(storeId, name) {
       const office = await backofficeDevice(storeId, 'backoffice')
       await until(office, () => office.status().state === 'online', 'the relay is not reachable')
-      const { storeUrl } = await createStore(office, {
-        ...demoStoreInit(storeId, () => ''),
-        name,
-        tables: [...DEMO_TABLES],
-      })
-      await until(office, () => office.status().unsynced === 0, 'the relay did not take the store')
-      return storeUrl
+      // One document at a time, each owned by the store before the next. The same documents as
+      // @tabsync/sync's createStore (table documents first, then the store), but a burst of 19
+      // new documents left some unconfirmed in the full browser run (see README).
+      const introduce = async <T>(init: T): Promise<AutomergeUrl> => {
+        const handle = office.repo.create<T>(init)
+        await office.repo.flush([handle.documentId])
+        await until(
+          office,
+          () => relay.registry.peek(handle.documentId)?.state === 'owned',
+          `the relay did not take document ${handle.documentId}`,
+        )
+        return handle.url
+      }
+      const urls = new Map<string, AutomergeUrl>()
+      for (const t of DEMO_TABLES) urls.set(t.id, await introduce(initTableDoc(storeId, t.id)))
+      const init = demoStoreInit(storeId, (id) => urls.get(id) ?? '')
+      return introduce(initStoreDoc({ ...init, name }))
     },
     async startPrinting(storeId, storeUrl) {
       const device = await backofficeDevice(storeId, 'printer', storeUrl)

@@ -146,10 +146,24 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
   // does): close the links now and reconnect when it is back, instead of waiting on timeouts.
   const links = () => sync.repo.networkSubsystem.adapters.filter(isSyncLink)
   const onOffline = () => links().forEach((l) => l.disconnect())
+  // Announced as ephemeral: the relay then keeps no sync state for this device. With a saved
+  // one, a device reloaded with the network off (same storage id, new peer) and back online
+  // kept its offline-made documents unconfirmed in the browser tests; a fresh sync per
+  // connection costs little for one store.
+  const metadata = (l: ReturnType<typeof links>[number]) => ({
+    ...l.peerMetadata,
+    isEphemeral: true,
+  })
   const onOnline = () =>
     links().forEach((l) => {
-      if (l.peerId) l.connect(l.peerId, l.peerMetadata)
+      if (l.peerId) l.connect(l.peerId, metadata(l))
     })
+  for (const l of links()) {
+    for (let i = 0; i < 100 && !l.peerId; i++) await new Promise((r) => setTimeout(r, 20))
+    if (!l.peerId) continue
+    l.disconnect()
+    l.connect(l.peerId, metadata(l))
+  }
   if (typeof window !== 'undefined') {
     window.addEventListener('offline', onOffline)
     window.addEventListener('online', onOnline)
