@@ -247,6 +247,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       documentsLoaded: () => Object.keys(liveRepo.handles).length,
       upstreamConnected: () => upstream?.connected,
       metrics: () => metrics.render(),
+      tokenProblem: async (token) => {
+        try {
+          await verifyToken(token, secret)
+          return undefined
+        } catch (e) {
+          return isRelayError(e) ? e.reason : 'malformed'
+        }
+      },
     }),
   )
   const wss = new WebSocketServer({

@@ -121,6 +121,15 @@ describe('relay process', () => {
     expect(text).toMatch(/tabsync_relay_denials_total\{reason="token-expired"\} 1/)
     expect(text).toMatch(/tabsync_relay_denials_total\{reason="token-bad-signature"\} 1/)
     expect(text).toMatch(/tabsync_relay_denials_total\{reason="token-bad-claims"\} [1-9]/)
+    // A browser cannot read the upgrade's status, so it asks GET /sync: 401 for a bad token,
+    // 426 for a good one, with CORS either way.
+    const probe = (token: string) => fetch(`${relay.url}/sync?token=${encodeURIComponent(token)}`)
+    const rejected = await probe(expired)
+    expect(rejected.status).toBe(401)
+    expect(rejected.headers.get('access-control-allow-origin')).toBe('*')
+    expect(await rejected.json()).toEqual({ error: 'expired' })
+    expect((await probe('not.a.jwt')).status).toBe(401)
+    expect((await probe(await tokenFor('till-probe', 'store-a'))).status).toBe(426)
     // And a good token opens a socket.
     const ok = await connectRaw(relay.syncUrl, await tokenFor('till-ok', 'store-a'))
     expect(ok.kind).toBe('open')

@@ -10,6 +10,8 @@ export interface HttpState {
   readonly documentsLoaded: () => number
   readonly upstreamConnected: () => boolean | undefined
   readonly metrics: () => string
+  /** Why a token is refused (`expired`, `bad-signature`, ...), or undefined when it is valid. */
+  readonly tokenProblem: (token: string | null) => Promise<string | undefined>
   readonly now?: () => number
 }
 
@@ -31,7 +33,9 @@ function json(res: ServerResponse, status: number, body: unknown, cors: boolean)
 
 /**
  * The relay's plain HTTP endpoints: `/healthz`, `/readyz`, `/time` (all with CORS, a browser
- * terminal calls them) and `/metrics` (Prometheus text). Anything else is 404.
+ * terminal calls them) and `/metrics` (Prometheus text). A plain `GET /sync?token=` answers 401
+ * for a bad token and 426 for a good one: a browser cannot see why a WebSocket upgrade failed,
+ * so it asks this way to tell "token rejected" from "network down". Anything else is 404.
  */
 export function createHttpHandler(
   state: HttpState,
@@ -39,7 +43,7 @@ export function createHttpHandler(
   const now = state.now ?? Date.now
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://relay').pathname
-    const cors = path === '/time' || path === '/healthz' || path === '/readyz'
+    const cors = path === '/time' || path === '/healthz' || path === '/readyz' || path === '/sync'
     if (req.method === 'OPTIONS' && cors) {
       res.writeHead(204, CORS_HEADERS)
       res.end()
@@ -75,6 +79,15 @@ export function createHttpHandler(
       case '/readyz':
         if (state.ready()) json(res, 200, { ready: true }, true)
         else json(res, 503, { ready: false }, true)
+        return
+      case '/sync':
+        void state
+          .tokenProblem(new URL(req.url ?? '/', 'http://relay').searchParams.get('token'))
+          .then((problem) =>
+            problem === undefined
+              ? json(res, 426, { error: 'upgrade-required' }, true)
+              : json(res, 401, { error: problem }, true),
+          )
         return
       case '/metrics':
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
