@@ -8,6 +8,8 @@ import type { Day } from '../fixtures/day.js'
 import { sleep, now } from '../workload.js'
 import { tabsyncDevice, whenDeviceOnline } from './tabsync-pair.js'
 
+const UPLOAD_BATCH = 100
+
 /** Uploads `day` through a back-office device; resolves when the relay has all of it. */
 export async function uploadDay(
   relay: Child,
@@ -23,18 +25,22 @@ export async function uploadDay(
   const expected: [DocumentId, string][] = []
   for (const [id, bytes] of day.docs) expected.push([id, A.getHeads(A.load(bytes)).sort().join()])
   const t = now()
-  let i = 0
   // Store and tables first (what a device created first), then the orders in batches.
   const ordered = [...day.docs.keys()].sort((a, b) => rank(day, a) - rank(day, b))
-  for (const id of ordered) {
-    device.repo.import(day.docs.get(id) as Uint8Array, { docId: id })
-    if (++i % 100 === 0) await sleep(50)
-  }
-  for (;;) {
-    const { count } = await relay.request<{ count: number }>({ type: 'has', docs: expected })
-    if (count === expected.length) break
-    if (now() - t > 600_000) throw new Error(`upload stalled at ${count}/${expected.length}`)
-    await sleep(250)
+  // In batches, each confirmed by the relay before the next: 2,000 documents announced at once
+  // overload a busy machine (the relay's own 60 s waits fire).
+  const heads = new Map(expected)
+  for (let start = 0; start < ordered.length; start += UPLOAD_BATCH) {
+    const batch = ordered.slice(start, start + UPLOAD_BATCH)
+    for (const id of batch) device.repo.import(day.docs.get(id) as Uint8Array, { docId: id })
+    const docs = batch.map((id) => [id, heads.get(id)] as const)
+    for (;;) {
+      const { count } = await relay.request<{ count: number }>({ type: 'has', docs })
+      if (count === batch.length) break
+      if (now() - t > 900_000)
+        throw new Error(`upload stalled at ${start + count}/${expected.length}`)
+      await sleep(100)
+    }
   }
   log(`uploaded ${expected.length} documents in ${((now() - t) / 1000).toFixed(1)} s`)
   await device.close()

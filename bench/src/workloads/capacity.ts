@@ -112,6 +112,7 @@ export const capacityWorkload: Workload = {
     const points: Point[] = ctx.quick
       ? [{ stores: 3, devices: 3 }]
       : [
+          { stores: 2, devices: 3 },
           { stores: 5, devices: 4 },
           { stores: 10, devices: 5 },
           { stores: 20, devices: 10 },
