@@ -120,7 +120,7 @@ export const capacityWorkload: Workload = {
           { stores: 100, devices: 10 },
           { stores: 200, devices: 10 },
         ]
-    const budgetMs = ctx.quick ? 60_000 : 6 * 60_000
+    const budgetMs = ctx.quick ? 60_000 : 4 * 60_000
     for (const kind of ['stock', 'tabsync'] as const) {
       const path = kind === 'stock' ? Path.stock : Path.tabsync
       const started = now()
