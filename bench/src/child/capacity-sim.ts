@@ -97,12 +97,15 @@ async function setup(m: {
 async function run(m: {
   durationMs: number
   meanIntervalMs: number
+  warmupMs?: number
 }): Promise<Record<string, unknown>> {
   samples = []
   sent.clear()
   expectedDeliveries = 0
   measuring = true
-  const end = now() + m.durationMs
+  // Changes in the warm-up (first syncs, throttles of freshly loaded documents) are not measured.
+  const measureFrom = now() + (m.warmupMs ?? 0)
+  const end = measureFrom + m.durationMs
   let changes = 0
   let i = 0
   const timers: Promise<void>[] = []
@@ -121,9 +124,11 @@ async function run(m: {
             h.change((d) => {
               id = addLine(d, dev.ctx, lineInput(i++))
             })
-            sent.set(id, t0)
-            changes++
-            expectedDeliveries += store.devices.length - 1
+            if (t0 >= measureFrom) {
+              sent.set(id, t0)
+              changes++
+              expectedDeliveries += store.devices.length - 1
+            }
             await sleep(m.meanIntervalMs * (0.5 + Math.random()))
           }
         })(),

@@ -30,7 +30,7 @@ async function measurePoint(
   ctx: BenchContext,
   kind: 'stock' | 'tabsync',
   point: Point,
-  opts: { durationMs: number; meanIntervalMs: number },
+  opts: { durationMs: number; meanIntervalMs: number; warmupMs: number },
 ): Promise<PointResult> {
   let relay: Child
   let env: Record<string, string>
@@ -74,7 +74,7 @@ async function measurePoint(
       sims.map((sim) =>
         sim.request<{ samples: number[]; changes: number; expected: number }>(
           { type: 'run', ...opts },
-          opts.durationMs + 120_000,
+          opts.durationMs + opts.warmupMs + 120_000,
         ),
       ),
     )
@@ -135,7 +135,11 @@ export const capacityWorkload: Workload = {
             break
           }
           ctx.log(`capacity ${kind}: ${point.stores} stores x ${point.devices} devices`)
-          const r = await measurePoint(ctx, kind, point, { durationMs, meanIntervalMs })
+          const r = await measurePoint(ctx, kind, point, {
+            durationMs,
+            meanIntervalMs,
+            warmupMs: ctx.quick ? 1000 : 4000,
+          })
           tried.push(r)
           ctx.log(
             `capacity ${kind}: ${point.stores}x${point.devices}: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, lost ${r.lost}, ${r.changesPerSec.toFixed(0)} changes/s, ${r.held ? 'held' : 'NOT held'}`,
