@@ -1,9 +1,9 @@
 import { TabsyncError, ErrorKind, check } from '../errors.js'
 import { newId } from '../ids.js'
 import { asCounter } from '../schema/encoding.js'
-import type { Line, LineModifier, OrderDoc } from '../schema/order.js'
+import type { Line, LineModifier, OrderData, OrderDoc } from '../schema/order.js'
 import { readEntries, readOrder } from '../schema/order.js'
-import { lineStates } from '../views/line-states.js'
+import { lineStates, type LineState } from '../views/line-states.js'
 import { appendEntry, checkInt, checkText, stamp, type CommandContext } from './context.js'
 import { assertOpen } from './order-lifecycle.js'
 import { appendVoidTicket } from './kitchen.js'
@@ -106,9 +106,8 @@ export function changeQuantity(
 ): void {
   checkInt(input.delta, -MAX_QUANTITY, MAX_QUANTITY, 'delta')
   check(input.delta !== 0, 'delta must not be 0')
-  const order = readOrder(doc)
-  assertOpen(order)
-  const state = lineStates(order).find((s) => s.line.id === input.lineId)
+  assertOpen({ closes: readEntries(doc.closes), reopens: readEntries(doc.reopens) })
+  const state = lineStateOf(doc, input.lineId)
   if (!state) throw new TabsyncError(ErrorKind.notFound, `unknown line ${input.lineId}`)
   if (state.voided) throw new TabsyncError(ErrorKind.voided, `${state.line.name} is voided`)
   const next = state.quantity + input.delta
@@ -124,6 +123,23 @@ export function changeQuantity(
   const line = doc.lines[input.lineId]
   line?.quantity.increment(input.delta)
   void ctx
+}
+
+/**
+ * One line's state, reading only that line and the entries that decide it (voids, tickets):
+ * decoding a 200-line order through the change proxy took 56 ms per quantity tap (bench).
+ */
+function lineStateOf(doc: OrderDoc, lineId: string): LineState | undefined {
+  const line = doc.lines[lineId]
+  if (!line) return undefined
+  const partial: Pick<OrderData, 'lines' | 'voids' | 'tickets' | 'prints' | 'bumps'> = {
+    lines: readEntries({ [lineId]: line }),
+    voids: readEntries(doc.voids),
+    tickets: readEntries(doc.tickets),
+    prints: readEntries(doc.prints),
+    bumps: {},
+  }
+  return lineStates(partial)[0]
 }
 
 /**

@@ -44,7 +44,9 @@ export interface LineState {
  * its units [fromQuantity, fromQuantity + quantity); a unit covered by an earlier ticket is a
  * duplicate. VOID tickets after the first for a line are duplicates. Deterministic on every replica.
  */
-export function ticketStates(order: OrderData): TicketState[] {
+export function ticketStates(
+  order: Pick<OrderData, 'tickets' | 'prints' | 'bumps'>,
+): TicketState[] {
   const printed = new Set(Object.values(order.prints).map((p) => p.ticketId))
   const bumped = new Set(Object.values(order.bumps).map((b) => b.ticketId))
   const covered = new Map<string, Set<number>>()
@@ -77,7 +79,10 @@ export function ticketStates(order: OrderData): TicketState[] {
 }
 
 /** Every line with its quantity, void, fired and printed state, in canonical order. */
-export function lineStates(order: OrderData, tickets = ticketStates(order)): LineState[] {
+export function lineStates(
+  order: Pick<OrderData, 'lines' | 'voids' | 'tickets' | 'prints' | 'bumps'>,
+  tickets = ticketStates(order),
+): LineState[] {
   const voids = new Map<string, VoidEntry>()
   for (const v of sortedEntries(order.voids)) if (!voids.has(v.lineId)) voids.set(v.lineId, v)
   const fired = new Map<string, Set<number>>()
