@@ -179,17 +179,18 @@ export const capacityWorkload: Workload = {
             : 'no point held',
         },
       )
-      if (best) {
-        rec(`${kind} relay memory per store`, Unit.mb, best.relayMbPerStore, {
+      // Memory at the largest point held, else at the last point tried (it says which).
+      const mem = best ?? tried[tried.length - 1]
+      if (mem) {
+        const at = `${mem.stores}x${mem.devices}`
+        rec(`${kind} relay memory per store`, Unit.mb, mem.relayMbPerStore, {
           ...vs('relay memory per store'),
-          note: `${ORDERS_PER_STORE} open orders per store, RSS growth`,
+          note: `at ${at}; ${ORDERS_PER_STORE} open orders per store, RSS growth`,
         })
-        rec(
-          `${kind} relay memory per loaded document`,
-          Unit.mb,
-          best.relayMbPerDoc,
-          vs('relay memory per loaded document'),
-        )
+        rec(`${kind} relay memory per loaded document`, Unit.mb, mem.relayMbPerDoc, {
+          ...vs('relay memory per loaded document'),
+          note: `at ${at}`,
+        })
       }
     }
   },
