@@ -70,3 +70,36 @@ export function bindSource<V>(
   bound.listen(subscribe((value) => bound.set(value)))
   return bound
 }
+
+/**
+ * For a component's lifetime, `current` is `select` of the document `find()` resolves to; when
+ * what `find` reads changes (a screen's `url` prop), the old handle is dropped and the new one
+ * bound. `current` is undefined until the document is found.
+ *
+ * @example
+ * const order = bindFound(() => t.device.repo.find<OrderDoc>(url), summarizeOrder)
+ */
+export function bindFound<T, V>(
+  find: () => Promise<DocHandle<T>>,
+  select: (doc: T) => V,
+): { readonly current: V | undefined } {
+  let bound = $state.raw<Reactive<V>>()
+  $effect(() => {
+    let alive = true
+    let b: Reactive<V> | undefined
+    void find().then((handle) => {
+      if (!alive) return
+      b = bindDoc(handle, select)
+      bound = b
+    })
+    return () => {
+      alive = false
+      b?.destroy()
+    }
+  })
+  return {
+    get current() {
+      return bound?.current
+    },
+  }
+}
