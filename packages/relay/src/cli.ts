@@ -75,6 +75,12 @@ async function serve(cmd: ServeCommand): Promise<void> {
   }
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
+  // automerge-repo 2.5.6 lets some internal promises reject unobserved (e.g. a DocHandle's 60 s
+  // `whenReady` timeout while a device uploads thousands of documents, seen in the bench). One
+  // document's timeout must not take every store's relay down: log it and keep serving.
+  process.on('unhandledRejection', (err: unknown) => {
+    log.error({ err }, 'unhandled rejection inside the relay (kept serving)')
+  })
 }
 
 /** Runs the CLI with `argv` (without node and script). Resolves to the exit code of a one-shot
