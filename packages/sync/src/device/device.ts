@@ -28,6 +28,7 @@ import {
   type TableDoc,
   readOrder,
 } from '@tabsync/core'
+import { createLimiter } from '../docs/limiter.js'
 import { findDoc } from '../docs/find-doc.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
 import { isSyncLink, type EndpointStatus, type SyncLink } from '../network/sync-link.js'
@@ -96,6 +97,8 @@ export class Device {
   #tracker: UnsyncedTracker
   #links: SyncLink[]
   #abort = new AbortController()
+  /** Finds in flight are bounded (see limiter.ts). */
+  #finds = createLimiter(64)
   #storeListeners = new Set<(store: StoreData) => void>()
   #changeListeners = new Set<(event: ChangeEvent) => void>()
   #statusListeners = new Set<(status: SyncStatus) => void>()
@@ -410,11 +413,13 @@ export class Device {
 
   /** Finds a document (waiting while it is unavailable) and tracks it. */
   async #open<D>(url: AutomergeUrl, maxAttempts?: number): Promise<DocHandle<D>> {
-    const handle = await findDoc<D>(this.repo, url, {
-      signal: this.#abort.signal,
-      random: this.#parts.random,
-      maxAttempts,
-    })
+    const handle = await this.#finds.run(() =>
+      findDoc<D>(this.repo, url, {
+        signal: this.#abort.signal,
+        random: this.#parts.random,
+        maxAttempts,
+      }),
+    )
     this.#track(handle as DocHandle<unknown>)
     return handle
   }
