@@ -29,7 +29,8 @@ import {
  * 3rd line this replica can see"), so the same op makes sense on any replica's state.
  */
 
-const ITEMS = [
+/** Menu items the random operations order, by index. */
+export const ITEMS = [
   'spritz',
   'beer',
   'burger',

@@ -10,7 +10,7 @@ import {
 } from '../src/index.js'
 import { assertProperty } from './fuzz-budget.js'
 import { demoStore, device, newOrderDoc } from './helpers.js'
-import { applyOp, type Op } from './order-ops.js'
+import { applyOp, ITEMS, type Op } from './order-ops.js'
 
 /*
  * A sequential reference model in plain TypeScript (no CRDT): for sequential histories, even
@@ -74,25 +74,13 @@ class Model {
       water: 300,
       salmon: 2350,
     }
-    const items = [
-      'spritz',
-      'beer',
-      'burger',
-      'steak',
-      'fries',
-      'tiramisu',
-      'soup',
-      'pizza',
-      'water',
-      'salmon',
-    ]
     switch (op.kind) {
       case 'add': {
         if (this.closed) return false
         const id = createdIds[0]
         if (id)
           this.lines.set(id, {
-            unit: unitOf[items[op.item]!]!,
+            unit: unitOf[ITEMS[op.item]!]!,
             qty: op.quantity,
             voided: false,
             fired: 0,
