@@ -101,7 +101,7 @@ function resolveModifiers(
  */
 export function changeQuantity(
   doc: OrderDoc,
-  ctx: CommandContext,
+  _ctx: CommandContext,
   input: { lineId: string; delta: number },
 ): void {
   checkInt(input.delta, -MAX_QUANTITY, MAX_QUANTITY, 'delta')
@@ -122,7 +122,6 @@ export function changeQuantity(
   }
   const line = doc.lines[input.lineId]
   line?.quantity.increment(input.delta)
-  void ctx
 }
 
 /**
