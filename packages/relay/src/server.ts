@@ -55,6 +55,12 @@ export interface RelayOptions {
   readonly idleUnloadMs?: number
   /** automerge-repo's save debounce (ms). Default 100. */
   readonly saveDebounceMs?: number
+  /**
+   * Least time (ms) between two sync messages of one document (automerge-repo's per-document
+   * sync throttle, patched to be an option: patches/ at the repository root). Default 0: a change
+   * is forwarded as soon as it arrives.
+   */
+  readonly syncThrottleMs?: number
   /** WebSocket ping interval (ms). Default 15 s. */
   readonly keepAliveMs?: number
   /** fsync document files (survives power loss). Default false. */
@@ -182,6 +188,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     peerId: peerId as PeerId,
     shareConfig: createShareConfig(registry, (p) => directory.get(p)),
     saveDebounceRate: options.saveDebounceMs ?? 100,
+    syncDebounceRate: options.syncThrottleMs ?? 0,
   })
 
   // Settle claimed documents as soon as their content is readable.

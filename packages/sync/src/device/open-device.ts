@@ -47,6 +47,12 @@ export interface OpenDeviceOptions {
   readonly maxSkewMs?: number
   /** Re-open the current business day's documents and unsynced ones at start. Default true. */
   readonly reopen?: boolean
+  /**
+   * Least time (ms) between two sync messages of one document. Default 0: a tap leaves at once
+   * (automerge-repo's own default, 100 ms, made rapid taps wait up to 100 ms each; see
+   * patches/ at the repository root).
+   */
+  readonly syncThrottleMs?: number
 }
 
 /**
@@ -126,6 +132,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     // A device shares every document it has with every peer it is allowed to talk to; the relay
     // decides what the device may see.
     sharePolicy: async () => true,
+    syncDebounceRate: options.syncThrottleMs ?? 0,
   })
 
   return new Device({
