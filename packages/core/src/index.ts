@@ -42,6 +42,8 @@ export type {
   DeviceInfo,
   PrinterInfo,
 } from './schema/store.js'
+export { encodeBundle, decodeBundle } from './schema/bundle.js'
+export type { BundledDocument } from './schema/bundle.js'
 export { initTableDoc } from './schema/table.js'
 export type { TableData, TableDoc, OrderRef } from './schema/table.js'
 export {

@@ -19,6 +19,7 @@ import { flushAndShutdown } from './repo/flush.js'
 import { IdleUnloader } from './repo/idle-unloader.js'
 import { unloadDocument } from './repo/unload-document.js'
 import { pushStoreDocuments } from './repo/push-store-documents.js'
+import { createDocumentsRoute } from './http/documents-route.js'
 import { FileStorageAdapter } from './storage/file-storage-adapter.js'
 import { InstrumentedStorage } from './storage/instrumented-storage.js'
 import { UpstreamAdapter, upstreamIdentity, type BackoffOptions } from './upstream.js'
@@ -254,6 +255,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       documentsLoaded: () => Object.keys(liveRepo.handles).length,
       upstreamConnected: () => upstream?.connected,
       metrics: () => metrics.render(),
+      documents: createDocumentsRoute({
+        repo: liveRepo,
+        storage,
+        registry,
+        log,
+        verify: (token) => verifyToken(token, secret),
+      }),
       tokenProblem: async (token) => {
         try {
           await verifyToken(token, secret)

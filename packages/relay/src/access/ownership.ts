@@ -168,6 +168,12 @@ export class OwnershipRegistry {
     return next
   }
 
+  /** Whether `principal` may read a document's content (its record names one of its stores). */
+  async mayRead(principal: Principal, documentId: string): Promise<boolean> {
+    const record = await this.lookup(documentId)
+    return record !== null && this.#denialReason(principal, record) === undefined
+  }
+
   /** Document ids owned by a store (from the persisted index). */
   async documentsOfStore(storeId: string): Promise<string[]> {
     const chunks = await this.#storage.loadRange([RELAY_KEY_PREFIX, 'store-docs', storeId])

@@ -12,12 +12,14 @@ export interface HttpState {
   readonly metrics: () => string
   /** Why a token is refused (`expired`, `bad-signature`, ...), or undefined when it is valid. */
   readonly tokenProblem: (token: string | null) => Promise<string | undefined>
+  /** `POST /documents`: a bundle of saved documents (see documents-route.ts). */
+  readonly documents: (req: IncomingMessage, res: ServerResponse) => Promise<void>
   readonly now?: () => number
 }
 
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, OPTIONS',
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
   'access-control-allow-headers': 'content-type',
   'access-control-max-age': '600',
 } as const
@@ -35,7 +37,8 @@ function json(res: ServerResponse, status: number, body: unknown, cors: boolean)
  * The relay's plain HTTP endpoints: `/healthz`, `/readyz`, `/time` (all with CORS, a browser
  * terminal calls them) and `/metrics` (Prometheus text). A plain `GET /sync?token=` answers 401
  * for a bad token and 426 for a good one: a browser cannot see why a WebSocket upgrade failed,
- * so it asks this way to tell "token rejected" from "network down". Anything else is 404.
+ * so it asks this way to tell "token rejected" from "network down". `POST /documents` hands a
+ * device many saved documents at once. Anything else is 404.
  */
 export function createHttpHandler(
   state: HttpState,
@@ -43,10 +46,20 @@ export function createHttpHandler(
   const now = state.now ?? Date.now
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://relay').pathname
-    const cors = path === '/time' || path === '/healthz' || path === '/readyz' || path === '/sync'
+    const cors =
+      path === '/time' ||
+      path === '/healthz' ||
+      path === '/readyz' ||
+      path === '/sync' ||
+      path === '/documents'
     if (req.method === 'OPTIONS' && cors) {
       res.writeHead(204, CORS_HEADERS)
       res.end()
+      return
+    }
+    if (path === '/documents' && req.method === 'POST') {
+      if (!state.ready()) json(res, 503, { error: 'not-ready' }, true)
+      else void state.documents(req, res)
       return
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

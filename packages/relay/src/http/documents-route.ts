@@ -1,0 +1,140 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import * as A from '@automerge/automerge'
+import type { DocumentId, Repo, StorageAdapterInterface } from '@automerge/automerge-repo'
+import { encodeBundle, type BundledDocument } from '@tabsync/core'
+import type { Logger } from 'pino'
+import { z } from 'zod'
+import type { OwnershipRegistry } from '../access/ownership.js'
+import type { Principal } from '../access/principal.js'
+import type { TokenClaims } from '../auth/claims.js'
+
+/** At most this many documents per request (a day of 2,000 orders is a few requests). */
+export const MAX_DOCUMENTS_PER_REQUEST = 500
+const MAX_BODY_BYTES = 64 * 1024
+
+const requestSchema = z.object({
+  ids: z
+    .array(z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{1,64}$/))
+    .min(1)
+    .max(MAX_DOCUMENTS_PER_REQUEST),
+})
+
+export interface DocumentsRouteParts {
+  readonly repo: Repo
+  readonly storage: StorageAdapterInterface
+  readonly registry: OwnershipRegistry
+  readonly log: Logger
+  /** Verifies a token; rejects with the reason it is refused. */
+  readonly verify: (token: string | null) => Promise<TokenClaims>
+}
+
+/** Why a request is answered with something else than a bundle. */
+class Refusal extends Error {
+  readonly status: number
+  readonly reason: string
+  constructor(status: number, reason: string) {
+    super(reason)
+    this.status = status
+    this.reason = reason
+  }
+}
+
+/**
+ * `POST /documents?token=…` with `{"ids": [...]}`: the saved bytes of every listed document the
+ * token's stores own, as one bundle (core's `encodeBundle`). A cold device gets its business
+ * day in a few requests instead of one sync exchange per document; it syncs each document the
+ * usual way once it opens it. Documents of other stores, unknown ones and ones the relay has no
+ * content for are left out alike, so the answer reveals nothing about other stores.
+ */
+export function createDocumentsRoute(
+  parts: DocumentsRouteParts,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  return async (req, res) => {
+    const started = performance.now()
+    try {
+      const token = new URL(req.url ?? '/', 'http://relay').searchParams.get('token')
+      let claims: TokenClaims
+      try {
+        claims = await parts.verify(token)
+      } catch {
+        throw new Refusal(401, 'bad-token')
+      }
+      const parsed = requestSchema.safeParse(await readJson(req))
+      if (!parsed.success) throw new Refusal(400, 'bad-request')
+      const principal: Principal = {
+        peerId: claims.deviceId,
+        deviceId: claims.deviceId,
+        storeIds: claims.storeIds,
+        upstream: false,
+      }
+      const found: BundledDocument[] = []
+      for (const id of new Set(parsed.data.ids)) {
+        if (!(await parts.registry.mayRead(principal, id))) continue
+        const bytes = await savedBytes(parts, id as DocumentId)
+        if (bytes) found.push({ documentId: id, bytes })
+      }
+      const body = encodeBundle(found)
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': body.length,
+        'cache-control': 'no-store',
+        'access-control-allow-origin': '*',
+      })
+      res.end(body)
+      parts.log.debug(
+        {
+          deviceId: claims.deviceId,
+          asked: parsed.data.ids.length,
+          sent: found.length,
+          bytes: body.length,
+          ms: Math.round(performance.now() - started),
+        },
+        'documents bundle sent',
+      )
+    } catch (err) {
+      const refusal = err instanceof Refusal ? err : new Refusal(500, 'internal')
+      if (refusal.status === 500) parts.log.error({ err }, 'documents bundle failed')
+      else parts.log.warn({ reason: refusal.reason }, 'documents request refused')
+      res.writeHead(refusal.status, {
+        'content-type': 'application/json; charset=utf-8',
+        'access-control-allow-origin': '*',
+      })
+      res.end(JSON.stringify({ error: refusal.reason }))
+    }
+  }
+}
+
+/**
+ * A document's saved bytes: from memory when the repo has it loaded (it may hold changes not yet
+ * written), else its stored chunks one after another (Automerge loads them as one).
+ */
+async function savedBytes(
+  parts: DocumentsRouteParts,
+  id: DocumentId,
+): Promise<Uint8Array | undefined> {
+  const handle = parts.repo.handles[id]
+  if (handle?.isReady()) {
+    const doc = handle.doc()
+    return A.getHeads(doc).length > 0 ? A.save(doc) : undefined
+  }
+  const chunks = (await parts.storage.loadRange([id])).filter(
+    (c) => (c.key[1] === 'snapshot' || c.key[1] === 'incremental') && c.data !== undefined,
+  )
+  if (chunks.length === 0) return undefined
+  return Buffer.concat(chunks.map((c) => c.data as Uint8Array))
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const parts: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > MAX_BODY_BYTES) throw new Refusal(413, 'too-large')
+    parts.push(chunk)
+  }
+  try {
+    return JSON.parse(Buffer.concat(parts).toString('utf8'))
+  } catch {
+    throw new Refusal(400, 'bad-request')
+  }
+}

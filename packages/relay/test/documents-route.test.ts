@@ -1,0 +1,110 @@
+// POST /documents: a cold device fetches many saved documents in one request, only its store's.
+import * as A from '@automerge/automerge'
+import type { AutomergeUrl } from '@automerge/automerge-repo'
+import { decodeBundle } from '@tabsync/core'
+import { afterEach, expect, test } from 'vitest'
+import { startRelay, type RunningRelay } from '../src/server.js'
+import {
+  findEventually,
+  lineCount,
+  openDevice,
+  tokenFor,
+  until,
+  type TestDoc,
+} from './helpers/devices.js'
+import { tempDir, TEST_SECRET, runCleanups } from './helpers/relay-process.js'
+
+const cleanups: (() => Promise<unknown>)[] = []
+afterEach(() => runCleanups(cleanups))
+
+function idOf(url: AutomergeUrl): string {
+  return url.slice('automerge:'.length)
+}
+
+async function fetchDocuments(relay: RunningRelay, token: string, body: unknown) {
+  return fetch(`${relay.url}/documents?token=${token}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+}
+
+/** A relay holding `count` documents of store-a (3 lines each) and one of store-b. */
+async function relayWithDocuments(count: number, idleUnloadMs = 0) {
+  const data = await tempDir()
+  cleanups.push(data.remove)
+  const relay = await startRelay({ port: 0, dataDir: data.path, secret: TEST_SECRET, idleUnloadMs })
+  cleanups.push(() => relay.close())
+  const till = await openDevice(relay.syncUrl, 'till-1', 'store-a')
+  const other = await openDevice(relay.syncUrl, 'b-till', 'store-b')
+  cleanups.push(
+    () => till.close(),
+    () => other.close(),
+  )
+  const urls: AutomergeUrl[] = []
+  for (let n = 0; n < count; n++) {
+    const h = till.repo.create<TestDoc>({ storeId: 'store-a', lines: {} })
+    for (let i = 0; i < 3; i++) {
+      h.change((d) => {
+        d.lines[`l${i}`] = { item: `dish-${i}`, by: 'till-1' }
+      })
+    }
+    urls.push(h.url)
+  }
+  const foreign = other.repo.create<TestDoc>({ storeId: 'store-b', lines: {} }).url
+  // On the relay: a second store-a device received every line through it.
+  const witness = await openDevice(relay.syncUrl, 'till-w', 'store-a')
+  cleanups.push(() => witness.close())
+  for (const url of urls) {
+    const copy = await findEventually(witness.repo, url, 'document through the relay')
+    await until(() => lineCount(copy) === 3, 'every line through the relay')
+  }
+  const otherWitness = await openDevice(relay.syncUrl, 'b-w', 'store-b')
+  cleanups.push(() => otherWitness.close())
+  await findEventually(otherWitness.repo, foreign, 'store-b document through the relay')
+  return { relay, urls, foreign }
+}
+
+test('a device gets its store documents in one bundle, whole; other stores and unknown ids are left out', async () => {
+  const { relay, urls, foreign } = await relayWithDocuments(6)
+  const token = await tokenFor('till-new', 'store-a')
+  const ids = [...urls.map(idOf), idOf(foreign), '2unknownDocumentxyz']
+  const res = await fetchDocuments(relay, token, { ids })
+  expect(res.status).toBe(200)
+  const docs = decodeBundle(new Uint8Array(await res.arrayBuffer()))
+  expect(docs.map((d) => d.documentId).sort()).toEqual(urls.map(idOf).sort())
+  for (const d of docs) {
+    const doc = A.load<TestDoc>(d.bytes)
+    expect(doc.storeId).toBe('store-a')
+    expect(Object.keys(doc.lines).sort()).toEqual(['l0', 'l1', 'l2'])
+  }
+  // The store-b device asking for the same ids gets only its own document.
+  const bRes = await fetchDocuments(relay, await tokenFor('b-new', 'store-b'), { ids })
+  const bDocs = decodeBundle(new Uint8Array(await bRes.arrayBuffer()))
+  expect(bDocs.map((d) => d.documentId)).toEqual([idOf(foreign)])
+}, 60_000)
+
+test('documents unloaded from memory come from storage, whole', async () => {
+  const { relay, urls } = await relayWithDocuments(3, 100)
+  await until(() => Object.keys(relay.repo.handles).length === 0, 'documents unloaded')
+  const res = await fetchDocuments(relay, await tokenFor('till-new', 'store-a'), {
+    ids: urls.map(idOf),
+  })
+  const docs = decodeBundle(new Uint8Array(await res.arrayBuffer()))
+  expect(docs).toHaveLength(3)
+  for (const d of docs) expect(Object.keys(A.load<TestDoc>(d.bytes).lines)).toHaveLength(3)
+}, 60_000)
+
+test('bad token 401, bad body 400, too many ids 400, huge body 413; the relay keeps serving', async () => {
+  const { relay, urls } = await relayWithDocuments(1)
+  const token = await tokenFor('till-new', 'store-a')
+  expect((await fetchDocuments(relay, 'nope', { ids: [idOf(urls[0]!)] })).status).toBe(401)
+  expect((await fetchDocuments(relay, token, '{"ids": [')).status).toBe(400)
+  expect((await fetchDocuments(relay, token, { ids: ['../../etc/passwd'] })).status).toBe(400)
+  expect((await fetchDocuments(relay, token, { ids: [] })).status).toBe(400)
+  const many = Array.from({ length: 501 }, (_, i) => `doc${i}`)
+  expect((await fetchDocuments(relay, token, { ids: many })).status).toBe(400)
+  expect((await fetchDocuments(relay, token, { ids: ['a'.repeat(70_000)] })).status).toBe(413)
+  const ok = await fetchDocuments(relay, token, { ids: [idOf(urls[0]!)] })
+  expect(decodeBundle(new Uint8Array(await ok.arrayBuffer()))).toHaveLength(1)
+}, 60_000)
