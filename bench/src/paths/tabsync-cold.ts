@@ -1,5 +1,6 @@
 // The Tabsync cold device: a new device (empty storage) opens the store through the relay and
-// asks for the day's orders (`device.ordersOfDay`); the open ones are watched as they arrive.
+// asks for the day's orders (`device.loadDay`: bulk fetch, then every order opened from storage);
+// the open ones are watched as they become usable, while the call runs.
 import path from 'node:path'
 import type { AutomergeUrl, DocumentId } from '@automerge/automerge-repo'
 import { dirBytes } from '../fixtures/files.js'
@@ -35,11 +36,17 @@ export async function tabsyncCold(req: {
   const all = req.allUrls.map((u) => u.slice('automerge:'.length) as DocumentId)
   const ready = (id: DocumentId) => device.repo.handles[id]?.isReady() === true
   await device.ready()
-  const orders = await device.ordersOfDay(req.businessDate)
+  let usable = 0
+  let returned: Awaited<ReturnType<typeof device.loadDay>> | undefined
+  const loading = device.loadDay(req.businessDate).then((day) => (returned = day))
+  while (!returned && now() - t0 < CAP_MS) {
+    if (usable === 0 && [...open].every(ready)) usable = now() - t0
+    await sleep(5)
+  }
+  await loading
   const returnedAt = now() - t0
-  // ordersOfDay leaves out what it could not get within a few attempts: keep watching the repo
-  // (up to CAP_MS from the start) for the open orders and for the whole day.
-  let usable = [...open].every(ready) ? returnedAt : 0
+  const orders = returned?.orders ?? []
+  // Keep watching the repo (up to CAP_MS from the start) for what loadDay reported missing.
   let whole = 0
   while (now() - t0 < CAP_MS) {
     if (usable === 0 && [...open].every(ready)) usable = now() - t0
@@ -61,6 +68,7 @@ export async function tabsyncCold(req: {
     whole: whole || CAP_MS,
     returnedAt,
     returned: orders.length,
+    missing: returned?.missing.length ?? 0,
     openReturned,
     readyCount,
     storedBytes: stored.bytes,

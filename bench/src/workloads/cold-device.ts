@@ -101,6 +101,7 @@ export const coldDeviceWorkload: Workload = {
           (t['storedBytes'] as number) / Math.max(1, t['readyCount'] as number)
         m['tabsync.returnedAt'] = t['returnedAt'] as number
         m['tabsync.returned'] = t['returned'] as number
+        m['tabsync.missing'] = t['missing'] as number
         m['tabsync.openReturned'] = t['openReturned'] as number
         m['tabsync.readyCount'] = t['readyCount'] as number
       }
@@ -145,7 +146,7 @@ export const coldDeviceWorkload: Workload = {
       rec(`tabsync open orders usable (${n})`, Path.tabsync, Unit.ms, 'tabsync.usable', {
         vs: `${W}.${u}`,
         ...(ctx.quick ? {} : { target: { value: 300 } }),
-        note: 'openDevice + ready + ordersOfDay; open orders watched in the repo',
+        note: 'openDevice + ready + loadDay (bulk fetch, newest first); open orders watched in the repo',
       })
       rec(
         `tabsync whole day local (${size.orders.toLocaleString('en-US')} orders)`,
@@ -155,21 +156,21 @@ export const coldDeviceWorkload: Workload = {
         {
           vs: `${W}.stock whole day local (${size.orders.toLocaleString('en-US')} orders)`,
           ...(ctx.quick ? {} : { target: { value: 1000 } }),
-          note: 'ordersOfDay resolved + device.flush()',
+          note: 'loadDay resolved (every order opened) + device.flush()',
         },
       )
-      rec('tabsync ordersOfDay resolved', Path.tabsync, Unit.ms, 'tabsync.returnedAt')
+      rec('tabsync loadDay resolved', Path.tabsync, Unit.ms, 'tabsync.returnedAt')
       rec(
-        `tabsync orders ordersOfDay returned (of ${size.orders.toLocaleString('en-US')})`,
+        `tabsync orders loadDay returned (of ${size.orders.toLocaleString('en-US')})`,
         Path.tabsync,
         Unit.count,
         'tabsync.returned',
-        {
-          note: 'it leaves out orders it could not get within 4 attempts',
-        },
       )
+      rec('tabsync orders loadDay reported missing', Path.tabsync, Unit.count, 'tabsync.missing', {
+        note: 'orders it could not get within 4 attempts; they are reported, not dropped',
+      })
       rec(
-        `tabsync open orders ordersOfDay returned (of ${size.open})`,
+        `tabsync open orders loadDay returned (of ${size.open})`,
         Path.tabsync,
         Unit.count,
         'tabsync.openReturned',

@@ -98,7 +98,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
       res.end(JSON.stringify({ ok: true }))
       return
     }
-    if (url.pathname === '/sync') {
+    if (url.pathname === '/sync' || url.pathname === '/documents') {
       backend.handleHttp(req, res)
       return
     }

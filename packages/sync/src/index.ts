@@ -5,6 +5,7 @@ export type { OpenDeviceOptions, EndpointOption } from './device/open-device.js'
 export { Device } from './device/device.js'
 export type {
   ChangeEvent,
+  DayOrders,
   DocKindName,
   NewStore,
   OrderEntry,

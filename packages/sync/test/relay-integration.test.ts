@@ -1,6 +1,6 @@
 // Two Node devices syncing through a real relay process (packages/relay's CLI), real sockets.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -178,4 +178,43 @@ test('a token signed with another secret is rejected once, and the device stops 
   const status = await until(intruder, (s) => s.endpoints[0]?.state === 'token-rejected')
   expect(status.state).toBe('offline')
   expect(status.peers).toEqual([])
+})
+
+test('a new device gets the day in bulk from the relay and opens every order from its storage', async () => {
+  const relay = await spawnRelay(await tempDir())
+  const office = await device('office-1', relay.syncUrl)
+  const { storeUrl } = await office.createStore({
+    ...demoStoreInit('store-1', () => ''),
+    tables: DEMO_TABLES,
+  })
+  const urls: string[] = []
+  for (const table of ['t1', 't2', 't3', 't1', 't4']) {
+    const { url } = await office.openOrder(table, { guests: 2 })
+    await office.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'pasta' }))
+    urls.push(url)
+  }
+  await until(office, (s) => s.unsynced === 0, 'the day confirmed by the relay')
+
+  const dir = await tempDir()
+  const token = await issueToken({
+    secret: SECRET,
+    deviceId: 'till-new',
+    storeIds: ['store-1'],
+    role: 'terminal',
+  })
+  const cold = await openDevice({
+    deviceId: 'till-new',
+    token,
+    storeUrl,
+    endpoints: [{ url: relay.syncUrl, kind: 'relay' }],
+    storage: { directory: dir },
+  })
+  cleanups.push(() => cold.close())
+  const day = await cold.loadDay()
+  expect(day.missing).toEqual([])
+  expect(day.orders.map((o) => o.url).sort()).toEqual([...urls].sort())
+  expect(day.orders.every((o) => o.summary.lines.length === 1)).toBe(true)
+  // Each order arrived as one bulk chunk, not through its own sync exchange.
+  const files = await readdir(dir, { recursive: true })
+  expect(files.filter((f) => f.endsWith('catch-up'))).toHaveLength(urls.length)
 })

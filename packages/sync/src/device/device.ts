@@ -1,10 +1,11 @@
-import type {
-  AutomergeUrl,
-  DocHandle,
-  DocumentId,
-  NetworkAdapterInterface,
-  PeerId,
-  Repo,
+import {
+  parseAutomergeUrl,
+  type AutomergeUrl,
+  type DocHandle,
+  type DocumentId,
+  type NetworkAdapterInterface,
+  type PeerId,
+  type Repo,
 } from '@automerge/automerge-repo/slim'
 import {
   attachOrder,
@@ -20,6 +21,7 @@ import {
   type DemoTable,
   type HybridClock,
   type OrderDoc,
+  type OrderRef,
   type OrderSummary,
   type StoreData,
   type StoreDoc,
@@ -28,10 +30,17 @@ import {
   type TableDoc,
   readOrder,
 } from '@tabsync/core'
+import { CatchUp, type DocumentFetcher } from '../docs/catch-up.js'
 import { createLimiter } from '../docs/limiter.js'
 import { findDoc } from '../docs/find-doc.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
-import { isSyncLink, type EndpointStatus, type SyncLink } from '../network/sync-link.js'
+import {
+  EndpointKind,
+  EndpointState,
+  isSyncLink,
+  type EndpointStatus,
+  type SyncLink,
+} from '../network/sync-link.js'
 import { WebSocketLink } from '../network/websocket-link.js'
 import type { PersistentClock } from '../clock/persistent-clock.js'
 import type { ClosableStorage } from '../storage/closable-storage.js'
@@ -56,6 +65,17 @@ export interface OrderEntry {
 
 /** What `createStore` takes: a store's configuration with tables that have no document yet. */
 export type NewStore = Omit<StoreInit, 'tables'> & { readonly tables: readonly DemoTable[] }
+
+/** The orders of a business day, and those that could not be had (see {@link Device.loadDay}). */
+export interface DayOrders {
+  /** Sorted by opening time. */
+  readonly orders: OrderEntry[]
+  /**
+   * Orders the table documents list for the day whose document is neither on this device nor
+   * obtainable from a connected hub or relay right now: a report without them is incomplete.
+   */
+  readonly missing: readonly OrderRef[]
+}
 
 /** Which orders of a table {@link Device.tableOrders} returns. */
 export interface TableOrdersOptions {
@@ -99,6 +119,8 @@ export class Device {
   #abort = new AbortController()
   /** Finds in flight are bounded (see limiter.ts). */
   #finds = createLimiter(64)
+  /** Missing documents fetched in bulk before they are opened (see catch-up.ts). */
+  #catchUp: CatchUp
   #storeListeners = new Set<(store: StoreData) => void>()
   #changeListeners = new Set<(event: ChangeEvent) => void>()
   #statusListeners = new Set<(status: SyncStatus) => void>()
@@ -120,6 +142,7 @@ export class Device {
       () => this.#statusChanged(),
     )
     this.#links = parts.upstreamAdapters.filter(isSyncLink)
+    this.#catchUp = new CatchUp(parts.repo, parts.storage, () => this.#fetchers())
     this.#wireNetwork()
     this.#reopened = this.#reopen()
     // A failed re-open is reported through `whenReopened`; it must not be an unhandled rejection.
@@ -291,23 +314,21 @@ export class Device {
   /**
    * Every order of a business day (default: today by the hybrid clock and the store's day rule),
    * found through the table documents, sorted by opening time. Orders whose document is neither
-   * here nor obtainable from a connected peer within a few attempts are left out.
+   * here nor obtainable from a connected peer within a few attempts are left out: use
+   * {@link loadDay} to know which.
    */
   async ordersOfDay(date?: string): Promise<OrderEntry[]> {
+    return (await this.loadDay(date)).orders
+  }
+
+  /**
+   * The orders of a business day (default: today) and the ones that could not be had. Orders this
+   * device does not have yet are first fetched in bulk from the hub or relay (newest first), so a
+   * new device gets a day of thousands of orders in a few requests; each then syncs as usual.
+   */
+  async loadDay(date?: string): Promise<DayOrders> {
     await this.#loadStore()
-    const day = date ?? this.businessDate()
-    const store = this.store()
-    const lists = await Promise.all(
-      Object.keys(store.tables).map((id) => this.tableOrders(id, { businessDate: day })),
-    )
-    const seen = new Set<string>()
-    const out: OrderEntry[] = []
-    for (const e of lists.flat()) {
-      if (seen.has(e.summary.order.orderId)) continue
-      seen.add(e.summary.order.orderId)
-      out.push(e)
-    }
-    return out.sort((a, b) => (a.summary.order.openedAt < b.summary.order.openedAt ? -1 : 1))
+    return this.#ordersOf(Object.keys(this.store().tables), date ?? this.businessDate())
   }
 
   /**
@@ -316,24 +337,11 @@ export class Device {
    */
   async tableOrders(tableId: string, options: TableOrdersOptions = {}): Promise<OrderEntry[]> {
     await this.#loadStore()
-    const table = this.store().tables[tableId]
-    if (!table) throw new SyncError(SyncErrorKind.wrongKind, `unknown table ${tableId}`)
+    if (!this.store().tables[tableId]) {
+      throw new SyncError(SyncErrorKind.wrongKind, `unknown table ${tableId}`)
+    }
     const day = options.businessDate ?? this.businessDate()
-    const tableHandle = await this.#open<TableDoc>(table.url as AutomergeUrl)
-    const refs = Object.values(decode<TableData>(tableHandle.doc()).orders)
-      .filter((r) => day === 'all' || r.businessDate === day)
-      .sort((a, b) => (a.openedAt < b.openedAt ? -1 : 1))
-    const entries = await Promise.all(
-      refs.map(async (ref) => {
-        try {
-          const h = await this.#open<OrderDoc>(ref.url as AutomergeUrl, 4)
-          return { url: h.url, summary: summarizeOrder(h.doc()) }
-        } catch {
-          return undefined
-        }
-      }),
-    )
-    return entries.filter((e): e is OrderEntry => e !== undefined)
+    return (await this.#ordersOf([tableId], day)).orders
   }
 
   /** The current business date by this device's hybrid clock and the store's day rule. */
@@ -422,6 +430,66 @@ export class Device {
     )
     this.#track(handle as DocHandle<unknown>)
     return handle
+  }
+
+  /** The order references of some tables for a day ('all': every day), newest first, once each. */
+  async #tableRefs(tableIds: readonly string[], day: string | 'all'): Promise<OrderRef[]> {
+    const lists = await Promise.all(
+      tableIds.map(async (id) => {
+        const table = this.store().tables[id]
+        if (!table) return []
+        const handle = await this.#open<TableDoc>(table.url as AutomergeUrl)
+        return Object.values(decode<TableData>(handle.doc()).orders)
+      }),
+    )
+    const seen = new Set<string>()
+    return lists
+      .flat()
+      .filter(
+        (r) => (day === 'all' || r.businessDate === day) && !seen.has(r.url) && seen.add(r.url),
+      )
+      .sort((a, b) => (a.openedAt < b.openedAt ? 1 : -1))
+  }
+
+  /** Fetches what is missing in bulk, then opens every order of the tables for the day. */
+  async #ordersOf(tableIds: readonly string[], day: string | 'all'): Promise<DayOrders> {
+    const refs = await this.#tableRefs(tableIds, day)
+    await this.#catchUp.fetch(refs.flatMap((r) => documentIdOf(r.url) ?? []))
+    const missing: OrderRef[] = []
+    const seen = new Set<string>()
+    const orders: OrderEntry[] = []
+    const opened = await Promise.all(
+      refs.map(async (ref) => {
+        try {
+          const h = await this.#open<OrderDoc>(ref.url as AutomergeUrl, 4)
+          return { url: h.url, summary: summarizeOrder(h.doc()) }
+        } catch {
+          missing.push(ref)
+          return undefined
+        }
+      }),
+    )
+    for (const e of opened) {
+      if (!e || seen.has(e.summary.order.orderId)) continue
+      seen.add(e.summary.order.orderId)
+      orders.push(e)
+    }
+    orders.sort((a, b) => (a.summary.order.openedAt < b.summary.order.openedAt ? -1 : 1))
+    return { orders, missing }
+  }
+
+  /** Bulk document fetchers of the hubs and relays that may answer, hubs first. */
+  #fetchers(): DocumentFetcher[] {
+    return this.#links
+      .filter((l) => l.endpoints().some((e) => e.state !== EndpointState.tokenRejected))
+      .sort(
+        (a, b) =>
+          Number(a.endpoints()[0]?.kind !== EndpointKind.hub) -
+          Number(b.endpoints()[0]?.kind !== EndpointKind.hub),
+      )
+      .flatMap((l) =>
+        l.fetchDocuments ? [(ids: readonly string[]) => l.fetchDocuments!(ids)] : [],
+      )
   }
 
   #loadStore(): Promise<DocHandle<StoreDoc>> {
@@ -597,16 +665,18 @@ export class Device {
       const store = await this.#loadStore()
       opened.add(store.documentId)
       const day = this.businessDate()
-      await Promise.all(
-        Object.values(this.store().tables).map(async (t) => {
-          const h = (await openLocal(t.url as AutomergeUrl)) as DocHandle<TableDoc> | undefined
-          if (!h) return
-          const refs = Object.values(decode<TableData>(h.doc()).orders).filter(
-            (r) => r.businessDate === day,
-          )
-          await Promise.all(refs.map((r) => openLocal(r.url as AutomergeUrl)))
-        }),
+      const tables = await Promise.all(
+        Object.values(this.store().tables).map(
+          (t) => openLocal(t.url as AutomergeUrl) as Promise<DocHandle<TableDoc> | undefined>,
+        ),
       )
+      const refs = tables
+        .flatMap((h) => (h ? Object.values(decode<TableData>(h.doc()).orders) : []))
+        .filter((r) => r.businessDate === day)
+        .sort((a, b) => (a.openedAt < b.openedAt ? 1 : -1))
+      // Orders stored here are announced again; a new device fetches the day in bulk instead.
+      const { present } = await this.#catchUp.fetch(refs.flatMap((r) => documentIdOf(r.url) ?? []))
+      await Promise.all(present.map((id) => openLocal(id)))
     }
     return { documents: opened.size }
   }
@@ -623,5 +693,14 @@ export class Device {
       this.#lastStatusJson = json
       for (const cb of [...this.#statusListeners]) cb(status)
     })
+  }
+}
+
+/** The document id of an automerge URL, or undefined when it is not one (a peer wrote it). */
+function documentIdOf(url: string): DocumentId | undefined {
+  try {
+    return parseAutomergeUrl(url as AutomergeUrl).documentId
+  } catch {
+    return undefined
   }
 }

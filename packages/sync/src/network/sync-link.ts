@@ -1,4 +1,5 @@
 import type { NetworkAdapterInterface, PeerId } from '@automerge/automerge-repo/slim'
+import type { BundledDocument } from '@tabsync/core'
 
 /** What a connection leads to: the in-store hub or the cloud relay. */
 export const EndpointKind = { hub: 'hub', relay: 'relay' } as const
@@ -40,6 +41,11 @@ export interface SyncLink extends NetworkAdapterInterface {
   kindOf(peerId: PeerId): EndpointKind | undefined
   /** The reference time (epoch ms) of the server behind `peerId`, for the clock handshake. */
   referenceTime(peerId: PeerId): Promise<number>
+  /**
+   * The saved bytes of many documents in one request (a hub's or relay's `POST /documents`), the
+   * ones among `ids` the server has and the device may read. Absent when the link cannot.
+   */
+  fetchDocuments?(ids: readonly string[]): Promise<BundledDocument[]>
 }
 
 /** True when a network adapter implements {@link SyncLink}. */

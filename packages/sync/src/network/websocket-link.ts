@@ -5,6 +5,7 @@ import {
   type PeerId,
   type PeerMetadata,
 } from '@automerge/automerge-repo/slim'
+import { decodeBundle, type BundledDocument } from '@tabsync/core'
 import { z } from 'zod'
 import { backoffDelay, type BackoffOptions } from './backoff.js'
 import { CloseCode, FATAL_CLOSE_CODES } from './close-codes.js'
@@ -192,6 +193,19 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
     const res = await f(`${httpOrigin(this.url)}/time`, { cache: 'no-store' })
     if (!res.ok) throw new Error(`GET /time answered ${res.status}`)
     return TimeReply.parse(await res.json()).now
+  }
+
+  /** `POST /documents` on the endpoint's http(s) origin. Rejects when unreachable or refused. */
+  async fetchDocuments(ids: readonly string[]): Promise<BundledDocument[]> {
+    const f = this.#options.fetch ?? globalThis.fetch
+    const res = await f(withToken(`${httpOrigin(this.url)}/documents`, this.#options.token), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ids }),
+      cache: 'no-store',
+    })
+    if (!res.ok) throw new Error(`POST /documents answered ${res.status}`)
+    return decodeBundle(new Uint8Array(await res.arrayBuffer()))
   }
 
   async #open(): Promise<void> {

@@ -1,0 +1,66 @@
+import * as A from '@automerge/automerge'
+import { Repo, type DocumentId } from '@automerge/automerge-repo/slim'
+import { expect, test } from 'vitest'
+import { MemoryStorageAdapter } from '../storage/memory-storage.js'
+import { CatchUp, type DocumentFetcher } from './catch-up.js'
+
+/** A "server" repo holding `n` documents, and a fetcher answering from it (counting requests). */
+function server(n: number) {
+  const repo = new Repo({ network: [] })
+  const handles = Array.from({ length: n }, (_, i) => repo.create({ n: i, lines: ['a', 'b'] }))
+  const requests: (readonly string[])[] = []
+  const fetcher: DocumentFetcher = (ids) => {
+    requests.push(ids)
+    return Promise.resolve(
+      ids.flatMap((id) => {
+        const h = repo.handles[id as DocumentId]
+        return h ? [{ documentId: id, bytes: A.save(h.doc()) }] : []
+      }),
+    )
+  }
+  return { ids: handles.map((h) => h.documentId), fetcher, requests }
+}
+
+test('missing documents are fetched in a few requests and then open from storage, offline', async () => {
+  const s = server(600)
+  const storage = new MemoryStorageAdapter()
+  const device = new Repo({ network: [], storage })
+  const catchUp = new CatchUp(device, storage, () => [s.fetcher])
+  const unknown = '2unknownDocumentxyz' as DocumentId
+  const result = await catchUp.fetch([...s.ids, unknown])
+  expect(s.requests.map((r) => r.length)).toEqual([250, 250, 101])
+  expect(result.fetched).toHaveLength(600)
+  expect(result.missing).toEqual([unknown])
+  // No network at all: the repo loads them from storage.
+  const h = await device.find<{ n: number; lines: string[] }>(s.ids[599]!)
+  expect(h.doc()).toEqual({ n: 599, lines: ['a', 'b'] })
+  // Asking again fetches nothing: everything is present.
+  const again = await catchUp.fetch(s.ids)
+  expect(again.present).toHaveLength(600)
+  expect(s.requests).toHaveLength(3)
+})
+
+test('two callers asking at once fetch each document once', async () => {
+  const s = server(10)
+  const storage = new MemoryStorageAdapter()
+  const catchUp = new CatchUp(new Repo({ network: [], storage }), storage, () => [s.fetcher])
+  const [a, b] = await Promise.all([catchUp.fetch(s.ids), catchUp.fetch(s.ids.slice(0, 5))])
+  expect(s.requests.flat()).toHaveLength(10)
+  expect(a.fetched).toHaveLength(10)
+  expect(b.fetched).toHaveLength(5)
+})
+
+test('a failing server is skipped for the next one; with none answering, all are reported missing', async () => {
+  const s = server(3)
+  const down: DocumentFetcher = () => Promise.reject(new Error('ECONNREFUSED'))
+  const storage = new MemoryStorageAdapter()
+  const repo = new Repo({ network: [], storage })
+  expect((await new CatchUp(repo, storage, () => [down, s.fetcher]).fetch(s.ids)).fetched).toEqual(
+    s.ids,
+  )
+  const other = new MemoryStorageAdapter()
+  const none = await new CatchUp(new Repo({ network: [], storage: other }), other, () => [
+    down,
+  ]).fetch(s.ids)
+  expect(none.missing).toEqual(s.ids)
+})
