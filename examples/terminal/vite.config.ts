@@ -31,7 +31,13 @@ export default defineConfig({
         globPatterns: ['**/*.{js,css,html,wasm,svg,png,webmanifest}'],
         navigateFallback: 'index.html',
         // Pairing, time and sync are live endpoints, never served from the cache.
-        navigateFallbackDenylist: [/^\/pairing\.json/, /^\/time/, /^\/sync/, /^\/documents/, /^\/healthz/],
+        navigateFallbackDenylist: [
+          /^\/pairing\.json/,
+          /^\/time/,
+          /^\/sync/,
+          /^\/documents/,
+          /^\/healthz/,
+        ],
       },
     }),
   ],
