@@ -38,12 +38,14 @@ export async function tabsyncCold(req: {
   await device.ready()
   let usable = 0
   let returned: Awaited<ReturnType<typeof device.loadDay>> | undefined
+  let storedAt = 0
+  const fetching = device.fetchDay(req.businessDate).then(() => (storedAt = now() - t0))
   const loading = device.loadDay(req.businessDate).then((day) => (returned = day))
   while (!returned && now() - t0 < CAP_MS) {
     if (usable === 0 && [...open].every(ready)) usable = now() - t0
     await sleep(5)
   }
-  await loading
+  await Promise.all([loading, fetching])
   const returnedAt = now() - t0
   const orders = returned?.orders ?? []
   // Keep watching the repo (up to CAP_MS from the start) for what loadDay reported missing.
@@ -67,6 +69,7 @@ export async function tabsyncCold(req: {
     usable: usable || CAP_MS,
     whole: whole || CAP_MS,
     returnedAt,
+    stored: storedAt,
     returned: orders.length,
     missing: returned?.missing.length ?? 0,
     openReturned,

@@ -30,7 +30,7 @@ import {
   type TableDoc,
   readOrder,
 } from '@tabsync/core'
-import { CatchUp, type DocumentFetcher } from '../docs/catch-up.js'
+import { CATCH_UP_BATCH, CatchUp, type DocumentFetcher } from '../docs/catch-up.js'
 import { createLimiter } from '../docs/limiter.js'
 import { findDoc } from '../docs/find-doc.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
@@ -344,6 +344,21 @@ export class Device {
     return (await this.#ordersOf([tableId], day)).orders
   }
 
+  /**
+   * Brings every order of a business day (default: today) that this device does not have into
+   * its storage, in bulk from the hub or relay, without loading them: afterwards the day is
+   * available offline. {@link loadDay} does this on the way.
+   */
+  async fetchDay(date?: string): Promise<{ present: number; fetched: number; missing: number }> {
+    await this.#loadStore()
+    const refs = await this.#tableRefs(
+      Object.keys(this.store().tables),
+      date ?? this.businessDate(),
+    )
+    const r = await this.#catchUp.fetch(refs.flatMap((ref) => documentIdOf(ref.url) ?? []))
+    return { present: r.present.length, fetched: r.fetched.length, missing: r.missing.length }
+  }
+
   /** The current business date by this device's hybrid clock and the store's day rule. */
   businessDate(): string {
     return businessDate(this.clock.now(), this.store())
@@ -451,24 +466,32 @@ export class Device {
       .sort((a, b) => (a.openedAt < b.openedAt ? 1 : -1))
   }
 
-  /** Fetches what is missing in bulk, then opens every order of the tables for the day. */
+  /**
+   * Opens every order of the tables for the day, newest first. What is missing is fetched in
+   * bulk a batch at a time, and a batch's orders open while the next batch is fetched: the
+   * newest orders (the open checks, mostly) are usable before the whole day is here.
+   */
   async #ordersOf(tableIds: readonly string[], day: string | 'all'): Promise<DayOrders> {
     const refs = await this.#tableRefs(tableIds, day)
-    await this.#catchUp.fetch(refs.flatMap((r) => documentIdOf(r.url) ?? []))
     const missing: OrderRef[] = []
+    const open = async (ref: OrderRef) => {
+      try {
+        const h = await this.#open<OrderDoc>(ref.url as AutomergeUrl, 4)
+        return { url: h.url, summary: summarizeOrder(h.doc()) }
+      } catch {
+        missing.push(ref)
+        return undefined
+      }
+    }
+    const opening: Promise<OrderEntry | undefined>[] = []
+    for (let i = 0; i < refs.length; i += CATCH_UP_BATCH) {
+      const batch = refs.slice(i, i + CATCH_UP_BATCH)
+      await this.#catchUp.fetch(batch.flatMap((r) => documentIdOf(r.url) ?? []))
+      opening.push(...batch.map(open))
+    }
+    const opened = await Promise.all(opening)
     const seen = new Set<string>()
     const orders: OrderEntry[] = []
-    const opened = await Promise.all(
-      refs.map(async (ref) => {
-        try {
-          const h = await this.#open<OrderDoc>(ref.url as AutomergeUrl, 4)
-          return { url: h.url, summary: summarizeOrder(h.doc()) }
-        } catch {
-          missing.push(ref)
-          return undefined
-        }
-      }),
-    )
     for (const e of opened) {
       if (!e || seen.has(e.summary.order.orderId)) continue
       seen.add(e.summary.order.orderId)

@@ -15,7 +15,7 @@ export interface CatchUpResult {
 }
 
 /** Documents per request: a day of 2,000 orders is 8 requests of ~300 kB. */
-const BATCH = 250
+export const CATCH_UP_BATCH = 250
 /** Requests in flight at once. */
 const IN_FLIGHT = 2
 
@@ -58,8 +58,8 @@ export class CatchUp {
       else toFetch.push(id)
     }
     const jobs: { ids: DocumentId[]; done: (got: Set<DocumentId>) => void }[] = []
-    for (let i = 0; i < toFetch.length; i += BATCH) {
-      const ids = toFetch.slice(i, i + BATCH)
+    for (let i = 0; i < toFetch.length; i += CATCH_UP_BATCH) {
+      const ids = toFetch.slice(i, i + CATCH_UP_BATCH)
       let done: (got: Set<DocumentId>) => void = () => undefined
       const got = new Promise<Set<DocumentId>>((resolve) => (done = resolve))
       for (const id of ids) {
