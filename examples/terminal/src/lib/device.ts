@@ -66,6 +66,11 @@ export interface Device {
   orderSummary(url: AutomergeUrl): Promise<OrderSummary>
   /** Orders of a business day (default today), loading them if needed. */
   ordersOfDay(date?: string): Promise<OrderEntry[]>
+  /**
+   * How many orders the tables list for a day that this device could not get at its last look
+   * (0 when unknown): a report of that day is incomplete while it is not 0.
+   */
+  missingOrders(date: string): number
   /** The recent orders loaded so far (today and yesterday), synchronously. */
   loadedOrders(): OrderEntry[]
   /** Today's business date by this device's calibrated clock. */
@@ -103,6 +108,15 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     )
   }
 
+  const missing = new Map<string, number>()
+  /** Records a day's missing orders; tells the screens (an order event) when the count changed. */
+  const noteMissing = (date: string, refs: readonly { url: string }[]) => {
+    if ((missing.get(date) ?? 0) === refs.length) return
+    missing.set(date, refs.length)
+    const first = refs[0]?.url ?? [...orders.keys()][0]
+    if (first) emit({ url: first as AutomergeUrl, kind: 'order' })
+  }
+
   const watching = new Set<AutomergeUrl>()
   const keep = (url: AutomergeUrl, summary: OrderSummary) => {
     orders.set(url, summary)
@@ -126,11 +140,13 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
       do {
         rescanAgain = false
         for (const date of recentDates()) {
-          for (const { url, summary } of await sync.ordersOfDay(date)) {
+          const day = await sync.loadDay(date)
+          for (const { url, summary } of day.orders) {
             const known = orders.has(url)
             keep(url, summary)
             if (!known) emit({ url, kind: 'order' })
           }
+          noteMissing(date, day.missing)
         }
       } while (rescanAgain)
     })().finally(() => (rescanning = undefined))
@@ -221,10 +237,12 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     orderSummary: (url) => sync.orderSummary(url),
     async ordersOfDay(date) {
       const day = date ?? sync.businessDate()
-      const entries = await sync.ordersOfDay(day)
+      const { orders: entries, missing: gone } = await sync.loadDay(day)
       if (recentDates().includes(day)) for (const e of entries) keep(e.url, e.summary)
+      noteMissing(day, gone)
       return entries
     },
+    missingOrders: (date) => missing.get(date) ?? 0,
     loadedOrders: () => [...orders].map(([url, summary]) => ({ url, summary })),
     today: () => sync.businessDate(),
     recentDates,
