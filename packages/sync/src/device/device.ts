@@ -30,7 +30,7 @@ import {
   type TableDoc,
   readOrder,
 } from '@tabsync/core'
-import { CATCH_UP_BATCH, CatchUp, type DocumentFetcher } from '../docs/catch-up.js'
+import { CatchUp, type DocumentFetcher } from '../docs/catch-up.js'
 import { createLimiter } from '../docs/limiter.js'
 import { findDoc } from '../docs/find-doc.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
@@ -467,9 +467,10 @@ export class Device {
   }
 
   /**
-   * Opens every order of the tables for the day, newest first. What is missing is fetched in
-   * bulk a batch at a time, and a batch's orders open while the next batch is fetched: the
-   * newest orders (the open checks, mostly) are usable before the whole day is here.
+   * Opens every order of the tables for the day. What is missing is fetched in bulk in two
+   * steps: the newest orders (the open checks, mostly), which open at once, then the rest, which
+   * open once all of it is stored. Opening an order starts its sync exchange with the relay;
+   * holding those back keeps the relay free to answer the bulk requests first.
    */
   async #ordersOf(tableIds: readonly string[], day: string | 'all'): Promise<DayOrders> {
     const refs = await this.#tableRefs(tableIds, day)
@@ -484,10 +485,9 @@ export class Device {
       }
     }
     const opening: Promise<OrderEntry | undefined>[] = []
-    for (let i = 0; i < refs.length; i += CATCH_UP_BATCH) {
-      const batch = refs.slice(i, i + CATCH_UP_BATCH)
-      await this.#catchUp.fetch(batch.flatMap((r) => documentIdOf(r.url) ?? []))
-      opening.push(...batch.map(open))
+    for (const step of [refs.slice(0, NEWEST_FIRST), refs.slice(NEWEST_FIRST)]) {
+      await this.#catchUp.fetch(step.flatMap((r) => documentIdOf(r.url) ?? []))
+      opening.push(...step.map(open))
     }
     const opened = await Promise.all(opening)
     const seen = new Set<string>()
@@ -718,6 +718,9 @@ export class Device {
     })
   }
 }
+
+/** How many of a day's newest orders {@link Device.loadDay} fetches and opens ahead of the rest. */
+const NEWEST_FIRST = 100
 
 /** The document id of an automerge URL, or undefined when it is not one (a peer wrote it). */
 function documentIdOf(url: string): DocumentId | undefined {

@@ -15,7 +15,7 @@ export interface CatchUpResult {
 }
 
 /** Documents per request: a day of 2,000 orders is 8 requests of ~300 kB. */
-export const CATCH_UP_BATCH = 250
+const CATCH_UP_BATCH = 250
 /** Requests in flight at once. */
 const IN_FLIGHT = 2
 
