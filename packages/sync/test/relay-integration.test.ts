@@ -214,7 +214,9 @@ test('a new device gets the day in bulk from the relay and opens every order fro
   expect(day.missing).toEqual([])
   expect(day.orders.map((o) => o.url).sort()).toEqual([...urls].sort())
   expect(day.orders.every((o) => o.summary.lines.length === 1)).toBe(true)
-  // Each order arrived as one bulk chunk, not through its own sync exchange.
+  // The store, each table and each order arrived as one bulk chunk, not through a sync exchange.
   const files = await readdir(dir, { recursive: true })
-  expect(files.filter((f) => f.endsWith('catch-up'))).toHaveLength(urls.length)
+  expect(files.filter((f) => f.endsWith('catch-up'))).toHaveLength(
+    1 + DEMO_TABLES.length + urls.length,
+  )
 })

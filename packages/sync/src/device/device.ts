@@ -449,6 +449,8 @@ export class Device {
 
   /** The order references of some tables for a day ('all': every day), newest first, once each. */
   async #tableRefs(tableIds: readonly string[], day: string | 'all'): Promise<OrderRef[]> {
+    const urls = tableIds.flatMap((id) => this.store().tables[id]?.url ?? [])
+    await this.#catchUp.fetch(urls.flatMap((u) => documentIdOf(u) ?? []))
     const lists = await Promise.all(
       tableIds.map(async (id) => {
         const table = this.store().tables[id]
@@ -526,13 +528,17 @@ export class Device {
         ),
       )
     }
-    this.#storeLoading ??= this.#open<StoreDoc>(url).then((h) => {
+    this.#storeLoading ??= (async () => {
+      // A new device gets the store document in bulk too (a request instead of a sync exchange).
+      const id = documentIdOf(url)
+      if (id) await this.#catchUp.fetch([id])
+      const h = await this.#open<StoreDoc>(url)
       this.#adoptStore(h)
       void this.#parts.storage
         .save(DeviceKeys.storeUrl, new TextEncoder().encode(url))
         .catch(() => undefined)
       return h
-    })
+    })()
     return this.#storeLoading
   }
 
@@ -688,6 +694,8 @@ export class Device {
       const store = await this.#loadStore()
       opened.add(store.documentId)
       const day = this.businessDate()
+      const tableUrls = Object.values(this.store().tables).map((t) => t.url)
+      await this.#catchUp.fetch(tableUrls.flatMap((u) => documentIdOf(u) ?? []))
       const tables = await Promise.all(
         Object.values(this.store().tables).map(
           (t) => openLocal(t.url as AutomergeUrl) as Promise<DocHandle<TableDoc> | undefined>,

@@ -50,11 +50,12 @@ export class CatchUp {
     })
     for (const { id, here } of await Promise.all(checks)) (here ? present : absent).push(id)
 
-    const waits: Promise<boolean>[] = []
+    // Each absent document's outcome: stored by one of our requests, or by a call already asking.
+    const outcomes = new Map<DocumentId, Promise<boolean>>()
     const toFetch: DocumentId[] = []
     for (const id of absent) {
       const pending = this.#inFlight.get(id)
-      if (pending) waits.push(pending)
+      if (pending) outcomes.set(id, pending)
       else toFetch.push(id)
     }
     const jobs: { ids: DocumentId[]; done: (got: Set<DocumentId>) => void }[] = []
@@ -65,6 +66,7 @@ export class CatchUp {
       for (const id of ids) {
         const one = got.then((s) => s.has(id))
         this.#inFlight.set(id, one)
+        outcomes.set(id, one)
         void one.then(() => this.#inFlight.delete(id))
       }
       jobs.push({ ids, done })
@@ -77,14 +79,12 @@ export class CatchUp {
         }
       }),
     )
-    await Promise.all(waits)
-
     const fetched: DocumentId[] = []
     const missing: DocumentId[] = []
-    for (const id of absent) {
-      const here = this.#repo.handles[id] !== undefined || (await this.#isStored(id))
-      ;(here ? fetched : missing).push(id)
-    }
+    const stored = await Promise.all(absent.map((id) => outcomes.get(id) ?? false))
+    absent.forEach((id, i) => {
+      ;(stored[i] || this.#repo.handles[id] !== undefined ? fetched : missing).push(id)
+    })
     return { present, fetched, missing }
   }
 

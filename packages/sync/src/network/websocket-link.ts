@@ -37,6 +37,7 @@ const PeerFrame = z.object({
 const ErrorFrame = z.object({ type: z.literal('error'), message: z.string().optional() })
 const AnyFrame = z.object({ type: z.string(), senderId: z.string().optional() }).passthrough()
 const TimeReply = z.object({ now: z.number().finite() })
+const FETCH_DOCUMENTS_TIMEOUT_MS = 15_000
 
 /** Options of {@link WebSocketLink}. */
 export interface WebSocketLinkOptions {
@@ -203,6 +204,8 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ ids }),
       cache: 'no-store',
+      // A black-holed network must not hold a device's catch-up for long: the sync path remains.
+      signal: AbortSignal.timeout(FETCH_DOCUMENTS_TIMEOUT_MS),
     })
     if (!res.ok) throw new Error(`POST /documents answered ${res.status}`)
     return decodeBundle(new Uint8Array(await res.arrayBuffer()))
