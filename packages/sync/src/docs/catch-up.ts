@@ -81,7 +81,7 @@ export class CatchUp {
     )
     const fetched: DocumentId[] = []
     const missing: DocumentId[] = []
-    const stored = await Promise.all(absent.map((id) => outcomes.get(id) ?? false))
+    const stored = await Promise.all(absent.map((id) => outcomes.get(id) ?? Promise.resolve(false)))
     absent.forEach((id, i) => {
       ;(stored[i] || this.#repo.handles[id] !== undefined ? fetched : missing).push(id)
     })
