@@ -35,16 +35,11 @@ export async function tabsyncCold(req: {
   const open = new Set(req.openUrls.map((u) => u.slice('automerge:'.length) as DocumentId))
   const all = req.allUrls.map((u) => u.slice('automerge:'.length) as DocumentId)
   const ready = (id: DocumentId) => device.repo.handles[id]?.isReady() === true
-  console.error('LAP opened', now() - t0)
   await device.ready()
-  console.error('LAP ready', now() - t0)
   let usable = 0
   let returned: Awaited<ReturnType<typeof device.loadDay>> | undefined
   let storedAt = 0
-  const fetching = device.fetchDay(req.businessDate).then((r) => {
-    storedAt = now() - t0
-    console.error("FETCHDAY", JSON.stringify(r), storedAt)
-  })
+  const fetching = device.fetchDay(req.businessDate).then(() => (storedAt = now() - t0))
   const loading = device.loadDay(req.businessDate).then((day) => (returned = day))
   while (!returned && now() - t0 < CAP_MS) {
     if (usable === 0 && [...open].every(ready)) usable = now() - t0

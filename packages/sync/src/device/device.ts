@@ -355,8 +355,7 @@ export class Device {
       Object.keys(this.store().tables),
       date ?? this.businessDate(),
     )
-    const r = await this.#catchUp.fetch(refs.flatMap((ref) => documentIdOf(ref.url) ?? []))
-    return { present: r.present.length, fetched: r.fetched.length, missing: r.missing.length }
+    return this.#catchUpDay(refs)
   }
 
   /** The current business date by this device's hybrid clock and the store's day rule. */
@@ -487,10 +486,7 @@ export class Device {
       }
     }
     const opening: Promise<OrderEntry | undefined>[] = []
-    for (const step of [refs.slice(0, NEWEST_FIRST), refs.slice(NEWEST_FIRST)]) {
-      await this.#catchUp.fetch(step.flatMap((r) => documentIdOf(r.url) ?? []))
-      opening.push(...step.map(open))
-    }
+    await this.#catchUpDay(refs, (step) => opening.push(...step.map(open)))
     const opened = await Promise.all(opening)
     const seen = new Set<string>()
     const orders: OrderEntry[] = []
@@ -501,6 +497,25 @@ export class Device {
     }
     orders.sort((a, b) => (a.summary.order.openedAt < b.summary.order.openedAt ? -1 : 1))
     return { orders, missing }
+  }
+
+  /**
+   * Fetches what is missing of `refs` (newest first) in two steps: the newest orders, then the
+   * rest; `afterStep` runs as soon as a step is stored.
+   */
+  async #catchUpDay(
+    refs: readonly OrderRef[],
+    afterStep: (step: readonly OrderRef[]) => void = () => undefined,
+  ): Promise<{ present: number; fetched: number; missing: number }> {
+    const total = { present: 0, fetched: 0, missing: 0 }
+    for (const step of [refs.slice(0, NEWEST_FIRST), refs.slice(NEWEST_FIRST)]) {
+      const r = await this.#catchUp.fetch(step.flatMap((ref) => documentIdOf(ref.url) ?? []))
+      total.present += r.present.length
+      total.fetched += r.fetched.length
+      total.missing += r.missing.length
+      afterStep(step)
+    }
+    return total
   }
 
   /** Bulk document fetchers of the hubs and relays that may answer, hubs first. */
@@ -705,9 +720,10 @@ export class Device {
         .flatMap((h) => (h ? Object.values(decode<TableData>(h.doc()).orders) : []))
         .filter((r) => r.businessDate === day)
         .sort((a, b) => (a.openedAt < b.openedAt ? 1 : -1))
-      // Orders stored here are announced again; a new device fetches the day in bulk instead.
-      const { present } = await this.#catchUp.fetch(refs.flatMap((r) => documentIdOf(r.url) ?? []))
-      await Promise.all(present.map((id) => openLocal(id)))
+      // Orders stored here are announced again. A new device has none: it fetches the day in bulk
+      // when it asks for it (loadDay), newest first, rather than all of it here.
+      const stored = await this.#catchUp.present(refs.flatMap((r) => documentIdOf(r.url) ?? []))
+      await Promise.all(stored.map((id) => openLocal(id)))
     }
     return { documents: opened.size }
   }

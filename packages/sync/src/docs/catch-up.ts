@@ -40,15 +40,14 @@ export class CatchUp {
     this.#fetchers = fetchers
   }
 
+  /** The documents among `ids` that are loaded or stored on this device. */
+  async present(ids: readonly DocumentId[]): Promise<DocumentId[]> {
+    return (await this.#split(ids)).present
+  }
+
   /** Fetches the documents among `ids` that are not here, in the order given (most wanted first). */
   async fetch(ids: readonly DocumentId[]): Promise<CatchUpResult> {
-    const present: DocumentId[] = []
-    const absent: DocumentId[] = []
-    const checks = [...new Set(ids)].map(async (id) => {
-      const here = this.#repo.handles[id] !== undefined || (await this.#isStored(id))
-      return { id, here }
-    })
-    for (const { id, here } of await Promise.all(checks)) (here ? present : absent).push(id)
+    const { present, absent } = await this.#split(ids)
 
     // Each absent document's outcome: stored by one of our requests, or by a call already asking.
     const outcomes = new Map<DocumentId, Promise<boolean>>()
@@ -113,6 +112,19 @@ export class CatchUp {
       return stored
     }
     return new Set()
+  }
+
+  async #split(
+    ids: readonly DocumentId[],
+  ): Promise<{ present: DocumentId[]; absent: DocumentId[] }> {
+    const present: DocumentId[] = []
+    const absent: DocumentId[] = []
+    const checks = [...new Set(ids)].map(async (id) => {
+      const here = this.#repo.handles[id] !== undefined || (await this.#isStored(id))
+      return { id, here }
+    })
+    for (const { id, here } of await Promise.all(checks)) (here ? present : absent).push(id)
+    return { present, absent }
   }
 
   async #isStored(id: DocumentId): Promise<boolean> {
