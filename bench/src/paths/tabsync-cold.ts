@@ -39,12 +39,17 @@ export async function tabsyncCold(req: {
   let usable = 0
   let returned: Awaited<ReturnType<typeof device.loadDay>> | undefined
   let storedAt = 0
-  const fetching = device.fetchDay(req.businessDate).then(() => (storedAt = now() - t0))
+  let fetching: Promise<unknown> | undefined
   const loading = device.loadDay(req.businessDate).then((day) => (returned = day))
   while (!returned && now() - t0 < CAP_MS) {
-    if (usable === 0 && [...open].every(ready)) usable = now() - t0
+    if (usable === 0 && [...open].every(ready)) {
+      usable = now() - t0
+      // Whole day stored: loadDay is fetching the rest now; fetchDay resolves when it is stored.
+      fetching = device.fetchDay(req.businessDate).then(() => (storedAt = now() - t0))
+    }
     await sleep(5)
   }
+  fetching ??= device.fetchDay(req.businessDate).then(() => (storedAt = now() - t0))
   await Promise.all([loading, fetching])
   const returnedAt = now() - t0
   const orders = returned?.orders ?? []

@@ -486,7 +486,12 @@ export class Device {
       }
     }
     const opening: Promise<OrderEntry | undefined>[] = []
-    await this.#catchUpDay(refs, (step) => opening.push(...step.map(open)))
+    await this.#catchUpDay(refs, async (step, newest) => {
+      const batch = step.map(open)
+      opening.push(...batch)
+      // The newest orders open before the rest is fetched: they compete for the same CPU.
+      if (newest) await Promise.all(batch)
+    })
     const opened = await Promise.all(opening)
     const seen = new Set<string>()
     const orders: OrderEntry[] = []
@@ -501,11 +506,11 @@ export class Device {
 
   /**
    * Fetches what is missing of `refs` (newest first) in two steps: the newest orders, then the
-   * rest; `afterStep` runs as soon as a step is stored.
+   * rest; `afterStep` runs (and is awaited) as soon as a step is stored.
    */
   async #catchUpDay(
     refs: readonly OrderRef[],
-    afterStep: (step: readonly OrderRef[]) => void = () => undefined,
+    afterStep: (step: readonly OrderRef[], newest: boolean) => Promise<void> | void = () => {},
   ): Promise<{ present: number; fetched: number; missing: number }> {
     const total = { present: 0, fetched: 0, missing: 0 }
     for (const step of [refs.slice(0, NEWEST_FIRST), refs.slice(NEWEST_FIRST)]) {
@@ -513,7 +518,7 @@ export class Device {
       total.present += r.present.length
       total.fetched += r.fetched.length
       total.missing += r.missing.length
-      afterStep(step)
+      await afterStep(step, step.length > 0 && step[0] === refs[0])
     }
     return total
   }
