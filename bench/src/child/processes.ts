@@ -26,7 +26,7 @@ export interface Child {
 /** Options for {@link startChild}. */
 export interface ChildOptions {
   readonly env?: Record<string, string>
-  /** Apply the no-throttle loader hook (automerge-repo's per-document sync throttle patched). */
+  /** automerge-repo's per-document sync throttle for the stock path (default: its own 100 ms). */
   readonly syncThrottleMs?: number
   readonly args?: readonly string[]
 }
@@ -42,7 +42,6 @@ export async function startChild(
   const execArgv = ['--import', 'tsx']
   const env: Record<string, string> = { ...(process.env as Record<string, string>), ...options.env }
   if (options.syncThrottleMs !== undefined) {
-    execArgv.push('--import', path.join(here, 'sync-throttle-register.mjs'))
     env['TABSYNC_BENCH_SYNC_THROTTLE_MS'] = String(options.syncThrottleMs)
   }
   const cp = fork(path.join(here, `${entry}.ts`), [...(options.args ?? [])], {

@@ -18,6 +18,15 @@ export interface StockRelay {
   close(): Promise<void>
 }
 
+/**
+ * automerge-repo's per-document sync throttle for the stock path: its own 100 ms unless the
+ * runner asks for another (the "stock no-throttle" peer). `syncDebounceRate` is the option the
+ * root `patches/` add; nothing else of the stock path is changed.
+ */
+function syncDebounceRate(): number {
+  return Number(process.env['TABSYNC_BENCH_SYNC_THROTTLE_MS'] ?? '100')
+}
+
 /** Starts a stock relay on a loopback port (0 = any), storing documents under `directory`. */
 export async function startStockRelay(directory: string, port = 0): Promise<StockRelay> {
   const server = http.createServer((_req, res) => {
@@ -36,6 +45,7 @@ export async function startStockRelay(directory: string, port = 0): Promise<Stoc
     peerId: `relay-${process.pid}` as PeerId,
     // As automerge-repo-sync-server: serve what peers ask for, announce nothing.
     sharePolicy: async () => false,
+    syncDebounceRate: syncDebounceRate(),
   })
   // The server adapter listens for connections only once the storage id is loaded.
   await repo.storageId()
@@ -56,6 +66,7 @@ export function stockClient(url: string, peerId: string, directory?: string): Re
   return new Repo({
     network: [new WebSocketClientAdapter(url)],
     peerId: peerId as PeerId,
+    syncDebounceRate: syncDebounceRate(),
     ...(directory ? { storage: new NodeFSStorageAdapter(directory) } : {}),
   })
 }

@@ -486,11 +486,11 @@ export class Device {
       }
     }
     const opening: Promise<OrderEntry | undefined>[] = []
-    await this.#catchUpDay(refs, async (step, newest) => {
+    await this.#catchUpDay(refs, async (step, index) => {
       const batch = step.map(open)
       opening.push(...batch)
       // The newest orders open before the rest is fetched: they compete for the same CPU.
-      if (newest) await Promise.all(batch)
+      if (index === 0) await Promise.all(batch)
     })
     const opened = await Promise.all(opening)
     const seen = new Set<string>()
@@ -506,19 +506,20 @@ export class Device {
 
   /**
    * Fetches what is missing of `refs` (newest first) in two steps: the newest orders, then the
-   * rest; `afterStep` runs (and is awaited) as soon as a step is stored.
+   * rest; `afterStep` runs (and is awaited) as soon as a step is stored (index 0: the newest).
    */
   async #catchUpDay(
     refs: readonly OrderRef[],
-    afterStep: (step: readonly OrderRef[], newest: boolean) => Promise<void> | void = () => {},
+    afterStep: (step: readonly OrderRef[], index: number) => Promise<void> | void = () => {},
   ): Promise<{ present: number; fetched: number; missing: number }> {
     const total = { present: 0, fetched: 0, missing: 0 }
-    for (const step of [refs.slice(0, NEWEST_FIRST), refs.slice(NEWEST_FIRST)]) {
+    const steps = [refs.slice(0, NEWEST_FIRST), refs.slice(NEWEST_FIRST)]
+    for (const [index, step] of steps.entries()) {
       const r = await this.#catchUp.fetch(step.flatMap((ref) => documentIdOf(ref.url) ?? []))
       total.present += r.present.length
       total.fetched += r.fetched.length
       total.missing += r.missing.length
-      await afterStep(step, step.length > 0 && step[0] === refs[0])
+      await afterStep(step, index)
     }
     return total
   }
