@@ -703,11 +703,10 @@ export class Device {
       }
     }
     const pending = await this.#tracker.load()
+    const stored = new Set(await this.#catchUp.present(pending))
     await Promise.all(
       pending.map(async (id) => {
-        const chunks = await this.#parts.storage.loadRange([id])
-        const stored = chunks.some((c) => c.key[1] === 'snapshot' || c.key[1] === 'incremental')
-        if (stored) await openLocal(id)
+        if (stored.has(id)) await openLocal(id)
         else await this.#tracker.drop(id).catch(() => undefined)
       }),
     )
