@@ -64,3 +64,15 @@ test('a failing server is skipped for the next one; with none answering, all are
   ]).fetch(s.ids)
   expect(none.missing).toEqual(s.ids)
 })
+
+test('a document whose find gave up (unavailable) is filled in by the bundle', async () => {
+  const s = server(1)
+  const storage = new MemoryStorageAdapter()
+  const device = new Repo({ network: [], storage })
+  await expect(device.find(s.ids[0]!)).rejects.toThrow(/unavailable/)
+  const result = await new CatchUp(device, storage, () => [s.fetcher]).fetch(s.ids)
+  expect(result.fetched).toEqual(s.ids)
+  const h = device.handles[s.ids[0]!]
+  expect(h?.isReady()).toBe(true)
+  expect(h?.doc()).toEqual({ n: 0, lines: ['a', 'b'] })
+})

@@ -6,7 +6,7 @@ export type DocumentFetcher = (ids: readonly string[]) => Promise<BundledDocumen
 
 /** What {@link CatchUp.fetch} found. */
 export interface CatchUpResult {
-  /** Already loaded or stored on this device before the call. */
+  /** Already loaded (ready) or stored on this device before the call. */
   readonly present: readonly DocumentId[]
   /** Brought into storage by this call (or a concurrent one). */
   readonly fetched: readonly DocumentId[]
@@ -82,7 +82,7 @@ export class CatchUp {
     const missing: DocumentId[] = []
     const stored = await Promise.all(absent.map((id) => outcomes.get(id) ?? Promise.resolve(false)))
     absent.forEach((id, i) => {
-      ;(stored[i] || this.#repo.handles[id] !== undefined ? fetched : missing).push(id)
+      ;(stored[i] || this.#repo.handles[id]?.isReady() === true ? fetched : missing).push(id)
     })
     return { present, fetched, missing }
   }
@@ -103,9 +103,15 @@ export class CatchUp {
           .filter((d) => wanted.has(d.documentId) && d.bytes.length > 0)
           .map(async (d) => {
             const id = d.documentId as DocumentId
-            // Opened meanwhile: the repo has it (or is getting it) through its own sync.
-            if (this.#repo.handles[id] !== undefined) return
-            await this.#storage.save([id, 'incremental', 'catch-up'], d.bytes)
+            const handle = this.#repo.handles[id]
+            // Opened meanwhile and here: its own sync keeps it up to date.
+            if (handle?.isReady()) return
+            if (handle) {
+              // A find that is waiting (or gave up: unavailable) gets the content now.
+              this.#repo.import(d.bytes, { docId: id })
+            } else {
+              await this.#storage.save([id, 'incremental', 'catch-up'], d.bytes)
+            }
             stored.add(id)
           }),
       )
@@ -120,7 +126,7 @@ export class CatchUp {
     const present: DocumentId[] = []
     const absent: DocumentId[] = []
     const checks = [...new Set(ids)].map(async (id) => {
-      const here = this.#repo.handles[id] !== undefined || (await this.#isStored(id))
+      const here = this.#repo.handles[id]?.isReady() === true || (await this.#isStored(id))
       return { id, here }
     })
     for (const { id, here } of await Promise.all(checks)) (here ? present : absent).push(id)
