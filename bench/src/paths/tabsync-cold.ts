@@ -40,16 +40,17 @@ export async function tabsyncCold(req: {
   let returned: Awaited<ReturnType<typeof device.loadDay>> | undefined
   let storedAt = 0
   let fetching: Promise<unknown> | undefined
+  // Whole day stored: loadDay is fetching the rest by then; fetchDay resolves when it is stored.
+  const whenStored = () => device.fetchDay(req.businessDate).then(() => (storedAt = now() - t0))
   const loading = device.loadDay(req.businessDate).then((day) => (returned = day))
   while (!returned && now() - t0 < CAP_MS) {
     if (usable === 0 && [...open].every(ready)) {
       usable = now() - t0
-      // Whole day stored: loadDay is fetching the rest now; fetchDay resolves when it is stored.
-      fetching = device.fetchDay(req.businessDate).then(() => (storedAt = now() - t0))
+      fetching = whenStored()
     }
     await sleep(5)
   }
-  fetching ??= device.fetchDay(req.businessDate).then(() => (storedAt = now() - t0))
+  fetching ??= whenStored()
   await Promise.all([loading, fetching])
   const returnedAt = now() - t0
   const orders = returned?.orders ?? []

@@ -1,3 +1,5 @@
+import type { TokenClaims } from '../auth/claims.js'
+
 /**
  * Who is on the other end of a connection, as far as access is concerned: a device (from its
  * verified token) or, on a hub, the upstream relay (trusted for the hub's own stores).
@@ -11,4 +13,9 @@ export interface Principal {
   readonly storeIds: readonly string[]
   /** True for the upstream relay seen from a hub. */
   readonly upstream: boolean
+}
+
+/** A device as its verified token describes it, reached as `peerId`. */
+export function devicePrincipal(claims: TokenClaims, peerId: string): Principal {
+  return { peerId, deviceId: claims.deviceId, storeIds: claims.storeIds, upstream: false }
 }

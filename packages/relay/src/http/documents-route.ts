@@ -5,8 +5,9 @@ import { encodeBundle, type BundledDocument } from '@tabsync/core'
 import type { Logger } from 'pino'
 import { z } from 'zod'
 import type { OwnershipRegistry } from '../access/ownership.js'
-import type { Principal } from '../access/principal.js'
+import { devicePrincipal } from '../access/principal.js'
 import type { TokenClaims } from '../auth/claims.js'
+import { json } from './routes.js'
 
 /** At most this many documents per request (a day of 2,000 orders is a few requests). */
 export const MAX_DOCUMENTS_PER_REQUEST = 500
@@ -61,12 +62,8 @@ export function createDocumentsRoute(
       }
       const parsed = requestSchema.safeParse(await readJson(req))
       if (!parsed.success) throw new Refusal(400, 'bad-request')
-      const principal: Principal = {
-        peerId: claims.deviceId,
-        deviceId: claims.deviceId,
-        storeIds: claims.storeIds,
-        upstream: false,
-      }
+      // No socket, so no peer id: the device itself.
+      const principal = devicePrincipal(claims, claims.deviceId)
       const found: BundledDocument[] = []
       for (const id of new Set(parsed.data.ids)) {
         if (!(await parts.registry.mayRead(principal, id))) continue
@@ -95,11 +92,7 @@ export function createDocumentsRoute(
       const refusal = err instanceof Refusal ? err : new Refusal(500, 'internal')
       if (refusal.status === 500) parts.log.error({ err }, 'documents bundle failed')
       else parts.log.warn({ reason: refusal.reason }, 'documents request refused')
-      res.writeHead(refusal.status, {
-        'content-type': 'application/json; charset=utf-8',
-        'access-control-allow-origin': '*',
-      })
-      res.end(JSON.stringify({ error: refusal.reason }))
+      json(res, refusal.status, { error: refusal.reason }, true)
     }
   }
 }

@@ -24,7 +24,8 @@ const CORS_HEADERS = {
   'access-control-max-age': '600',
 } as const
 
-function json(res: ServerResponse, status: number, body: unknown, cors: boolean): void {
+/** A JSON answer (never cached), with the CORS headers a browser terminal needs when `cors`. */
+export function json(res: ServerResponse, status: number, body: unknown, cors: boolean): void {
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'cache-control': 'no-store',

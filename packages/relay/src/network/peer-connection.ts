@@ -1,5 +1,5 @@
 import type WebSocket from 'ws'
-import type { Principal } from '../access/principal.js'
+import { devicePrincipal, type Principal } from '../access/principal.js'
 import type { TokenClaims } from '../auth/claims.js'
 import { isPeerOfDevice } from '../auth/peer-binding.js'
 import { CloseCode, closeReason } from '../close-codes.js'
@@ -169,12 +169,7 @@ export class PeerConnection {
         return this.close(CloseCode.protocolError, { detail: 'protocol-version' })
       }
       this.#peerId = message.senderId
-      this.#principal = {
-        peerId: message.senderId,
-        deviceId: this.claims.deviceId,
-        storeIds: this.claims.storeIds,
-        upstream: false,
-      }
+      this.#principal = devicePrincipal(this.claims, message.senderId)
       this.#host.onJoin(this, message)
       return
     }
