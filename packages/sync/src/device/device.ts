@@ -717,14 +717,13 @@ export class Device {
       const tableUrls = Object.values(this.store().tables).map((t) => t.url)
       await this.#catchUp.fetch(tableUrls.flatMap((u) => documentIdOf(u) ?? []))
       const tables = await Promise.all(
-        Object.values(this.store().tables).map(
-          (t) => openLocal(t.url as AutomergeUrl) as Promise<DocHandle<TableDoc> | undefined>,
+        tableUrls.map(
+          (url) => openLocal(url as AutomergeUrl) as Promise<DocHandle<TableDoc> | undefined>,
         ),
       )
       const refs = tables
         .flatMap((h) => (h ? Object.values(decode<TableData>(h.doc()).orders) : []))
         .filter((r) => r.businessDate === day)
-        .sort((a, b) => (a.openedAt < b.openedAt ? 1 : -1))
       // Orders stored here are announced again. A new device has none: it fetches the day in bulk
       // when it asks for it (loadDay), newest first, rather than all of it here.
       const stored = await this.#catchUp.present(refs.flatMap((r) => documentIdOf(r.url) ?? []))
