@@ -61,7 +61,8 @@ function synced(device: Device): Promise<void> {
 
 afterAll(async () => {
   await relay.close()
-  await rm(dir, { recursive: true, force: true })
+  // The relay may still finish a throttled write after close(): retry the removal briefly.
+  await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })
 })
 
 test('the README embedding example runs as written', async () => {
