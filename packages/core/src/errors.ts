@@ -10,6 +10,7 @@ export const ErrorKind = {
   balanceDue: 'balance-due',
   clock: 'clock',
   corrupt: 'corrupt',
+  newerSchema: 'newer-schema',
 } as const
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind]
 

@@ -27,7 +27,27 @@ export {
 
 export { encode, decode, text, asCounter } from './schema/encoding.js'
 export type { Encoded, CounterNumber } from './schema/encoding.js'
-export { SCHEMA_VERSION, DocKind } from './schema/version.js'
+export { SCHEMA_VERSION, CURRENT_SCHEMA, DocKind } from './schema/version.js'
+export type { SchemaLevels } from './schema/version.js'
+export {
+  MIGRATIONS,
+  migrationRegistry,
+  migrationChange,
+  migrate,
+  pendingMigrations,
+  schemaOf,
+  kindOf,
+} from './schema/migrations.js'
+export type { Migration, MigrationRegistry } from './schema/migrations.js'
+export {
+  Compatibility,
+  compatibility,
+  assertWritable,
+  newerContent,
+  knownKeys,
+} from './schema/compat.js'
+export type { NewerContent } from './schema/compat.js'
+export { runCommand } from './commands/run-command.js'
 export { initStoreDoc, DeviceRole } from './schema/store.js'
 export type {
   StoreData,

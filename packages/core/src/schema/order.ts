@@ -1,7 +1,8 @@
 import type { Hlc } from '../clock/hlc.js'
 import type { CounterNumber, Encoded } from './encoding.js'
 import { asCounter, decode, encode } from './encoding.js'
-import { SCHEMA_VERSION } from './version.js'
+import { CURRENT_SCHEMA } from './version.js'
+import { schemaOf } from './migrations.js'
 
 /*
  * An order (one check) is a set of append-only entry maps keyed by a device-generated UUIDv7.
@@ -255,7 +256,7 @@ export interface OrderInit {
 /** The initial content of an order document. Use `openOrder` to get one with ids and stamps. */
 export function initOrderDoc(init: OrderInit): OrderDoc {
   return encode<OrderData>({
-    schema: SCHEMA_VERSION,
+    schema: CURRENT_SCHEMA.order,
     kind: 'order',
     storeId: init.storeId,
     orderId: init.orderId,
@@ -286,6 +287,8 @@ export function initOrderDoc(init: OrderInit): OrderDoc {
 export function readOrder(doc: OrderDoc): OrderData {
   const order = decode<Record<string, unknown>>(doc as unknown as Encoded<Record<string, unknown>>)
   for (const map of ENTRY_MAPS) withIds(order[map])
+  // A migration's schema write is concurrent with creation: the highest value is the schema.
+  order['schema'] = schemaOf(doc)
   return order as unknown as OrderData
 }
 

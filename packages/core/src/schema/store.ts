@@ -1,6 +1,6 @@
 import type { Encoded } from './encoding.js'
 import { encode } from './encoding.js'
-import { SCHEMA_VERSION } from './version.js'
+import { CURRENT_SCHEMA } from './version.js'
 
 /** A tax rate in basis points (2000 = 20%), either included in menu prices or added on top. */
 export interface TaxRate {
@@ -108,5 +108,5 @@ export type StoreInit = Omit<StoreData, 'schema' | 'kind'>
  * Create the table documents first: each table carries its document URL.
  */
 export function initStoreDoc(init: StoreInit): StoreDoc {
-  return encode<StoreData>({ ...init, schema: SCHEMA_VERSION, kind: 'store' })
+  return encode<StoreData>({ ...init, schema: CURRENT_SCHEMA.store, kind: 'store' })
 }

@@ -1,6 +1,6 @@
 import type { Encoded } from './encoding.js'
 import { encode } from './encoding.js'
-import { SCHEMA_VERSION } from './version.js'
+import { CURRENT_SCHEMA } from './version.js'
 import type { Hlc } from '../clock/hlc.js'
 
 /** A reference to an order opened on a table. Appended, never removed. */
@@ -25,5 +25,11 @@ export type TableDoc = Encoded<TableData>
 
 /** The initial content of a table document. */
 export function initTableDoc(storeId: string, tableId: string): TableDoc {
-  return encode<TableData>({ schema: SCHEMA_VERSION, kind: 'table', storeId, tableId, orders: {} })
+  return encode<TableData>({
+    schema: CURRENT_SCHEMA.table,
+    kind: 'table',
+    storeId,
+    tableId,
+    orders: {},
+  })
 }

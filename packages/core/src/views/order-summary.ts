@@ -9,6 +9,8 @@ import {
   type TicketState,
 } from './line-states.js'
 import { orderStatus, type StatusView } from './status.js'
+import { newerContent, type NewerContent } from '../schema/compat.js'
+import { MIGRATIONS, type MigrationRegistry } from '../schema/migrations.js'
 import { orderTotals, type OrderTotals } from './totals.js'
 
 /** Everything a screen needs about one order, derived in one pass. */
@@ -20,6 +22,11 @@ export interface OrderSummary {
   readonly conflicts: readonly Conflict[]
   readonly status: StatusView
   readonly heldCourses: ReadonlySet<number>
+  /**
+   * What a newer version of Tabsync wrote that this device cannot read (entry kinds it does not
+   * know). When anything is there the status is "needs attention": totals may be missing it.
+   */
+  readonly newer: NewerContent
 }
 
 /**
@@ -30,27 +37,45 @@ export interface OrderSummary {
  * s.status.status // 'fired'
  * s.totals.balance // 1850
  */
-export function summarizeOrder(doc: OrderDoc): OrderSummary {
+export function summarizeOrder(
+  doc: OrderDoc,
+  registry: MigrationRegistry = MIGRATIONS,
+): OrderSummary {
   const order = readOrder(doc)
-  return summarizeOrderData(order, fieldConflicts(doc))
+  return summarizeOrderData(order, fieldConflicts(doc), registry)
 }
 
 /** {@link summarizeOrder} for already-decoded data (no descriptive-field conflicts then). */
 export function summarizeOrderData(
   order: OrderData,
   fields: Parameters<typeof orderConflicts>[4] = [],
+  registry: MigrationRegistry = MIGRATIONS,
 ): OrderSummary {
   const tickets = ticketStates(order)
   const lines = lineStates(order, tickets)
   const totals = orderTotals(order, lines)
   const conflicts = orderConflicts(order, lines, tickets, totals, fields)
+  const newer = newerContent(order, registry)
+  const status = orderStatus(order, lines, totals, conflicts)
   return {
     order,
     lines,
     tickets,
     totals,
     conflicts,
-    status: orderStatus(order, lines, totals, conflicts),
+    status: newer.entries > 0 ? newerVersionStatus(newer, status) : status,
     heldCourses: heldCourses(order),
+    newer,
+  }
+}
+
+/** A check holding entries of a newer version is never shown as settled on an older device. */
+function newerVersionStatus(newer: NewerContent, status: StatusView): StatusView {
+  return {
+    status: 'needs-attention',
+    reasons: [
+      `${newer.entries} entr${newer.entries === 1 ? 'y' : 'ies'} from a newer version of the app: update this device`,
+      ...status.reasons,
+    ],
   }
 }

@@ -8,7 +8,10 @@ import {
   type Repo,
 } from '@automerge/automerge-repo/slim'
 import {
+  assertWritable,
   attachOrder,
+  migrate,
+  pendingMigrations,
   businessDate,
   decode,
   initStoreDoc,
@@ -238,6 +241,7 @@ export class Device {
     const table = this.store().tables[tableId]
     if (!table) throw new SyncError(SyncErrorKind.wrongKind, `unknown table ${tableId}`)
     const tableHandle = await this.#open<TableDoc>(table.url as AutomergeUrl)
+    prepareWrite(tableHandle)
     const handle = this.repo.create<OrderDoc>(opened.doc)
     this.#track(handle as DocHandle<unknown>)
     tableHandle.change((t) =>
@@ -270,6 +274,7 @@ export class Device {
     const handle = await this.#open<D>(url)
     const ctx = this.context()
     const before = handle.heads()
+    prepareWrite(handle)
     let result: R | undefined
     handle.change((d) => {
       result = command(d as D, ctx)
@@ -757,4 +762,15 @@ function documentIdOf(url: string): DocumentId | undefined {
   } catch {
     return undefined
   }
+}
+
+/**
+ * The compatibility policy before any write (core's `runCommand` on a handle): a document of a
+ * newer schema is refused with `newer-schema` (nothing written, it keeps syncing untouched), an
+ * older one is raised by core's deterministic migrations, identical on every device.
+ */
+function prepareWrite(handle: DocHandle<unknown>): void {
+  const doc = handle.doc()
+  assertWritable(doc)
+  if (pendingMigrations(doc).length > 0) handle.update((d) => migrate(d))
 }

@@ -1,0 +1,269 @@
+import * as A from '@automerge/automerge'
+import fc from 'fast-check'
+import { expect, test } from 'vitest'
+import {
+  addLine,
+  assertWritable,
+  compatibility,
+  isTabsyncError,
+  migrate,
+  migrationChange,
+  migrationRegistry,
+  MIGRATIONS,
+  newerContent,
+  pendingMigrations,
+  readOrder,
+  runCommand,
+  schemaOf,
+  summarizeOrder,
+  type Migration,
+  type OrderDoc,
+} from '../src/index.js'
+import { assertProperty } from './fuzz-budget.js'
+import { canonical, device, newOrderDoc } from './helpers.js'
+import { applyOp, opArb, type Created } from './order-ops.js'
+
+/*
+ * A mixed-version fleet: devices of version N (this release's registry) and N+1 (one more
+ * order schema step, adding an entry kind N does not know) edit the same order while apart.
+ */
+
+/** Schema step 1→2 of a hypothetical next version: a new `extras` entry map. */
+function extrasStep(): Migration {
+  return {
+    kind: 'order',
+    from: 1,
+    to: 2,
+    description: 'extras: service charges the next version adds',
+    adds: ['extras'],
+    apply: (root) => {
+      root['extras'] = {}
+    },
+  }
+}
+const V_N = MIGRATIONS
+const V_N1 = migrationRegistry([extrasStep()])
+
+/** What a version N+1 device writes into the entry kind version N does not know. */
+function addExtra(doc: OrderDoc, id: string, amount: number): void {
+  ;(doc as unknown as { extras: Record<string, unknown> }).extras[id] = { amount }
+}
+
+test('a migration step is one change with identical bytes on every device', () => {
+  const a = migrationChange(extrasStep())
+  const b = migrationChange(extrasStep())
+  expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true)
+  const decoded = A.decodeChange(a)
+  expect(decoded.deps).toEqual([])
+  expect(decoded.time).toBe(0)
+  expect(decoded.seq).toBe(1)
+})
+
+test('two devices migrating the same order while apart merge to one migration and keep both devices entries', () => {
+  const till = device('till-1')
+  const base = newOrderDoc(till)
+  let x = migrate(A.clone(base), V_N1)
+  let y = migrate(A.clone(base), V_N1)
+  x = A.change(x, (d) => addExtra(d, 'e1', 100))
+  y = A.change(y, (d) => addExtra(d, 'e2', 200))
+  const merged = A.merge(A.clone(x), y)
+  expect(schemaOf(merged)).toBe(2)
+  // One `extras` map, not two of which one hides the other's entries (CatColab#643).
+  expect(Object.keys(A.getConflicts(merged, 'extras' as never) ?? {}).length).toBeLessThanOrEqual(1)
+  expect(Object.keys((merged as unknown as { extras: object }).extras).sort()).toEqual(['e1', 'e2'])
+  const migrationChanges = A.getAllChanges(merged)
+    .map((c) => A.decodeChange(c))
+    .filter((c) => c.message?.startsWith('tabsync migration'))
+  expect(migrationChanges).toHaveLength(1)
+})
+
+test('the schema of a migrated document is the highest of its concurrent values', () => {
+  const base = newOrderDoc(device('till-1'))
+  const migrated = migrate(A.clone(base), V_N1)
+  expect(Object.values(A.getConflicts(migrated, 'schema') ?? {}).sort()).toEqual([1, 2])
+  expect(schemaOf(migrated)).toBe(2)
+  expect(readOrder(migrated).schema).toBe(2)
+})
+
+test('a device refuses to write into an order of a newer schema and leaves it untouched', () => {
+  const till = device('till-1')
+  const newer = migrate(newOrderDoc(till), V_N1)
+  expect(compatibility(newer, V_N)).toBe('newer')
+  expect(compatibility(newer, V_N1)).toBe('current')
+  expect(compatibility(newOrderDoc(till), V_N1)).toBe('older')
+  const heads = A.getHeads(newer)
+  let error: unknown
+  try {
+    runCommand(newer, (d) => addLine(d, till, { itemId: 'fries' }), V_N)
+  } catch (e) {
+    error = e
+  }
+  expect(isTabsyncError(error, 'newer-schema')).toBe(true)
+  expect((error as Error).message).toContain('update this device')
+  expect(A.getHeads(newer)).toEqual(heads)
+  expect(() => assertWritable(newer, V_N1)).not.toThrow()
+})
+
+test('an older device shows what a newer version added as needs attention, never as settled', () => {
+  const till = device('till-1')
+  let doc = runCommand(newOrderDoc(till), (d) => addLine(d, till, { itemId: 'fries' }), V_N1).doc
+  doc = A.change(doc, (d) => addExtra(d, 'e1', 250))
+  expect(newerContent(doc, V_N)).toEqual({ keys: ['extras'], entries: 1 })
+  const old = summarizeOrder(doc, V_N)
+  expect(old.status.status).toBe('needs-attention')
+  expect(old.status.reasons[0]).toContain('1 entry from a newer version')
+  const current = summarizeOrder(doc, V_N1)
+  expect(current.newer.entries).toBe(0)
+  expect(current.status.status).not.toBe('needs-attention')
+})
+
+test('a registry with a gap is refused, and a document with no step to its schema is corrupt', () => {
+  expect(() => migrationRegistry([{ ...extrasStep(), from: 2, to: 3 }])).toThrow(/next step/)
+  const doc = A.from({ schema: 0, kind: 'order' })
+  let error: unknown
+  try {
+    pendingMigrations(doc, V_N1)
+  } catch (e) {
+    error = e
+  }
+  expect(isTabsyncError(error, 'corrupt')).toBe(true)
+})
+
+/** Ancestors of a change (by hash) in a document's history. */
+function ancestors(doc: A.Doc<unknown>): (hash: string) => Set<string> {
+  const deps = new Map(
+    A.getAllChanges(doc).map((c) => {
+      const d = A.decodeChange(c)
+      return [d.hash, d.deps] as const
+    }),
+  )
+  return (hash) => {
+    const seen = new Set<string>()
+    const stack = [...(deps.get(hash) ?? [])]
+    while (stack.length > 0) {
+      const h = stack.pop()!
+      if (seen.has(h)) continue
+      seen.add(h)
+      stack.push(...(deps.get(h) ?? []))
+    }
+    return seen
+  }
+}
+
+const fleet = fc.integer({ min: 2, max: 5 }).chain((n) =>
+  fc.record({
+    versions: fc.array(fc.constantFrom('N', 'N+1'), { minLength: n, maxLength: n }),
+    steps: fc.array(
+      fc.oneof(
+        {
+          weight: 4,
+          arbitrary: fc.record({
+            kind: fc.constant('op' as const),
+            replica: fc.nat({ max: n - 1 }),
+            op: opArb,
+          }),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            kind: fc.constant('extra' as const),
+            replica: fc.nat({ max: n - 1 }),
+            amount: fc.integer({ min: 1, max: 5000 }),
+          }),
+        },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            kind: fc.constant('sync' as const),
+            from: fc.nat({ max: n - 1 }),
+            to: fc.nat({ max: n - 1 }),
+          }),
+        },
+      ),
+      { minLength: 1, maxLength: 30 },
+    ),
+    mergeOrder: fc.shuffledSubarray(
+      Array.from({ length: n }, (_, i) => i),
+      { minLength: n, maxLength: n },
+    ),
+  }),
+)
+
+test('a fleet of version N and N+1 devices editing while apart loses nothing, converges, migrates once, and N never writes into what it cannot read', () => {
+  assertProperty(
+    fc.property(fleet, (s) => {
+      const ctxs = s.versions.map((_, i) =>
+        device(`dev-${i}`, { startMs: Date.UTC(2026, 10, 20, 18) + i * 5000 }),
+      )
+      const registries = s.versions.map((v) => (v === 'N' ? V_N : V_N1))
+      const base = newOrderDoc(ctxs[0]!)
+      const docs = ctxs.map(() => A.load<OrderDoc>(A.save(base)))
+      const nActors = new Set(
+        docs.filter((_, i) => s.versions[i] === 'N').map((d) => A.getActorId(d)),
+      )
+      const created: Created[] = []
+      const extras: string[] = []
+      for (const step of s.steps) {
+        if (step.kind === 'sync') {
+          if (step.from !== step.to)
+            docs[step.to] = A.merge(docs[step.to]!, A.clone(docs[step.from]!))
+          continue
+        }
+        const i = step.replica
+        const registry = registries[i]!
+        // What every device does (runCommand, device.run): never write into a newer schema.
+        if (compatibility(docs[i], registry) === 'newer') continue
+        const doc = migrate(docs[i]!, registry)
+        if (step.kind === 'op') {
+          const r = applyOp(doc, ctxs[i]!, step.op)
+          docs[i] = r.doc
+          created.push(...r.created)
+        } else if (registry === V_N1) {
+          const id = `x${extras.length}`
+          extras.push(id)
+          docs[i] = A.change(doc, (d) => addExtra(d, id, step.amount))
+        } else {
+          docs[i] = doc
+        }
+      }
+      // Every replica merges every other, in the generated order.
+      const merged = s.mergeOrder.map((i) =>
+        s.mergeOrder.reduce((acc, j) => A.merge(acc, A.clone(docs[j]!)), A.clone(docs[i]!)),
+      )
+      const first = merged[0]!
+      for (const doc of merged) {
+        expect(A.getHeads(doc).sort()).toEqual(A.getHeads(first).sort())
+        expect(canonical(readOrder(doc))).toBe(canonical(readOrder(first)))
+      }
+      const order = readOrder(first)
+      for (const c of created) expect(order[c.map][c.id], `${c.map} ${c.id}`).toBeDefined()
+      const extrasMap = (first as unknown as { extras?: Record<string, unknown> }).extras ?? {}
+      expect(Object.keys(extrasMap).sort()).toEqual([...extras].sort())
+      const history = A.getAllChanges(first).map((c) => A.decodeChange(c))
+      const migrations = history.filter((c) => c.message?.startsWith('tabsync migration'))
+      expect(migrations.length).toBeLessThanOrEqual(1)
+      if (extras.length > 0) {
+        expect(migrations).toHaveLength(1)
+        expect(
+          Object.keys(A.getConflicts(first, 'extras' as never) ?? {}).length,
+        ).toBeLessThanOrEqual(1)
+      }
+      // No version N change was made on top of the migration (it could not read the result).
+      const migration = migrations[0]
+      if (migration) {
+        const ancestorsOf = ancestors(first)
+        for (const change of history) {
+          if (!nActors.has(change.actor)) continue
+          expect(ancestorsOf(change.hash).has(migration.hash)).toBe(false)
+        }
+      }
+      // An N device shows the newer entries and never a settled status while they exist.
+      const old = summarizeOrder(first, V_N)
+      if (extras.length > 0) {
+        expect(old.newer.entries).toBe(extras.length)
+        expect(old.status.status).toBe('needs-attention')
+      }
+    }),
+    40,
+  )
+})
