@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as A from '@automerge/automerge'
 import fc from 'fast-check'
 import { expect, test } from 'vitest'
+import { assertProperty, LONG_FUZZ } from '@tabsync/sync/testing'
 import {
   changeQuantity,
   isTabsyncError,
@@ -256,25 +257,22 @@ function check(
     )
     if (fireTickets.every((t) => clean(t.id))) {
       expect(printed, `${name}: every fired unit printed once`).toBe(s.fired)
+      exactlyOnceChecks++
     }
     expect(voidPrints.get(name) ?? 0, `${name}: VOID printed at most once`).toBeLessThanOrEqual(1)
   }
 }
 
+/** Lines whose tickets needed no human, whose units were checked to print exactly once. */
+let exactlyOnceChecks = 0
+
 test('exactly once, whatever happens: fires, voids, partitions, bridge crashes, printer faults', async () => {
-  const long = process.env.TABSYNC_FUZZ === 'long'
-  const seed = Number(process.env.TABSYNC_SEED ?? Math.floor(Math.random() * 2 ** 31))
-  try {
-    await fc.assert(
-      fc.asyncProperty(fc.array(command, { minLength: 4, maxLength: long ? 40 : 18 }), scenario),
-      {
-        numRuns: Number(process.env.TABSYNC_FUZZ_RUNS ?? (long ? 1200 : 12)),
-        seed,
-        endOnFailure: true,
-      },
-    )
-  } catch (e) {
-    console.error(`exactly-once property failed: replay with TABSYNC_SEED=${seed}`)
-    throw e
-  }
+  exactlyOnceChecks = 0
+  await assertProperty(
+    fc.asyncProperty(fc.array(command, { minLength: 4, maxLength: LONG_FUZZ ? 40 : 18 }), scenario),
+    { runs: 12, endOnFailure: true },
+  )
+  // The "exactly once" half only applies to lines no crash made uncertain: prove it ran.
+  console.info(`exactly-once property: ${exactlyOnceChecks} line(s) checked printed exactly once`)
+  expect(exactlyOnceChecks).toBeGreaterThan(0)
 }, 600_000)

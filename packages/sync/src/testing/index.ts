@@ -12,3 +12,4 @@ export type {
 export { createCrashableStorage } from './crashable-storage.js'
 export type { CrashableStorage, CrashableStorageOptions } from './crashable-storage.js'
 export { seededRandom } from './seeded-random.js'
+export { assertProperty, fuzzRuns, fuzzSeed, LONG_FUZZ } from './property-budget.js'
