@@ -96,6 +96,10 @@ export function reopenOrder(doc: OrderDoc, ctx: CommandContext, input: { reason:
     isClosedByEvents(order) || isCancelledByEvents(order),
     'the check is not closed or cancelled',
   )
+  // A reopen undoes the close or cancel it saw only if it is later: absorb their times first
+  // (the device syncing the order normally did, but a command must not depend on it).
+  for (const e of [...Object.values(order.closes), ...Object.values(order.cancels)])
+    ctx.clock.receive(e.at)
   const id = newId()
   appendEntry(doc.reopens, { id, reason: input.reason, ...stamp(ctx) })
   return id

@@ -69,7 +69,11 @@ export function transferOrder(
     t.items.some((i) => lines.has(i.lineId)),
   )
   const ticketsOut = tickets.filter((t) => t.items.every((i) => lines.has(i.lineId)))
-  if (lines.size + adjustments.length + payments.length === 0) return null
+  // Nothing left to move: done already, unless this is combining an empty check, which still
+  // records the transfer so the empty check leaves the floor as combined.
+  const combinedBefore = Object.values(from.transfers).some((t) => t.direction === 'out')
+  if (lines.size + adjustments.length + payments.length === 0 && (!whole || combinedBefore))
+    return null
 
   const id = newId()
   const base = {

@@ -1,6 +1,6 @@
 import type { OrderData, OrderDoc } from '../schema/order.js'
 import { readOrder } from '../schema/order.js'
-import type { orderConflicts} from './conflicts.js';
+import type { orderConflicts } from './conflicts.js'
 import { detectConflicts, fieldConflicts, type Conflict } from './conflicts.js'
 import { membership } from './membership.js'
 import {
