@@ -33,7 +33,7 @@ import {
 import { CatchUp, type DocumentFetcher } from '../docs/catch-up.js'
 import { createLimiter } from '../docs/limiter.js'
 import { findDoc } from '../docs/find-doc.js'
-import { SyncError, SyncErrorKind } from '../errors.js'
+import { SyncError, SyncErrorKind, isSyncError } from '../errors.js'
 import {
   EndpointKind,
   EndpointState,
@@ -94,6 +94,8 @@ export interface DeviceParts {
   readonly upstreamAdapters: readonly NetworkAdapterInterface[]
   readonly random: () => number
   readonly reopen: boolean
+  /** Deadline (ms) of `ready()`, `orderSummary()` and `watchOrder()` finding a document. */
+  readonly findTimeoutMs: number
 }
 
 /**
@@ -280,30 +282,60 @@ export class Device {
     return result as R
   }
 
-  /** The summary of an order, waiting for the document if it is not here yet. */
+  /**
+   * The summary of an order, waiting for the document if it is not here yet, at most
+   * `findTimeoutMs` (an `openDevice` option). Rejects with an `unavailable` SyncError when no
+   * peer gave it by then (a relay refusing a document looks the same as not having it), and with
+   * `forbidden` when it arrived but belongs to another store.
+   */
   async orderSummary(url: AutomergeUrl): Promise<OrderSummary> {
-    const handle = await this.#open<OrderDoc>(url)
-    return summarizeOrder(handle.doc())
+    return summarizeOrder((await this.#openOrder(url)).doc())
+  }
+
+  /** An order document of this device's store, within the find deadline. */
+  async #openOrder(url: AutomergeUrl): Promise<DocHandle<OrderDoc>> {
+    const handle = await this.#open<OrderDoc>(url, undefined, this.#parts.findTimeoutMs)
+    const doc = handle.doc() as unknown as { storeId?: unknown; kind?: unknown }
+    const storeId = text(doc.storeId as Parameters<typeof text>[0])
+    if (this.#store && storeId !== this.#store.storeId) {
+      throw new SyncError(
+        SyncErrorKind.forbidden,
+        `document ${url} belongs to another store, not ${this.#store.storeId}`,
+        { url },
+      )
+    }
+    if (text(doc.kind as Parameters<typeof text>[0]) !== 'order') {
+      throw new SyncError(SyncErrorKind.wrongKind, `document ${url} is not an order`, { url })
+    }
+    return handle
   }
 
   /**
    * Calls `cb` with the order's summary now (once the document is here) and after every change,
    * local or remote. Returns an unsubscribe function.
    */
-  watchOrder(url: AutomergeUrl, cb: (summary: OrderSummary) => void): () => void {
+  watchOrder(
+    url: AutomergeUrl,
+    cb: (summary: OrderSummary) => void,
+    onError?: (error: SyncError) => void,
+  ): () => void {
     let stopped = false
     let handle: DocHandle<OrderDoc> | undefined
     const listener = () => {
       if (!stopped && handle?.isReady()) cb(summarizeOrder(handle.doc()))
     }
-    this.#open<OrderDoc>(url).then(
+    // Like orderSummary: a refused or absent document ends in `onError` (unavailable or
+    // forbidden) within findTimeoutMs instead of never calling back.
+    this.#openOrder(url).then(
       (h) => {
         if (stopped) return
         handle = h
         h.on('change', listener)
         listener()
       },
-      () => undefined,
+      (e: unknown) => {
+        if (!stopped && onError && isSyncError(e)) onError(e)
+      },
     )
     return () => {
       stopped = true
@@ -434,12 +466,17 @@ export class Device {
   }
 
   /** Finds a document (waiting while it is unavailable) and tracks it. */
-  async #open<D>(url: AutomergeUrl, maxAttempts?: number): Promise<DocHandle<D>> {
+  async #open<D>(
+    url: AutomergeUrl,
+    maxAttempts?: number,
+    timeoutMs?: number,
+  ): Promise<DocHandle<D>> {
     const handle = await this.#finds.run(() =>
       findDoc<D>(this.repo, url, {
         signal: this.#abort.signal,
         random: this.#parts.random,
         maxAttempts,
+        timeoutMs,
       }),
     )
     this.#track(handle as DocHandle<unknown>)
@@ -553,7 +590,13 @@ export class Device {
       // A new device gets the store document in bulk too (a request instead of a sync exchange).
       const id = documentIdOf(url)
       if (id) await this.#catchUp.fetch([id])
-      const h = await this.#open<StoreDoc>(url)
+      const h = await this.#open<StoreDoc>(url, undefined, this.#parts.findTimeoutMs).catch(
+        (e: unknown) => {
+          // Let a later ready() try again (the hub may be reachable by then).
+          this.#storeLoading = undefined
+          throw e
+        },
+      )
       this.#adoptStore(h)
       void this.#parts.storage
         .save(DeviceKeys.storeUrl, new TextEncoder().encode(url))
