@@ -16,6 +16,10 @@ import {
   latestStamp,
   openOrder,
   summarizeOrder,
+  transferOrder,
+  TabsyncError,
+  ErrorKind,
+  type TransferInput,
   text,
   type CommandContext,
   type DemoTable,
@@ -280,6 +284,40 @@ export class Device {
     const changed = before.length !== after.length || before.some((h, i) => h !== after[i])
     if (changed) await this.#saved([handle as DocHandle<unknown>])
     return result as R
+  }
+
+  /**
+   * Combines two checks (moves every line, adjustment and payment of `sourceUrl` into
+   * `targetUrl`), or moves some lines with `{ lineIds }`: core's `transferOrder` over both
+   * documents, one change on each, resolved when both are saved. Idempotent and safe when two
+   * devices do it at once. Returns the transfer id, or null when nothing was left to move.
+   * A command error (a closed check, an unknown line) is core's TabsyncError, nothing changed.
+   */
+  async transferOrder(
+    sourceUrl: AutomergeUrl,
+    targetUrl: AutomergeUrl,
+    input: TransferInput = {},
+  ): Promise<string | null> {
+    this.#assertOpen()
+    await this.#loadStore()
+    const [source, target] = await Promise.all([
+      this.#openOrder(sourceUrl),
+      this.#openOrder(targetUrl),
+    ])
+    const ctx = this.context()
+    if (source === target) {
+      // One handle cannot be inside two changes: refuse as core does for the same order.
+      throw new TabsyncError(ErrorKind.invalidInput, 'a check cannot be combined with itself')
+    }
+    let id: string | null = null
+    // The target first, the source inside it: if the command throws, neither change is kept.
+    target.change((t) => {
+      source.change((s) => {
+        id = transferOrder(s, t, ctx, input)
+      })
+    })
+    if (id !== null) await this.#saved([source as DocHandle<unknown>, target as DocHandle<unknown>])
+    return id
   }
 
   /**
