@@ -78,8 +78,12 @@ test('two devices open the same free table apart: both see both checks, review f
     await poll(() => page.getByTestId('line').count()).toBe(2)
     await poll(() => page.locator('[data-kind="two-open-checks"]').count()).toBe(0)
   }
-  await b.getByTestId('pay').click()
-  // B's card payment paid its own check (the tiramisu): the espresso is what is left.
-  await poll(() => b.getByTestId('due').innerText()).not.toBe('€0.00')
+  // B's card payment came along: one payment on the combined check, on both devices, and the
+  // espresso A added is what is left to pay.
+  for (const page of [a, b]) {
+    await page.getByTestId('pay').click()
+    await poll(() => page.getByTestId('payments').locator('li').count()).toBe(1)
+    await poll(() => page.getByTestId('due').innerText()).toBe('€2.50')
+  }
   await snap(b, 'two-checks-combined')
 })
