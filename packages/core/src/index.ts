@@ -76,6 +76,7 @@ export {
   PrintOutcome,
   SplitMode,
   Tender,
+  TransferDirection,
 } from './schema/order.js'
 export type {
   OrderData,
@@ -101,6 +102,8 @@ export type {
   ReopenEvent,
   MoveEvent,
   Resolution,
+  Transfer,
+  CancelEvent,
 } from './schema/order.js'
 
 export type { CommandContext } from './commands/context.js'
@@ -124,15 +127,40 @@ export { splitCheck } from './commands/split.js'
 export type { SplitInput } from './commands/split.js'
 export { takePayment, refund } from './commands/payments.js'
 export type { PaymentInput } from './commands/payments.js'
-export { resolveConflict } from './commands/resolve.js'
+export { resolveConflict, keepChecksApart } from './commands/resolve.js'
+export { fixConflict } from './commands/fix-conflict.js'
+export type { FixConflictInput } from './commands/fix-conflict.js'
+export { cancelOrder } from './commands/cancel.js'
+export { transferOrder } from './commands/transfer.js'
+export type { TransferInput } from './commands/transfer.js'
 export { registerDevice, addTable } from './commands/store-commands.js'
 
 export { sortedEntries, compareEntries, latestEntry } from './views/entries.js'
-export { ticketStates, lineStates, heldCourses, isClosedByEvents } from './views/line-states.js'
+export {
+  ticketStates,
+  lineStates,
+  heldCourses,
+  isClosedByEvents,
+  isCancelledByEvents,
+} from './views/line-states.js'
+export { membership, readPresent } from './views/membership.js'
+export type { Membership } from './views/membership.js'
+export { tableForks, isOnFloor } from './views/table-forks.js'
+export type { TableFork } from './views/table-forks.js'
+export { INVARIANTS, MergeBehaviour } from './invariants/catalogue.js'
+export type { Invariant, InvariantId } from './invariants/catalogue.js'
+export { invariantViolations, unnamedViolations } from './invariants/violations.js'
+export type { Violation } from './invariants/violations.js'
 export type { LineState, TicketState, TicketItemState } from './views/line-states.js'
-export { orderTotals, lineGross } from './views/totals.js'
+export { orderTotals, lineGross, refundedByPayment } from './views/totals.js'
 export type { OrderTotals, CheckTotals, Amounts, LineAmounts, TaxLine } from './views/totals.js'
-export { orderConflicts, fieldConflicts, ConflictKind, ConflictAction } from './views/conflicts.js'
+export {
+  orderConflicts,
+  detectConflicts,
+  fieldConflicts,
+  ConflictKind,
+  ConflictAction,
+} from './views/conflicts.js'
 export type { Conflict, FieldConflict } from './views/conflicts.js'
 export { orderStatus, OrderStatus } from './views/status.js'
 export type { StatusView } from './views/status.js'

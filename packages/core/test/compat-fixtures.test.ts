@@ -10,12 +10,13 @@ import {
   runCommand,
   schemaOf,
   summarizeOrder,
+  transferOrder,
   type OrderData,
   type OrderDoc,
   type StoreData,
   type TableData,
 } from '../src/index.js'
-import { canonical, device } from './helpers.js'
+import { canonical, device, newOrderDoc } from './helpers.js'
 
 /*
  * Documents saved by release 0.1 (schema 1), committed once and never regenerated (see
@@ -65,8 +66,9 @@ test('an order saved by release 0.1 is raised to the current schema keeping ever
     )
   }
   const till = device('till-9')
-  const { doc: next, result: lineId } = runCommand(doc, (d) =>
-    addLine(d, till, { itemId: 'tiramisu' }),
+  const { doc: next, result: lineId } = runCommand(
+    load<OrderDoc>('order-reopened.automerge'),
+    (d) => addLine(d, till, { itemId: 'tiramisu' }),
   )
   expect(readOrder(next).lines[lineId]?.name).toBeDefined()
   expect(v1Entries(readOrder(next))).toContain(lineId)
@@ -80,4 +82,35 @@ test('the store and table documents of release 0.1 decode with every table and o
   const table = decode<TableData>(load<never>('table-t4.automerge'))
   expect(Object.keys(table.orders)).toHaveLength(1)
   expect(table.schema).toBeLessThanOrEqual(CURRENT_SCHEMA.table)
+})
+
+test('two devices that combine the same release 0.1 check into their own new checks while apart migrate it once and move its lines once', () => {
+  const x = device('till-1')
+  const y = device('till-2')
+  const combine = (ctx: ReturnType<typeof device>) => {
+    let source = migrate(load<OrderDoc>('order-open.automerge'))
+    let target = newOrderDoc(ctx, 't2')
+    target = A.change(target, (t) => {
+      source = A.change(source, (s) => {
+        transferOrder(s, t, ctx)
+      })
+    })
+    return { source, target }
+  }
+  const onX = combine(x)
+  const onY = combine(y)
+  const source = A.merge(A.clone(onX.source), onY.source)
+  expect(schemaOf(source)).toBe(CURRENT_SCHEMA.order)
+  const migrations = A.getAllChanges(source)
+    .map((c) => A.decodeChange(c))
+    .filter((c) => c.message?.startsWith('tabsync migration'))
+  expect(migrations).toHaveLength(1)
+  // Both devices' transfer entries are in the one `transfers` map the migration made.
+  expect(Object.keys(readOrder(source).transfers)).toHaveLength(2)
+  const lineIds = Object.keys(readOrder(load<OrderDoc>('order-open.automerge')).lines)
+  const totals = [onX.target, onY.target].map((t) => summarizeOrder(t).totals.total)
+  const left = summarizeOrder(source)
+  expect(left.lines).toHaveLength(0)
+  expect(totals.every((t) => t === expected.open.total)).toBe(true)
+  expect(lineIds).toHaveLength(1)
 })

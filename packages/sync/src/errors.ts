@@ -4,6 +4,11 @@ export const SyncErrorKind = {
   noStore: 'no-store',
   /** A document could not be found locally nor from any peer (yet). */
   unavailable: 'unavailable',
+  /**
+   * A document this device must not use: it arrived but belongs to another store (its root
+   * `storeId` is not this device's store).
+   */
+  forbidden: 'forbidden',
   /** A relay or hub answered 401: the token is missing, bad or expired. */
   tokenRejected: 'token-rejected',
   /** The device was closed. */

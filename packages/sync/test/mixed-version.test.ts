@@ -1,6 +1,8 @@
 import * as A from '@automerge/automerge'
 import {
   addLine,
+  CURRENT_SCHEMA,
+  MIGRATIONS,
   isTabsyncError,
   migrate,
   migrationRegistry,
@@ -17,10 +19,11 @@ afterEach(() => {
 
 /** The next version's order schema: one more entry kind this version does not know. */
 const NEXT = migrationRegistry([
+  ...MIGRATIONS.steps,
   {
     kind: 'order',
-    from: 1,
-    to: 2,
+    from: CURRENT_SCHEMA.order,
+    to: CURRENT_SCHEMA.order + 1,
     description: 'extras',
     adds: ['extras'],
     apply: (root) => {
@@ -49,7 +52,7 @@ test('a till keeps syncing an order a newer version changed, shows it read-only,
   const summary = await drive(b!.orderSummary(url))
   expect(summary.newer).toEqual({ keys: ['extras'], entries: 1 })
   expect(summary.status.status).toBe('needs-attention')
-  expect(summary.order.schema).toBe(2)
+  expect(summary.order.schema).toBe(CURRENT_SCHEMA.order + 1)
 
   const handle = await drive(b!.repo.find<OrderDoc>(url))
   const heads = handle.heads()
@@ -63,7 +66,7 @@ test('a till keeps syncing an order a newer version changed, shows it read-only,
   expect(handle.heads()).toEqual(heads)
   // The newer entry is kept and forwarded untouched: the other till has it too.
   const onA = await drive(a!.repo.find<OrderDoc>(url))
-  expect(schemaOf(onA.doc())).toBe(2)
+  expect(schemaOf(onA.doc())).toBe(CURRENT_SCHEMA.order + 1)
   expect(Object.keys((A.toJS(onA.doc()) as { extras?: object }).extras ?? {})).toEqual(['x1'])
   expect(Object.keys(readOrder(onA.doc()).lines)).toHaveLength(1)
   await c.close()

@@ -60,6 +60,11 @@ export interface Device {
   ): Promise<{ orderId: string; url: AutomergeUrl }>
   /** Runs a core command on an order; resolves after the change is saved locally. */
   run<R>(url: AutomergeUrl, command: (doc: OrderDoc, ctx: CommandContext) => R): Promise<R>
+  /**
+   * Combines `sourceUrl` into `targetUrl` (every line, adjustment and payment) over both
+   * documents; resolves once both are saved. Null when there was nothing left to move.
+   */
+  transferOrder(sourceUrl: AutomergeUrl, targetUrl: AutomergeUrl): Promise<string | null>
   /** Appends a moved order to its new table's document. */
   attachToTable(url: AutomergeUrl, tableId: string): Promise<void>
   watchOrder(url: AutomergeUrl, cb: (summary: OrderSummary) => void): () => void
@@ -221,6 +226,14 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
       return opened
     },
     run: (url, command) => sync.run(url, command),
+    async transferOrder(sourceUrl, targetUrl) {
+      const id = await sync.transferOrder(sourceUrl, targetUrl)
+      for (const url of [sourceUrl, targetUrl]) {
+        keep(url, await sync.orderSummary(url))
+        emit({ url, kind: 'order' })
+      }
+      return id
+    },
     async attachToTable(url, tableId) {
       const { order } = await sync.orderSummary(url)
       await sync.run<void, TableDoc>(tableUrl(tableId), (doc) =>

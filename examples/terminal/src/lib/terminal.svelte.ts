@@ -5,9 +5,14 @@
  */
 import type { AutomergeUrl } from '@automerge/automerge-repo'
 import {
+  cancelOrder,
   formatMoney,
   hlcMs,
+  isOnFloor,
   isTabsyncError,
+  keepChecksApart,
+  tableForks,
+  type TableFork,
   type CommandContext,
   type Conflict,
   type OrderDoc,
@@ -45,12 +50,19 @@ export interface FloorTable {
   readonly current: { readonly url: AutomergeUrl; readonly summary: OrderSummary } | undefined
   /** Open checks on the table. */
   readonly openCount: number
+  /** Every open check on the table, oldest first (two after devices opened it while apart). */
+  readonly checks: readonly { readonly url: AutomergeUrl; readonly summary: OrderSummary }[]
 }
 
 export interface ReviewItem {
   readonly url: AutomergeUrl
   readonly summary: OrderSummary
   readonly conflict: Conflict
+  /** For a table with two open checks: the fork and its checks, oldest first. */
+  readonly fork?: {
+    readonly fork: TableFork
+    readonly checks: readonly { readonly url: AutomergeUrl; readonly summary: OrderSummary }[]
+  }
 }
 
 export interface Route {
@@ -129,7 +141,8 @@ export class Terminal {
   floor = $derived.by((): Map<string, FloorTable[]> => {
     const open = new Map<string, { url: AutomergeUrl; summary: OrderSummary }[]>()
     for (const [url, summary] of this.orders) {
-      if (summary.status.status === 'closed') continue
+      // Closed, cancelled and combined checks are off the floor.
+      if (!isOnFloor(summary)) continue
       const list = open.get(summary.order.tableId) ?? []
       list.push({ url, summary })
       open.set(summary.order.tableId, list)
@@ -151,6 +164,7 @@ export class Terminal {
         table,
         current,
         openCount: list.length,
+        checks: list,
         state: tableState(list.map((x) => x.summary)),
       })
       areas.set(table.area, tiles)
@@ -163,6 +177,30 @@ export class Terminal {
     const out: ReviewItem[] = []
     for (const [url, summary] of this.orders)
       for (const conflict of summary.conflicts) out.push({ url, summary, conflict })
+    // Two open checks on one table: flagged on every device that has both orders.
+    const urlOf = new Map([...this.orders].map(([url, s]) => [s.order.orderId, url]))
+    for (const fork of tableForks([...this.orders.values()])) {
+      if (fork.accepted) continue
+      const checks = fork.orderIds.flatMap((id) => {
+        const url = urlOf.get(id)
+        const summary = url && this.orders.get(url)
+        return url && summary ? [{ url, summary }] : []
+      })
+      const first = checks[0]
+      if (!first) continue
+      out.push({
+        url: first.url,
+        summary: first.summary,
+        conflict: {
+          id: fork.id,
+          kind: fork.kind,
+          message: fork.message,
+          actions: fork.actions,
+          invariant: fork.invariant,
+        },
+        fork: { fork, checks },
+      })
+    }
     return out.sort((a, b) => (a.summary.order.openedAt < b.summary.order.openedAt ? -1 : 1))
   })
 
@@ -227,6 +265,44 @@ export class Terminal {
       this.say(isTabsyncError(e) ? e.message : `Could not save: ${String(e)}`, 'error')
       return undefined
     }
+  }
+
+  /**
+   * Combines the checks of a table fork into its oldest check: every line and payment of the
+   * others moves there (an appended transfer on both documents), on this device, synced to all.
+   */
+  async combineChecks(item: ReviewItem): Promise<void> {
+    const checks = item.fork?.checks ?? []
+    const [target, ...sources] = checks
+    if (!target) return
+    try {
+      for (const source of sources) await this.device.transferOrder(source.url, target.url)
+      this.#refreshOrders()
+      this.say('Checks combined')
+    } catch (e) {
+      this.say(isTabsyncError(e) ? e.message : `Could not combine: ${String(e)}`, 'error')
+    }
+  }
+
+  /** Keeps the checks of a table fork apart on purpose (two parties at one table). */
+  async keepChecksApart(item: ReviewItem): Promise<void> {
+    const fork = item.fork?.fork
+    if (!fork) return
+    await this.run(
+      item.url,
+      (d, ctx) => keepChecksApart(d, ctx, { fork }),
+      'Kept as separate checks',
+    )
+  }
+
+  /** Cancels an empty check: it leaves the floor and counts as cancelled in reports. */
+  async cancelCheck(url: AutomergeUrl): Promise<boolean> {
+    const done = await this.run(
+      url,
+      (d, ctx) => cancelOrder(d, ctx, { reason: 'opened by mistake' }),
+      'Check cancelled',
+    )
+    return done !== undefined
   }
 
   async openTable(tableId: string, guests?: number): Promise<AutomergeUrl | undefined> {

@@ -1,9 +1,18 @@
 import { TabsyncError, ErrorKind, check } from '../errors.js'
+import { readPresent } from '../views/membership.js'
 import { newId } from '../ids.js'
 import type { Adjustment, AdjustmentKind, OrderDoc } from '../schema/order.js'
-import { readOrder } from '../schema/order.js'
 import { BASIS_POINTS } from '../money/money.js'
-import { appendEntry, checkInt, checkText, stamp, type CommandContext } from './context.js'
+import {
+  appendEntry,
+  checkInput,
+  checkInt,
+  checkRef,
+  checkText,
+  own,
+  stamp,
+  type CommandContext,
+} from './context.js'
 import { assertOpen } from './order-lifecycle.js'
 
 export interface AdjustmentInput {
@@ -22,6 +31,8 @@ export interface AdjustmentInput {
  * amount. A comp with neither is the whole line (or check). Returns the entry id.
  */
 export function addAdjustment(doc: OrderDoc, ctx: CommandContext, input: AdjustmentInput): string {
+  checkInput(input, 'addAdjustment')
+  if (input.lineId !== undefined) checkRef(input.lineId, 'lineId')
   check(input.kind === 'discount' || input.kind === 'comp', 'kind must be discount or comp')
   checkText(input.reason, 200, 'reason', true)
   const hasPercent = input.percentBasisPoints !== undefined
@@ -33,10 +44,10 @@ export function addAdjustment(doc: OrderDoc, ctx: CommandContext, input: Adjustm
   )
   if (hasPercent) checkInt(input.percentBasisPoints, 1, BASIS_POINTS, 'percentBasisPoints')
   if (hasAmount) checkInt(input.amount, 1, 100_000_000, 'amount')
-  const order = readOrder(doc)
+  const order = readPresent(doc)
   assertOpen(order)
   if (input.lineId !== undefined) {
-    if (!order.lines[input.lineId])
+    if (!own(order.lines, input.lineId))
       throw new TabsyncError(ErrorKind.notFound, `unknown line ${input.lineId}`)
     const voided = Object.values(order.voids).some((v) => v.lineId === input.lineId)
     if (voided) throw new TabsyncError(ErrorKind.voided, 'that line is voided')

@@ -63,3 +63,29 @@ export function checkText(
   )
   check(!required || value.trim().length > 0, `${what} is required`)
 }
+
+/**
+ * The value stored under `key` in `map` only if it is the map's own property: a key named like
+ * an `Object.prototype` member (`constructor`, `toString`, `__proto__`) finds nothing rather
+ * than a function. Every id a caller gives is looked up through this.
+ */
+export function own<V>(map: Readonly<Record<string, V>> | undefined, key: unknown): V | undefined {
+  if (map === undefined || typeof key !== 'string' || !Object.hasOwn(map, key)) return undefined
+  return map[key]
+}
+
+/** Validates that a command's input is an object (not null, not an array), naming the command. */
+export function checkInput(input: unknown, command: string): asserts input is object {
+  check(
+    typeof input === 'object' && input !== null && !Array.isArray(input),
+    `${command} needs an input object, got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input}`,
+  )
+}
+
+/** Validates an id a caller names (line, payment, table, item): a non-empty string of id shape. */
+export function checkRef(value: unknown, what: string): asserts value is string {
+  check(
+    typeof value === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(value),
+    `${what} must be an id (1-64 letters, digits, - _ . :), got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 70)) : typeof value}`,
+  )
+}

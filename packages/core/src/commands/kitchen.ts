@@ -1,9 +1,17 @@
 import { TabsyncError, ErrorKind, check } from '../errors.js'
+import { readPresent } from '../views/membership.js'
 import { newId } from '../ids.js'
 import type { OrderData, OrderDoc, PrintOutcome, Ticket, TicketItem } from '../schema/order.js'
-import { readOrder } from '../schema/order.js'
 import { heldCourses, lineStates, type LineState } from '../views/line-states.js'
-import { appendEntry, checkInt, stamp, type CommandContext } from './context.js'
+import {
+  appendEntry,
+  checkInput,
+  checkInt,
+  checkRef,
+  own,
+  stamp,
+  type CommandContext,
+} from './context.js'
 import { assertOpen } from './order-lifecycle.js'
 
 export interface FireInput {
@@ -19,7 +27,7 @@ export interface FireInput {
  * (empty when there was nothing to fire).
  */
 export function fire(doc: OrderDoc, ctx: CommandContext, input: FireInput = {}): string[] {
-  const order = readOrder(doc)
+  const order = readPresent(doc)
   assertOpen(order)
   const states = lineStates(order)
   let chosen: LineState[]
@@ -74,7 +82,7 @@ function appendTicket(
   items: TicketItem[],
 ): string {
   const id = newId()
-  const tableLabel = ctx.store.tables[order.tableId]?.label ?? order.tableId
+  const tableLabel = own(ctx.store.tables, order.tableId)?.label ?? order.tableId
   const ticket: Ticket = { id, kind, station, tableLabel, items, ...stamp(ctx) }
   appendEntry(doc.tickets, ticket)
   return id
@@ -99,7 +107,7 @@ export function sendVoidTicket(
   ctx: CommandContext,
   input: { lineId: string },
 ): string {
-  const order = readOrder(doc)
+  const order = readPresent(doc)
   const s = lineStates(order).find((x) => x.line.id === input.lineId)
   if (!s) throw new TabsyncError(ErrorKind.notFound, `unknown line ${input.lineId}`)
   check(
@@ -132,7 +140,10 @@ export function recordPrint(
   ctx: CommandContext,
   input: { ticketId: string; printerId: string; outcome: PrintOutcome },
 ): string {
-  if (!doc.tickets[input.ticketId])
+  checkInput(input, 'recordPrint')
+  checkRef(input.ticketId, 'ticketId')
+  checkRef(input.printerId, 'printerId')
+  if (!own(doc.tickets, input.ticketId))
     throw new TabsyncError(ErrorKind.notFound, `unknown ticket ${input.ticketId}`)
   check(['printed', 'duplicate', 'reprinted'].includes(input.outcome), 'unknown print outcome')
   const id =
@@ -146,7 +157,9 @@ export function recordPrint(
 
 /** The kitchen marks a ticket done (idempotent). */
 export function bumpTicket(doc: OrderDoc, ctx: CommandContext, input: { ticketId: string }): void {
-  if (!doc.tickets[input.ticketId])
+  checkInput(input, 'bumpTicket')
+  checkRef(input.ticketId, 'ticketId')
+  if (!own(doc.tickets, input.ticketId))
     throw new TabsyncError(ErrorKind.notFound, `unknown ticket ${input.ticketId}`)
   const id = `bump-${input.ticketId}`
   if (doc.bumps[id]) return

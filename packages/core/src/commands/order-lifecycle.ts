@@ -1,4 +1,5 @@
 import type { Hlc } from '../clock/hlc.js'
+import { readPresent } from '../views/membership.js'
 import { businessDate } from '../clock/business-day.js'
 import { TabsyncError, ErrorKind, check } from '../errors.js'
 import { newId, isId } from '../ids.js'
@@ -6,13 +7,16 @@ import { encode } from '../schema/encoding.js'
 import { initOrderDoc, type OrderData, type OrderDoc } from '../schema/order.js'
 import { readOrder } from '../schema/order.js'
 import type { OrderRef, TableDoc } from '../schema/table.js'
-import { isClosedByEvents } from '../views/line-states.js'
+import { isCancelledByEvents, isClosedByEvents } from '../views/line-states.js'
 import { orderTotals } from '../views/totals.js'
 import {
   append,
   appendEntry,
+  checkInput,
   checkInt,
+  checkRef,
   checkText,
+  own,
   setField,
   stamp,
   type CommandContext,
@@ -34,7 +38,9 @@ export function openOrder(
   ctx: CommandContext,
   input: { tableId: string; guests?: number },
 ): NewOrder {
-  check(ctx.store.tables[input.tableId] !== undefined, `unknown table ${input.tableId}`)
+  checkInput(input, 'openOrder')
+  checkRef(input.tableId, 'tableId')
+  check(own(ctx.store.tables, input.tableId) !== undefined, `unknown table ${input.tableId}`)
   if (input.guests !== undefined) checkInt(input.guests, 0, 99, 'guests')
   const orderId = newId()
   const openedAt = ctx.clock.now()
@@ -59,15 +65,20 @@ export function attachOrder(table: TableDoc, ref: OrderRef): void {
 }
 
 /** Throws `closed` if the order is closed on this replica: reopen it first. */
-export function assertOpen(order: Pick<OrderData, 'closes' | 'reopens'>): void {
+export function assertOpen(
+  order: Pick<OrderData, 'closes' | 'reopens'> & { cancels?: OrderData['cancels'] },
+): void {
   if (isClosedByEvents(order)) {
     throw new TabsyncError(ErrorKind.closed, 'This check is closed. Reopen it first.')
+  }
+  if (order.cancels && isCancelledByEvents({ cancels: order.cancels, reopens: order.reopens })) {
+    throw new TabsyncError(ErrorKind.closed, 'This check was cancelled. Reopen it first.')
   }
 }
 
 /** Closes a settled check. Refuses while money is due. */
 export function closeOrder(doc: OrderDoc, ctx: CommandContext): string {
-  const order = readOrder(doc)
+  const order = readPresent(doc)
   assertOpen(order)
   const { balance } = orderTotals(order)
   if (balance > 0)
@@ -77,10 +88,18 @@ export function closeOrder(doc: OrderDoc, ctx: CommandContext): string {
   return id
 }
 
-/** Reopens a closed check, with a reason for the audit trail. */
+/** Reopens a closed (or cancelled) check, with a reason for the audit trail. */
 export function reopenOrder(doc: OrderDoc, ctx: CommandContext, input: { reason: string }): string {
   checkText(input.reason, 200, 'reason', true)
-  check(isClosedByEvents(readOrder(doc)), 'the check is not closed')
+  const order = readOrder(doc)
+  check(
+    isClosedByEvents(order) || isCancelledByEvents(order),
+    'the check is not closed or cancelled',
+  )
+  // A reopen undoes the close or cancel it saw only if it is later: absorb their times first
+  // (the device syncing the order normally did, but a command must not depend on it).
+  for (const e of [...Object.values(order.closes), ...Object.values(order.cancels)])
+    ctx.clock.receive(e.at)
   const id = newId()
   appendEntry(doc.reopens, { id, reason: input.reason, ...stamp(ctx) })
   return id
@@ -96,7 +115,9 @@ export function moveOrder(
   ctx: CommandContext,
   input: { toTableId: string },
 ): string {
-  check(ctx.store.tables[input.toTableId] !== undefined, `unknown table ${input.toTableId}`)
+  checkInput(input, 'moveOrder')
+  checkRef(input.toTableId, 'toTableId')
+  check(own(ctx.store.tables, input.toTableId) !== undefined, `unknown table ${input.toTableId}`)
   const from = doc.tableId.val
   const id = newId()
   append(

@@ -1,10 +1,22 @@
 import { TabsyncError, ErrorKind, check } from '../errors.js'
-import { isId, newId } from '../ids.js'
+import { readPresent } from '../views/membership.js'
+import { newId } from '../ids.js'
+import { membership } from '../views/membership.js'
 import { encode } from '../schema/encoding.js'
 import type { OrderDoc, Payment, Tender } from '../schema/order.js'
 import { readOrder } from '../schema/order.js'
-import { orderTotals } from '../views/totals.js'
-import { append, appendEntry, checkInt, checkText, stamp, type CommandContext } from './context.js'
+import { orderTotals, refundedByPayment } from '../views/totals.js'
+import {
+  append,
+  appendEntry,
+  checkInput,
+  checkInt,
+  checkRef,
+  checkText,
+  own,
+  stamp,
+  type CommandContext,
+} from './context.js'
 import { assertOpen } from './order-lifecycle.js'
 
 const MAX_AMOUNT = 100_000_000
@@ -31,8 +43,12 @@ export interface PaymentInput {
  * Returns the payment id (the key).
  */
 export function takePayment(doc: OrderDoc, ctx: CommandContext, input: PaymentInput): string {
-  check(isId(input.key), 'payment key must be an id')
-  if (doc.payments[input.key]) return input.key
+  checkInput(input, 'takePayment')
+  check(
+    typeof input.key === 'string' && /^[A-Za-z0-9_-]{16,64}$/.test(input.key),
+    'payment key must be an idempotency key of 16-64 letters, digits, - or _ (use newId())',
+  )
+  if (own(doc.payments, input.key)) return input.key
   check(['cash', 'card', 'other'].includes(input.tender), 'tender must be cash, card or other')
   checkInt(input.amount, 1, MAX_AMOUNT, 'amount')
   const tip = input.tip ?? 0
@@ -45,7 +61,7 @@ export function takePayment(doc: OrderDoc, ctx: CommandContext, input: PaymentIn
     input.tender !== 'cash' || tendered >= input.amount + tip,
     'cash tendered is less than amount + tip',
   )
-  const order = readOrder(doc)
+  const order = readPresent(doc)
   assertOpen(order)
   const totals = orderTotals(order)
   const due = checkNo === 0 ? totals.balance : (totals.checks[checkNo - 1]?.balance ?? 0)
@@ -77,14 +93,14 @@ export function refund(
   ctx: CommandContext,
   input: { paymentId: string; amount: number; reason: string },
 ): string {
+  checkInput(input, 'refund')
+  checkRef(input.paymentId, 'paymentId')
   checkText(input.reason, 200, 'reason', true)
   checkInt(input.amount, 1, MAX_AMOUNT, 'amount')
-  const order = readOrder(doc)
-  const payment = order.payments[input.paymentId]
+  const order = membership(readOrder(doc)).present
+  const payment = own(order.payments, input.paymentId)
   if (!payment) throw new TabsyncError(ErrorKind.notFound, `unknown payment ${input.paymentId}`)
-  const already = Object.values(order.refunds)
-    .filter((r) => r.paymentId === input.paymentId)
-    .reduce((sum, r) => sum + r.amount, 0)
+  const already = refundedByPayment(order).get(payment.id) ?? 0
   check(
     input.amount <= payment.amount - already,
     `at most ${payment.amount - already} can be refunded`,

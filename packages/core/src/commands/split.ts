@@ -1,7 +1,7 @@
 import { TabsyncError, ErrorKind, check } from '../errors.js'
 import { newId } from '../ids.js'
 import type { OrderDoc, SplitPlan } from '../schema/order.js'
-import { appendEntry, checkInt, stamp, type CommandContext } from './context.js'
+import { appendEntry, checkInput, checkInt, own, stamp, type CommandContext } from './context.js'
 
 export type SplitInput =
   | { readonly mode: 'none' }
@@ -18,6 +18,7 @@ export type SplitInput =
  * The latest plan decides; payments name the check they pay.
  */
 export function splitCheck(doc: OrderDoc, ctx: CommandContext, input: SplitInput): string {
+  checkInput(input, 'splitCheck')
   let parts = 1
   let assignments: Record<string, number> = {}
   switch (input.mode) {
@@ -31,8 +32,13 @@ export function splitCheck(doc: OrderDoc, ctx: CommandContext, input: SplitInput
     case 'item':
       checkInt(input.parts, 2, 50, 'parts')
       parts = input.parts
+      check(
+        typeof input.assignments === 'object' && input.assignments !== null,
+        'assignments must map line ids to check numbers',
+      )
       for (const [lineId, n] of Object.entries(input.assignments)) {
-        if (!doc.lines[lineId]) throw new TabsyncError(ErrorKind.notFound, `unknown line ${lineId}`)
+        if (!own(doc.lines, lineId))
+          throw new TabsyncError(ErrorKind.notFound, `unknown line ${lineId}`)
         checkInt(n, 1, parts, 'check number')
       }
       assignments = { ...input.assignments }

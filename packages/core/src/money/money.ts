@@ -1,3 +1,5 @@
+import { ErrorKind, TabsyncError } from '../errors.js'
+
 /**
  * Money is integer minor units (cents) everywhere. These are the only rounding rules:
  * - a percentage of an amount rounds half away from zero, once;
@@ -23,27 +25,46 @@ export function includedTax(amount: number, bp: number): number {
 
 /**
  * Shares `total` out in proportion to `weights`, in integers that add up to exactly `total`.
- * Leftover units go to the largest fractional remainders, ties to the earliest part.
+ * Each part first gets the floor of its exact share; the units left over go one each to the
+ * largest remainders, ties to the earliest part. Remainders are compared exactly, in integer
+ * arithmetic (BigInt), never as floating-point fractions, so every replica gets the same cents
+ * and a tie really goes to the earliest part. A negative total is shared as its opposite.
+ * All weights zero (or none positive) shares evenly, larger parts first.
  *
  * @example
  * allocate(100, [1, 1, 1]) // [34, 33, 33]
+ * allocate(220, [45, 7, 84, 20]) // [64, 10, 118, 28]
  */
 export function allocate(total: number, weights: readonly number[]): number[] {
-  const sum = weights.reduce((a, b) => a + b, 0)
-  if (weights.length === 0) return []
-  if (sum <= 0) return evenly(total, weights.length)
-  const exact = weights.map((w) => (total * w) / sum)
-  const parts = exact.map(Math.floor)
-  let left = total - parts.reduce((a, b) => a + b, 0)
-  const order = exact
-    .map((x, i) => ({ i, r: x - Math.floor(x) }))
-    .sort((a, b) => b.r - a.r || a.i - b.i)
-  for (const { i } of order) {
-    if (left <= 0) break
-    parts[i] = (parts[i] as number) + 1
-    left -= 1
+  if (!Number.isSafeInteger(total)) {
+    throw new TabsyncError(
+      ErrorKind.invalidInput,
+      `allocate: total must be a whole number, got ${total}`,
+    )
   }
-  return parts
+  for (const w of weights) {
+    if (!Number.isSafeInteger(w) || w < 0) {
+      throw new TabsyncError(
+        ErrorKind.invalidInput,
+        `allocate: weights must be whole numbers of at least 0, got ${w}`,
+      )
+    }
+  }
+  if (weights.length === 0) return []
+  if (total < 0) return allocate(-total, weights).map((x) => (x === 0 ? 0 : -x))
+  const sum = weights.reduce((a, b) => a + BigInt(b), 0n)
+  if (sum === 0n) return evenly(total, weights.length)
+  const t = BigInt(total)
+  const parts = weights.map((w) => (t * BigInt(w)) / sum)
+  const rest = weights.map((w, i) => ({ i, r: (t * BigInt(w)) % sum }))
+  let left = t - parts.reduce((a, b) => a + b, 0n)
+  rest.sort((a, b) => (a.r === b.r ? a.i - b.i : a.r > b.r ? -1 : 1))
+  for (const { i } of rest) {
+    if (left <= 0n) break
+    parts[i] = (parts[i] as bigint) + 1n
+    left -= 1n
+  }
+  return parts.map(Number)
 }
 
 /** `total` in `n` integer parts differing by at most one unit, larger parts first. */

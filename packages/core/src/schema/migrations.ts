@@ -1,6 +1,6 @@
 import * as A from '@automerge/automerge'
 import { TabsyncError } from '../errors.js'
-import { CURRENT_SCHEMA, type DocKind, type SchemaLevels } from './version.js'
+import type { DocKind, SchemaLevels } from './version.js'
 
 /*
  * Migrations raise a document from one schema to the next. Two devices that migrate the same
@@ -43,10 +43,22 @@ export interface MigrationRegistry {
 }
 
 /**
- * The schema steps of this version of Tabsync. Empty while every kind is at schema 1; each entry
- * added here raises {@link CURRENT_SCHEMA} of its kind by one.
+ * Order schema 2: the `transfers` (combine checks, move lines) and `cancels` (an empty check
+ * cancelled) entry maps. Orders created at schema 2 have them from the start; a schema 1 order
+ * gets them from this step before the first write, never from a command (two devices creating a
+ * map at once would each make their own, and the merge would keep only one, with its entries).
  */
-export const MIGRATIONS: MigrationRegistry = { steps: [], current: CURRENT_SCHEMA }
+const ORDER_TRANSFERS_AND_CANCELS: Migration = {
+  kind: 'order',
+  from: 1,
+  to: 2,
+  description: 'transfers and cancels entry maps (combine checks, move lines, cancel a check)',
+  adds: ['transfers', 'cancels'],
+  apply: (root) => {
+    root['transfers'] = {}
+    root['cancels'] = {}
+  },
+}
 
 /**
  * Builds a registry from steps, checking that they are consecutive per kind (1→2, 2→3, ...).
@@ -64,6 +76,12 @@ export function migrationRegistry(steps: readonly Migration[]): MigrationRegistr
   }
   return { steps, current }
 }
+
+/**
+ * The schema steps of this version of Tabsync, in the order they were shipped. Each step raises
+ * {@link CURRENT_SCHEMA} of its kind by one (a test checks that both agree).
+ */
+export const MIGRATIONS: MigrationRegistry = migrationRegistry([ORDER_TRANSFERS_AND_CANCELS])
 
 const changeCache = new WeakMap<Migration, Uint8Array>()
 

@@ -11,6 +11,9 @@ import { schemaOf } from './migrations.js'
  * (hybrid clock) and `by` (device id); views order entries by (at, id), identically everywhere.
  */
 
+/** Largest quantity of one line; a bigger order is a typo, not a dinner. */
+export const MAX_QUANTITY = 999
+
 /** Who and when, on every entry. */
 export interface Stamp {
   readonly at: Hlc
@@ -178,6 +181,39 @@ export interface Resolution extends Stamp {
   readonly note: string
 }
 
+/** Which way a transfer entry points: lines and money left this order, or arrived in it. */
+export const TransferDirection = { out: 'out', in: 'in' } as const
+export type TransferDirection = (typeof TransferDirection)[keyof typeof TransferDirection]
+
+/**
+ * Lines, adjustments and payments moved between two checks (combine checks, move lines). The
+ * same transfer is recorded on both documents: `out` on the source (what left, and each moved
+ * line's quantity as the moving device saw it), `in` on the target, whose entry maps also get
+ * copies of the moved entries under their original ids. An entry belongs to the order whose
+ * latest transfer entry naming it is `in` (or that created it and never moved it), so every
+ * view counts each thing in exactly one order. Additive (schema 1 devices ignore the map).
+ */
+export interface Transfer extends Stamp {
+  readonly id: string
+  readonly direction: TransferDirection
+  /** The other order of the transfer. */
+  readonly orderId: string
+  readonly lineIds: readonly string[]
+  readonly adjustmentIds: readonly string[]
+  readonly paymentIds: readonly string[]
+  readonly refundIds: readonly string[]
+  readonly voidIds: readonly string[]
+  readonly ticketIds: readonly string[]
+  /** For `out`: each moved line's quantity counter as the moving device saw it. */
+  readonly quantities: Readonly<Record<string, number>>
+}
+
+/** An empty check cancelled (opened by mistake): it leaves the floor and reports as cancelled. */
+export interface CancelEvent extends Stamp {
+  readonly id: string
+  readonly reason: string
+}
+
 /** One check, as plain data (decoded from its document). */
 export interface OrderData {
   readonly schema: number
@@ -206,6 +242,10 @@ export interface OrderData {
   readonly reopens: Readonly<Record<string, ReopenEvent>>
   readonly moves: Readonly<Record<string, MoveEvent>>
   readonly resolutions: Readonly<Record<string, Resolution>>
+  /** Added after schema 1 documents existed: {} when read from an older document. */
+  readonly transfers: Readonly<Record<string, Transfer>>
+  /** Added after schema 1 documents existed: {} when read from an older document. */
+  readonly cancels: Readonly<Record<string, CancelEvent>>
 }
 
 /** The entry maps of an order, every one append-only. */
@@ -224,6 +264,8 @@ export const ENTRY_MAPS = [
   'reopens',
   'moves',
   'resolutions',
+  'transfers',
+  'cancels',
 ] as const satisfies readonly (keyof OrderData)[]
 
 /** The name of one of an order's entry maps. */
@@ -280,13 +322,16 @@ export function initOrderDoc(init: OrderInit): OrderDoc {
     reopens: {},
     moves: {},
     resolutions: {},
+    transfers: {},
+    cancels: {},
   }) as OrderDoc
 }
 
 /** An order document as plain data, every entry with its `id`. */
 export function readOrder(doc: OrderDoc): OrderData {
   const order = decode<Record<string, unknown>>(doc as unknown as Encoded<Record<string, unknown>>)
-  for (const map of ENTRY_MAPS) withIds(order[map])
+  // Maps added after schema 1 (transfers, cancels) are missing from older documents.
+  for (const map of ENTRY_MAPS) withIds((order[map] ??= {}))
   // A migration's schema write is concurrent with creation: the highest value is the schema.
   order['schema'] = schemaOf(doc)
   return order as unknown as OrderData

@@ -8,7 +8,7 @@ export type DocKind = (typeof DocKind)[keyof typeof DocKind]
  * `schema/migrations.ts` before this device writes into it. A document whose `schema` is higher
  * than this is read-only here (see `schema/compat.ts`).
  */
-export const CURRENT_SCHEMA: SchemaLevels = { store: 1, table: 1, order: 1 }
+export const CURRENT_SCHEMA: SchemaLevels = { store: 1, table: 1, order: 2 }
 
 /** A schema number per kind of document: what one version of Tabsync reads and writes. */
 export type SchemaLevels = Readonly<Record<DocKind, number>>

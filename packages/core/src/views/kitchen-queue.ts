@@ -14,8 +14,12 @@ export interface QueuedTicket extends TicketState {
  */
 export function kitchenQueue(orders: readonly OrderData[]): Map<string, QueuedTicket[]> {
   const byStation = new Map<string, QueuedTicket[]>()
+  // A ticket copied along with its lines when checks were combined is one ticket, listed once.
+  const seen = new Set<string>()
   for (const order of orders) {
     for (const t of ticketStates(order)) {
+      if (seen.has(t.ticket.id)) continue
+      seen.add(t.ticket.id)
       const list = byStation.get(t.ticket.station) ?? []
       list.push({ ...t, orderId: order.orderId, tableId: order.tableId })
       byStation.set(t.ticket.station, list)

@@ -1,4 +1,11 @@
-import type { Line, OrderData, Ticket, TicketItem, VoidEntry } from '../schema/order.js'
+import {
+  MAX_QUANTITY,
+  type Line,
+  type OrderData,
+  type Ticket,
+  type TicketItem,
+  type VoidEntry,
+} from '../schema/order.js'
 import { sortedEntries, latestEntry } from './entries.js'
 
 /** A ticket item and how much of it the kitchen still has to act on, after duplicates. */
@@ -25,7 +32,14 @@ export interface TicketState {
 /** Everything derived about one line. */
 export interface LineState {
   readonly line: Line
+  /**
+   * The quantity every view bills and cooks: the counter, but never below what the kitchen was
+   * sent (a unit taken off on one device while another fired it is still cooked, so still
+   * billed), never below 0 and never above {@link MAX_QUANTITY} (see the invariant catalogue).
+   */
   readonly quantity: number
+  /** The quantity counter as merged, before those bounds (may be 0, negative or above 999). */
+  readonly rawQuantity: number
   readonly voided: VoidEntry | undefined
   /** Units sent to the kitchen (union of fired ranges: duplicates count once). */
   readonly fired: number
@@ -103,12 +117,13 @@ export function lineStates(
     }
   }
   return sortedEntries(order.lines).map((line) => {
-    const quantity = line.quantity
     const voided = voids.get(line.id)
     const firedCount = fired.get(line.id)?.size ?? 0
+    const quantity = Math.max(firedCount, Math.min(Math.max(line.quantity, 0), MAX_QUANTITY))
     return {
       line,
       quantity,
+      rawQuantity: line.quantity,
       voided,
       fired: firedCount,
       unfired: voided ? 0 : Math.max(0, quantity - firedCount),
@@ -128,10 +143,24 @@ export function heldCourses(order: OrderData): Set<number> {
 
 /** True when the order's latest close is later than its latest reopen. */
 export function isClosedByEvents(order: Pick<OrderData, 'closes' | 'reopens'>): boolean {
-  const close = latestEntry(order.closes)
-  if (!close) return false
+  return laterThanReopen(latestEntry(order.closes), order)
+}
+
+/**
+ * True when the order's latest cancel is later than its latest reopen (a reopen undoes a
+ * cancel as it undoes a close). Older documents have no `cancels` map: never cancelled.
+ */
+export function isCancelledByEvents(order: Pick<OrderData, 'cancels' | 'reopens'>): boolean {
+  return laterThanReopen(order.cancels ? latestEntry(order.cancels) : undefined, order)
+}
+
+function laterThanReopen(
+  event: { at: string; id: string } | undefined,
+  order: Pick<OrderData, 'reopens'>,
+): boolean {
+  if (!event) return false
   const reopen = latestEntry(order.reopens)
-  return !reopen || close.at > reopen.at || (close.at === reopen.at && close.id > reopen.id)
+  return !reopen || event.at > reopen.at || (event.at === reopen.at && event.id > reopen.id)
 }
 
 /** The latest close event's time, if the order is closed by its events. */

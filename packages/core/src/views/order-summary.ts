@@ -1,6 +1,8 @@
 import type { OrderData, OrderDoc } from '../schema/order.js'
 import { readOrder } from '../schema/order.js'
-import { fieldConflicts, orderConflicts, type Conflict } from './conflicts.js'
+import type { orderConflicts } from './conflicts.js'
+import { detectConflicts, fieldConflicts, type Conflict } from './conflicts.js'
+import { membership } from './membership.js'
 import {
   heldCourses,
   lineStates,
@@ -15,11 +17,19 @@ import { orderTotals, type OrderTotals } from './totals.js'
 
 /** Everything a screen needs about one order, derived in one pass. */
 export interface OrderSummary {
+  /**
+   * The order as it counts: entries transferred to another check are left out (they count
+   * there). `fullOrder` has every entry the document holds.
+   */
   readonly order: OrderData
+  readonly fullOrder: OrderData
   readonly lines: readonly LineState[]
   readonly tickets: readonly TicketState[]
   readonly totals: OrderTotals
+  /** Conflicts staff still have to act on. */
   readonly conflicts: readonly Conflict[]
+  /** Conflicts staff accepted as they are (a resolution entry names them). */
+  readonly acceptedConflicts: readonly Conflict[]
   readonly status: StatusView
   readonly heldCourses: ReadonlySet<number>
   /**
@@ -51,20 +61,26 @@ export function summarizeOrderData(
   fields: Parameters<typeof orderConflicts>[4] = [],
   registry: MigrationRegistry = MIGRATIONS,
 ): OrderSummary {
-  const tickets = ticketStates(order)
-  const lines = lineStates(order, tickets)
-  const totals = orderTotals(order, lines)
-  const conflicts = orderConflicts(order, lines, tickets, totals, fields)
+  const moved = membership(order)
+  const present = moved.present
+  const tickets = ticketStates(present)
+  const lines = lineStates(present, tickets)
+  const totals = orderTotals(present, lines)
+  const all = detectConflicts(present, lines, tickets, totals, fields, moved)
+  const conflicts = all.filter((c) => !c.accepted).map(({ accepted: _, ...c }) => c)
+  const acceptedConflicts = all.filter((c) => c.accepted).map(({ accepted: _, ...c }) => c)
   const newer = newerContent(order, registry)
-  const status = orderStatus(order, lines, totals, conflicts)
+  const status = orderStatus(present, lines, totals, conflicts)
   return {
-    order,
+    order: present,
+    fullOrder: order,
     lines,
     tickets,
     totals,
     conflicts,
+    acceptedConflicts,
     status: newer.entries > 0 ? newerVersionStatus(newer, status) : status,
-    heldCourses: heldCourses(order),
+    heldCourses: heldCourses(present),
     newer,
   }
 }

@@ -3,6 +3,7 @@ import { localHour } from '../clock/business-day.js'
 import type { OrderData } from '../schema/order.js'
 import type { StoreData } from '../schema/store.js'
 import { summarizeOrderData } from './order-summary.js'
+import { refundedByPayment } from './totals.js'
 import { deviceWatermarks } from './watermarks.js'
 
 export interface Bucket {
@@ -14,6 +15,10 @@ export interface Bucket {
 export interface SalesReport {
   readonly businessDate: string
   readonly orderCount: number
+  /** Empty checks cancelled (counted in `orderCount`, never in `openChecks`). */
+  readonly cancelledCount: number
+  /** Checks combined into another (their lines and payments count in that one). */
+  readonly combinedCount: number
   readonly guests: number
   /** Gross sales before discounts and comps. */
   readonly gross: number
@@ -72,6 +77,8 @@ export function salesReport(
   const byHour: Record<number, { count: number; amount: number }> = {}
   const byDevice: Record<string, { count: number; amount: number }> = {}
   const openChecks: { orderId: string; tableId: string; balance: number }[] = []
+  let cancelledCount = 0
+  let combinedCount = 0
 
   for (const order of day) {
     const s = summarizeOrderData(order)
@@ -84,7 +91,8 @@ export function salesReport(
     r.tips += t.tips
     r.paid += t.paid
     r.guests += order.guests
-    r.refunds.count += Object.keys(order.refunds).length
+    // Refunds and payments this order still holds: moved ones count in the order they went to.
+    r.refunds.count += Object.keys(s.order.refunds).length
     r.refunds.amount += t.refunded
     const device = (byDevice[order.openedBy] ??= { count: 0, amount: 0 })
     device.count += 1
@@ -110,22 +118,24 @@ export function salesReport(
       hour.count += ls.quantity
       hour.amount += amounts.net
     }
-    const refunded = new Map<string, number>()
-    for (const rf of Object.values(order.refunds))
-      refunded.set(rf.paymentId, (refunded.get(rf.paymentId) ?? 0) + rf.amount)
-    for (const p of Object.values(order.payments)) {
+    const refunded = refundedByPayment(s.order)
+    for (const p of Object.values(s.order.payments)) {
       const b = (byTender[p.tender] ??= { count: 0, amount: 0, tips: 0 })
       b.count += 1
       b.amount += p.amount - (refunded.get(p.id) ?? 0)
       b.tips += p.tip
     }
-    if (s.status.status !== 'closed') {
+    if (s.status.status === 'cancelled') cancelledCount += 1
+    else if (s.status.status === 'combined') combinedCount += 1
+    else if (s.status.status !== 'closed') {
       openChecks.push({ orderId: order.orderId, tableId: order.tableId, balance: t.balance })
     }
   }
   return {
     businessDate: date,
     orderCount: day.length,
+    cancelledCount,
+    combinedCount,
     ...r,
     byCategory,
     byTender,

@@ -1,6 +1,6 @@
 import type { OrderData } from '../schema/order.js'
 import type { Conflict } from './conflicts.js'
-import { isClosedByEvents, type LineState } from './line-states.js'
+import { isCancelledByEvents, isClosedByEvents, type LineState } from './line-states.js'
 import type { OrderTotals } from './totals.js'
 
 export const OrderStatus = {
@@ -9,6 +9,10 @@ export const OrderStatus = {
   paid: 'paid',
   closed: 'closed',
   needsAttention: 'needs-attention',
+  /** An empty check cancelled: off the floor, counted as cancelled in reports. */
+  cancelled: 'cancelled',
+  /** Everything moved to another check (combined): off the floor, counted there. */
+  combined: 'combined',
 } as const
 export type OrderStatus = (typeof OrderStatus)[keyof typeof OrderStatus]
 
@@ -31,8 +35,18 @@ export function orderStatus(
   if (conflicts.length > 0) {
     return { status: 'needs-attention', reasons: conflicts.map((c) => c.message) }
   }
-  if (isClosedByEvents(order)) return { status: 'closed', reasons: ['closed and settled'] }
+  if (isCancelledByEvents(order)) return { status: 'cancelled', reasons: ['cancelled, empty'] }
+  // Never "closed and settled" while money is due, whatever was accepted (invariant catalogue).
+  if (isClosedByEvents(order) && totals.balance <= 0)
+    return { status: 'closed', reasons: ['closed and settled'] }
+  if (isClosedByEvents(order)) {
+    return { status: 'needs-attention', reasons: [`closed with ${totals.balance} due`] }
+  }
   const active = states.filter((s) => !s.voided)
+  const transferredOut = Object.values(order.transfers ?? {}).some((t) => t.direction === 'out')
+  if (transferredOut && states.length === 0 && Object.keys(order.payments).length === 0) {
+    return { status: 'combined', reasons: ['moved to another check'] }
+  }
   if (active.length > 0 && totals.balance <= 0) {
     return { status: 'paid', reasons: ['paid in full, not yet closed'] }
   }

@@ -135,8 +135,9 @@ export function orderTotals(
   }
   const amounts = sumAmounts(Object.values(lines), taxes)
 
-  const refunded = Object.values(order.refunds).reduce((sum, r) => sum + r.amount, 0)
+  const refunds = refundedByPayment(order)
   const payments = Object.values(order.payments)
+  const refunded = payments.reduce((sum, p) => sum + (refunds.get(p.id) ?? 0), 0)
   const paid = payments.reduce((sum, p) => sum + p.amount, 0) - refunded
   const tips = payments.reduce((sum, p) => sum + p.tip, 0)
   const change = payments.reduce((sum, p) => sum + p.change, 0)
@@ -152,6 +153,24 @@ export function orderTotals(
     lines,
     checks: splitChecks(order, active, lines, taxes, amounts),
   }
+}
+
+/**
+ * What counts as refunded of each payment: its refunds, but never more than the payment itself.
+ * Two devices refunding one payment in full while apart record twice its amount; the excess is
+ * named by an `over-refunded` conflict instead of making paid negative (invariant catalogue).
+ * Refunds of a payment this order does not hold (moved away, or unknown) count nothing here.
+ */
+export function refundedByPayment(
+  order: Pick<OrderData, 'payments' | 'refunds'>,
+): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const r of Object.values(order.refunds)) {
+    const p = Object.hasOwn(order.payments, r.paymentId) ? order.payments[r.paymentId] : undefined
+    if (!p) continue
+    out.set(p.id, Math.min(p.amount, (out.get(p.id) ?? 0) + r.amount))
+  }
+  return out
 }
 
 function adjustmentAmount(
@@ -200,7 +219,10 @@ function sumAmounts(lines: LineAmounts[], taxes: TaxLine[]): Amounts {
   }
 }
 
-/** How much of each line belongs to each check: weights per check (need not sum to 1). */
+/**
+ * How much of each line belongs to each check: integer weights per check (a line shared by n
+ * checks weighs 1 in each, a line on one check of n weighs n there), so allocation stays integer.
+ */
 type Shares = Map<string, number[]>
 
 function splitChecks(
@@ -241,19 +263,32 @@ function splitChecks(
       target[c] = (target[c] ?? 0) + p
     })
   }
+  const totals = Array.from(
+    { length: count },
+    (_, c) => (subtotal[c] ?? 0) - (discounts[c] ?? 0) - (comps[c] ?? 0) + (exclusive[c] ?? 0),
+  )
   const paidByCheck = new Array<number>(count).fill(0)
-  const refunds = new Map<string, number>()
-  for (const r of Object.values(order.refunds))
-    refunds.set(r.paymentId, (refunds.get(r.paymentId) ?? 0) + r.amount)
+  const refunds = refundedByPayment(order)
+  let unassigned = 0
   for (const p of Object.values(order.payments)) {
-    if (p.check >= 1 && p.check <= count) {
-      paidByCheck[p.check - 1] =
-        (paidByCheck[p.check - 1] ?? 0) + p.amount - (refunds.get(p.id) ?? 0)
-    }
+    const net = p.amount - (refunds.get(p.id) ?? 0)
+    if (p.check >= 1 && p.check <= count)
+      paidByCheck[p.check - 1] = (paidByCheck[p.check - 1] ?? 0) + net
+    else unassigned += net
+  }
+  // A whole-order payment, or one for a check the latest plan no longer has, still paid the
+  // order: it is shared over the checks by what each still owes (then by their totals), so the
+  // checks' balances always add up to the order's balance.
+  if (unassigned !== 0) {
+    const owed = totals.map((t, c) => Math.max(0, t - (paidByCheck[c] ?? 0)))
+    const weights = owed.some((x) => x > 0) ? owed : totals.map((t) => Math.max(0, t))
+    allocate(unassigned, weights).forEach((x, c) => {
+      paidByCheck[c] = (paidByCheck[c] ?? 0) + x
+    })
   }
   return Array.from({ length: count }, (_, c) => {
     const at = (xs: number[]) => xs[c] ?? 0
-    const total = at(subtotal) - at(discounts) - at(comps) + at(exclusive)
+    const total = at(totals)
     const paid = at(paidByCheck)
     return {
       check: c + 1,
@@ -274,7 +309,7 @@ function checkShares(order: OrderData, active: LineState[]): { count: number; sh
   const plan = latestEntry(order.splits)
   const shares: Shares = new Map()
   const everyone = (count: number) => {
-    for (const s of active) shares.set(s.line.id, new Array<number>(count).fill(1 / count))
+    for (const s of active) shares.set(s.line.id, new Array<number>(count).fill(1))
     return { count, shares }
   }
   if (!plan || plan.mode === 'none') return everyone(1)
@@ -295,8 +330,8 @@ function checkShares(order: OrderData, active: LineState[]): { count: number; sh
   ].sort((a, b) => a - b)
   if (seats.length === 0) return everyone(1)
   for (const s of active) {
-    const row = new Array<number>(seats.length).fill(s.line.seat === null ? 1 / seats.length : 0)
-    if (s.line.seat !== null) row[seats.indexOf(s.line.seat)] = 1
+    const row = new Array<number>(seats.length).fill(s.line.seat === null ? 1 : 0)
+    if (s.line.seat !== null) row[seats.indexOf(s.line.seat)] = seats.length
     shares.set(s.line.id, row)
   }
   return { count: seats.length, shares }

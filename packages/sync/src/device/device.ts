@@ -19,6 +19,10 @@ import {
   latestStamp,
   openOrder,
   summarizeOrder,
+  transferOrder,
+  TabsyncError,
+  ErrorKind,
+  type TransferInput,
   text,
   type CommandContext,
   type DemoTable,
@@ -36,7 +40,7 @@ import {
 import { CatchUp, type DocumentFetcher } from '../docs/catch-up.js'
 import { createLimiter } from '../docs/limiter.js'
 import { findDoc } from '../docs/find-doc.js'
-import { SyncError, SyncErrorKind } from '../errors.js'
+import { SyncError, SyncErrorKind, isSyncError } from '../errors.js'
 import {
   EndpointKind,
   EndpointState,
@@ -97,6 +101,8 @@ export interface DeviceParts {
   readonly upstreamAdapters: readonly NetworkAdapterInterface[]
   readonly random: () => number
   readonly reopen: boolean
+  /** Deadline (ms) of `ready()`, `orderSummary()` and `watchOrder()` finding a document. */
+  readonly findTimeoutMs: number
 }
 
 /**
@@ -285,30 +291,96 @@ export class Device {
     return result as R
   }
 
-  /** The summary of an order, waiting for the document if it is not here yet. */
+  /**
+   * Combines two checks (moves every line, adjustment and payment of `sourceUrl` into
+   * `targetUrl`), or moves some lines with `{ lineIds }`: core's `transferOrder` over both
+   * documents, one change on each, resolved when both are saved. Idempotent and safe when two
+   * devices do it at once. Returns the transfer id, or null when nothing was left to move.
+   * A command error (a closed check, an unknown line) is core's TabsyncError, nothing changed.
+   */
+  async transferOrder(
+    sourceUrl: AutomergeUrl,
+    targetUrl: AutomergeUrl,
+    input: TransferInput = {},
+  ): Promise<string | null> {
+    this.#assertOpen()
+    await this.#loadStore()
+    const [source, target] = await Promise.all([
+      this.#openOrder(sourceUrl),
+      this.#openOrder(targetUrl),
+    ])
+    const ctx = this.context()
+    if (source === target) {
+      // One handle cannot be inside two changes: refuse as core does for the same order.
+      throw new TabsyncError(ErrorKind.invalidInput, 'a check cannot be combined with itself')
+    }
+    prepareWrite(source as DocHandle<unknown>)
+    prepareWrite(target as DocHandle<unknown>)
+    let id: string | null = null
+    // The target first, the source inside it: if the command throws, neither change is kept.
+    target.change((t) => {
+      source.change((s) => {
+        id = transferOrder(s, t, ctx, input)
+      })
+    })
+    if (id !== null) await this.#saved([source as DocHandle<unknown>, target as DocHandle<unknown>])
+    return id
+  }
+
+  /**
+   * The summary of an order, waiting for the document if it is not here yet, at most
+   * `findTimeoutMs` (an `openDevice` option). Rejects with an `unavailable` SyncError when no
+   * peer gave it by then (a relay refusing a document looks the same as not having it), and with
+   * `forbidden` when it arrived but belongs to another store.
+   */
   async orderSummary(url: AutomergeUrl): Promise<OrderSummary> {
-    const handle = await this.#open<OrderDoc>(url)
-    return summarizeOrder(handle.doc())
+    return summarizeOrder((await this.#openOrder(url)).doc())
+  }
+
+  /** An order document of this device's store, within the find deadline. */
+  async #openOrder(url: AutomergeUrl): Promise<DocHandle<OrderDoc>> {
+    const handle = await this.#open<OrderDoc>(url, undefined, this.#parts.findTimeoutMs)
+    const doc = handle.doc() as unknown as { storeId?: unknown; kind?: unknown }
+    const storeId = text(doc.storeId as Parameters<typeof text>[0])
+    if (this.#store && storeId !== this.#store.storeId) {
+      throw new SyncError(
+        SyncErrorKind.forbidden,
+        `document ${url} belongs to another store, not ${this.#store.storeId}`,
+        { url },
+      )
+    }
+    if (text(doc.kind as Parameters<typeof text>[0]) !== 'order') {
+      throw new SyncError(SyncErrorKind.wrongKind, `document ${url} is not an order`, { url })
+    }
+    return handle
   }
 
   /**
    * Calls `cb` with the order's summary now (once the document is here) and after every change,
    * local or remote. Returns an unsubscribe function.
    */
-  watchOrder(url: AutomergeUrl, cb: (summary: OrderSummary) => void): () => void {
+  watchOrder(
+    url: AutomergeUrl,
+    cb: (summary: OrderSummary) => void,
+    onError?: (error: SyncError) => void,
+  ): () => void {
     let stopped = false
     let handle: DocHandle<OrderDoc> | undefined
     const listener = () => {
       if (!stopped && handle?.isReady()) cb(summarizeOrder(handle.doc()))
     }
-    this.#open<OrderDoc>(url).then(
+    // Like orderSummary: a refused or absent document ends in `onError` (unavailable or
+    // forbidden) within findTimeoutMs instead of never calling back.
+    this.#openOrder(url).then(
       (h) => {
         if (stopped) return
         handle = h
         h.on('change', listener)
         listener()
       },
-      () => undefined,
+      (e: unknown) => {
+        if (!stopped && onError && isSyncError(e)) onError(e)
+      },
     )
     return () => {
       stopped = true
@@ -439,12 +511,17 @@ export class Device {
   }
 
   /** Finds a document (waiting while it is unavailable) and tracks it. */
-  async #open<D>(url: AutomergeUrl, maxAttempts?: number): Promise<DocHandle<D>> {
+  async #open<D>(
+    url: AutomergeUrl,
+    maxAttempts?: number,
+    timeoutMs?: number,
+  ): Promise<DocHandle<D>> {
     const handle = await this.#finds.run(() =>
       findDoc<D>(this.repo, url, {
         signal: this.#abort.signal,
         random: this.#parts.random,
         maxAttempts,
+        timeoutMs,
       }),
     )
     this.#track(handle as DocHandle<unknown>)
@@ -558,7 +635,13 @@ export class Device {
       // A new device gets the store document in bulk too (a request instead of a sync exchange).
       const id = documentIdOf(url)
       if (id) await this.#catchUp.fetch([id])
-      const h = await this.#open<StoreDoc>(url)
+      const h = await this.#open<StoreDoc>(url, undefined, this.#parts.findTimeoutMs).catch(
+        (e: unknown) => {
+          // Let a later ready() try again (the hub may be reachable by then).
+          this.#storeLoading = undefined
+          throw e
+        },
+      )
       this.#adoptStore(h)
       void this.#parts.storage
         .save(DeviceKeys.storeUrl, new TextEncoder().encode(url))

@@ -53,7 +53,16 @@ export interface OpenDeviceOptions {
    * patches/ at the repository root).
    */
   readonly syncThrottleMs?: number
+  /**
+   * How long `ready()`, `orderSummary()` and `watchOrder()` wait for a document that is neither
+   * here nor given by a connected peer before rejecting with an `unavailable` SyncError (a relay
+   * refusing a document answers exactly like one that does not have it). Default 30 s.
+   */
+  readonly findTimeoutMs?: number
 }
+
+/** Default of {@link OpenDeviceOptions.findTimeoutMs}. */
+export const DEFAULT_FIND_TIMEOUT_MS = 30_000
 
 /**
  * Opens a device: storage, hybrid clock (restored), network (WebSocket endpoints with backoff,
@@ -145,6 +154,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     upstreamAdapters: upstream,
     random,
     reopen: options.reopen ?? true,
+    findTimeoutMs: options.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS,
   })
 }
 

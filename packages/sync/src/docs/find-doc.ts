@@ -17,6 +17,12 @@ export interface FindDocOptions {
   readonly random?: (() => number) | undefined
   /** Give up after this many attempts with an `unavailable` SyncError. Default: never. */
   readonly maxAttempts?: number | undefined
+  /**
+   * Give up after this long (ms) with an `unavailable` SyncError: a document a relay refuses
+   * looks exactly like one no peer has yet ("unavailable"), so without a deadline the caller
+   * waits forever. Default: never.
+   */
+  readonly timeoutMs?: number | undefined
 }
 
 const FIND_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 10_000 }
@@ -33,14 +39,26 @@ export async function findDoc<T>(
   options: FindDocOptions = {},
 ): Promise<DocHandle<T>> {
   const { signal } = options
+  const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted) throw new SyncError(SyncErrorKind.closed, 'the device was closed')
     const handle = await repo.find<T>(url, { allowableStates: ['ready', 'unavailable'] })
     if (hasContent(handle)) return handle
-    if (options.maxAttempts !== undefined && attempt + 1 >= options.maxAttempts) {
-      throw new SyncError(SyncErrorKind.unavailable, `document ${url} is not available`, { url })
+    const left = deadline - Date.now()
+    if ((options.maxAttempts !== undefined && attempt + 1 >= options.maxAttempts) || left <= 0) {
+      throw new SyncError(
+        SyncErrorKind.unavailable,
+        `document ${url} is not available from this device or any connected peer` +
+          (left <= 0
+            ? ` after ${options.timeoutMs} ms: it may not exist yet, belong to another store, or be refused`
+            : ''),
+        { url },
+      )
     }
-    const delay = backoffDelay(attempt, options.backoff ?? FIND_BACKOFF, options.random)
+    const delay = Math.min(
+      backoffDelay(attempt, options.backoff ?? FIND_BACKOFF, options.random),
+      left,
+    )
     if (await waitReady(handle, delay, signal)) return handle
     rerequest(repo, handle.documentId)
   }
