@@ -40,7 +40,8 @@ export function cancelOrder(
 /**
  * Refuses to write an entry map a document from before it existed lacks: two devices creating
  * the map at once would each make their own, and the merge would keep only one of them (with its
- * entries). Such documents get the map from the migration of issue 14, not from a command.
+ * entries). Such documents get the map from the order schema 2 migration (`migrate`), not from a
+ * command.
  */
 export function requireMap(doc: OrderDoc, map: 'cancels' | 'transfers'): void {
   if (doc[map] === undefined) {

@@ -191,7 +191,8 @@ export type TransferDirection = (typeof TransferDirection)[keyof typeof Transfer
  * line's quantity as the moving device saw it), `in` on the target, whose entry maps also get
  * copies of the moved entries under their original ids. An entry belongs to the order whose
  * latest transfer entry naming it is `in` (or that created it and never moved it), so every
- * view counts each thing in exactly one order. Additive (schema 1 devices ignore the map).
+ * view counts each thing in exactly one order. Order schema 2 (a schema 1 order gets the map from
+ * the deterministic migration in `schema/migrations.ts`).
  */
 export interface Transfer extends Stamp {
   readonly id: string
