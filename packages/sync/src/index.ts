@@ -30,6 +30,7 @@ export {
   authorizationHeaders,
 } from './network/auth-protocol.js'
 export { SilenceDeadline } from './network/liveness.js'
+export { redactSecrets } from './network/redact.js'
 export type { WebSocketLinkOptions } from './network/websocket-link.js'
 export { backoffDelay, backoffSchedule, DEFAULT_BACKOFF } from './network/backoff.js'
 export type { BackoffOptions } from './network/backoff.js'
