@@ -10,8 +10,9 @@ import { startSilentProxy } from './silent-proxy.js'
 
 /** The relay's default heartbeat (2.5 s) times the 3 intervals a client tolerates. */
 const SILENCE_TIMEOUT_MS = 7_500
-/** The hub checks its upstream every ping interval (2.5 s): detection within 7.5 + 2.5 s. */
+/** Checked every ping interval (2.5 s): the hub's upstream link and the relay's device sockets. */
 const UPSTREAM_DETECTION_MS = SILENCE_TIMEOUT_MS + 2_500
+const SERVER_SIDE_DETECTION_MS = SILENCE_TIMEOUT_MS + 2_500
 /** Room for a loaded 2-core machine, added to every bound. */
 const SLACK_MS = 3_000
 /** How long an order may take from one till to the other through the hub. */
@@ -99,9 +100,15 @@ async function device(
   return d
 }
 
+async function health(
+  relay: RelayProcess,
+): Promise<{ upstreamConnected?: boolean; connections: number }> {
+  const res = await fetch(`${relay.url}/healthz`)
+  return (await res.json()) as { upstreamConnected?: boolean; connections: number }
+}
+
 async function upstreamConnected(hub: RelayProcess): Promise<boolean | undefined> {
-  const res = await fetch(`${hub.url}/healthz`)
-  return ((await res.json()) as { upstreamConnected?: boolean }).upstreamConnected
+  return (await health(hub)).upstreamConnected
 }
 
 /** Opens an order with one line on `from`; resolves once `to` lists it with that line. */
@@ -145,6 +152,14 @@ test(`a device whose relay goes silent leaves "online" within ${SILENCE_TIMEOUT_
   expect(lost.state).toBe('offline')
   expect(lost.peers).toEqual([])
   expect(['connecting', 'closed']).toContain(lost.endpoints[0]?.state)
+  // The relay, too, gives up on the silent socket (its pings go unanswered): the device's peer
+  // does not linger there as connected.
+  await eventually(
+    async () => ((await health(cloud)).connections === 0 ? true : undefined),
+    'the relay dropping the silent socket',
+    SERVER_SIDE_DETECTION_MS + SLACK_MS,
+  )
+  console.info(`silent device socket dropped by the relay after ${Date.now() - silencedAt} ms`)
   // It keeps trying (each attempt gives up after its connect deadline) and is back after resume.
   const attempts = proxy.accepted()
   await eventually(async () => (proxy.accepted() > attempts ? true : undefined), 'a retry', 10_000)

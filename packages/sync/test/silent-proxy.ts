@@ -11,7 +11,8 @@ export interface SilentProxy {
   readonly accepted: () => number
   /**
    * Stops forwarding in both directions without closing anything: bytes already sent are held
-   * (as TCP would retransmit them), new connections are accepted but lead nowhere.
+   * (as TCP would retransmit them), a side that closes is not told to the other (no FIN or RST
+   * gets through), new connections are accepted but lead nowhere.
    */
   silence(): void
   /** Forwards again: held bytes flow, held connections reach the target. */
@@ -41,7 +42,13 @@ export async function startSilentProxy(targetPort: number): Promise<SilentProxy>
     for (const b of pair.toUpstream.splice(0)) pair.upstream.write(b)
     for (const b of pair.toClient.splice(0)) pair.client.write(b)
   }
+  /** Pairs one side of which closed while silent: the other side learns it on resume. */
+  const ended = new Set<Pair>()
   const end = (pair: Pair) => {
+    if (silent) {
+      ended.add(pair)
+      return
+    }
     pairs.delete(pair)
     pair.client.destroy()
     pair.upstream?.destroy()
@@ -78,9 +85,12 @@ export async function startSilentProxy(targetPort: number): Promise<SilentProxy>
     },
     resume() {
       silent = false
+      for (const pair of ended) end(pair)
+      ended.clear()
       for (const pair of pairs) flush(pair)
     },
     async close() {
+      silent = false
       for (const pair of [...pairs]) end(pair)
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },

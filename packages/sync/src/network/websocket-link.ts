@@ -428,7 +428,9 @@ function detach(socket: LinkSocket): void {
   socket.onopen = null
   socket.onclose = null
   socket.onmessage = null
-  socket.onerror = null
+  // Not null: `ws` emits an error when a socket still connecting is closed or terminated, and an
+  // error without a listener is thrown (an uncaught exception in Node).
+  socket.onerror = () => {}
 }
 
 function closeQuietly(socket: LinkSocket, code: number): void {
