@@ -39,9 +39,9 @@ export function json(res: ServerResponse, status: number, body: unknown, cors: b
 
 /**
  * The relay's plain HTTP endpoints: `/healthz`, `/readyz`, `/time` (all with CORS, a browser
- * terminal calls them) and `/metrics` (Prometheus text). A plain `GET /sync?token=` answers 401
- * (token in `Authorization: Bearer`) for a bad token and 426 for a good one: a browser cannot see why a WebSocket upgrade failed,
- * so it asks this way to tell "token rejected" from "network down". `POST /documents` hands a
+ * terminal calls them) and `/metrics` (Prometheus text). A plain `GET /sync` (token in
+ * `Authorization: Bearer`) answers 401 for a bad token and 426 for a good one: a browser cannot
+ * see why a WebSocket upgrade failed, so it asks this way to tell "token rejected" from "network down". `POST /documents` hands a
  * device many saved documents at once. Anything else is 404.
  */
 export function createHttpHandler(
