@@ -103,6 +103,9 @@ export function inferEndpointKind(url: string): EndpointKind {
  * (CBOR frames; `join` -> `peer`, then repo messages). Unlike the stock client it reconnects
  * with exponential backoff and jitter, never throws from socket errors, stops on a 401 (or a fatal
  * close code: token expired, token of another device) and reports `token-rejected`, and reports its state for the device's status.
+ * It carries the token as a subprotocol (never in the URL), gives every attempt a connect
+ * deadline, and drops a joined socket that stays silent past the relay's heartbeats, so a silent
+ * network shows as such within seconds instead of "open" for minutes.
  */
 export class WebSocketLink extends NetworkAdapter implements SyncLink {
   readonly isSyncLink = true as const
