@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
+import { redactSecrets } from '@tabsync/sync'
 import { serveStatic } from './static-files.js'
 import { startSyncBackend, type SyncBackend } from './sync-backend.js'
 
@@ -60,7 +61,9 @@ const DEFAULT_STORES: DemoStoreSpec[] = [{ storeId: 'demo-bistro' }]
 
 /** Starts the demo server; resolves when it listens and the stores exist. */
 export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
-  const log = options.log ?? (() => {})
+  // Demo lines may quote requests and errors: never let a device token through.
+  const write = options.log ?? (() => {})
+  const log = (line: string) => write(redactSecrets(line))
   await mkdir(options.dataDir, { recursive: true })
   const specs = options.stores ?? DEFAULT_STORES
   const backend = await startSyncBackend({

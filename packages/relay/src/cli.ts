@@ -41,6 +41,8 @@ async function serve(cmd: ServeCommand): Promise<void> {
         }
       : {}),
     ...(cmd.idleUnloadMs === undefined ? {} : { idleUnloadMs: cmd.idleUnloadMs }),
+    ...(cmd.allowQueryToken ? { allowQueryToken: true } : {}),
+    ...(cmd.keepAliveMs === undefined ? {} : { keepAliveMs: cmd.keepAliveMs }),
   })
   if (relay.secretSource === 'created') {
     process.stderr.write(

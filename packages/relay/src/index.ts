@@ -17,6 +17,16 @@ export { parseTtl } from './auth/ttl.js'
 export { loadOrCreateSecret, resolveSecret, SECRET_ENV, SECRET_FILE } from './auth/secret.js'
 export type { ResolvedSecret, SecretSource } from './auth/secret.js'
 export { isPeerOfDevice, deviceOfPeer } from './auth/peer-binding.js'
+export {
+  SYNC_SUBPROTOCOL,
+  TOKEN_SUBPROTOCOL_PREFIX,
+  tokenFromRequest,
+  selectSubprotocol,
+  tokenSubprotocols,
+} from './auth/request-token.js'
+export type { RequestToken, TokenTransport } from './auth/request-token.js'
+export { redactSecrets, redactUrl } from './log/redact.js'
+export { HEARTBEAT_FRAME_TYPE, DEFAULT_HEARTBEAT_MS } from './network/heartbeat.js'
 
 export { CloseCode, closeReason } from './close-codes.js'
 export { RelayError, RelayErrorKind, isRelayError } from './errors.js'

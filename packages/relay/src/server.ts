@@ -8,6 +8,7 @@ import { OwnershipRegistry } from './access/ownership.js'
 import { createShareConfig } from './access/share-config.js'
 import { resolveSecret, type SecretSource } from './auth/secret.js'
 import { verifyToken, type Secret } from './auth/token.js'
+import { selectSubprotocol, tokenFromRequest } from './auth/request-token.js'
 import { isRelayError } from './errors.js'
 import { Metric, RelayMetrics } from './http/metrics.js'
 import { createHttpHandler } from './http/routes.js'
@@ -50,7 +51,18 @@ export interface RelayOptions {
     readonly url: string
     readonly token: string
     readonly backoff?: BackoffOptions
+    /** Connect (TCP + upgrade + join) deadline of the upstream link, ms. Default 5 s. */
+    readonly connectTimeoutMs?: number
+    /** Silence (no frame, no pong) after which the upstream link is dropped, ms. Default 7.5 s. */
+    readonly silenceTimeoutMs?: number
   }
+  /**
+   * Accept tokens in the `?token=` query string (WebSocket upgrade, `POST /documents`, the
+   * `GET /sync` probe), for old clients such as automerge-repo's stock WebSocket client. Default
+   * false: a token in a URL ends up in consoles and access logs. Tabsync devices send it as a
+   * WebSocket subprotocol or an `Authorization: Bearer` header.
+   */
+  readonly allowQueryToken?: boolean
   readonly limits?: Partial<RelayLimits>
   /** Idle time (ms) before a document is unloaded from memory; 0 disables. Default 5 min. */
   readonly idleUnloadMs?: number
@@ -62,7 +74,11 @@ export interface RelayOptions {
    * is forwarded as soon as it arrives.
    */
   readonly syncThrottleMs?: number
-  /** WebSocket ping interval (ms). Default 15 s. */
+  /**
+   * Heartbeat interval (ms). Default 2.5 s. Each interval every socket is pinged (one silent for
+   * 3 intervals is terminated) and every `tabsync.v1` client gets a heartbeat frame, so devices
+   * notice a silent relay within 3 intervals.
+   */
   readonly keepAliveMs?: number
   /** fsync document files (survives power loss). Default false. */
   readonly fsync?: boolean
@@ -75,7 +91,7 @@ export interface RelayOptions {
 export interface RunningRelay {
   /** `http://host:port` */
   readonly url: string
-  /** `ws://host:port/sync`: give it to devices (plus `?token=`). */
+  /** `ws://host:port/sync`: give it to devices (with their token, never in the URL). */
   readonly syncUrl: string
   readonly port: number
   readonly host: string
@@ -101,7 +117,7 @@ export interface RunningRelay {
  * @example
  * const relay = await startRelay({ port: 0, dataDir: tmp, secret: 'a-long-test-secret-value' })
  * const token = await issueToken({ secret: 'a-long-test-secret-value', deviceId: 'till-1', storeIds: ['s1'], role: 'terminal' })
- * const ws = new WebSocket(`${relay.syncUrl}?token=${token}`)
+ * const ws = new WebSocket(relay.syncUrl, ['tabsync.v1', `tabsync.token.${token}`])
  * await relay.close()
  */
 export async function startRelay(options: RelayOptions = {}): Promise<RunningRelay> {
@@ -110,6 +126,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   const limits: RelayLimits = { ...DEFAULT_LIMITS, ...options.limits }
   const host = options.host ?? DEFAULT_HOST
   const mode = options.upstream ? 'hub' : 'relay'
+  const allowQueryToken = options.allowQueryToken ?? false
 
   let secret: Secret
   let secretSource: SecretSource | 'given' = 'given'
@@ -175,6 +192,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       onActivity: touch,
       beforeDeliver,
       ...(options.upstream.backoff ? { backoff: options.upstream.backoff } : {}),
+      ...(options.upstream.connectTimeoutMs === undefined
+        ? {}
+        : { connectTimeoutMs: options.upstream.connectTimeoutMs }),
+      ...(options.upstream.silenceTimeoutMs === undefined
+        ? {}
+        : { silenceTimeoutMs: options.upstream.silenceTimeoutMs }),
       onConnected: () => {
         pushStoreDocuments(liveRepo, registry, identity.storeIds, log, () => stopped).catch(
           (err: unknown) => log.error({ err }, 'upstream push failed'),
@@ -261,7 +284,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
         registry,
         log,
         verify: (token) => verifyToken(token, secret),
+        allowQueryToken,
       }),
+      allowQueryToken,
       tokenProblem: async (token) => {
         try {
           await verifyToken(token, secret)
@@ -276,6 +301,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     noServer: true,
     maxPayload: limits.maxFrameBytes + 64 * 1024,
     perMessageDeflate: false,
+    // Answer with `tabsync.v1` only: ws would otherwise echo the first offered subprotocol.
+    handleProtocols: (offered) => selectSubprotocol(offered),
   })
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -287,13 +314,17 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     const url = new URL(req.url ?? '/', 'http://relay')
     if (url.pathname !== '/sync') return refuse(socket, 404, 'not-found')
     if (!ready || stopped) return refuse(socket, 503, 'not-ready')
+    const offered = tokenFromRequest(req, { allowQueryToken })
     let claims
     try {
-      claims = await verifyToken(url.searchParams.get('token'), secret)
+      claims = await verifyToken(offered.token, secret)
     } catch (e) {
       const reason = isRelayError(e) ? e.reason : 'malformed'
       metrics.inc(Metric.denials, { reason: `token-${reason}` })
-      log.warn({ reason, remote: req.socket.remoteAddress }, 'upgrade refused: bad token')
+      log.warn(
+        { reason, via: offered.via, remote: req.socket.remoteAddress },
+        'upgrade refused: bad token',
+      )
       return refuse(socket, 401, reason)
     }
     if (stopped) return refuse(socket, 503, 'not-ready')

@@ -20,6 +20,9 @@ import {
 } from './protocol/frames.js'
 import { RelayError, RelayErrorKind } from './errors.js'
 import type { PeerDirectory } from './network/peer-directory.js'
+import { LinkWatch } from './network/link-watch.js'
+import { tokenSubprotocols } from './auth/request-token.js'
+import { redactUrl } from './log/redact.js'
 import { toBytes } from './network/raw-data.js'
 
 /** Reconnect backoff of the hub's upstream link. */
@@ -71,7 +74,7 @@ export function upstreamIdentity(token: string): UpstreamIdentity {
 
 /** Dependencies of {@link UpstreamAdapter}. */
 export interface UpstreamAdapterOptions {
-  /** `ws(s)://relay/sync`; the token is appended as `?token=`. */
+  /** `ws(s)://relay/sync`. The token travels as a WebSocket subprotocol, never in the URL. */
   readonly url: string
   readonly token: string
   readonly identity: UpstreamIdentity
@@ -86,6 +89,16 @@ export interface UpstreamAdapterOptions {
   readonly beforeDeliver?: (documentId: string) => Promise<void> | undefined
   /** The link is up (peer handshake done). */
   readonly onConnected?: () => void
+  /** Connect deadline (TCP, upgrade, join -> peer), ms. Default 5 s. */
+  readonly connectTimeoutMs?: number
+  /** Silence after which the link is dropped and redialled, ms. Default 7.5 s. */
+  readonly silenceTimeoutMs?: number
+  /**
+   * The adapter reports ready after this long even while the upstream does not answer. Default
+   * 1 s. automerge-repo asks peers for a document it lacks only once every network adapter is
+   * ready: an upstream that hangs must not stop the hub from taking documents from its tills.
+   */
+  readonly readyAfterMs?: number
 }
 
 /**
@@ -107,11 +120,34 @@ export class UpstreamAdapter extends NetworkAdapter {
   #ready = false
   #resolveReady: () => void = () => {}
   readonly #readyPromise = new Promise<void>((resolve) => (this.#resolveReady = resolve))
+  readonly #watch: LinkWatch
+  /** The URL as it may be logged. */
+  readonly #logUrl: string
 
   constructor(options: UpstreamAdapterOptions) {
     super()
     this.#options = options
     this.#backoff = options.backoff ?? DEFAULT_UPSTREAM_BACKOFF
+    this.#logUrl = redactUrl(options.url)
+    this.#watch = new LinkWatch({
+      ...(options.connectTimeoutMs === undefined
+        ? {}
+        : { connectTimeoutMs: options.connectTimeoutMs }),
+      ...(options.silenceTimeoutMs === undefined
+        ? {}
+        : { silenceTimeoutMs: options.silenceTimeoutMs }),
+      onDead: (why) => {
+        const socket = this.#socket
+        if (!socket) return
+        this.#options.log.warn(
+          { upstream: this.#logUrl, why },
+          why === 'connect' ? 'upstream did not answer in time' : 'upstream went silent',
+        )
+        // terminate(): a silent peer never completes a closing handshake. The close event
+        // then drops the peer (status, /healthz) and schedules the redial.
+        socket.terminate()
+      },
+    })
   }
 
   /** True while the upstream handshake is done and the socket open. */
@@ -123,7 +159,10 @@ export class UpstreamAdapter extends NetworkAdapter {
     return this.#ready
   }
 
-  /** Ready after the first attempt either way: a find must not hang while upstream is down. */
+  /**
+   * Ready after the first attempt either way, or after `readyAfterMs` while the attempt hangs:
+   * a find must not wait for an upstream that is down or silent.
+   */
   whenReady(): Promise<void> {
     return this.#readyPromise
   }
@@ -132,12 +171,14 @@ export class UpstreamAdapter extends NetworkAdapter {
     this.peerId = peerId
     this.peerMetadata = peerMetadata ?? {}
     this.#stopped = false
+    setTimeout(() => this.#markReady(), this.#options.readyAfterMs ?? 1_000).unref()
     this.#open()
   }
 
   disconnect(): void {
     this.#stopped = true
     if (this.#retry) clearTimeout(this.#retry)
+    this.#watch.stop()
     this.#socket?.terminate()
     this.#dropRemote()
     this.#markReady()
@@ -171,11 +212,12 @@ export class UpstreamAdapter extends NetworkAdapter {
 
   #open(): void {
     if (this.#stopped) return
-    const url = new URL(this.#options.url)
-    url.searchParams.set('token', this.#options.token)
-    const socket = new WebSocket(url, { maxPayload: this.#options.maxFrameBytes + 64 * 1024 })
+    const socket = new WebSocket(this.#options.url, tokenSubprotocols(this.#options.token), {
+      maxPayload: this.#options.maxFrameBytes + 64 * 1024,
+    })
     this.#socket = socket
-    const log = this.#options.log.child({ upstream: this.#options.url })
+    this.#watch.connecting(socket)
+    const log = this.#options.log.child({ upstream: this.#logUrl })
 
     socket.on('open', () => {
       this.#write(socket, {
@@ -195,6 +237,7 @@ export class UpstreamAdapter extends NetworkAdapter {
       socket.terminate()
     })
     socket.on('message', (data, isBinary) => {
+      this.#watch.heard()
       if (!isBinary) return
       this.#onFrame(socket, toBytes(data), log)
     })
@@ -202,6 +245,7 @@ export class UpstreamAdapter extends NetworkAdapter {
     socket.on('close', (code, reason) => {
       if (this.#socket !== socket) return
       this.#socket = undefined
+      this.#watch.stop()
       if (this.#remote) log.warn({ code, reason: reason.toString() }, 'upstream link lost')
       this.#dropRemote()
       this.#markReady()
@@ -219,7 +263,9 @@ export class UpstreamAdapter extends NetworkAdapter {
       return
     }
     const message = parsed.message
+    if (message.type === 'tabsync-heartbeat') return
     if (message.type === 'peer') {
+      this.#watch.connected()
       this.#remote = {
         peerId: message.senderId,
         deviceId: `upstream:${message.senderId}`,

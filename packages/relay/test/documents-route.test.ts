@@ -22,9 +22,9 @@ function idOf(url: AutomergeUrl): string {
 }
 
 async function fetchDocuments(relay: RunningRelay, token: string, body: unknown) {
-  return fetch(`${relay.url}/documents?token=${token}`, {
+  return fetch(`${relay.url}/documents`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   })
 }
@@ -33,7 +33,13 @@ async function fetchDocuments(relay: RunningRelay, token: string, body: unknown)
 async function relayWithDocuments(count: number, idleUnloadMs = 0) {
   const data = await tempDir()
   cleanups.push(data.remove)
-  const relay = await startRelay({ port: 0, dataDir: data.path, secret: TEST_SECRET, idleUnloadMs })
+  const relay = await startRelay({
+    port: 0,
+    dataDir: data.path,
+    secret: TEST_SECRET,
+    allowQueryToken: true,
+    idleUnloadMs,
+  })
   cleanups.push(() => relay.close())
   const till = await openDevice(relay.syncUrl, 'till-1', 'store-a')
   const other = await openDevice(relay.syncUrl, 'b-till', 'store-b')

@@ -19,7 +19,12 @@ test('a new hub serves its LAN documents it only has upstream, and nothing of ot
   const cloudDir = await tempDir()
   const hubDir = await tempDir()
   cleanups.push(cloudDir.remove, hubDir.remove)
-  const cloud = await startRelay({ port: 0, dataDir: cloudDir.path, secret: TEST_SECRET })
+  const cloud = await startRelay({
+    port: 0,
+    dataDir: cloudDir.path,
+    secret: TEST_SECRET,
+    allowQueryToken: true,
+  })
   cleanups.push(() => cloud.close())
 
   // The back office created the store document through the cloud.
@@ -39,6 +44,7 @@ test('a new hub serves its LAN documents it only has upstream, and nothing of ot
     port: 0,
     dataDir: hubDir.path,
     secret: TEST_SECRET,
+    allowQueryToken: true,
     upstream: { url: cloud.syncUrl, token: await tokenFor('hub-1', 'store-a', 'hub') },
   })
   cleanups.push(() => hub.close())

@@ -20,6 +20,7 @@ test('idle documents are unloaded, counted in /metrics, and reloaded with all th
     port: 0,
     dataDir: data.path,
     secret: TEST_SECRET,
+    allowQueryToken: true,
     idleUnloadMs: 150,
   })
   cleanups.push(() => relay.close())
@@ -87,6 +88,7 @@ test('an idle unload never replaces a document in storage with an empty snapshot
     port: 0,
     dataDir: data.path,
     secret: TEST_SECRET,
+    allowQueryToken: true,
     // Longer than a sync round: this test is about the unload after the data arrived. (With
     // 60 ms, one CI run under full load stalled the witness's first find: see the README.)
     idleUnloadMs: 250,
@@ -109,7 +111,13 @@ test('an idle unload never replaces a document in storage with an empty snapshot
   await new Promise((r) => setTimeout(r, 400))
   await relay.close()
 
-  relay = await startRelay({ port: 0, dataDir: data.path, secret: TEST_SECRET, idleUnloadMs: 0 })
+  relay = await startRelay({
+    port: 0,
+    dataDir: data.path,
+    secret: TEST_SECRET,
+    allowQueryToken: true,
+    idleUnloadMs: 0,
+  })
   cleanups.push(() => relay.close())
   const reader = await openDevice(relay.syncUrl, 'till-2', 'store-a')
   cleanups.push(() => reader.close())

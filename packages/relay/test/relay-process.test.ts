@@ -122,8 +122,9 @@ describe('relay process', () => {
     expect(text).toMatch(/tabsync_relay_denials_total\{reason="token-bad-signature"\} 1/)
     expect(text).toMatch(/tabsync_relay_denials_total\{reason="token-bad-claims"\} [1-9]/)
     // A browser cannot read the upgrade's status, so it asks GET /sync: 401 for a bad token,
-    // 426 for a good one, with CORS either way.
-    const probe = (token: string) => fetch(`${relay.url}/sync?token=${encodeURIComponent(token)}`)
+    // 426 for a good one, with CORS either way. The token goes in a header, not the URL.
+    const probe = (token: string) =>
+      fetch(`${relay.url}/sync`, { headers: { authorization: `Bearer ${token}` } })
     const rejected = await probe(expired)
     expect(rejected.status).toBe(401)
     expect(rejected.headers.get('access-control-allow-origin')).toBe('*')

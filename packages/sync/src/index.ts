@@ -16,7 +16,21 @@ export { ConnectionState, connectionState } from './status/sync-status.js'
 export type { SyncStatus } from './status/sync-status.js'
 export { EndpointKind, EndpointState, isSyncLink } from './network/sync-link.js'
 export type { EndpointStatus, SyncLink } from './network/sync-link.js'
-export { WebSocketLink, inferEndpointKind } from './network/websocket-link.js'
+export {
+  WebSocketLink,
+  inferEndpointKind,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  SILENCE_HEARTBEATS,
+} from './network/websocket-link.js'
+export {
+  SYNC_SUBPROTOCOL,
+  TOKEN_SUBPROTOCOL_PREFIX,
+  HEARTBEAT_FRAME_TYPE,
+  tokenSubprotocols,
+  authorizationHeaders,
+} from './network/auth-protocol.js'
+export { SilenceDeadline } from './network/liveness.js'
+export { redactSecrets } from './network/redact.js'
 export type { WebSocketLinkOptions } from './network/websocket-link.js'
 export { backoffDelay, backoffSchedule, DEFAULT_BACKOFF } from './network/backoff.js'
 export type { BackoffOptions } from './network/backoff.js'

@@ -1,5 +1,5 @@
 // The WebSocket link against real sockets on port 0: backoff schedule, 401, reconnect, /time.
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Repo, type PeerId } from '@automerge/automerge-repo'
 import { WebSocketServerAdapter } from '@automerge/automerge-repo-network-websocket'
@@ -48,21 +48,33 @@ test('reconnect delays grow exponentially, are jittered and capped', () => {
 
 interface TestServer {
   readonly url: string
-  readonly upgrades: string[]
+  /** Every upgrade: its URL and the token it offered (as a subprotocol). */
+  readonly upgrades: { url: string; token: string | undefined }[]
   readonly repo: Repo | undefined
   /** Drops every open socket (the relay restarting). */
   dropAll(): void
   close(): Promise<void>
 }
 
-/** A tiny relay stand-in: /time, /healthz, and an upgrade that accepts only `token=good`. */
+/** The token of a request, the way @tabsync/relay reads it (subprotocol, then bearer). */
+function offeredToken(req: IncomingMessage): string | undefined {
+  const protocols = String(req.headers['sec-websocket-protocol'] ?? '').split(',')
+  const fromProtocol = protocols.map((p) => p.trim()).find((p) => p.startsWith('tabsync.token.'))
+  if (fromProtocol) return fromProtocol.slice('tabsync.token.'.length)
+  return /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
+}
+
+/** A tiny relay stand-in: /time, /healthz, and an upgrade that accepts only the token `good`. */
 async function startServer(options: {
   accept: boolean
   now?: () => number
   port?: number
 }): Promise<TestServer> {
-  const upgrades: string[] = []
-  const wss = new WebSocketServer({ noServer: true })
+  const upgrades: TestServer['upgrades'] = []
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (offered) => (offered.has('tabsync.v1') ? 'tabsync.v1' : false),
+  })
   let repo: Repo | undefined
   if (options.accept) {
     repo = new Repo({
@@ -84,12 +96,11 @@ async function startServer(options: {
       res.writeHead(200).end('{}')
       return
     }
-    const token = new URL(req.url ?? '/', 'http://x').searchParams.get('token')
-    res.writeHead(token === 'good' && options.accept ? 426 : 401).end()
+    res.writeHead(offeredToken(req) === 'good' && options.accept ? 426 : 401).end()
   })
   http.on('upgrade', (req, socket, head) => {
-    upgrades.push(req.url ?? '')
-    const token = new URL(req.url ?? '/', 'http://x').searchParams.get('token')
+    const token = offeredToken(req)
+    upgrades.push({ url: req.url ?? '', token })
     if (!options.accept || token !== 'good') {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
       return
@@ -141,7 +152,8 @@ test('a 401 at the upgrade stops retrying and the status says token-rejected', a
   const status = await waitForStatus(device, (s) => s.endpoints[0]?.state === 'token-rejected')
   expect(status.state).toBe('offline')
   expect(server.upgrades).toHaveLength(1)
-  expect(server.upgrades[0]).toContain('token=bad')
+  // The token travelled as a subprotocol; the URL carries none.
+  expect(server.upgrades[0]).toEqual({ url: '/sync', token: 'bad' })
   // With a 10-20 ms backoff, a retrying client would have come back many times by now.
   await new Promise((r) => setTimeout(r, 200))
   expect(server.upgrades).toHaveLength(1)

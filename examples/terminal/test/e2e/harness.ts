@@ -56,6 +56,8 @@ export interface TestDevice {
   readonly context: BrowserContext
   readonly page: Page
   readonly deviceId: string
+  /** What the page put on its console, and every URL it asked for (HTTP and WebSocket). */
+  readonly seen: { readonly console: string[]; readonly urls: string[] }
 }
 
 /** Starts the server and Chromium; `device()` opens a terminal in its own browser profile. */
@@ -98,12 +100,16 @@ export async function startStack(stores?: readonly DemoStoreSpec[]): Promise<Sta
       contexts.push(context)
       const page = await context.newPage()
       page.on('pageerror', (e) => console.error(`[${deviceId}] page error: ${e.message}`))
+      const seen = { console: [] as string[], urls: [] as string[] }
+      page.on('console', (m) => seen.console.push(m.text()))
+      page.on('request', (r) => seen.urls.push(r.url()))
+      page.on('websocket', (ws) => seen.urls.push(ws.url()))
       if (options.clockAt) await page.clock.setSystemTime(options.clockAt)
       const q = new URLSearchParams({ device: deviceId })
       if (options.store) q.set('store', options.store)
       await page.goto(`${server.url}/?${q}`)
       await page.getByTestId('floor').waitFor({ timeout: 30_000 })
-      return { context, page, deviceId }
+      return { context, page, deviceId, seen }
     },
     async close() {
       for (const c of contexts) await c.close().catch(() => undefined)

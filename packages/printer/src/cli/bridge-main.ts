@@ -1,6 +1,6 @@
 import * as path from 'node:path'
 import { pino } from 'pino'
-import { openDevice } from '@tabsync/sync'
+import { openDevice, redactSecrets } from '@tabsync/sync'
 import { isPrinterError } from '../errors.js'
 import { createPrintBridge } from '../bridge/print-bridge.js'
 import { createDeviceSource } from '../source/device-source.js'
@@ -23,9 +23,18 @@ export async function runBridgeCli(argv: readonly string[]): Promise<number> {
     process.stdout.write(BRIDGE_USAGE)
     return 0
   }
-  // Logs on stderr: stdout is for tickets of fake printers.
+  // Logs on stderr: stdout is for tickets of fake printers. Every line is scrubbed of tokens
+  // (a JWT, `token=`, a bearer header) however it got there.
   const log = pino(
-    { level: config.logLevel, base: { deviceId: config.deviceId } },
+    {
+      level: config.logLevel,
+      base: { deviceId: config.deviceId },
+      redact: {
+        paths: ['token', '*.token', 'authorization', '*.authorization'],
+        censor: '[redacted]',
+      },
+      hooks: { streamWrite: redactSecrets },
+    },
     pino.destination(2),
   )
   const device = await openDevice({

@@ -35,7 +35,7 @@ export interface IssueTokenOptions {
  *
  * @example
  * const token = await issueToken({ secret, deviceId: 'till-1', storeIds: ['store-1'], role: 'terminal' })
- * new WebSocket(`ws://relay:8787/sync?token=${token}`)
+ * new WebSocket('ws://relay:8787/sync', ['tabsync.v1', `tabsync.token.${token}`])
  */
 export async function issueToken(options: IssueTokenOptions): Promise<string> {
   const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000)

@@ -73,4 +73,15 @@ describe('command line', () => {
     expect(() => parseCliArgs(['frobnicate'])).toThrow(/Unknown command/)
     expect(() => parseCliArgs(['serve', '--nope'])).toThrow()
   })
+
+  test('query-string tokens are off unless --allow-query-token; --keep-alive-ms sets the heartbeat', () => {
+    expect(parseCliArgs(['serve'])).toMatchObject({
+      allowQueryToken: false,
+      keepAliveMs: undefined,
+    })
+    expect(parseCliArgs(['serve', '--allow-query-token', '--keep-alive-ms', '1000'])).toMatchObject(
+      { allowQueryToken: true, keepAliveMs: 1000 },
+    )
+    expect(() => parseCliArgs(['serve', '--keep-alive-ms', '5'])).toThrow(/--keep-alive-ms/)
+  })
 })

@@ -14,6 +14,10 @@ export interface ServeCommand {
     | undefined
   readonly idleUnloadMs: number | undefined
   readonly logLevel: LogLevel | undefined
+  /** `--allow-query-token`: accept `?token=` from old clients. */
+  readonly allowQueryToken: boolean
+  /** `--keep-alive-ms`: heartbeat interval. */
+  readonly keepAliveMs: number | undefined
   readonly limits: {
     maxFrameBytes?: number
     messagesPerSecond?: number
@@ -47,12 +51,15 @@ export const USAGE = `Usage:
                       [--idle-unload-ms 300000] [--log-level info]
                       [--max-frame-bytes N] [--messages-per-second N]
                       [--connections-per-device N] [--auth-timeout-ms N]
+                      [--keep-alive-ms 2500] [--allow-query-token]
   tabsync-relay token --store <id> [--store <id>...] --device <id>
                       --role terminal|hub|printer|backoffice [--ttl 12h] [--data dir]
 
 The signing secret is TABSYNC_SECRET, else <data>/secret (created by serve when absent).
 serve prints one JSON line on stdout once listening: {"event":"listening","port":...}.
-token prints the JWT on stdout. Logs (pino JSON) go to stderr.`
+token prints the JWT on stdout. Logs (pino JSON) go to stderr; tokens are redacted from them.
+Devices send their token as a WebSocket subprotocol or an Authorization header;
+--allow-query-token also accepts ?token= (old clients: it puts tokens in URLs and access logs).`
 
 function bad(message: string): never {
   throw new RelayError(RelayErrorKind.invalidInput, 'bad-arguments', message)
@@ -90,6 +97,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         'messages-per-second': { type: 'string' },
         'connections-per-device': { type: 'string' },
         'auth-timeout-ms': { type: 'string' },
+        'keep-alive-ms': { type: 'string' },
+        'allow-query-token': { type: 'boolean' },
       },
     })
     const port = int(values.port, 'port') ?? 8787
@@ -127,6 +136,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
           : undefined,
       idleUnloadMs: int(values['idle-unload-ms'], 'idle-unload-ms'),
       logLevel: level as LogLevel | undefined,
+      allowQueryToken: values['allow-query-token'] ?? false,
+      keepAliveMs: int(values['keep-alive-ms'], 'keep-alive-ms', 100),
       limits,
     }
   }

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import type { OwnershipRegistry } from '../access/ownership.js'
 import { devicePrincipal } from '../access/principal.js'
 import type { TokenClaims } from '../auth/claims.js'
+import { tokenFromRequest } from '../auth/request-token.js'
 import { json } from './routes.js'
 
 /** At most this many documents per request (a day of 2,000 orders is a few requests). */
@@ -27,6 +28,8 @@ export interface DocumentsRouteParts {
   readonly log: Logger
   /** Verifies a token; rejects with the reason it is refused. */
   readonly verify: (token: string | null) => Promise<TokenClaims>
+  /** Read `?token=` too (old clients). Default false: `Authorization: Bearer` only. */
+  readonly allowQueryToken?: boolean
 }
 
 /** Why a request is answered with something else than a bundle. */
@@ -41,7 +44,7 @@ class Refusal extends Error {
 }
 
 /**
- * `POST /documents?token=…` with `{"ids": [...]}`: the saved bytes of every listed document the
+ * `POST /documents` (`Authorization: Bearer <jwt>`) with `{"ids": [...]}`: the saved bytes of every listed document the
  * token's stores own, as one bundle (core's `encodeBundle`). A cold device gets its business
  * day in a few requests instead of one sync exchange per document; it syncs each document the
  * usual way once it opens it. Documents of other stores, unknown ones and ones the relay has no
@@ -53,7 +56,9 @@ export function createDocumentsRoute(
   return async (req, res) => {
     const started = performance.now()
     try {
-      const token = new URL(req.url ?? '/', 'http://relay').searchParams.get('token')
+      const { token } = tokenFromRequest(req, {
+        allowQueryToken: parts.allowQueryToken ?? false,
+      })
       let claims: TokenClaims
       try {
         claims = await parts.verify(token)

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { tokenFromRequest } from '../auth/request-token.js'
 
 /** What the HTTP endpoints read from the running relay. */
 export interface HttpState {
@@ -15,12 +16,14 @@ export interface HttpState {
   /** `POST /documents`: a bundle of saved documents (see documents-route.ts). */
   readonly documents: (req: IncomingMessage, res: ServerResponse) => Promise<void>
   readonly now?: () => number
+  /** Read `?token=` on `GET /sync` (old clients). Default false: `Authorization: Bearer` only. */
+  readonly allowQueryToken?: boolean
 }
 
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET, POST, OPTIONS',
-  'access-control-allow-headers': 'content-type',
+  'access-control-allow-headers': 'content-type, authorization',
   'access-control-max-age': '600',
 } as const
 
@@ -36,9 +39,9 @@ export function json(res: ServerResponse, status: number, body: unknown, cors: b
 
 /**
  * The relay's plain HTTP endpoints: `/healthz`, `/readyz`, `/time` (all with CORS, a browser
- * terminal calls them) and `/metrics` (Prometheus text). A plain `GET /sync?token=` answers 401
- * for a bad token and 426 for a good one: a browser cannot see why a WebSocket upgrade failed,
- * so it asks this way to tell "token rejected" from "network down". `POST /documents` hands a
+ * terminal calls them) and `/metrics` (Prometheus text). A plain `GET /sync` (token in
+ * `Authorization: Bearer`) answers 401 for a bad token and 426 for a good one: a browser cannot
+ * see why a WebSocket upgrade failed, so it asks this way to tell "token rejected" from "network down". `POST /documents` hands a
  * device many saved documents at once. Anything else is 404.
  */
 export function createHttpHandler(
@@ -96,7 +99,9 @@ export function createHttpHandler(
         return
       case '/sync':
         void state
-          .tokenProblem(new URL(req.url ?? '/', 'http://relay').searchParams.get('token'))
+          .tokenProblem(
+            tokenFromRequest(req, { allowQueryToken: state.allowQueryToken ?? false }).token,
+          )
           .then((problem) =>
             problem === undefined
               ? json(res, 426, { error: 'upgrade-required' }, true)

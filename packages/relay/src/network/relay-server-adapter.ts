@@ -14,6 +14,7 @@ import type { RelayLimits } from '../limits/limits.js'
 import type { Logger } from '../log.js'
 import { outboundCarriesContent, type DocFrame, type JoinFrame } from '../protocol/frames.js'
 import type { PeerDirectory } from './peer-directory.js'
+import { DEFAULT_HEARTBEAT_MS, Heartbeat, heartbeatAdvert } from './heartbeat.js'
 import { PeerConnection, type ConnectionHost } from './peer-connection.js'
 
 /** Dependencies of {@link RelayServerAdapter}. */
@@ -27,7 +28,7 @@ export interface RelayServerAdapterOptions {
   readonly onActivity: (documentId: string) => void
   /** A promise to wait for before delivering a frame about this document (idle unload). */
   readonly beforeDeliver?: (documentId: string) => Promise<void> | undefined
-  /** Ping interval; a socket that missed a pong by the next ping is terminated. */
+  /** Heartbeat interval (see network/heartbeat.ts). Default 2.5 s. */
   readonly keepAliveMs?: number
 }
 
@@ -52,7 +53,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
   #ready = false
   #resolveReady: () => void = () => {}
   readonly #readyPromise = new Promise<void>((resolve) => (this.#resolveReady = resolve))
-  readonly #keepAlive: ReturnType<typeof setInterval>
+  readonly #heartbeat: Heartbeat
 
   constructor(options: RelayServerAdapterOptions) {
     super()
@@ -63,8 +64,11 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
     this.#directory = options.directory
     this.#onActivity = options.onActivity
     this.#beforeDeliver = options.beforeDeliver ?? (() => undefined)
-    this.#keepAlive = setInterval(() => this.#ping(), options.keepAliveMs ?? 15_000)
-    this.#keepAlive.unref()
+    this.#heartbeat = new Heartbeat({
+      intervalMs: options.keepAliveMs ?? DEFAULT_HEARTBEAT_MS,
+      targets: () => this.#connections,
+      senderId: () => this.peerId,
+    })
   }
 
   isReady(): boolean {
@@ -133,6 +137,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
       targetId: peerId,
       peerMetadata: this.peerMetadata ?? {},
       selectedProtocolVersion: '1',
+      ...heartbeatAdvert(connection.socket, this.#heartbeat.intervalMs),
     })
   }
 
@@ -242,25 +247,10 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
 
   /** Closes every socket (code 1001) and stops. */
   disconnect(): void {
-    clearInterval(this.#keepAlive)
+    this.#heartbeat.stop()
     for (const connection of [...this.#connections]) {
       connection.close(CloseCode.goingAway)
       connection.socket.terminate()
-    }
-  }
-
-  #ping(): void {
-    for (const connection of this.#connections) {
-      if (!connection.alive) {
-        connection.socket.terminate()
-        continue
-      }
-      connection.alive = false
-      try {
-        connection.socket.ping()
-      } catch {
-        connection.socket.terminate()
-      }
     }
   }
 }

@@ -85,6 +85,8 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
     selectedProtocolVersion: z.string().max(16),
   }),
   z.object({ type: z.literal('error'), senderId: peerId, targetId: peerId, message: z.string() }),
+  // The relay's liveness beat to `tabsync.v1` clients (network/heartbeat.ts); carries nothing.
+  z.object({ type: z.literal('tabsync-heartbeat'), senderId: peerId, targetId: peerId }),
   syncFrame,
   ephemeralFrame,
   unavailableFrame,

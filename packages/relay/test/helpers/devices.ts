@@ -16,7 +16,10 @@ export interface TestDoc {
   lines: Record<string, { item: string; by: string }>
 }
 
-/** A device as the tests use it: a plain automerge-repo Repo with the stock websocket client. */
+/**
+ * A device as the tests use it: a plain automerge-repo Repo with the stock websocket client. That
+ * client can only put its token in the URL: relays these devices use need `allowQueryToken`.
+ */
 export interface TestDevice {
   readonly repo: Repo
   readonly deviceId: string

@@ -1,14 +1,18 @@
 import { cbor } from '@automerge/automerge-repo'
 import WebSocket from 'ws'
+import { tokenSubprotocols } from '../../src/auth/request-token.js'
 
 /** Outcome of a raw connection attempt. */
 export type RawOutcome = { kind: 'http'; status: number } | { kind: 'open'; socket: WebSocket }
 
-/** Opens a raw ws socket; resolves with the HTTP status if the upgrade is refused. */
+/**
+ * Opens a raw ws socket, the token offered as a subprotocol as Tabsync devices do; resolves with
+ * the HTTP status if the upgrade is refused.
+ */
 export function connectRaw(syncUrl: string, token?: string): Promise<RawOutcome> {
-  const url = token === undefined ? syncUrl : `${syncUrl}?token=${encodeURIComponent(token)}`
+  const protocols = token === undefined ? [] : tokenSubprotocols(token)
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url)
+    const socket = new WebSocket(syncUrl, protocols)
     socket.on('unexpected-response', (_req, res) => {
       resolve({ kind: 'http', status: res.statusCode ?? 0 })
       socket.terminate()

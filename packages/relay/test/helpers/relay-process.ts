@@ -30,12 +30,16 @@ export interface RelayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>
 }
 
-/** Spawns `node bin/tabsync-relay.js serve --port 0 ...` and waits for its listening line. */
+/**
+ * Spawns `node bin/tabsync-relay.js serve --allow-query-token ...` and waits for its listening
+ * line. `--allow-query-token`: the tests' devices are automerge-repo's stock client (helpers/
+ * devices.ts), an old client that can only send its token in the URL.
+ */
 export async function spawnRelay(
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<RelayProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+  const child = spawn(process.execPath, [BIN, 'serve', '--allow-query-token', ...args], {
     env: {
       ...process.env,
       TABSYNC_SECRET: TEST_SECRET,

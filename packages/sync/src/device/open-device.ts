@@ -11,7 +11,7 @@ import { SyncError, SyncErrorKind } from '../errors.js'
 import type { BackoffOptions } from '../network/backoff.js'
 import { isNode } from '../network/socket.js'
 import type { EndpointKind } from '../network/sync-link.js'
-import { WebSocketLink } from '../network/websocket-link.js'
+import { WebSocketLink, type WebSocketLinkOptions } from '../network/websocket-link.js'
 import { ClosableStorage } from '../storage/closable-storage.js'
 import { DeviceKeys } from '../storage/device-keys.js'
 import { resolveStorage, type StorageOption } from '../storage/resolve-storage.js'
@@ -28,7 +28,10 @@ export interface OpenDeviceOptions {
   readonly peerSuffix?: string
   /** The store document. Omit to create a store afterwards, or to use the one paired before. */
   readonly storeUrl?: AutomergeUrl | string
-  /** JWT for the endpoints (a `token` query parameter). */
+  /**
+   * JWT for the endpoints: offered as a WebSocket subprotocol and sent as `Authorization: Bearer`
+   * on HTTP requests, never in a URL.
+   */
   readonly token?: string
   /** Hub and/or relay sync endpoints, e.g. `['ws://hub.local:8787/sync', 'wss://relay.example/sync']`. */
   readonly endpoints?: readonly EndpointOption[]
@@ -41,6 +44,12 @@ export interface OpenDeviceOptions {
   readonly network?: readonly NetworkAdapterInterface[]
   /** Reconnect backoff of the WebSocket endpoints. */
   readonly backoff?: BackoffOptions
+  /**
+   * Deadlines of the WebSocket endpoints (see {@link WebSocketLinkOptions}): an attempt must
+   * connect within `connectTimeoutMs` (default 5 s); a connection silent for `silenceTimeoutMs`
+   * (default 3 of the relay's heartbeat intervals, 7.5 s) is dropped and the status leaves online.
+   */
+  readonly liveness?: Pick<WebSocketLinkOptions, 'connectTimeoutMs' | 'silenceTimeoutMs'>
   /** Random source for jitter and peer suffixes, [0, 1). */
   readonly random?: () => number
   /** Skew against the relay beyond this is flagged. Default 2 minutes. */
@@ -117,6 +126,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
       ...(endpoint.kind ? { kind: endpoint.kind } : {}),
       token: options.token,
       ...(options.backoff ? { backoff: options.backoff } : {}),
+      ...options.liveness,
       random,
       now: wallClock,
     })

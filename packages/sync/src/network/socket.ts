@@ -1,6 +1,8 @@
 /** The part of a WebSocket (browser or `ws`) the link uses. */
 export interface LinkSocket {
   readonly readyState: number
+  /** The subprotocol the server selected ('' when none). */
+  readonly protocol: string
   binaryType: string
   send(data: ArrayBuffer): void
   close(code?: number, reason?: string): void
@@ -8,6 +10,8 @@ export interface LinkSocket {
   onclose: ((event: { code?: number; reason?: string }) => void) | null
   onmessage: ((event: { data: unknown }) => void) | null
   onerror: ((event: unknown) => void) | null
+  /** Drops the connection without a closing handshake (`ws` only; a silent peer never answers one). */
+  terminate?(): void
 }
 
 /** A socket plus what only Node can tell: the HTTP status of a refused upgrade. */
@@ -17,8 +21,11 @@ export interface OpenedSocket {
   readonly refusedStatus: () => number | undefined
 }
 
-/** Opens a socket to a URL. */
-export type SocketFactory = (url: string) => Promise<OpenedSocket>
+/**
+ * Opens a socket to a URL offering `protocols` (the wire version and the token, see
+ * auth-protocol.ts; never put the token in the URL).
+ */
+export type SocketFactory = (url: string, protocols: readonly string[]) => Promise<OpenedSocket>
 
 /** `WebSocket.OPEN`, the same in browsers and `ws`. */
 export const SOCKET_OPEN = 1
@@ -33,7 +40,10 @@ export function isNode(): boolean {
 }
 
 interface WsModule {
-  WebSocket: new (url: string) => LinkSocket & {
+  WebSocket: new (
+    url: string,
+    protocols: string[],
+  ) => LinkSocket & {
     on(event: 'unexpected-response', cb: (req: unknown, res: { statusCode?: number }) => void): void
     terminate(): void
   }
@@ -43,14 +53,14 @@ interface WsModule {
  * The default socket factory: `ws` in Node (it reports the HTTP status of a refused upgrade, so
  * a 401 is recognised), the global WebSocket elsewhere.
  */
-export const defaultSocketFactory: SocketFactory = async (url) => {
+export const defaultSocketFactory: SocketFactory = async (url, protocols) => {
   if (isNode()) {
     // A variable specifier keeps browser bundlers from trying to bundle `ws`.
     const specifier = 'ws'
     const mod = (await import(/* @vite-ignore */ specifier)) as WsModule & { default?: WsModule }
     const Ctor = mod.WebSocket ?? mod.default?.WebSocket
     let refused: number | undefined
-    const socket = new Ctor(url)
+    const socket = new Ctor(url, [...protocols])
     socket.on('unexpected-response', (_req, res) => {
       refused = res.statusCode ?? 0
       // Aborts the handshake: the socket then emits error and close like any failed attempt.
@@ -58,8 +68,10 @@ export const defaultSocketFactory: SocketFactory = async (url) => {
     })
     return { socket, refusedStatus: () => refused }
   }
-  const Ctor = (globalThis as unknown as { WebSocket: new (url: string) => LinkSocket }).WebSocket
-  return { socket: new Ctor(url), refusedStatus: () => undefined }
+  const Ctor = (
+    globalThis as unknown as { WebSocket: new (url: string, protocols: string[]) => LinkSocket }
+  ).WebSocket
+  return { socket: new Ctor(url, [...protocols]), refusedStatus: () => undefined }
 }
 
 /** `ws://h:p/sync` -> `http://h:p`, `wss://...` -> `https://...`. */
@@ -67,12 +79,4 @@ export function httpOrigin(wsUrl: string): string {
   const u = new URL(wsUrl)
   const protocol = u.protocol === 'wss:' ? 'https:' : u.protocol === 'ws:' ? 'http:' : u.protocol
   return `${protocol}//${u.host}`
-}
-
-/** The endpoint URL with `token` added as a query parameter. */
-export function withToken(url: string, token: string | undefined): string {
-  if (token === undefined) return url
-  const u = new URL(url)
-  u.searchParams.set('token', token)
-  return u.toString()
 }

@@ -7,15 +7,21 @@ import {
 } from '@automerge/automerge-repo/slim'
 import { decodeBundle, type BundledDocument } from '@tabsync/core'
 import { z } from 'zod'
+import {
+  HEARTBEAT_FRAME_TYPE,
+  SYNC_SUBPROTOCOL,
+  authorizationHeaders,
+  tokenSubprotocols,
+} from './auth-protocol.js'
 import { backoffDelay, type BackoffOptions } from './backoff.js'
 import { CloseCode, FATAL_CLOSE_CODES } from './close-codes.js'
+import { SilenceDeadline } from './liveness.js'
 import { EndpointKind, EndpointState, type EndpointStatus, type SyncLink } from './sync-link.js'
 import {
   SOCKET_OPEN,
   defaultSocketFactory,
   httpOrigin,
   isNode,
-  withToken,
   type LinkSocket,
   type SocketFactory,
 } from './socket.js'
@@ -33,11 +39,17 @@ const PeerFrame = z.object({
     .optional()
     .nullable(),
   selectedProtocolVersion: z.string().optional(),
+  /** The relay's heartbeat interval: it sends a frame at least this often (Tabsync relays). */
+  heartbeatMs: z.number().positive().finite().optional(),
 })
 const ErrorFrame = z.object({ type: z.literal('error'), message: z.string().optional() })
 const AnyFrame = z.object({ type: z.string(), senderId: z.string().optional() }).passthrough()
 const TimeReply = z.object({ now: z.number().finite() })
 const FETCH_DOCUMENTS_TIMEOUT_MS = 15_000
+/** Default of {@link WebSocketLinkOptions.connectTimeoutMs}. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000
+/** Heartbeat intervals of silence after which a connection is dead (default silence timeout). */
+export const SILENCE_HEARTBEATS = 3
 
 /** Options of {@link WebSocketLink}. */
 export interface WebSocketLinkOptions {
@@ -45,7 +57,10 @@ export interface WebSocketLinkOptions {
   readonly url: string
   /** Hub or relay; see {@link inferEndpointKind} for the default. */
   readonly kind?: EndpointKind
-  /** JWT sent as the `token` query parameter. */
+  /**
+   * JWT. Sent as a WebSocket subprotocol (`tabsync.token.<jwt>`) and as `Authorization: Bearer`
+   * on HTTP requests; never in a URL, so it stays out of consoles and access logs.
+   */
   readonly token?: string | undefined
   readonly backoff?: BackoffOptions
   /** Random source for jitter, [0, 1). */
@@ -58,8 +73,18 @@ export interface WebSocketLinkOptions {
   readonly fetch?: typeof fetch
   /** The adapter reports ready after this long even if the endpoint is unreachable. Default 1 s. */
   readonly readyAfterMs?: number
-  /** A socket that opened but got no `peer` reply within this is closed and retried. Default 10 s. */
-  readonly handshakeTimeoutMs?: number
+  /**
+   * A connection attempt that has not completed the handshake (TCP, upgrade, `join` -> `peer`)
+   * within this is abandoned and retried with backoff. Default 5 s: a silent network otherwise
+   * keeps an attempt "connecting" for minutes.
+   */
+  readonly connectTimeoutMs?: number
+  /**
+   * Once connected, the longest silence tolerated before the connection is declared dead and
+   * replaced. Applies when the server advertises heartbeats (`heartbeatMs` in its `peer` frame,
+   * as Tabsync relays do). Default: 3 heartbeat intervals (7.5 s with the relay's default 2.5 s).
+   */
+  readonly silenceTimeoutMs?: number
 }
 
 /**
@@ -78,6 +103,9 @@ export function inferEndpointKind(url: string): EndpointKind {
  * (CBOR frames; `join` -> `peer`, then repo messages). Unlike the stock client it reconnects
  * with exponential backoff and jitter, never throws from socket errors, stops on a 401 (or a fatal
  * close code: token expired, token of another device) and reports `token-rejected`, and reports its state for the device's status.
+ * It carries the token as a subprotocol (never in the URL), gives every attempt a connect
+ * deadline, and drops a joined socket that stays silent past the relay's heartbeats, so a silent
+ * network shows as such within seconds instead of "open" for minutes.
  */
 export class WebSocketLink extends NetworkAdapter implements SyncLink {
   readonly isSyncLink = true as const
@@ -91,7 +119,8 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
   #attempt = 0
   #stopped = true
   #retryTimer: ReturnType<typeof setTimeout> | undefined
-  #handshakeTimer: ReturnType<typeof setTimeout> | undefined
+  #connectTimer: ReturnType<typeof setTimeout> | undefined
+  #silence: SilenceDeadline | undefined
   #ready = false
   #resolveReady: (() => void) | undefined
   #readyPromise = new Promise<void>((resolve) => (this.#resolveReady = resolve))
@@ -132,16 +161,12 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
   disconnect(): void {
     this.#stopped = true
     clearTimeout(this.#retryTimer)
-    clearTimeout(this.#handshakeTimer)
+    this.#stopWatching()
     const socket = this.#socket
     this.#socket = undefined
     if (socket) {
       detach(socket)
-      try {
-        socket.close(CloseCode.normal)
-      } catch {
-        // closing a socket that never opened may throw in some runtimes; it is gone either way
-      }
+      closeQuietly(socket, CloseCode.normal)
     }
     this.#lostPeer()
     if (this.#state !== EndpointState.tokenRejected) this.#setState(EndpointState.closed)
@@ -199,9 +224,9 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
   /** `POST /documents` on the endpoint's http(s) origin. Rejects when unreachable or refused. */
   async fetchDocuments(ids: readonly string[]): Promise<BundledDocument[]> {
     const f = this.#options.fetch ?? globalThis.fetch
-    const res = await f(withToken(`${httpOrigin(this.url)}/documents`, this.#options.token), {
+    const res = await f(`${httpOrigin(this.url)}/documents`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...authorizationHeaders(this.#options.token) },
       body: JSON.stringify({ ids }),
       cache: 'no-store',
       // A black-holed network must not hold a device's catch-up for long: the sync path remains.
@@ -217,7 +242,8 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
     let opened
     try {
       opened = await (this.#options.createSocket ?? defaultSocketFactory)(
-        withToken(this.url, this.#options.token),
+        this.url,
+        tokenSubprotocols(this.#options.token),
       )
     } catch {
       this.#scheduleRetry()
@@ -225,13 +251,19 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
     }
     if (this.#stopped) {
       detach(opened.socket)
-      opened.socket.close(CloseCode.normal)
+      closeQuietly(opened.socket, CloseCode.normal)
       return
     }
     const socket = opened.socket
     this.#socket = socket
     socket.binaryType = 'arraybuffer'
     let didOpen = false
+    // From the socket's creation: a silent network accepts TCP (or not even that) and then never
+    // answers the upgrade, so `onopen` may never come.
+    clearTimeout(this.#connectTimer)
+    this.#connectTimer = setTimeout(() => {
+      if (!this.#remotePeerId && this.#socket === socket) this.#abandon(socket)
+    }, this.#options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS)
     socket.onopen = () => {
       didOpen = true
       this.#send(socket, {
@@ -240,9 +272,6 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
         peerMetadata: this.peerMetadata,
         supportedProtocolVersions: [PROTOCOL_V1],
       })
-      this.#handshakeTimer = setTimeout(() => {
-        if (!this.#remotePeerId && this.#socket === socket) socket.close()
-      }, this.#options.handshakeTimeoutMs ?? 10_000)
     }
     socket.onmessage = (event) => this.#receive(socket, event.data)
     socket.onerror = () => {
@@ -251,7 +280,7 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
     socket.onclose = (event) => {
       if (this.#socket !== socket) return
       detach(socket)
-      clearTimeout(this.#handshakeTimer)
+      this.#stopWatching()
       this.#socket = undefined
       this.#lostPeer()
       this.#forceReady()
@@ -280,9 +309,12 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
     } catch {
       return
     }
+    this.#silence?.heard()
+    if ((frame as { type?: unknown } | null)?.type === HEARTBEAT_FRAME_TYPE) return
     const peer = PeerFrame.safeParse(frame)
     if (peer.success) {
-      clearTimeout(this.#handshakeTimer)
+      clearTimeout(this.#connectTimer)
+      this.#watchSilence(socket, peer.data.heartbeatMs)
       this.#remotePeerId = peer.data.senderId as PeerId
       this.#attempt = 0
       this.#lastConnectedAt = (this.#options.now ?? Date.now)()
@@ -305,16 +337,60 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
   }
 
   /**
+   * Holds a joined connection to a silence deadline when the server promised heartbeats (it
+   * selected our subprotocol and advertised an interval); a server that promised nothing (a
+   * stock automerge-repo server) cannot be judged by silence, only by its socket closing.
+   */
+  #watchSilence(socket: LinkSocket, heartbeatMs: number | undefined): void {
+    this.#silence?.stop()
+    this.#silence = undefined
+    if (heartbeatMs === undefined || socket.protocol !== SYNC_SUBPROTOCOL) return
+    const timeoutMs = this.#options.silenceTimeoutMs ?? heartbeatMs * SILENCE_HEARTBEATS
+    this.#silence = new SilenceDeadline(timeoutMs, () => {
+      if (this.#socket === socket) this.#abandon(socket)
+    })
+    this.#silence.start()
+  }
+
+  #stopWatching(): void {
+    clearTimeout(this.#connectTimer)
+    this.#silence?.stop()
+    this.#silence = undefined
+  }
+
+  /**
+   * Gives up on a socket that stopped answering: forgets it at once and retries with backoff.
+   * Waiting for its `close` event is no option: a browser fires it only after the closing
+   * handshake, which a silent peer never completes.
+   */
+  #abandon(socket: LinkSocket): void {
+    if (this.#socket !== socket) return
+    detach(socket)
+    this.#stopWatching()
+    this.#socket = undefined
+    if (socket.terminate) socket.terminate()
+    else closeQuietly(socket, CloseCode.goingAway)
+    this.#lostPeer()
+    this.#forceReady()
+    this.#scheduleRetry()
+  }
+
+  /**
    * In a browser a refused upgrade is indistinguishable from a network error, so after a socket
-   * that never opened we ask the same URL over plain HTTP: a 401 there means the token is bad.
-   * (The relay answers 401 to `GET /sync?token=bad` before anything else.)
+   * that never opened we ask the same endpoint over plain HTTP with the token in an
+   * `Authorization` header: a 401 there means the token is bad (the relay answers 401 to a bad
+   * token on `GET /sync` before anything else).
    */
   async #probeToken(): Promise<boolean> {
     try {
       const f = this.#options.fetch ?? globalThis.fetch
-      const u = new URL(withToken(this.url, this.#options.token))
+      const u = new URL(this.url)
       u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:'
-      const res = await f(u.toString(), { cache: 'no-store' })
+      const res = await f(u.toString(), {
+        cache: 'no-store',
+        headers: authorizationHeaders(this.#options.token),
+        signal: AbortSignal.timeout(FETCH_DOCUMENTS_TIMEOUT_MS),
+      })
       return res.status === 401
     } catch {
       return false
@@ -355,7 +431,17 @@ function detach(socket: LinkSocket): void {
   socket.onopen = null
   socket.onclose = null
   socket.onmessage = null
-  socket.onerror = null
+  // Not null: `ws` emits an error when a socket still connecting is closed or terminated, and an
+  // error without a listener is thrown (an uncaught exception in Node).
+  socket.onerror = () => {}
+}
+
+function closeQuietly(socket: LinkSocket, code: number): void {
+  try {
+    socket.close(code)
+  } catch {
+    // closing a socket that never opened may throw in some runtimes; it is gone either way
+  }
 }
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
