@@ -87,3 +87,19 @@ test('two devices open the same free table apart: both see both checks, review f
   }
   await snap(b, 'two-checks-combined')
 })
+
+test('an empty check opened by mistake is cancelled and leaves the floor on both devices', async () => {
+  const a = tillA.page
+  const b = tillB.page
+  await a.getByTestId('nav-floor').click()
+  await a.getByTestId('table-t7').click()
+  await a.getByTestId('order-screen').waitFor()
+  await b.getByTestId('nav-floor').click()
+  await poll(() => b.getByTestId('table-t7').getAttribute('data-state')).toBe('open')
+  await a.getByTestId('cancel-check').click()
+  await a.getByTestId('floor').waitFor()
+  for (const page of [a, b]) {
+    await page.getByTestId('nav-floor').click()
+    await poll(() => page.getByTestId('table-t7').getAttribute('data-state')).toBe('free')
+  }
+})
