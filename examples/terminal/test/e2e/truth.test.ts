@@ -126,7 +126,7 @@ test('a note with emoji and accents reaches the kitchen printer legible', async 
   await page.getByTestId('fire').click()
   // Other tables' tickets may print meanwhile: read this order's ticket.
   await poll(
-    () =>
+    async () =>
       kitchen()
         .receipts.slice(before)
         .filter((r) => r.text.includes('House burger')).length,
