@@ -54,6 +54,8 @@ export interface Pairing {
   /** Sync endpoints; relative ones (`/sync`) are resolved against the page. */
   readonly endpoints: readonly string[]
   readonly timeUrl: string
+  /** The print bridge's status for this store (GET with the token as a Bearer header). */
+  readonly printerStatusUrl: string
   readonly demo: true
 }
 
@@ -105,6 +107,22 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
       backend.handleHttp(req, res)
       return
     }
+    if (url.pathname === '/printers/status') {
+      const storeId = url.searchParams.get('store') ?? ''
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1]
+      backend.printerStatus(storeId, token).then(
+        (status) => {
+          // 503: no bridge runs for the store; terminals say "printers unreachable".
+          res.writeHead(status ? 200 : 503, {
+            'content-type': 'application/json',
+            'cache-control': 'no-store',
+          })
+          res.end(JSON.stringify(status ?? { error: 'no print bridge running' }))
+        },
+        () => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"token"}'),
+      )
+      return
+    }
     if (url.pathname === '/pairing.json') {
       const storeId = url.searchParams.get('store') ?? specs[0]?.storeId ?? ''
       const deviceId = url.searchParams.get('device') ?? ''
@@ -122,6 +140,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
           token,
           endpoints: ['/sync'],
           timeUrl: '/time',
+          printerStatusUrl: `/printers/status?store=${encodeURIComponent(storeId)}`,
           demo: true,
         }
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })

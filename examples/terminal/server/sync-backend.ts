@@ -14,10 +14,17 @@ import {
   createPrintBridge,
   createDeviceSource,
   startFakePrinter,
+  type BridgeStatus,
   type FakePrinter,
   type PrintBridge,
 } from '@tabsync/printer'
-import { issueToken, loadOrCreateSecret, startRelay, type RunningRelay } from '@tabsync/relay'
+import {
+  issueToken,
+  loadOrCreateSecret,
+  startRelay,
+  verifyToken,
+  type RunningRelay,
+} from '@tabsync/relay'
 import { openDevice, type Device } from '@tabsync/sync'
 
 export interface SyncBackend {
@@ -31,6 +38,13 @@ export interface SyncBackend {
   /** Starts the print bridge of a store (after `createStore` or with a known URL). */
   startPrinting(storeId: string, storeUrl: AutomergeUrl): Promise<void>
   issueToken(deviceId: string, storeId: string): Promise<string>
+  /**
+   * The print bridge's own status for a device of the store (token checked), undefined when
+   * the store's bridge is not running: terminals show printers from this, never assume them.
+   */
+  printerStatus(storeId: string, token: string | undefined): Promise<BridgeStatus | undefined>
+  /** Stops a store's print bridge (tests: a dead bridge). */
+  stopPrinting(storeId: string): Promise<void>
   /** Proxies `/sync` (WebSocket upgrade) to the relay. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void
   /** Proxies plain HTTP `/sync` (the browser's token probe) to the relay. */
@@ -61,7 +75,7 @@ export async function startSyncBackend(options: {
     logLevel: process.env.TABSYNC_DEMO_RELAY_LOG === 'warn' ? 'warn' : 'error',
   })
   const devices: Device[] = []
-  const bridges: PrintBridge[] = []
+  const bridges = new Map<string, PrintBridge>()
   const printers = new Map<string, Map<string, FakePrinter>>()
 
   const backofficeDevice = async (
@@ -120,7 +134,8 @@ export async function startSyncBackend(options: {
         fakes.set(id, fake)
         configs.push({ id, url: fake.url })
       }
-      bridges.push(
+      bridges.set(
+        storeId,
         createPrintBridge({
           source,
           dataDir: join(options.dataDir, `bridge-${storeId}`),
@@ -128,6 +143,15 @@ export async function startSyncBackend(options: {
           retry: { initialMs: 200, maxMs: 2000 },
         }),
       )
+    },
+    async printerStatus(storeId, token) {
+      const claims = await verifyToken(token, secret)
+      if (!claims.storeIds.includes(storeId)) throw new Error('token of another store')
+      return bridges.get(storeId)?.status()
+    },
+    async stopPrinting(storeId) {
+      await bridges.get(storeId)?.stop()
+      bridges.delete(storeId)
     },
     async issueToken(deviceId, storeId) {
       return issueToken({ secret, deviceId, storeIds: [storeId], role: 'terminal', ttl: '30d' })
@@ -173,7 +197,7 @@ export async function startSyncBackend(options: {
       req.pipe(proxied)
     },
     async close() {
-      for (const b of bridges) await b.stop().catch(() => undefined)
+      for (const b of bridges.values()) await b.stop().catch(() => undefined)
       for (const d of devices) await d.close().catch(() => undefined)
       for (const fakes of printers.values())
         for (const p of fakes.values()) await p.close().catch(() => undefined)

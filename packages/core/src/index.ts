@@ -61,6 +61,7 @@ export type {
   TableInfo,
   DeviceInfo,
   PrinterInfo,
+  PrinterCharset,
 } from './schema/store.js'
 export { encodeBundle, decodeBundle } from './schema/bundle.js'
 export type { BundledDocument } from './schema/bundle.js'

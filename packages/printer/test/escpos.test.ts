@@ -98,3 +98,74 @@ test('printer URLs', () => {
   expect(() => parsePrinterUrl('http://x')).toThrow(/tcp:/)
   expect(() => parsePrinterUrl('nonsense')).toThrow(/not a printer URL/)
 })
+
+const note = '🍕🔥 no 🥜 — 👨‍👩‍👧 allergy'
+const multilingual = {
+  ...ticket,
+  items: [
+    { ...ticket.items[1]!, lineId: 'n', name: 'Pizza Müller', note, course: 1 },
+    { ...ticket.items[1]!, lineId: 'g', name: 'Σουβλάκι', note: 'Борщ, ç ß', course: 1 },
+    { ...ticket.items[1]!, lineId: 't', name: 'ผัดไทย', note: '麻婆豆腐', course: 1 },
+  ],
+} as unknown as Ticket
+
+const printed = (charset?: { mapping: string; codepages: string[] }, mapping?: string) =>
+  tidyText(
+    decodeEscPos(
+      renderTicket(
+        {
+          ticket: multilingual,
+          quantities: { n: 1, g: 1, t: 1 },
+          reprint: false,
+          store: undefined,
+        },
+        { charset },
+      ),
+      mapping ? { mapping } : {},
+    ).receipts[0]!,
+  )
+
+test('an emoji allergy note and non-Latin names print legibly with the default code pages', () => {
+  const text = printed()
+  expect(text).toContain('1x Pizza Müller')
+  // The note is longer than a line: the encoder wraps it, the words are what matters.
+  expect(text.replace(/\n */g, ' ')).toContain(
+    '! [pizza][fire] no [peanuts] -- [family: man, woman, girl] allergy',
+  )
+  expect(text).toContain('1x Soyvlaki')
+  expect(text).toContain('! Борщ, ç ß')
+  expect(text).toContain('1x phadaithy')
+  expect(text).toContain('! Ma Po Dou Fu')
+  expect(text).not.toMatch(/\?/)
+})
+
+test('each run of text selects the code page that has it, as the store configures the printer', () => {
+  const charset = { mapping: 'epson', codepages: ['cp437', 'cp858', 'cp737', 'cp866', 'thai11'] }
+  const bytes = renderTicket(
+    { ticket: multilingual, quantities: { n: 1, g: 1, t: 1 }, reprint: false, store: undefined },
+    { charset },
+  )
+  // ESC t 14 (Greek 737), 17 (Cyrillic 866) and 21 (Thai 11) in Epson's numbering.
+  const pages = [...bytes.keys()].filter((i) => bytes[i] === 0x1b && bytes[i + 1] === 0x74)
+  expect(new Set(pages.map((i) => bytes[i + 2]))).toEqual(new Set([0, 14, 17, 21]))
+  const text = printed(charset)
+  expect(text).toContain('1x Σουβλάκι')
+  expect(text).toContain('! Борщ, ç ß')
+  expect(text).toContain('1x ผัดไทย')
+  expect(text).toContain('! Ma Po Dou Fu') // no printer code page has Chinese
+})
+
+test('a Star-numbered printer is sent Star numbers; read with the wrong numbering it shows "?"', () => {
+  const charset = { mapping: 'star', codepages: ['cp437', 'cp866', 'thai13'] }
+  const text = printed(charset, 'star')
+  expect(text).toContain('! Борщ, ç ß')
+  expect(text).toContain('1x ผัดไทย')
+  // Star's Thai page 13 is ESC t 22, a number Epson's table does not have.
+  const bytes = renderTicket(
+    { ticket: multilingual, quantities: { t: 1 }, reprint: false, store: undefined },
+    { charset },
+  )
+  const wrong = decodeEscPos(bytes)
+  expect(wrong.unknownCodePages).toContain(22)
+  expect(wrong.receipts[0]).toContain('1x ??????')
+})

@@ -14,6 +14,8 @@ export interface Pairing {
   readonly token: string
   readonly endpoints: readonly string[]
   readonly timeUrl: string
+  /** The print bridge's status for this store; absent from older pairings. */
+  readonly printerStatusUrl?: string
 }
 
 export interface Identity {

@@ -21,6 +21,12 @@ import {
   type TableInfo,
 } from '@tabsync/core'
 import type { Device, SyncStatus } from './device.js'
+import { humanMessage } from './messages.js'
+import {
+  watchPrinters,
+  type PrinterWatch,
+  type PrinterStatusSource,
+} from './printer-watch.svelte.js'
 
 /** The screens of the terminal. */
 export const Screen = {
@@ -96,10 +102,20 @@ export class Terminal {
   #messageTimer: ReturnType<typeof setTimeout> | undefined
   #refreshQueued = false
 
-  constructor(device: Device, deviceName: string, storeName: string) {
+  /** The print bridge as last seen (reachable, its printers and queues). */
+  readonly printers: PrinterWatch
+
+  constructor(
+    device: Device,
+    deviceName: string,
+    storeName: string,
+    printerStatus?: PrinterStatusSource,
+  ) {
     this.device = device
     this.deviceName = deviceName
     this.storeName = storeName
+    this.printers = watchPrinters(printerStatus)
+    this.#stops.push(() => this.printers.stop())
     this.store = device.store()
     this.status = device.status()
     this.now = device.clock.physicalMs()
@@ -239,6 +255,12 @@ export class Terminal {
     return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60}`
   }
 
+  /** Shows why an action was refused, in staff's words (see messages.ts). */
+  fail(e: unknown) {
+    if (!(e instanceof Error && e.name === 'TabsyncError')) console.error(e)
+    this.say(humanMessage(e, { money: (m) => this.formatPrice(m) }), 'error')
+  }
+
   say(text: string, tone: 'error' | 'ok' = 'ok') {
     this.message = { text, tone }
     clearTimeout(this.#messageTimer)
@@ -262,7 +284,7 @@ export class Terminal {
       if (done) this.say(done)
       return result
     } catch (e) {
-      this.say(isTabsyncError(e) ? e.message : `Could not save: ${String(e)}`, 'error')
+      this.fail(e)
       return undefined
     }
   }
@@ -311,7 +333,7 @@ export class Terminal {
       this.#refreshOrders()
       return url
     } catch (e) {
-      this.say(isTabsyncError(e) ? e.message : String(e), 'error')
+      this.fail(e)
       return undefined
     }
   }

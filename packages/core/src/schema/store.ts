@@ -74,6 +74,23 @@ export interface PrinterInfo {
   readonly id: string
   readonly name: string
   readonly stations: readonly string[]
+  /**
+   * What characters this printer can print. Absent: the print bridge's default (Epson numbering,
+   * code pages 437, 858, 852 and 866, which nearly every ESC/POS printer has). Text no listed
+   * code page has is printed as a readable fallback, never as a guessed glyph.
+   */
+  readonly charset?: PrinterCharset
+}
+
+/** The code pages one printer has, as the print bridge's encoder names them. */
+export interface PrinterCharset {
+  /**
+   * Whose numbering of code pages the printer uses (the `ESC t n` table): 'epson', 'star',
+   * 'bixolon', 'citizen', 'xprinter', ... as @point-of-sale/receipt-printer-encoder names them.
+   */
+  readonly mapping: string
+  /** Code pages to use, in order of preference, e.g. ['cp437', 'cp858', 'cp737', 'cp866']. */
+  readonly codepages: readonly string[]
 }
 
 /** Everything a device needs about a store, reachable from the store document's URL. */

@@ -314,7 +314,12 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
     const quantities = reprint ? reprintQuantities(job.entry, ticket) : job.quantities
     const bytes = renderTicket(
       { ticket, quantities, reprint, store: source.store(), printedAt: now() },
-      { ...options.render, ...(w.endpoint.columns ? { columns: w.endpoint.columns } : {}) },
+      {
+        ...options.render,
+        ...(w.endpoint.columns ? { columns: w.endpoint.columns } : {}),
+        // What this printer can print, from the store document: a change applies to the next ticket.
+        charset: printerInfo(w.id)?.charset ?? options.render?.charset,
+      },
     )
     let jobId: string | undefined
     w.state = PrinterState.printing

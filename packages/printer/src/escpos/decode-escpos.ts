@@ -1,6 +1,10 @@
+import type { Codepage } from '@point-of-sale/codepage-encoder'
+import { codePageNumbers, codePageTable, DEFAULT_CHARSET } from './code-pages.js'
+
 /**
- * Turns an ESC/POS byte stream back into readable text: commands stripped, code page 437 mapped
- * to Unicode, one string per cut. For the fake printer, tests and the demo, not for production.
+ * Turns an ESC/POS byte stream back into readable text: commands stripped, each byte read in the
+ * code page the stream selected (`ESC t n`), one string per cut. For the fake printer, tests and
+ * the demo, not for production.
  */
 export interface DecodedStream {
   /** Text of every part that ended with a cut command. */
@@ -9,6 +13,14 @@ export interface DecodedStream {
   readonly rest: string
   /** Status requests (DLE EOT n) found, in order, with their byte offset. */
   readonly statusRequests: { readonly n: number; readonly offset: number }[]
+  /** `ESC t n` numbers selected that the printer has no code page for (their text reads "?"). */
+  readonly unknownCodePages: readonly number[]
+}
+
+/** Options of {@link decodeEscPos}. */
+export interface DecodeOptions {
+  /** The printer's code-page numbering, as in `PrinterCharset.mapping`. Default 'epson'. */
+  readonly mapping?: string
 }
 
 const ESC = 0x1b
@@ -57,15 +69,25 @@ const GS_ARGS: Record<number, number> = {
   0x62: 1, // b smoothing
 }
 
-// Code page 437, bytes 0x80-0xFF.
-const CP437_HIGH =
-  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐' +
-  '└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0'
+const pagesByNumber = new Map<string, ReadonlyMap<number, Codepage>>()
+
+function pageOf(mapping: string, n: number): Codepage | undefined {
+  let pages = pagesByNumber.get(mapping)
+  if (!pages) {
+    pages = new Map([...codePageNumbers(mapping)].map(([cp, k]) => [k, cp]))
+    pagesByNumber.set(mapping, pages)
+  }
+  return pages.get(n)
+}
 
 /** Decodes a complete byte stream. */
-export function decodeEscPos(bytes: Uint8Array): DecodedStream {
+export function decodeEscPos(bytes: Uint8Array, options: DecodeOptions = {}): DecodedStream {
+  const mapping = options.mapping ?? DEFAULT_CHARSET.mapping
   const receipts: string[] = []
   const statusRequests: { n: number; offset: number }[] = []
+  const unknownCodePages: number[] = []
+  // A printer starts in its first page (437 on ESC/POS printers) and ESC @ returns to it.
+  let page: readonly number[] | undefined = codePageTable('cp437')
   let text = ''
   let i = 0
   const n = bytes.length
@@ -81,6 +103,11 @@ export function decodeEscPos(bytes: Uint8Array): DecodedStream {
         i += 5 + width * (m >= 32 ? 3 : 1)
         continue
       }
+      if (c === 0x74) {
+        const cp = pageOf(mapping, at(i + 2))
+        page = cp === undefined ? undefined : codePageTable(cp)
+        if (cp === undefined) unknownCodePages.push(at(i + 2))
+      } else if (c === 0x40) page = codePageTable('cp437')
       i += 2 + Math.max(0, ESC_ARGS[c] ?? 0)
       continue
     }
@@ -129,12 +156,15 @@ export function decodeEscPos(bytes: Uint8Array): DecodedStream {
       continue
     }
     if (b === 0x0a) text += '\n'
-    else if (b >= 0x20 && b < 0x7f) text += String.fromCharCode(b)
-    else if (b >= 0x80) text += CP437_HIGH[b - 0x80] ?? '?'
+    else if (b >= 0x20 && b !== 0x7f) {
+      // What a real printer would print: an unknown page or an empty slot prints no sure glyph.
+      const cp = page?.[b] ?? 0
+      text += cp >= 0x20 ? String.fromCodePoint(cp) : '?'
+    }
     // other control bytes (CR, NUL, ...) print nothing
     i++
   }
-  return { receipts, rest: text, statusRequests }
+  return { receipts, rest: text, statusRequests, unknownCodePages }
 }
 
 /** Readable text of a ticket: trailing spaces of lines and blank lines at the ends removed. */

@@ -1,14 +1,30 @@
 import ReceiptPrinterEncoder, {
   type ReceiptPrinterEncoderOptions,
 } from '@point-of-sale/receipt-printer-encoder'
-import { hlcMs, type StoreData, type Ticket, type TicketItem } from '@tabsync/core'
+import {
+  hlcMs,
+  type PrinterCharset,
+  type StoreData,
+  type Ticket,
+  type TicketItem,
+} from '@tabsync/core'
+import { resolveCharset } from './code-pages.js'
+import { printableText } from './printable-text.js'
 
 /** How to lay a ticket out for one printer. */
 export interface RenderOptions {
   /** Characters per line at normal size: 42 (most 80 mm printers, font A is 48). Default 42. */
   readonly columns?: number
   /** Passed to the encoder: e.g. `{ printerModel: 'epson-tm-t88vi' }` for exact capabilities. */
-  readonly encoder?: Omit<ReceiptPrinterEncoderOptions, 'columns' | 'language' | 'newline'>
+  readonly encoder?: Omit<
+    ReceiptPrinterEncoderOptions,
+    'columns' | 'language' | 'newline' | 'codepageMapping' | 'codepageCandidates'
+  >
+  /**
+   * The code pages the printer has (the store document's `printers[id].charset`). Default
+   * {@link DEFAULT_CHARSET}. Text no listed page has prints as a readable fallback.
+   */
+  readonly charset?: PrinterCharset | undefined
 }
 
 /** One ticket to print, with what to print of it. */
@@ -39,12 +55,17 @@ export function ticketRef(ticketId: string): string {
 export function renderTicket(print: TicketPrint, options: RenderOptions = {}): Uint8Array {
   const { ticket, reprint } = print
   const columns = options.columns ?? 42
+  const charset = resolveCharset(options.charset)
   const e = new ReceiptPrinterEncoder({
     ...options.encoder,
     language: 'esc-pos',
     columns,
     newline: '\n',
+    codepageMapping: charset.mapping as 'epson',
+    // Only pages that print every character they are given: nothing else reaches the encoder.
+    codepageCandidates: [...charset.codepages],
   })
+  const t = (text: string) => printableText(text, charset.codepages)
   const timeZone = print.store?.timeZone ?? 'UTC'
   const server = print.store?.devices[ticket.by]?.name ?? ticket.by
   const isVoid = ticket.kind === 'void'
@@ -56,14 +77,18 @@ export function renderTicket(print: TicketPrint, options: RenderOptions = {}): U
 
   if (reprint) banner(e, 'REPRINT')
   if (isVoid) banner(e, '*** VOID ***')
-  e.align('center').bold(true).size(2, 2).line(`TABLE ${ticket.tableLabel}`).size(1, 1)
-  e.line(ticket.station.toUpperCase()).bold(false).align('left')
+  e.align('center')
+    .bold(true)
+    .size(2, 2)
+    .line(t(`TABLE ${ticket.tableLabel}`))
+    .size(1, 1)
+  e.line(t(ticket.station.toUpperCase())).bold(false).align('left')
   e.table(
     [
       { width: columns - 12, align: 'left' },
       { width: 12, align: 'right' },
     ],
-    [[`Server: ${server}`, clockTime(hlcMs(ticket.at), timeZone)]],
+    [[t(`Server: ${server}`), clockTime(hlcMs(ticket.at), timeZone)]],
   )
   e.rule()
 
@@ -74,7 +99,7 @@ export function renderTicket(print: TicketPrint, options: RenderOptions = {}): U
   for (const course of courses) {
     e.bold(true).line(`-- COURSE ${course} --`).bold(false)
     for (const { item, quantity } of items.filter((x) => x.item.course === course)) {
-      itemLines(e, item, quantity, isVoid)
+      itemLines(e, item, quantity, isVoid, t)
     }
   }
   e.rule()
@@ -97,15 +122,28 @@ function banner(e: ReceiptPrinterEncoder, text: string): void {
   e.size(1, 1).bold(false).invert(false).align('left')
 }
 
-function itemLines(e: ReceiptPrinterEncoder, item: TicketItem, quantity: number, isVoid: boolean) {
+function itemLines(
+  e: ReceiptPrinterEncoder,
+  item: TicketItem,
+  quantity: number,
+  isVoid: boolean,
+  t: (text: string) => string,
+) {
   // Quantity in double width and height, name in double height: readable from the pass.
   e.bold(true)
     .size(2, 2)
     .text(`${isVoid ? 'VOID ' : ''}${quantity}x`)
-  e.size(1, 2).text(` ${item.name}`).size(1, 1).bold(false).newline()
+  e.size(1, 2)
+    .text(` ${t(item.name)}`)
+    .size(1, 1)
+    .bold(false)
+    .newline()
   if (item.seat !== null) e.line(`     seat ${item.seat}`)
-  for (const m of item.modifiers) e.line(`     + ${m}`)
-  if (item.note.trim() !== '') e.bold(true).line(`     ! ${item.note.trim()}`).bold(false)
+  for (const m of item.modifiers) e.line(`     + ${t(m)}`)
+  if (item.note.trim() !== '')
+    e.bold(true)
+      .line(`     ! ${t(item.note.trim())}`)
+      .bold(false)
 }
 
 const timeFormats = new Map<string, Intl.DateTimeFormat>()

@@ -39,6 +39,11 @@ export interface FakePrinterOptions {
   readonly host?: string
   /** Called with every receipt (the CLI prints them). */
   readonly onReceipt?: (receipt: FakeReceipt) => void
+  /**
+   * Whose code-page numbering the fake printer reads `ESC t n` with (default 'epson'): set it
+   * to the store's `printers[id].charset.mapping` so text reads back as the printer prints it.
+   */
+  readonly codePageMapping?: string
 }
 
 /** A running fake printer. */
@@ -71,6 +76,7 @@ export interface FakePrinter {
  */
 export async function startFakePrinter(options: FakePrinterOptions = {}): Promise<FakePrinter> {
   const host = options.host ?? '127.0.0.1'
+  const decodeOptions = options.codePageMapping ? { mapping: options.codePageMapping } : {}
   let mode: FakePrinterMode = FakePrinterMode.ok
   let dropAfterBytes = 80
   const receipts: FakeReceipt[] = []
@@ -102,7 +108,7 @@ export async function startFakePrinter(options: FakePrinterOptions = {}): Promis
       done = true
       sockets.delete(socket)
       stalled.delete(socket)
-      const rest = tidyText(decodeEscPos(buffer).rest)
+      const rest = tidyText(decodeEscPos(buffer, decodeOptions).rest)
       if (rest !== '') emit(receipt(rest, false, id))
     }
     socket.on('close', finish)
@@ -112,7 +118,7 @@ export async function startFakePrinter(options: FakePrinterOptions = {}): Promis
       const take = chunk.length > room ? chunk.subarray(0, Math.max(0, room)) : chunk
       buffer = Buffer.concat([buffer, take])
       bytesReceived += take.length
-      const decoded = decodeEscPos(buffer)
+      const decoded = decodeEscPos(buffer, decodeOptions)
       for (const req of decoded.statusRequests.slice(answered)) {
         answered++
         if (!socket.writable) continue

@@ -6,6 +6,7 @@ import {
   type NetworkAdapterInterface,
   type PeerId,
   type Repo,
+  type UrlHeads,
 } from '@automerge/automerge-repo/slim'
 import {
   assertWritable,
@@ -454,9 +455,34 @@ export class Device {
       endpoints,
       peers: [...this.repo.peers],
       unsynced: this.#tracker.unsynced,
+      unsyncedOrders: this.#tracker.pendingIds().filter((id) => this.#kindOf(id) === 'order')
+        .length,
+      unsyncedChanges: this.#tracker.unsyncedChanges,
       lastSyncAt: this.#tracker.lastSyncAt,
       skew: this.clock.skew(),
     }
+  }
+
+  /**
+   * What a hub or relay has of a document this device has open, for "sent" labels that are
+   * true: `{ all: true }` when no local change of it is waiting; otherwise `all: false` with
+   * the document as of the heads each upstream last acknowledged (empty when none has
+   * acknowledged any since this device started: assume nothing of it was sent).
+   */
+  upstreamCopy<T>(
+    url: AutomergeUrl,
+  ): { readonly all: true } | { readonly all: false; readonly copies: readonly T[] } {
+    const handle = this.#tracked.get(parseAutomergeUrl(url).documentId)?.handle
+    if (handle && !this.#tracker.isPending(handle.documentId)) return { all: true }
+    const copies: T[] = []
+    for (const heads of handle ? this.#tracker.acknowledgedHeads(handle) : []) {
+      try {
+        copies.push(handle!.view(heads as UrlHeads).doc() as T)
+      } catch {
+        // Heads this device has not received yet: that upstream's copy says nothing here.
+      }
+    }
+    return { all: false, copies }
   }
 
   /** Calls `cb` whenever the status changes. Returns an unsubscribe function. */
@@ -500,7 +526,7 @@ export class Device {
         // an adapter that never connected may refuse; it is being dropped anyway
       }
     }
-    if (options.flush !== false) await this.flush()
+    if (options.flush !== false) await Promise.all([this.flush(), this.#tracker.flushLastSync()])
     await this.#parts.storage.close(options.flush !== false)
   }
 
@@ -690,6 +716,13 @@ export class Device {
     if (handle.isReady() && text((handle.doc() as { kind?: string }).kind) === 'order') {
       this.#absorb(handle as DocHandle<OrderDoc>)
     }
+  }
+
+  /** The kind of a tracked document ('order', 'table', ...), undefined when not open. */
+  #kindOf(id: DocumentId): string | undefined {
+    const handle = this.#tracked.get(id)?.handle
+    if (!handle?.isReady()) return undefined
+    return text((handle.doc() as { kind?: string }).kind)
   }
 
   /** Feeds the latest stamp of an order into the hybrid clock. */

@@ -22,6 +22,10 @@ export interface SyncStatus {
   readonly peers: readonly string[]
   /** Local documents with changes no relay or hub has confirmed yet (persisted across restarts). */
   readonly unsynced: number
+  /** Of those, the orders (checks): "3 orders · 14 changes waiting". */
+  readonly unsyncedOrders: number
+  /** Local saves (commands) in those documents not yet confirmed: "14 changes waiting". */
+  readonly unsyncedChanges: number
   /** When a hub or relay last confirmed this device's heads of a document (calibrated ms). */
   readonly lastSyncAt: number | null
   /** This device's wall clock against the relay's time; undefined before the first handshake. */

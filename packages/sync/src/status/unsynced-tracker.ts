@@ -29,6 +29,12 @@ export class UnsyncedTracker {
   #storageIds = new Set<StorageId>()
   #chains = new Map<DocumentId, Promise<void>>()
   #onChange: () => void
+  /** Local saves per pending document since an upstream last had all of it. */
+  #changes = new Map<DocumentId, number>()
+  #lastSyncWrite: Promise<void> = Promise.resolve()
+  #lastSyncWritten = 0
+  #lastSyncTimer: ReturnType<typeof setTimeout> | undefined
+  /** When an upstream last acknowledged heads covering a document (persisted, see {@link load}). */
   lastSyncAt: number | null = null
 
   constructor(storage: StorageAdapterInterface, now: () => number, onChange: () => void) {
@@ -37,14 +43,27 @@ export class UnsyncedTracker {
     this.#onChange = onChange
   }
 
-  /** Restores markers written before a restart; returns their document ids. */
+  /**
+   * Restores markers (with their change counts) and the last sync time written before a
+   * restart; returns the pending document ids.
+   */
   async load(): Promise<DocumentId[]> {
-    const chunks = await this.#storage.loadRange(DeviceKeys.pendingPrefix)
-    const ids = chunks
-      .map((c) => c.key[1])
-      .filter((id): id is string => typeof id === 'string' && id.length > 0) as DocumentId[]
-    for (const id of ids) this.#pending.add(id)
-    if (ids.length > 0) this.#onChange()
+    const [chunks, last] = await Promise.all([
+      this.#storage.loadRange(DeviceKeys.pendingPrefix),
+      this.#storage.load(DeviceKeys.lastSync),
+    ])
+    const ids: DocumentId[] = []
+    for (const c of chunks) {
+      const id = c.key[1]
+      if (typeof id !== 'string' || id.length === 0) continue
+      ids.push(id as DocumentId)
+      this.#pending.add(id as DocumentId)
+      this.#changes.set(id as DocumentId, markerChanges(c.data))
+    }
+    const stored = last ? Number(new TextDecoder().decode(last)) : NaN
+    // A confirmation seen since start is newer than the stored one: keep it.
+    if (Number.isFinite(stored) && this.lastSyncAt === null) this.lastSyncAt = stored
+    if (ids.length > 0 || this.lastSyncAt !== null) this.#onChange()
     return ids
   }
 
@@ -54,6 +73,7 @@ export class UnsyncedTracker {
    * and there is nothing left to announce).
    */
   drop(id: DocumentId): Promise<void> {
+    this.#changes.delete(id)
     if (this.#pending.delete(id)) this.#onChange()
     return this.#chain(id, async () => {
       if (!this.#pending.has(id)) await this.#storage.remove(DeviceKeys.pending(id))
@@ -63,6 +83,34 @@ export class UnsyncedTracker {
   /** Number of documents with unconfirmed local changes. */
   get unsynced(): number {
     return this.#pending.size
+  }
+
+  /**
+   * Local saves (one per command or batch a person made) not yet confirmed by a hub or relay,
+   * over all pending documents: what "changes waiting" means to staff.
+   */
+  get unsyncedChanges(): number {
+    let n = 0
+    for (const id of this.#pending) n += this.#changes.get(id) ?? 1
+    return n
+  }
+
+  /** True when the document has local changes no hub or relay has confirmed. */
+  isPending(id: DocumentId): boolean {
+    return this.#pending.has(id)
+  }
+
+  /**
+   * The heads each connected-or-known upstream last acknowledged for a document (base58, as
+   * `handle.heads()`), freshest knowledge of what reached the hub or relay.
+   */
+  acknowledgedHeads(handle: DocHandle<unknown>): string[][] {
+    const out: string[][] = []
+    for (const storageId of this.#storageIds) {
+      const info = handle.getSyncInfo(storageId)
+      if (info) out.push([...info.lastHeads])
+    }
+    return out
   }
 
   /** Ids of documents with unconfirmed local changes. */
@@ -101,9 +149,11 @@ export class UnsyncedTracker {
     const id = handle.documentId
     const wasPending = this.#pending.has(id)
     this.#pending.add(id)
-    if (!wasPending) this.#onChange()
-    const heads = new TextEncoder().encode(JSON.stringify(handle.heads()))
-    return this.#chain(id, () => this.#storage.save(DeviceKeys.pending(id), heads))
+    const changes = (wasPending ? (this.#changes.get(id) ?? 1) : 0) + 1
+    this.#changes.set(id, changes)
+    this.#onChange()
+    const marker = new TextEncoder().encode(JSON.stringify({ heads: handle.heads(), changes }))
+    return this.#chain(id, () => this.#storage.save(DeviceKeys.pending(id), marker))
   }
 
   /**
@@ -113,10 +163,11 @@ export class UnsyncedTracker {
   check(handle: DocHandle<unknown>, fromPeer = false): void {
     if (!handle.isReady()) return
     const covered = this.#covered(handle)
-    if (covered && fromPeer) this.lastSyncAt = this.#now()
+    if (covered && fromPeer) this.#synced()
     if (!covered || !this.#pending.has(handle.documentId)) return
     const id = handle.documentId
     this.#pending.delete(id)
+    this.#changes.delete(id)
     this.#onChange()
     void this.#chain(id, async () => {
       // A change made after the confirmation re-added the marker in memory: keep it on disk.
@@ -127,6 +178,38 @@ export class UnsyncedTracker {
   /** Re-evaluates every watched document. */
   checkAll(): void {
     for (const handle of this.#handles.values()) this.check(handle)
+  }
+
+  /**
+   * Notes a confirmation now; persists it at most once a second (a trailing write keeps the
+   * last one), so "Synced 14:02" survives a reload without a storage write per sync message.
+   */
+  #synced(): void {
+    this.lastSyncAt = this.#now()
+    if (this.#lastSyncTimer !== undefined) return
+    const wait = Math.max(0, this.#lastSyncWritten + 1000 - Date.now())
+    this.#lastSyncTimer = setTimeout(() => {
+      this.#lastSyncTimer = undefined
+      this.#lastSyncWritten = Date.now()
+      const at = new TextEncoder().encode(String(this.lastSyncAt))
+      this.#lastSyncWrite = this.#lastSyncWrite
+        .then(() => this.#storage.save(DeviceKeys.lastSync, at))
+        // Storage closed by a shutdown in the meantime: the next start shows an older time.
+        .catch(() => undefined)
+    }, wait)
+  }
+
+  /** Waits for the last-sync write in flight (before closing storage). */
+  async flushLastSync(): Promise<void> {
+    if (this.#lastSyncTimer !== undefined) {
+      clearTimeout(this.#lastSyncTimer)
+      this.#lastSyncTimer = undefined
+      const at = new TextEncoder().encode(String(this.lastSyncAt))
+      this.#lastSyncWrite = this.#lastSyncWrite
+        .then(() => this.#storage.save(DeviceKeys.lastSync, at))
+        .catch(() => undefined)
+    }
+    await this.#lastSyncWrite
   }
 
   #covered(handle: DocHandle<unknown>): boolean {
@@ -148,5 +231,15 @@ export class UnsyncedTracker {
       })
       .catch(() => undefined)
     return next
+  }
+}
+
+/** The change count of a marker: `{ heads, changes }`; markers of older versions (heads only) count 1. */
+function markerChanges(data: Uint8Array | undefined): number {
+  try {
+    const v = JSON.parse(new TextDecoder().decode(data)) as { changes?: unknown }
+    return typeof v.changes === 'number' && v.changes > 0 ? v.changes : 1
+  } catch {
+    return 1
   }
 }
