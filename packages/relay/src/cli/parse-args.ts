@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { DeviceRole } from '@tabsync/core'
 import { RelayError, RelayErrorKind } from '../errors.js'
 import type { LogLevel } from '../log.js'
+import { CLUSTER_OPTIONS, CLUSTER_USAGE, clusterArgs, type ClusterArgs } from './cluster-args.js'
 
 /** `tabsync-relay serve ...` */
 export interface ServeCommand {
@@ -20,6 +21,8 @@ export interface ServeCommand {
     connectionsPerDevice?: number
     authTimeoutMs?: number
   }
+  /** Cluster mode (`--postgres`); undefined: one relay on files. */
+  readonly cluster: ClusterArgs | undefined
 }
 
 /** `tabsync-relay token ...` */
@@ -47,6 +50,7 @@ export const USAGE = `Usage:
                       [--idle-unload-ms 300000] [--log-level info]
                       [--max-frame-bytes N] [--messages-per-second N]
                       [--connections-per-device N] [--auth-timeout-ms N]
+${CLUSTER_USAGE}
   tabsync-relay token --store <id> [--store <id>...] --device <id>
                       --role terminal|hub|printer|backoffice [--ttl 12h] [--data dir]
 
@@ -90,6 +94,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         'messages-per-second': { type: 'string' },
         'connections-per-device': { type: 'string' },
         'auth-timeout-ms': { type: 'string' },
+        ...CLUSTER_OPTIONS,
       },
     })
     const port = int(values.port, 'port') ?? 8787
@@ -128,6 +133,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       idleUnloadMs: int(values['idle-unload-ms'], 'idle-unload-ms'),
       logLevel: level as LogLevel | undefined,
       limits,
+      cluster: clusterArgs(values, { host: values.host ?? '127.0.0.1', port }),
     }
   }
   if (command === 'token') {
