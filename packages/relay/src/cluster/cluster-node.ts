@@ -78,6 +78,7 @@ export class ClusterNode {
       leaseMs,
       log,
       onLost: (storeId) => this.#lost(storeId),
+      onTaken: () => this.#registry?.forgetAbsent(),
       onHealth: (ok) => (this.#healthy = ok),
     })
   }

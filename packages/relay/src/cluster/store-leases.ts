@@ -28,6 +28,8 @@ export interface StoreLeaseOptions {
   readonly log: Logger
   /** A lease this node held is gone (expired, taken over, or unrenewable): stop serving it. */
   readonly onLost: (storeId: string) => void
+  /** This node just took `storeId` (free or expired): what others wrote since must be re-read. */
+  readonly onTaken?: (storeId: string) => void
   /** The lease table answered (true) or not (false) at the last renewal. */
   readonly onHealth?: (ok: boolean) => void
 }
@@ -62,6 +64,7 @@ export class StoreLeases {
   readonly #log: Logger
   readonly #onLost: (storeId: string) => void
   readonly #onHealth: (ok: boolean) => void
+  readonly #onTaken: (storeId: string) => void
   readonly #held = new Map<string, Held>()
   readonly #acquiring = new Map<string, Promise<AcquireResult>>()
   #timer: ReturnType<typeof setInterval> | undefined
@@ -77,6 +80,7 @@ export class StoreLeases {
     this.#log = options.log
     this.#onLost = options.onLost
     this.#onHealth = options.onHealth ?? (() => {})
+    this.#onTaken = options.onTaken ?? (() => {})
   }
 
   /** Starts the renewal loop. */
@@ -129,6 +133,7 @@ export class StoreLeases {
     if (row) {
       this.#held.set(storeId, { fence: row.fence, validUntil: started + this.leaseMs })
       this.#log.info({ storeId, fence: row.fence, holder: this.holder }, 'store lease taken')
+      this.#onTaken(storeId)
       return { held: true, fence: row.fence }
     }
     const current = await this.#pool.query<{ holder: string; advertise: string }>(

@@ -19,6 +19,8 @@ export interface TestPostgres {
   start(): Promise<void>
   /** Stops it and removes its directory. */
   destroy(): Promise<void>
+  /** Runs one SQL statement through `psql`; rows as arrays of text (`|`-separated columns). */
+  query(sql: string): Promise<string[][]>
 }
 
 /** Where Debian's `postgresql` package puts its server binaries (the newest major wins). */
@@ -38,7 +40,8 @@ export function postgresBinDir(): string {
   return join(root, major, 'bin')
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
@@ -106,6 +109,14 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   }
   process.once('exit', onExit)
   return {
+    query: async (sql) => {
+      const args = ['-h', '127.0.0.1', '-p', String(port), '-U', 'tabsync', '-d', 'postgres']
+      const { stdout } = await run(join(bin, 'psql'), [...args, '-Atc', sql])
+      return stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => line.split('|'))
+    },
     url: `postgres://tabsync@127.0.0.1:${port}/postgres`,
     port,
     stop,
