@@ -154,6 +154,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     isLoaded: (id): boolean => id in liveRepo.handles,
   })
 
+  // Tables first: the repo reads its storage id from storage as soon as it is constructed.
+  await cluster?.start(registry, (storeId) => dropStoreDocuments(liveRepo, registry, storeId, log))
+  cluster?.registerMetrics(metrics)
+
   let unloader: IdleUnloader | undefined
   const touch = (documentId: string): void => unloader?.touch(documentId)
   const beforeDeliver = (documentId: string): Promise<void> | undefined =>
@@ -203,8 +207,6 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     saveDebounceRate: options.saveDebounceMs ?? 100,
     syncDebounceRate: options.syncThrottleMs ?? 0,
   })
-
-  await cluster?.start(registry, (storeId) => dropStoreDocuments(liveRepo, registry, storeId, log))
 
   // Settle claimed documents as soon as their content is readable.
   liveRepo.on('doc-metrics', (event) => {

@@ -3,6 +3,7 @@ import pg from 'pg'
 import type { WebSocket } from 'ws'
 import { RELAY_KEY_PREFIX, type OwnershipRegistry } from '../access/ownership.js'
 import { CloseCode } from '../close-codes.js'
+import type { RelayMetrics } from '../http/metrics.js'
 import type { Logger } from '../log.js'
 import { ensurePostgresSchema } from '../storage/postgres-schema.js'
 import { PostgresStorageAdapter, type FenceToken } from '../storage/postgres-storage-adapter.js'
@@ -89,6 +90,20 @@ export class ClusterNode {
     this.#onLost = onLost
     await ensurePostgresSchema(this.#pool, this.#schema)
     this.leases.start()
+  }
+
+  /** Registers the cluster gauges: leases held, PostgreSQL reachable. */
+  registerMetrics(metrics: RelayMetrics): void {
+    metrics.gauge(
+      'tabsync_relay_store_leases',
+      'Stores this cluster node serves (leases held).',
+      () => [[{}, this.leases.heldStores().length]],
+    )
+    metrics.gauge(
+      'tabsync_relay_postgres_up',
+      '1 while PostgreSQL answered the last lease renewal.',
+      () => [[{}, this.#healthy ? 1 : 0]],
+    )
   }
 
   /** False while PostgreSQL does not answer the lease renewals (`/readyz` says 503). */
