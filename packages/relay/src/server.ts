@@ -24,7 +24,7 @@ import { FileStorageAdapter } from './storage/file-storage-adapter.js'
 import { InstrumentedStorage } from './storage/instrumented-storage.js'
 import { UpstreamAdapter, upstreamIdentity, type BackoffOptions } from './upstream.js'
 import { ClusterNode, type ClusterOptions } from './cluster/cluster-node.js'
-import { dropStoreDocuments } from './cluster/drop-store-documents.js'
+import { refreshStoreDocuments } from './cluster/refresh-store-documents.js'
 import { CloseCode } from './close-codes.js'
 
 /** Default data directory (relative to the working directory). */
@@ -155,7 +155,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   })
 
   // Tables first: the repo reads its storage id from storage as soon as it is constructed.
-  await cluster?.start(registry, (storeId) => dropStoreDocuments(liveRepo, registry, storeId, log))
+  await cluster?.start(registry, (storeId) => {
+    void refreshStoreDocuments(liveRepo, storage, registry, storeId, log)
+  })
   cluster?.registerMetrics(metrics)
 
   let unloader: IdleUnloader | undefined

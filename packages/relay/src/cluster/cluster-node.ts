@@ -32,8 +32,8 @@ export type Admission =
   | { readonly kind: 'redirect'; readonly owner: LeaseOwner }
   | { readonly kind: 'unavailable'; readonly reason: string }
 
-/** What a cluster node does when it loses a store: close its sockets, drop its documents. */
-export interface LostStoreHandler {
+/** What a cluster node does when it takes a store (back) over: refresh its loaded documents. */
+export interface TakenStoreHandler {
   (storeId: string): void
 }
 
@@ -51,7 +51,7 @@ export class ClusterNode {
   readonly #log: Logger
   readonly #sockets = new Map<WebSocket, readonly string[]>()
   #registry: OwnershipRegistry | undefined
-  #onLost: LostStoreHandler = () => {}
+  #onTaken: TakenStoreHandler = () => {}
   #healthy = true
 
   constructor(options: ClusterOptions, log: Logger) {
@@ -79,15 +79,18 @@ export class ClusterNode {
       leaseMs,
       log,
       onLost: (storeId) => this.#lost(storeId),
-      onTaken: () => this.#registry?.forgetAbsent(),
+      onTaken: (storeId) => {
+        this.#registry?.forgetAbsent()
+        this.#onTaken(storeId)
+      },
       onHealth: (ok) => (this.#healthy = ok),
     })
   }
 
   /** Creates the tables if needed and starts renewing leases. */
-  async start(registry: OwnershipRegistry, onLost: LostStoreHandler): Promise<void> {
+  async start(registry: OwnershipRegistry, onTaken: TakenStoreHandler): Promise<void> {
     this.#registry = registry
-    this.#onLost = onLost
+    this.#onTaken = onTaken
     await ensurePostgresSchema(this.#pool, this.#schema)
     this.leases.start()
   }
@@ -161,7 +164,6 @@ export class ClusterNode {
       // Retryable: the device reconnects (with backoff) and is admitted by whoever serves it now.
       socket.close(CloseCode.goingAway, 'store-moved')
     }
-    this.#onLost(storeId)
   }
 
   /**
