@@ -61,9 +61,12 @@ export class ClusterNode {
     this.#pool = new pg.Pool({
       connectionString: options.postgres,
       max: 10,
-      // A partitioned database must not hang renewals past the lease: fail and let leases lapse.
-      connectionTimeoutMillis: Math.max(1000, leaseMs / 3),
-      query_timeout: Math.max(2000, leaseMs / 2),
+      // Bounded, so a partitioned database fails calls instead of hanging them; generous, because
+      // the wait for a free pool client counts too and a loaded node must not fail its loads
+      // (lease safety does not depend on these: every write checks the lease in PostgreSQL, and
+      // a node gives its stores up at its local deadline).
+      connectionTimeoutMillis: 10_000,
+      query_timeout: 30_000,
     })
     // An idle client dropped by the server (restart) must not crash the relay.
     this.#pool.on('error', (err) => log.warn({ err }, 'PostgreSQL connection lost'))
