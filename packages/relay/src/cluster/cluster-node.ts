@@ -70,6 +70,11 @@ export class ClusterNode {
     })
     // An idle client dropped by the server (restart) must not crash the relay.
     this.#pool.on('error', (err) => log.warn({ err }, 'PostgreSQL connection lost'))
+    // A checked-out client whose server goes away emits 'error' on itself too; without a listener
+    // that is an uncaught exception (seen: PostgreSQL restarted under traffic killed a node).
+    this.#pool.on('connect', (client) =>
+      client.on('error', (err) => log.warn({ err: err.message }, 'PostgreSQL client error')),
+    )
     this.storage = new PostgresStorageAdapter(this.#pool, {
       schema: this.#schema,
       fence: (key) => this.#fenceFor(key),
