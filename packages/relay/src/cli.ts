@@ -18,6 +18,9 @@ export interface ListeningLine {
   readonly peerId: string
   readonly dataDir: string
   readonly secretSource: string
+  /** Cluster mode only: this node's id and the URL other nodes send its clients to. */
+  readonly nodeId?: string
+  readonly advertise?: string
 }
 
 async function serve(cmd: ServeCommand): Promise<void> {
@@ -43,6 +46,16 @@ async function serve(cmd: ServeCommand): Promise<void> {
     ...(cmd.idleUnloadMs === undefined ? {} : { idleUnloadMs: cmd.idleUnloadMs }),
     ...(cmd.allowQueryToken ? { allowQueryToken: true } : {}),
     ...(cmd.keepAliveMs === undefined ? {} : { keepAliveMs: cmd.keepAliveMs }),
+    ...(cmd.cluster
+      ? {
+          cluster: {
+            postgres: cmd.cluster.postgres,
+            nodeId: cmd.cluster.nodeId,
+            advertise: cmd.cluster.advertise,
+            ...(cmd.cluster.leaseMs === undefined ? {} : { leaseMs: cmd.cluster.leaseMs }),
+          },
+        }
+      : {}),
   })
   if (relay.secretSource === 'created') {
     process.stderr.write(
@@ -59,6 +72,7 @@ async function serve(cmd: ServeCommand): Promise<void> {
     peerId: relay.peerId,
     dataDir: relay.dataDir,
     secretSource: relay.secretSource,
+    ...(cmd.cluster ? { nodeId: cmd.cluster.nodeId, advertise: cmd.cluster.advertise } : {}),
   }
   process.stdout.write(JSON.stringify(line) + '\n')
 

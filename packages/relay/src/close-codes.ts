@@ -24,6 +24,8 @@ export const CloseCode = {
   replaced: 4010,
   /** More messages per second than the connection's budget. */
   rateLimited: 4029,
+  /** Cluster: another node serves this store; the close reason is that node's sync URL. */
+  moved: 4300,
 } as const
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
 
@@ -39,4 +41,5 @@ export const closeReason: Readonly<Record<CloseCode, string>> = {
   [CloseCode.frameTooLarge]: 'frame-too-large',
   [CloseCode.replaced]: 'replaced',
   [CloseCode.rateLimited]: 'rate-limited',
+  [CloseCode.moved]: 'moved',
 }

@@ -24,6 +24,9 @@ import { createDocumentsRoute } from './http/documents-route.js'
 import { FileStorageAdapter } from './storage/file-storage-adapter.js'
 import { InstrumentedStorage } from './storage/instrumented-storage.js'
 import { UpstreamAdapter, upstreamIdentity, type BackoffOptions } from './upstream.js'
+import { ClusterNode, type ClusterOptions } from './cluster/cluster-node.js'
+import { refreshStoreDocuments } from './cluster/refresh-store-documents.js'
+import { CloseCode } from './close-codes.js'
 
 /** Default data directory (relative to the working directory). */
 export const DEFAULT_DATA_DIR = './.tabsync/relay'
@@ -85,6 +88,11 @@ export interface RelayOptions {
   /** A pino logger, or a level for the default one (stderr). */
   readonly logger?: Logger
   readonly logLevel?: LogLevel
+  /**
+   * Cluster mode: documents and records in PostgreSQL, each store served by the node holding its
+   * lease; clients of a store served elsewhere are closed with `CloseCode.moved` and its URL.
+   */
+  readonly cluster?: ClusterOptions
 }
 
 /** A running relay, as returned by {@link startRelay}. */
@@ -104,6 +112,8 @@ export interface RunningRelay {
   readonly repo: Repo
   readonly metrics: RelayMetrics
   readonly registry: OwnershipRegistry
+  /** Cluster mode only: leases, storage and admission of this node. */
+  readonly cluster: ClusterNode | undefined
   /** Unloads idle documents now (tests); resolves when done. */
   sweepIdle(): Promise<void>
   /** Stops accepting, closes sockets (1001), flushes every ready document, closes storage. */
@@ -147,8 +157,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   }
 
   const metrics = new RelayMetrics()
+  const cluster = options.cluster ? new ClusterNode(options.cluster, log) : undefined
   const storage = new InstrumentedStorage(
     options.storage ??
+      cluster?.storage ??
       new FileStorageAdapter(join(dataDir, 'repo'), { fsync: options.fsync ?? false }),
     { onWrite: (seconds, ok) => metrics.observeWrite(seconds, ok) },
   )
@@ -158,6 +170,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     // Called only once the repo exists (closures run after startRelay built it).
     isLoaded: (id): boolean => id in liveRepo.handles,
   })
+
+  // Tables first: the repo reads its storage id from storage as soon as it is constructed.
+  await cluster?.start(registry, (storeId) => {
+    void refreshStoreDocuments(liveRepo, storage, registry, storeId, log)
+  })
+  cluster?.registerMetrics(metrics)
 
   let unloader: IdleUnloader | undefined
   const touch = (documentId: string): void => unloader?.touch(documentId)
@@ -272,7 +290,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     createHttpHandler({
       mode,
       peerId: () => peerId,
-      ready: () => ready && !stopped,
+      ready: () => ready && !stopped && (cluster?.ready ?? true),
       startedAt,
       connections: () => serverAdapter.connectionCount,
       documentsLoaded: () => Object.keys(liveRepo.handles).length,
@@ -327,9 +345,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       )
       return refuse(socket, 401, reason)
     }
+    const admission = cluster ? await cluster.admit(claims.storeIds) : { kind: 'serve' as const }
+    if (admission.kind === 'unavailable') return refuse(socket, 503, admission.reason)
     if (stopped) return refuse(socket, 503, 'not-ready')
     wss.handleUpgrade(req, socket, head, (ws) => {
+      // A WebSocket cannot follow an HTTP redirect: open it, then close with the owner's URL.
+      if (admission.kind === 'redirect') return ws.close(CloseCode.moved, admission.owner.advertise)
       serverAdapter.accept(ws, claims, req.socket.remoteAddress)
+      cluster?.track(ws, claims.storeIds)
     })
   }
 
@@ -364,6 +387,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       wss.close()
       await flushAndShutdown(liveRepo, log)
       await registry.settled()
+      await cluster?.close()
       server.closeAllConnections()
       await serverClosed
       log.info({ port }, 'relay stopped')
@@ -384,6 +408,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     repo: liveRepo,
     metrics,
     registry,
+    cluster,
     sweepIdle: () => unloader?.sweep() ?? Promise.resolve(),
     close,
   }

@@ -111,6 +111,7 @@ test('the close codes sync acts on are the relay’s', () => {
   expect(CloseCode.replaced).toBe(RelayCloseCode.replaced)
   expect(CloseCode.rateLimited).toBe(RelayCloseCode.rateLimited)
   expect(CloseCode.goingAway).toBe(RelayCloseCode.goingAway)
+  expect(CloseCode.moved).toBe(RelayCloseCode.moved)
 })
 
 // Regression: relay 04777fb quarantined a new document when automerge-repo's own `sync-state`

@@ -185,6 +185,14 @@ export class OwnershipRegistry {
     this.#cache.delete(documentId)
   }
 
+  /**
+   * Drops every cached "no record" answer. In a cluster another node may have recorded owners
+   * since: called when this node takes a store over, so it asks storage again.
+   */
+  forgetAbsent(): void {
+    for (const [id, record] of [...this.#cache]) if (record === null) this.#cache.delete(id)
+  }
+
   /** Number of cached records. */
   get cachedCount(): number {
     return this.#cache.size

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util'
 import { DeviceRole } from '@tabsync/core'
 import { RelayError, RelayErrorKind } from '../errors.js'
 import type { LogLevel } from '../log.js'
+import { CLUSTER_OPTIONS, CLUSTER_USAGE, clusterArgs, type ClusterArgs } from './cluster-args.js'
 
 /** `tabsync-relay serve ...` */
 export interface ServeCommand {
@@ -24,6 +25,8 @@ export interface ServeCommand {
     connectionsPerDevice?: number
     authTimeoutMs?: number
   }
+  /** Cluster mode (`--postgres`); undefined: one relay on files. */
+  readonly cluster: ClusterArgs | undefined
 }
 
 /** `tabsync-relay token ...` */
@@ -52,6 +55,7 @@ export const USAGE = `Usage:
                       [--max-frame-bytes N] [--messages-per-second N]
                       [--connections-per-device N] [--auth-timeout-ms N]
                       [--keep-alive-ms 2500] [--allow-query-token]
+${CLUSTER_USAGE}
   tabsync-relay token --store <id> [--store <id>...] --device <id>
                       --role terminal|hub|printer|backoffice [--ttl 12h] [--data dir]
 
@@ -99,6 +103,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         'auth-timeout-ms': { type: 'string' },
         'keep-alive-ms': { type: 'string' },
         'allow-query-token': { type: 'boolean' },
+        ...CLUSTER_OPTIONS,
       },
     })
     const port = int(values.port, 'port') ?? 8787
@@ -139,6 +144,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       allowQueryToken: values['allow-query-token'] ?? false,
       keepAliveMs: int(values['keep-alive-ms'], 'keep-alive-ms', 100),
       limits,
+      cluster: clusterArgs(values, { host: values.host ?? '127.0.0.1', port }),
     }
   }
   if (command === 'token') {

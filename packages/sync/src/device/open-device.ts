@@ -17,8 +17,17 @@ import { DeviceKeys } from '../storage/device-keys.js'
 import { resolveStorage, type StorageOption } from '../storage/resolve-storage.js'
 import { Device, type NewStore } from './device.js'
 
-/** A sync endpoint: a URL, or a URL with its kind spelled out. */
-export type EndpointOption = string | { readonly url: string; readonly kind?: EndpointKind }
+/**
+ * A sync endpoint: a URL, or a URL with its kind spelled out and, for a relay cluster, the other
+ * nodes' URLs (`alternateUrls`: one link that fails over between them, never one link each).
+ */
+export type EndpointOption =
+  | string
+  | {
+      readonly url: string
+      readonly kind?: EndpointKind
+      readonly alternateUrls?: readonly string[]
+    }
 
 /** Options of {@link openDevice}. */
 export interface OpenDeviceOptions {
@@ -124,6 +133,9 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     return new WebSocketLink({
       url: endpoint.url,
       ...(endpoint.kind ? { kind: endpoint.kind } : {}),
+      ...('alternateUrls' in endpoint && endpoint.alternateUrls
+        ? { alternateUrls: endpoint.alternateUrls }
+        : {}),
       token: options.token,
       ...(options.backoff ? { backoff: options.backoff } : {}),
       ...options.liveness,

@@ -22,6 +22,9 @@ export const CloseCode = {
   replaced: 4010,
   /** Over the relay's message budget; retried with backoff. */
   rateLimited: 4029,
+  /** A relay cluster node that does not serve this store; the reason is the sync URL of the one
+   *  that does. Followed at once. */
+  moved: 4300,
 } as const
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
 

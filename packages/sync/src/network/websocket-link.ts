@@ -85,6 +85,11 @@ export interface WebSocketLinkOptions {
    * as Tabsync relays do). Default: 3 heartbeat intervals (7.5 s with the relay's default 2.5 s).
    */
   readonly silenceTimeoutMs?: number
+  /**
+   * Other nodes of the same relay cluster: tried in turn when a connection to the current one
+   * fails. A node closing with `CloseCode.moved` sends the link to the node serving the store.
+   */
+  readonly alternateUrls?: readonly string[]
 }
 
 /**
@@ -109,7 +114,10 @@ export function inferEndpointKind(url: string): EndpointKind {
  */
 export class WebSocketLink extends NetworkAdapter implements SyncLink {
   readonly isSyncLink = true as const
-  readonly url: string
+  /** The URL in use: the given one, or a cluster node it was sent to or failed over to. */
+  url: string
+  #urls: readonly string[]
+  #movedAt = -Infinity
   readonly kind: EndpointKind
   #options: WebSocketLinkOptions
   #socket: LinkSocket | undefined
@@ -132,6 +140,7 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
     super()
     this.#options = options
     this.url = options.url
+    this.#urls = [options.url, ...(options.alternateUrls ?? [])]
     this.kind = options.kind ?? inferEndpointKind(options.url)
   }
 
@@ -282,6 +291,7 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       detach(socket)
       this.#stopWatching()
       this.#socket = undefined
+      const joined = this.#remotePeerId !== undefined
       this.#lostPeer()
       this.#forceReady()
       if (this.#stopped) return
@@ -289,6 +299,12 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
         this.#rejectToken()
         return
       }
+      if (event.code === CloseCode.moved && event.reason) {
+        this.#follow(event.reason)
+        return
+      }
+      // A node that cannot be reached: the next attempt goes to the next URL of the cluster.
+      if (!joined) this.#rotate()
       if (!didOpen && !isNode()) {
         void this.#probeToken().then((rejected) =>
           rejected ? this.#rejectToken() : this.#scheduleRetry(),
@@ -395,6 +411,25 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
     } catch {
       return false
     }
+  }
+
+  /** Goes to the node a cluster node named; at once, unless it bounced us within the last second. */
+  #follow(url: string): void {
+    this.url = url
+    const now = (this.#options.now ?? Date.now)()
+    const bounced = now - this.#movedAt < 1000
+    this.#movedAt = now
+    if (bounced) this.#scheduleRetry()
+    else {
+      this.#attempt = 0
+      void this.#open()
+    }
+  }
+
+  #rotate(): void {
+    if (this.#urls.length < 2) return
+    const i = this.#urls.indexOf(this.url)
+    this.url = this.#urls[(i + 1) % this.#urls.length] ?? this.#urls[0]!
   }
 
   #rejectToken(): void {

@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto'
+import type { Pool } from 'pg'
+import type { Logger } from '../log.js'
+import type { FenceToken } from '../storage/postgres-storage-adapter.js'
+import { quoteIdent } from '../storage/postgres-schema.js'
+
+/** Who serves a store, as the lease row says. */
+export interface LeaseOwner {
+  /** Node id part of the holder (`--node-id`). */
+  readonly nodeId: string
+  /** The owner's advertised sync URL (`--advertise`), where clients are sent. */
+  readonly advertise: string
+}
+
+/** Outcome of {@link StoreLeases.acquire}. */
+export type AcquireResult =
+  | { readonly held: true; readonly fence: string }
+  | { readonly held: false; readonly owner: LeaseOwner }
+
+/** Options of {@link StoreLeases}. */
+export interface StoreLeaseOptions {
+  readonly pool: Pool
+  readonly schema?: string
+  readonly nodeId: string
+  readonly advertise: string
+  /** How long a lease lives without renewal (ms). Renewed every third of it. */
+  readonly leaseMs: number
+  readonly log: Logger
+  /** A lease this node held is gone (expired, taken over, or unrenewable): stop serving it. */
+  readonly onLost: (storeId: string) => void
+  /** This node just took `storeId` (free or expired): what others wrote since must be re-read. */
+  readonly onTaken?: (storeId: string) => void
+  /** The lease table answered (true) or not (false) at the last renewal. */
+  readonly onHealth?: (ok: boolean) => void
+}
+
+interface Held {
+  readonly fence: string
+  /** Local deadline (ms, monotonic clock) after which the lease must be taken as expired. */
+  validUntil: number
+}
+
+const now = (): number => performance.now()
+
+/**
+ * The store leases of one relay node, in PostgreSQL: a row per store (holder, advertised URL,
+ * fencing number, expiry). A node takes a store's lease only when it is free or expired, which
+ * bumps the fencing number; it renews what it holds every `leaseMs / 3`; every storage write for
+ * a store carries its fence (see `PostgresStorageAdapter`'s `fence`) and is refused once another
+ * node took over. The holder is `<nodeId>/<random>`: a restarted node with the same id is a new
+ * holder, so a paused old process can never pass for it.
+ *
+ * The node also keeps a local deadline per lease (renewal start + `leaseMs`, on the monotonic
+ * clock): when PostgreSQL cannot be reached it gives the store up by itself at that deadline,
+ * before any other node can have taken it over.
+ */
+export class StoreLeases {
+  readonly holder: string
+  readonly nodeId: string
+  readonly advertise: string
+  readonly leaseMs: number
+  readonly #pool: Pool
+  readonly #table: string
+  readonly #log: Logger
+  readonly #onLost: (storeId: string) => void
+  readonly #onHealth: (ok: boolean) => void
+  readonly #onTaken: (storeId: string) => void
+  readonly #held = new Map<string, Held>()
+  readonly #acquiring = new Map<string, Promise<AcquireResult>>()
+  #timer: ReturnType<typeof setInterval> | undefined
+  #renewing = false
+
+  constructor(options: StoreLeaseOptions) {
+    this.#pool = options.pool
+    this.#table = `${quoteIdent(options.schema ?? 'public')}.tabsync_leases`
+    this.nodeId = options.nodeId
+    this.advertise = options.advertise
+    this.leaseMs = options.leaseMs
+    this.holder = `${options.nodeId}/${randomUUID().slice(0, 8)}`
+    this.#log = options.log
+    this.#onLost = options.onLost
+    this.#onHealth = options.onHealth ?? (() => {})
+    this.#onTaken = options.onTaken ?? (() => {})
+  }
+
+  /** Starts the renewal loop. */
+  start(): void {
+    this.#timer ??= setInterval(() => void this.renew(), Math.max(50, this.leaseMs / 3))
+    this.#timer.unref?.()
+  }
+
+  /** Store ids whose lease this node holds now. */
+  heldStores(): string[] {
+    this.#expireLocally()
+    return [...this.#held.keys()]
+  }
+
+  /** The fence for writes of `storeId`, or undefined when this node does not hold it. */
+  fenceOf(storeId: string): FenceToken | undefined {
+    const held = this.#held.get(storeId)
+    if (!held || held.validUntil <= now()) return undefined
+    return { storeId, holder: this.holder, fence: held.fence }
+  }
+
+  /**
+   * Holds `storeId` after this resolves with `held: true`: already held, free, or expired (then
+   * taken with the next fencing number). Otherwise names the live owner.
+   */
+  acquire(storeId: string): Promise<AcquireResult> {
+    if (this.fenceOf(storeId)) {
+      return Promise.resolve({ held: true, fence: this.#held.get(storeId)!.fence })
+    }
+    let pending = this.#acquiring.get(storeId)
+    if (!pending) {
+      pending = this.#acquire(storeId).finally(() => this.#acquiring.delete(storeId))
+      this.#acquiring.set(storeId, pending)
+    }
+    return pending
+  }
+
+  async #acquire(storeId: string): Promise<AcquireResult> {
+    const started = now()
+    const taken = await this.#pool.query<{ fence: string }>(
+      `INSERT INTO ${this.#table} AS l (store_id, holder, advertise, fence, expires_at)
+       VALUES ($1, $2, $3, 1, clock_timestamp() + $4 * interval '1 millisecond')
+       ON CONFLICT (store_id) DO UPDATE SET holder = excluded.holder,
+         advertise = excluded.advertise, fence = l.fence + 1, expires_at = excluded.expires_at
+       WHERE l.expires_at <= clock_timestamp()
+       RETURNING fence::text AS fence`,
+      [storeId, this.holder, this.advertise, this.leaseMs],
+    )
+    const row = taken.rows[0]
+    if (row) {
+      this.#held.set(storeId, { fence: row.fence, validUntil: started + this.leaseMs })
+      this.#log.info({ storeId, fence: row.fence, holder: this.holder }, 'store lease taken')
+      this.#onTaken(storeId)
+      return { held: true, fence: row.fence }
+    }
+    const current = await this.#pool.query<{ holder: string; advertise: string }>(
+      `SELECT holder, advertise FROM ${this.#table} WHERE store_id = $1`,
+      [storeId],
+    )
+    const owner = current.rows[0]
+    if (!owner) return this.#acquire(storeId) // released and gone between the two statements
+    return {
+      held: false,
+      owner: { nodeId: owner.holder.split('/')[0] ?? owner.holder, advertise: owner.advertise },
+    }
+  }
+
+  /** Renews every held lease once (the loop calls this); leases that could not be renewed are lost. */
+  async renew(): Promise<void> {
+    if (this.#renewing) return
+    this.#renewing = true
+    try {
+      this.#expireLocally()
+      const stores = [...this.#held.keys()]
+      const started = now()
+      let renewed: Set<string>
+      try {
+        const result = await this.#pool.query<{ store_id: string }>(
+          `UPDATE ${this.#table} SET expires_at = clock_timestamp() + $3 * interval '1 millisecond'
+           WHERE holder = $1 AND store_id = ANY($2::text[]) AND expires_at > clock_timestamp()
+           RETURNING store_id`,
+          [this.holder, stores, this.leaseMs],
+        )
+        renewed = new Set(result.rows.map((r) => r.store_id))
+        this.#onHealth(true)
+      } catch (err) {
+        this.#log.warn({ err }, 'store lease renewal failed (PostgreSQL unreachable?)')
+        this.#onHealth(false)
+        return // local deadlines expire them if this goes on
+      }
+      for (const storeId of stores) {
+        const held = this.#held.get(storeId)
+        if (!held) continue
+        if (renewed.has(storeId)) held.validUntil = started + this.leaseMs
+        else this.#lose(storeId, 'taken over or expired')
+      }
+    } finally {
+      this.#renewing = false
+    }
+  }
+
+  /**
+   * Gives every lease up at once (graceful stop, after the documents were flushed): the rows
+   * expire now and keep their fencing numbers, so the next holder's fence is still higher.
+   */
+  async releaseAll(): Promise<void> {
+    this.stop()
+    const stores = [...this.#held.keys()]
+    this.#held.clear()
+    if (stores.length === 0) return
+    await this.#pool.query(
+      `UPDATE ${this.#table} SET expires_at = '-infinity'
+       WHERE holder = $1 AND store_id = ANY($2::text[])`,
+      [this.holder, stores],
+    )
+  }
+
+  /** Stops renewing (leases then run out by themselves). */
+  stop(): void {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+  }
+
+  #expireLocally(): void {
+    const t = now()
+    for (const [storeId, held] of [...this.#held]) {
+      if (held.validUntil <= t) this.#lose(storeId, 'not renewed in time')
+    }
+  }
+
+  #lose(storeId: string, why: string): void {
+    if (!this.#held.delete(storeId)) return
+    this.#log.warn({ storeId, holder: this.holder, why }, 'store lease lost')
+    this.#onLost(storeId)
+  }
+}

@@ -1,0 +1,151 @@
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { StoreLeases } from '../src/cluster/store-leases.js'
+import { isRelayError } from '../src/errors.js'
+import { createLogger } from '../src/log.js'
+import { ensurePostgresSchema } from '../src/storage/postgres-schema.js'
+import { PostgresStorageAdapter } from '../src/storage/postgres-storage-adapter.js'
+import { startTestPostgres, type TestPostgres } from './helpers/postgres.js'
+
+let server: TestPostgres
+let pool: pg.Pool
+let schemas = 0
+const log = createLogger('silent')
+
+beforeAll(async () => {
+  server = await startTestPostgres()
+  pool = new pg.Pool({ connectionString: server.url, max: 8 })
+}, 60_000)
+
+afterAll(async () => {
+  await pool?.end()
+  await server?.destroy()
+})
+
+async function freshSchema(): Promise<string> {
+  const schema = `l${++schemas}`
+  await ensurePostgresSchema(pool, schema)
+  return schema
+}
+
+function node(schema: string, nodeId: string, leaseMs: number, lost: string[] = []): StoreLeases {
+  return new StoreLeases({
+    pool,
+    schema,
+    nodeId,
+    advertise: `ws://${nodeId}.test/sync`,
+    leaseMs,
+    log,
+    onLost: (storeId) => lost.push(storeId),
+  })
+}
+
+async function until(check: () => Promise<boolean> | boolean): Promise<void> {
+  for (;;) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+describe('store leases', () => {
+  test('one node holds a store; another is told who, with the advertised URL', async () => {
+    const schema = await freshSchema()
+    const a = node(schema, 'a', 60_000)
+    const b = node(schema, 'b', 60_000)
+    expect(await a.acquire('s1')).toEqual({ held: true, fence: '1' })
+    expect(await b.acquire('s1')).toEqual({
+      held: false,
+      owner: { nodeId: 'a', advertise: 'ws://a.test/sync' },
+    })
+    expect(await b.acquire('s2')).toEqual({ held: true, fence: '1' })
+    expect(a.heldStores()).toEqual(['s1'])
+    expect(b.heldStores()).toEqual(['s2'])
+  })
+
+  test('concurrent takers of a free store: exactly one wins', async () => {
+    const schema = await freshSchema()
+    const nodes = ['a', 'b', 'c', 'd', 'e'].map((id) => node(schema, id, 60_000))
+    const results = await Promise.all(nodes.map((n) => n.acquire('s1')))
+    expect(results.filter((r) => r.held)).toHaveLength(1)
+  })
+
+  test('a node with an expired lease is refused at write time, the new holder writes', async () => {
+    const schema = await freshSchema()
+    const a = node(schema, 'a', 300)
+    const b = node(schema, 'b', 60_000)
+    const held = await a.acquire('s1')
+    expect(held).toEqual({ held: true, fence: '1' })
+    // `a` is paused (never renews) but still believes its fence: the database must say no.
+    const stale = { storeId: 's1', holder: a.holder, fence: '1' }
+    const asA = new PostgresStorageAdapter(pool, { schema, fence: () => [stale] })
+    await asA.save(['doc', 'incremental', 'before'], new Uint8Array([1]))
+    await until(async () => (await b.acquire('s1')).held)
+    expect(b.fenceOf('s1')?.fence).toBe('2')
+    const refused = asA.save(['doc', 'incremental', 'after'], new Uint8Array([2]))
+    await expect(refused).rejects.toSatisfy((e) => isRelayError(e, 'storage'))
+    await expect(refused).rejects.toHaveProperty('reason', 'lease-lost')
+    const asB = new PostgresStorageAdapter(pool, { schema, fence: () => [b.fenceOf('s1')!] })
+    await asB.save(['doc', 'incremental', 'by-b'], new Uint8Array([3]))
+    const keys = (await asB.loadRange(['doc'])).map((c) => c.key[2])
+    expect(keys).toEqual(['before', 'by-b'])
+  })
+
+  test('in one batch, writes of a lost store are refused and the others commit', async () => {
+    const schema = await freshSchema()
+    const a = node(schema, 'a', 60_000)
+    await a.acquire('mine')
+    const adapter = new PostgresStorageAdapter(pool, {
+      schema,
+      fence: (key) =>
+        key[0] === 'm'
+          ? [a.fenceOf('mine')!]
+          : [{ storeId: 'theirs', holder: a.holder, fence: '0' }],
+    })
+    const results = await Promise.allSettled([
+      adapter.save(['m', 'x'], new Uint8Array([1])),
+      adapter.save(['t', 'x'], new Uint8Array([2])),
+    ])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected'])
+    expect((await adapter.loadRange([])).map((c) => c.key)).toEqual([['m', 'x']])
+  })
+
+  test('renewal notices a takeover and reports the store lost', async () => {
+    const schema = await freshSchema()
+    const lost: string[] = []
+    const a = node(schema, 'a', 200, lost)
+    const b = node(schema, 'b', 60_000)
+    await a.acquire('s1')
+    await until(async () => (await b.acquire('s1')).held)
+    await a.renew()
+    expect(lost).toEqual(['s1'])
+    expect(a.fenceOf('s1')).toBeUndefined()
+  })
+
+  test('a released lease is taken at once with a higher fence', async () => {
+    const schema = await freshSchema()
+    const a = node(schema, 'a', 60_000)
+    const b = node(schema, 'b', 60_000)
+    await a.acquire('s1')
+    await a.releaseAll()
+    expect(await b.acquire('s1')).toEqual({ held: true, fence: '2' })
+  })
+
+  test('a renewed lease outlives its first expiry', async () => {
+    const schema = await freshSchema()
+    const lost: string[] = []
+    const a = node(schema, 'a', 1000, lost)
+    const b = node(schema, 'b', 60_000)
+    await a.acquire('s1')
+    a.start()
+    try {
+      // Three lease lifetimes: without renewals `b` would have taken it twice over.
+      for (let i = 0; i < 9; i++) {
+        await new Promise((r) => setTimeout(r, 350))
+        expect((await b.acquire('s1')).held).toBe(false)
+      }
+      expect(lost).toEqual([])
+    } finally {
+      a.stop()
+    }
+  })
+})
