@@ -22,6 +22,12 @@ export { backoffDelay, backoffSchedule, DEFAULT_BACKOFF } from './network/backof
 export type { BackoffOptions } from './network/backoff.js'
 export { CloseCode, FATAL_CLOSE_CODES } from './network/close-codes.js'
 
+export {
+  setSyncThrottle,
+  syncThrottleOf,
+  SyncThrottleMode,
+  STOCK_SYNC_THROTTLE_MS,
+} from './repo/sync-throttle.js'
 export { findDoc } from './docs/find-doc.js'
 export type { FindDocOptions } from './docs/find-doc.js'
 export { MemoryStorageAdapter } from './storage/memory-storage.js'

@@ -16,6 +16,7 @@ import { ClosableStorage } from '../storage/closable-storage.js'
 import { DeviceKeys } from '../storage/device-keys.js'
 import { resolveStorage, type StorageOption } from '../storage/resolve-storage.js'
 import { Device, type NewStore } from './device.js'
+import { setSyncThrottle, SyncThrottleMode } from '../repo/sync-throttle.js'
 
 /** A sync endpoint: a URL, or a URL with its kind spelled out. */
 export type EndpointOption = string | { readonly url: string; readonly kind?: EndpointKind }
@@ -49,8 +50,8 @@ export interface OpenDeviceOptions {
   readonly reopen?: boolean
   /**
    * Least time (ms) between two sync messages of one document. Default 0: a tap leaves at once
-   * (automerge-repo's own default, 100 ms, made rapid taps wait up to 100 ms each; see
-   * patches/ at the repository root).
+   * (automerge-repo's own default, 100 ms, made rapid taps wait up to 100 ms each). Set at run
+   * time on stock automerge-repo: see `setSyncThrottle`.
    */
   readonly syncThrottleMs?: number
 }
@@ -132,8 +133,14 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     // A device shares every document it has with every peer it is allowed to talk to; the relay
     // decides what the device may see.
     sharePolicy: async () => true,
-    syncDebounceRate: options.syncThrottleMs ?? 0,
   })
+  const syncThrottleMs = options.syncThrottleMs ?? 0
+  if (setSyncThrottle(repo, syncThrottleMs) === SyncThrottleMode.unsupported) {
+    // Still correct, only slower: say so once, where a developer looks.
+    console.warn(
+      `@tabsync/sync: this automerge-repo version cannot take a sync throttle of ${syncThrottleMs} ms; it keeps its own 100 ms`,
+    )
+  }
 
   return new Device({
     deviceId: options.deviceId,
