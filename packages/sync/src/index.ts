@@ -28,6 +28,8 @@ export {
   SyncThrottleMode,
   STOCK_SYNC_THROTTLE_MS,
 } from './repo/sync-throttle.js'
+export { consoleLogger, silentLogger } from './log/logger.js'
+export type { Logger } from './log/logger.js'
 export { findDoc } from './docs/find-doc.js'
 export type { FindDocOptions } from './docs/find-doc.js'
 export { MemoryStorageAdapter } from './storage/memory-storage.js'

@@ -43,6 +43,7 @@ export async function runBridgeCli(argv: readonly string[]): Promise<number> {
     ...(config.token ? { token: config.token } : {}),
     endpoints: config.endpoints,
     storage: { directory: path.join(config.dataDir, 'documents') },
+    logger: log, // the device's failures in the bridge's pino log
   })
   const fakes: FakePrinter[] = []
   const printers = []

@@ -17,6 +17,7 @@ import { DeviceKeys } from '../storage/device-keys.js'
 import { resolveStorage, type StorageOption } from '../storage/resolve-storage.js'
 import { Device, type NewStore } from './device.js'
 import { setSyncThrottle, SyncThrottleMode } from '../repo/sync-throttle.js'
+import { consoleLogger, type Logger } from '../log/logger.js'
 
 /** A sync endpoint: a URL, or a URL with its kind spelled out. */
 export type EndpointOption = string | { readonly url: string; readonly kind?: EndpointKind }
@@ -54,6 +55,12 @@ export interface OpenDeviceOptions {
    * time on stock automerge-repo: see `setSyncThrottle`.
    */
   readonly syncThrottleMs?: number
+  /**
+   * Where the device reports failures it works around (pino-compatible; a pino logger works as
+   * is). Default: warnings and errors on the console ({@link consoleLogger}); `silentLogger`
+   * for none.
+   */
+  readonly logger?: Logger
 }
 
 /**
@@ -111,6 +118,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
       ...(options.backoff ? { backoff: options.backoff } : {}),
       random,
       now: wallClock,
+      logger: options.logger ?? consoleLogger,
     })
   })
   const upstream: NetworkAdapterInterface[] = [...links, ...(options.network ?? [])]
@@ -135,11 +143,16 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     sharePolicy: async () => true,
   })
   const syncThrottleMs = options.syncThrottleMs ?? 0
-  if (setSyncThrottle(repo, syncThrottleMs) === SyncThrottleMode.unsupported) {
+  const logger = options.logger ?? consoleLogger
+  const syncThrottleMode = setSyncThrottle(repo, syncThrottleMs)
+  if (syncThrottleMode === SyncThrottleMode.unsupported) {
     // Still correct, only slower: say so once, where a developer looks.
-    console.warn(
-      `@tabsync/sync: this automerge-repo version cannot take a sync throttle of ${syncThrottleMs} ms; it keeps its own 100 ms`,
+    logger.warn(
+      { syncThrottleMs },
+      'this automerge-repo version cannot take the sync throttle: it keeps its own 100 ms',
     )
+  } else {
+    logger.debug({ syncThrottleMs, syncThrottleMode }, 'sync throttle set')
   }
 
   return new Device({
@@ -152,6 +165,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     upstreamAdapters: upstream,
     random,
     reopen: options.reopen ?? true,
+    logger,
   })
 }
 

@@ -19,6 +19,7 @@ import {
   type LinkSocket,
   type SocketFactory,
 } from './socket.js'
+import type { Logger } from '../log/logger.js'
 
 /** automerge-repo's websocket protocol version (`ProtocolV1` in the websocket adapter). */
 const PROTOCOL_V1 = '1'
@@ -43,6 +44,8 @@ const FETCH_DOCUMENTS_TIMEOUT_MS = 15_000
 export interface WebSocketLinkOptions {
   /** `ws://` or `wss://` sync endpoint, e.g. `wss://relay.example/sync`. */
   readonly url: string
+  /** Where failures the link works around go (default: none). */
+  readonly logger?: Logger
   /** Hub or relay; see {@link inferEndpointKind} for the default. */
   readonly kind?: EndpointKind
   /** JWT sent as the `token` query parameter. */
@@ -219,7 +222,9 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       opened = await (this.#options.createSocket ?? defaultSocketFactory)(
         withToken(this.url, this.#options.token),
       )
-    } catch {
+    } catch (err) {
+      // Routine while offline: debug only; the status shows the endpoint as down.
+      this.#options.logger?.debug({ err, endpoint: this.url }, 'connect failed; retrying')
       this.#scheduleRetry()
       return
     }
@@ -277,7 +282,8 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       const bytes =
         data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data as ArrayBufferLike)
       frame = cbor.decode(bytes)
-    } catch {
+    } catch (err) {
+      this.#options.logger?.warn({ err, endpoint: this.url }, 'undecodable frame dropped')
       return
     }
     const peer = PeerFrame.safeParse(frame)
@@ -316,7 +322,8 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:'
       const res = await f(u.toString(), { cache: 'no-store' })
       return res.status === 401
-    } catch {
+    } catch (err) {
+      this.#options.logger?.debug({ err, endpoint: this.url }, 'token check not answered')
       return false
     }
   }
