@@ -1,5 +1,5 @@
 /*
- * The packages as an application gets them: `npm pack` of core, sync, relay and printer, the
+ * The packages as an application gets them: `npm pack` of core, sync, relay, printer and svelte, the
  * tarballs installed into a scratch project outside this workspace with plain `npm install` (no
  * workspace links, no patch step, the registry through npm's cache), the README's embedding block
  * type-checked and run there against the packed `tabsync-relay` CLI, and a burst of taps on one
@@ -18,7 +18,7 @@ import { afterAll, expect, test } from 'vitest'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('..', import.meta.url))
-const PACKAGES = ['core', 'sync', 'relay', 'printer'] as const
+const PACKAGES = ['core', 'sync', 'relay', 'printer', 'svelte'] as const
 const secret = 'packed-packages-secret-0123456789abcdef'
 const TAPS = 8
 
@@ -46,6 +46,8 @@ async function readmeExample(): Promise<{ imports: string; body: string }> {
 function program(example: { imports: string; body: string }): string {
   return `import { DEMO_TABLES, demoStoreInit } from '@tabsync/core'
 import { syncThrottleOf, type Device, type SyncStatus } from '@tabsync/sync'
+// The Svelte binding's types resolve from its package (its runes run in a Svelte app only).
+import type { Reactive } from '@tabsync/svelte'
 ${example.imports}
 
 function env(name: string): string {
@@ -106,6 +108,8 @@ console.log(
     throttleMs: syncThrottleOf(till.repo, documentId),
   }),
 )
+const statusView: Pick<Reactive<SyncStatus>, 'current'> = { current: till.status() }
+void statusView
 await till.close()
 `
 }
