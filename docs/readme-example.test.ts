@@ -75,7 +75,7 @@ test('the README embedding example runs as written', async () => {
   const medium = [{ groupId: 'cooking', optionId: 'medium' }]
   await till.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'burger', modifiers: medium }))
   await till.run(url, (doc, ctx) => fire(doc, ctx)) // resolves once saved to disk
-  const { totals, status } = await till.orderSummary(url) // 1690, 'fired'
+  const { totals, status } = await till.orderSummary(url) // totals.total 1690, status.status 'fired'
   till.onStatus((s) => console.log(s.state, s.unsynced)) // 'via-relay' 0 ... 'offline' 1
   // README:end
   expect(totals.total).toBe(1690)

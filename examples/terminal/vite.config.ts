@@ -1,5 +1,5 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte'
-import { defineConfig } from 'vite'
+import { defaultClientConditions, defineConfig } from 'vite'
 import { VitePWA } from 'vite-plugin-pwa'
 
 export default defineConfig({
@@ -41,6 +41,9 @@ export default defineConfig({
       },
     }),
   ],
+  // The @tabsync/* packages from their sources (their "@tabsync/source" export condition), so the
+  // terminal builds and reloads without building the packages first.
+  resolve: { conditions: ['@tabsync/source', ...defaultClientConditions] },
   // `vite dev` must not pre-bundle Automerge (its wasm import breaks in the optimizer).
   optimizeDeps: { exclude: ['@automerge/automerge'] },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000 },

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { svelte } from '@sveltejs/vite-plugin-svelte'
+import { defaultClientConditions, defaultServerConditions } from 'vite'
 import { defineProject } from 'vitest/config'
 
 const svelteClient = fileURLToPath(
@@ -13,7 +14,12 @@ export default defineProject({
   // a global `browser` condition would also switch Node-side packages (the print encoder) to
   // their browser builds.
   plugins: [svelte({ dynamicCompileOptions: () => ({ generate: 'client' }) })],
-  resolve: { alias: [{ find: /^svelte$/, replacement: svelteClient }] },
+  // @tabsync/* resolve to their sources (the "@tabsync/source" export condition): no build needed.
+  resolve: {
+    alias: [{ find: /^svelte$/, replacement: svelteClient }],
+    conditions: ['@tabsync/source', ...defaultClientConditions],
+  },
+  ssr: { resolve: { conditions: ['@tabsync/source', ...defaultServerConditions] } },
   test: {
     name: 'terminal',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],

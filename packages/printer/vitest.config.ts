@@ -1,6 +1,8 @@
 import { defineProject } from 'vitest/config'
+import { sourceConditions } from '../../vitest.source-conditions.js'
 
 export default defineProject({
+  ...sourceConditions,
   test: {
     name: 'printer',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],

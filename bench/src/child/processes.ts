@@ -39,7 +39,9 @@ export async function startChild(
   entry: string,
   options: ChildOptions = {},
 ): Promise<Child & { ready: ChildMessage }> {
-  const execArgv = ['--import', 'tsx']
+  // The children run the sources (@tabsync/* through their "@tabsync/source" export condition),
+  // so the bench's tests need no build.
+  const execArgv = ['--conditions=@tabsync/source', '--import', 'tsx']
   const env: Record<string, string> = { ...(process.env as Record<string, string>), ...options.env }
   if (options.syncThrottleMs !== undefined) {
     env['TABSYNC_BENCH_SYNC_THROTTLE_MS'] = String(options.syncThrottleMs)

@@ -10,6 +10,7 @@ import {
 } from '@automerge/automerge-repo-network-websocket'
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs'
 import { WebSocketServer } from 'ws'
+import { setSyncThrottle } from '@tabsync/sync'
 
 /** A running stock relay. */
 export interface StockRelay {
@@ -20,11 +21,13 @@ export interface StockRelay {
 
 /**
  * automerge-repo's per-document sync throttle for the stock path: its own 100 ms unless the
- * runner asks for another (the "stock no-throttle" peer). `syncDebounceRate` is the option the
- * root `patches/` add; nothing else of the stock path is changed.
+ * runner asks for another (the "stock no-throttle" peer), set as Tabsync sets it
+ * (`setSyncThrottle`, a run-time hook); nothing else of the stock path is changed.
  */
-function syncDebounceRate(): number {
-  return Number(process.env['TABSYNC_BENCH_SYNC_THROTTLE_MS'] ?? '100')
+function withStockThrottle(repo: Repo): Repo {
+  const ms = Number(process.env['TABSYNC_BENCH_SYNC_THROTTLE_MS'] ?? '100')
+  if (ms !== 100) setSyncThrottle(repo, ms)
+  return repo
 }
 
 /** Starts a stock relay on a loopback port (0 = any), storing documents under `directory`. */
@@ -34,19 +37,20 @@ export async function startStockRelay(directory: string, port = 0): Promise<Stoc
     res.end('stock automerge-repo relay\n')
   })
   const wss = new WebSocketServer({ server })
-  const repo = new Repo({
-    // ws's own types and the adapter's copy of them differ only under exactOptionalPropertyTypes.
-    network: [
-      new WebSocketServerAdapter(
-        wss as unknown as ConstructorParameters<typeof WebSocketServerAdapter>[0],
-      ),
-    ],
-    storage: new NodeFSStorageAdapter(directory),
-    peerId: `relay-${process.pid}` as PeerId,
-    // As automerge-repo-sync-server: serve what peers ask for, announce nothing.
-    sharePolicy: async () => false,
-    syncDebounceRate: syncDebounceRate(),
-  })
+  const repo = withStockThrottle(
+    new Repo({
+      // ws's own types and the adapter's copy of them differ only under exactOptionalPropertyTypes.
+      network: [
+        new WebSocketServerAdapter(
+          wss as unknown as ConstructorParameters<typeof WebSocketServerAdapter>[0],
+        ),
+      ],
+      storage: new NodeFSStorageAdapter(directory),
+      peerId: `relay-${process.pid}` as PeerId,
+      // As automerge-repo-sync-server: serve what peers ask for, announce nothing.
+      sharePolicy: async () => false,
+    }),
+  )
   // The server adapter listens for connections only once the storage id is loaded.
   await repo.storageId()
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
@@ -63,12 +67,13 @@ export async function startStockRelay(directory: string, port = 0): Promise<Stoc
 
 /** A stock client: a plain Repo with the stock WebSocket client adapter (and optional storage). */
 export function stockClient(url: string, peerId: string, directory?: string): Repo {
-  return new Repo({
-    network: [new WebSocketClientAdapter(url)],
-    peerId: peerId as PeerId,
-    syncDebounceRate: syncDebounceRate(),
-    ...(directory ? { storage: new NodeFSStorageAdapter(directory) } : {}),
-  })
+  return withStockThrottle(
+    new Repo({
+      network: [new WebSocketClientAdapter(url)],
+      peerId: peerId as PeerId,
+      ...(directory ? { storage: new NodeFSStorageAdapter(directory) } : {}),
+    }),
+  )
 }
 
 /** Resolves when `repo` has at least one peer (the relay) connected. */

@@ -6,6 +6,7 @@ import { coldDeviceWorkload } from './cold-device.js'
 import { printWorkload } from './print.js'
 import { reconnectWorkload } from './reconnect.js'
 import { capacityWorkload } from './capacity.js'
+import { cliStartWorkload } from './cli-start.js'
 
 /** All workloads; `--only` picks by name. */
 export const WORKLOADS: readonly Workload[] = [
@@ -15,4 +16,5 @@ export const WORKLOADS: readonly Workload[] = [
   reconnectWorkload,
   capacityWorkload,
   printWorkload,
+  cliStartWorkload,
 ]

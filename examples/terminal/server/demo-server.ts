@@ -103,7 +103,8 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
       res.end(JSON.stringify({ ok: true }))
       return
     }
-    if (url.pathname === '/sync' || url.pathname === '/documents') {
+    // The relay's own endpoints, proxied: its readiness and Prometheus metrics answer here too.
+    if (['/sync', '/documents', '/readyz', '/metrics'].includes(url.pathname)) {
       backend.handleHttp(req, res)
       return
     }

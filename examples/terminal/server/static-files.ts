@@ -17,8 +17,10 @@ const TYPES: Record<string, string> = {
 }
 
 /**
- * Serves the built terminal from `root`: files by path, `index.html` for any other page (the app
- * routes itself). Hashed assets are cached for a year; the service worker and HTML never.
+ * Serves the built terminal from `root`: files by path, `index.html` for `/` (the app routes
+ * itself in the URL's hash, so no other path is a page of it), 404 for anything else, so a
+ * mistyped API path or a probe of `/metrics` is not answered with the app's HTML. Hashed assets
+ * are cached for a year; the service worker and HTML never.
  */
 export async function serveStatic(
   root: string,
@@ -33,6 +35,10 @@ export async function serveStatic(
   }
   let info = await stat(file).catch(() => undefined)
   if (!info || info.isDirectory()) {
+    if (path !== '/') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`Not found: ${path}\n`)
+      return
+    }
     file = join(root, 'index.html')
     info = await stat(file).catch(() => undefined)
   }

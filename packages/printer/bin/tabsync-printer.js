@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// The print bridge CLI: TypeScript sources run through tsx.
-import { register } from 'tsx/esm/api'
+// Development launcher, not published (the package's `bin` is the built dist/cli/bridge-bin.js): runs
+// ../src/cli/bridge-bin.ts from the TypeScript sources through tsx, with the other @tabsync packages resolved to
+// their sources too (the "@tabsync/source" export condition), so tests need no build.
+import { register } from 'node:module'
+import { register as registerTsx } from 'tsx/esm/api'
 
-register()
-const { runBridgeCli } = await import('../src/cli/bridge-main.ts')
-process.exit(await runBridgeCli(process.argv.slice(2)))
+registerTsx()
+register(
+  'data:text/javascript,export function resolve(s, c, next) {' +
+    ' return next(s, { ...c, conditions: [...c.conditions, "@tabsync/source"] }) }',
+)
+await import('../src/cli/bridge-bin.ts')

@@ -203,7 +203,13 @@ for (const step of ['during-send', 'after-send'] as const) {
 
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(here, 'fixtures', 'bridge-child.ts')],
+      // Sources, not dist/: the @tabsync/* packages through their "@tabsync/source" condition.
+      [
+        '--conditions=@tabsync/source',
+        '--import',
+        'tsx',
+        path.join(here, 'fixtures', 'bridge-child.ts'),
+      ],
       {
         env: {
           ...process.env,

@@ -99,3 +99,10 @@ test('CLI arguments: printers, endpoints, token subject as device id, operator-f
   )
   expect(parseBridgeArgs(['--help'], {})).toBe('help')
 })
+
+test('the bridge arguments answer --help and --version before checking the required flags', () => {
+  expect(parseBridgeArgs(['--help'], {})).toBe('help')
+  expect(parseBridgeArgs(['-h'], {})).toBe('help')
+  expect(parseBridgeArgs(['--version'], {})).toBe('version')
+  expect(parseBridgeArgs(['--store', 'automerge:abc', '-V'], {})).toBe('version')
+})

@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx, so `npx tabsync-relay` works straight after npm install.
-import { register } from 'tsx/esm/api'
+// Development launcher, not published (the package's `bin` is the built dist/cli-main.js): runs
+// ../src/cli-main.ts from the TypeScript sources through tsx, with the other @tabsync packages resolved to
+// their sources too (the "@tabsync/source" export condition), so tests need no build.
+import { register } from 'node:module'
+import { register as registerTsx } from 'tsx/esm/api'
 
-register()
+registerTsx()
+register(
+  'data:text/javascript,export function resolve(s, c, next) {' +
+    ' return next(s, { ...c, conditions: [...c.conditions, "@tabsync/source"] }) }',
+)
 await import('../src/cli-main.ts')

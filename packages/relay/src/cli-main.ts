@@ -1,4 +1,6 @@
-// Entry point run by bin/tabsync-relay.js.
+#!/usr/bin/env node
+// The `tabsync-relay` executable (package.json `bin` -> dist/cli-main.js). In this workspace,
+// bin/tabsync-relay.js runs the same file from the sources.
 import { main } from './cli.js'
 
 const code = await main(process.argv.slice(2))

@@ -6,6 +6,7 @@ import { USAGE, parseCliArgs, type ServeCommand } from './cli/parse-args.js'
 import { isRelayError } from './errors.js'
 import { createLogger } from './log.js'
 import { startRelay } from './server.js'
+import { RELAY_VERSION } from './cli/version.js'
 
 /** The first stdout line of `serve`, once the relay is ready. */
 export interface ListeningLine {
@@ -25,6 +26,11 @@ export interface ListeningLine {
 
 async function serve(cmd: ServeCommand): Promise<void> {
   const log = createLogger(cmd.logLevel ?? (process.env.TABSYNC_RELAY_LOG as never) ?? 'info')
+  // Opening storage and the secret can take a while on a loaded machine: say so at once (stderr:
+  // stdout's first line is the listening line scripts wait for).
+  process.stderr.write(
+    `tabsync-relay ${RELAY_VERSION}: starting on ${cmd.host}:${cmd.port}, data ${cmd.dataDir}\n`,
+  )
   const relay = await startRelay({
     port: cmd.port,
     host: cmd.host,
@@ -107,6 +113,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (cmd.command) {
       case 'help':
         process.stdout.write(USAGE + '\n')
+        return 0
+      case 'version':
+        process.stdout.write(RELAY_VERSION + '\n')
         return 0
       case 'token': {
         const { secret } = await resolveSecret(cmd.dataDir)

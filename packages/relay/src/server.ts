@@ -20,6 +20,7 @@ import { flushAndShutdown } from './repo/flush.js'
 import { IdleUnloader } from './repo/idle-unloader.js'
 import { unloadDocument } from './repo/unload-document.js'
 import { pushStoreDocuments } from './repo/push-store-documents.js'
+import { setSyncThrottle, SyncThrottleMode } from './repo/sync-throttle.js'
 import { createDocumentsRoute } from './http/documents-route.js'
 import { FileStorageAdapter } from './storage/file-storage-adapter.js'
 import { InstrumentedStorage } from './storage/instrumented-storage.js'
@@ -73,8 +74,8 @@ export interface RelayOptions {
   readonly saveDebounceMs?: number
   /**
    * Least time (ms) between two sync messages of one document (automerge-repo's per-document
-   * sync throttle, patched to be an option: patches/ at the repository root). Default 0: a change
-   * is forwarded as soon as it arrives.
+   * sync throttle, 100 ms there, set at run time: repo/sync-throttle.ts). Default 0: a change is
+   * forwarded as soon as it arrives.
    */
   readonly syncThrottleMs?: number
   /**
@@ -230,8 +231,17 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     peerId: peerId as PeerId,
     shareConfig: createShareConfig(registry, (p) => directory.get(p)),
     saveDebounceRate: options.saveDebounceMs ?? 100,
-    syncDebounceRate: options.syncThrottleMs ?? 0,
   })
+  const syncThrottleMs = options.syncThrottleMs ?? 0
+  const syncThrottleMode = setSyncThrottle(liveRepo, syncThrottleMs)
+  if (syncThrottleMode === SyncThrottleMode.unsupported) {
+    log.warn(
+      { syncThrottleMs },
+      'this automerge-repo version cannot take the sync throttle: it keeps its own 100 ms',
+    )
+  } else {
+    log.info({ syncThrottleMs, syncThrottleMode }, 'sync throttle set')
+  }
 
   // Settle claimed documents as soon as their content is readable.
   liveRepo.on('doc-metrics', (event) => {

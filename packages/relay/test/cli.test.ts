@@ -59,3 +59,14 @@ test('serve creates a secret when TABSYNC_SECRET is unset; token signs with it',
   expect(bad).toMatchObject({ code: 2 })
   expect((bad as { stderr: string }).stderr).toContain('Usage:')
 })
+
+test('`serve --help` prints the usage and `token --version` the version, both exiting 0', async () => {
+  const help = await run(process.execPath, [BIN, 'serve', '--help'])
+  expect(help.stdout).toContain('tabsync-relay serve')
+  expect(help.stderr).not.toContain('Unknown option')
+  const version = await run(process.execPath, [BIN, 'token', '--version'])
+  const pkg = JSON.parse(
+    await readFile(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8'),
+  ) as { version: string }
+  expect(version.stdout.trim()).toBe(pkg.version)
+})

@@ -36,6 +36,14 @@ export { backoffDelay, backoffSchedule, DEFAULT_BACKOFF } from './network/backof
 export type { BackoffOptions } from './network/backoff.js'
 export { CloseCode, FATAL_CLOSE_CODES } from './network/close-codes.js'
 
+export {
+  setSyncThrottle,
+  syncThrottleOf,
+  SyncThrottleMode,
+  STOCK_SYNC_THROTTLE_MS,
+} from './repo/sync-throttle.js'
+export { consoleLogger, silentLogger } from './log/logger.js'
+export type { Logger } from './log/logger.js'
 export { findDoc } from './docs/find-doc.js'
 export type { FindDocOptions } from './docs/find-doc.js'
 export { MemoryStorageAdapter } from './storage/memory-storage.js'

@@ -39,7 +39,8 @@ Prints every kitchen ticket routed to its printers' stations, exactly once.
   --http <host:port|off>  status server for terminals           (default 127.0.0.1:8790)
   --columns <n>           characters per line (default 42)
   --log-level <level>     pino level (default info)
-  --help
+  --help, -h              this text
+  --version, -V           the version of @tabsync/printer
 `
 
 /**
@@ -49,7 +50,7 @@ Prints every kitchen ticket routed to its printers' stations, exactly once.
 export function parseBridgeArgs(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>> = process.env,
-): BridgeConfig | 'help' {
+): BridgeConfig | 'help' | 'version' {
   let parsed
   try {
     parsed = parseArgs({
@@ -65,7 +66,8 @@ export function parseBridgeArgs(
         http: { type: 'string' },
         columns: { type: 'string' },
         'log-level': { type: 'string' },
-        help: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
       },
       strict: true,
     })
@@ -73,6 +75,7 @@ export function parseBridgeArgs(
     throw new PrinterError(PrinterErrorKind.config, e instanceof Error ? e.message : String(e))
   }
   const v = parsed.values
+  if (v.version) return 'version'
   if (v.help) return 'help'
   const fail = (message: string): never => {
     throw new PrinterError(PrinterErrorKind.config, message)

@@ -8,6 +8,7 @@ import { startStatusServer, type StatusServer } from '../http/status-server.js'
 import { startFakePrinter, type FakePrinter } from '../fake/fake-printer.js'
 import { BRIDGE_USAGE, FAKE_PRINTER, parseBridgeArgs } from './bridge-args.js'
 import { formatReceipt } from './fake-printer-main.js'
+import { PRINTER_VERSION } from './version.js'
 
 /** `tabsync-printer`: runs a print bridge until SIGINT/SIGTERM. Returns the exit code. */
 export async function runBridgeCli(argv: readonly string[]): Promise<number> {
@@ -23,6 +24,14 @@ export async function runBridgeCli(argv: readonly string[]): Promise<number> {
     process.stdout.write(BRIDGE_USAGE)
     return 0
   }
+  if (config === 'version') {
+    process.stdout.write(PRINTER_VERSION + '\n')
+    return 0
+  }
+  // Opening the device's storage takes a while on a loaded machine: say so before it starts.
+  process.stderr.write(
+    `tabsync-printer ${PRINTER_VERSION}: starting, store ${config.storeUrl}, data ${config.dataDir}\n`,
+  )
   // Logs on stderr: stdout is for tickets of fake printers. Every line is scrubbed of tokens
   // (a JWT, `token=`, a bearer header) however it got there.
   const log = pino(
@@ -43,6 +52,7 @@ export async function runBridgeCli(argv: readonly string[]): Promise<number> {
     ...(config.token ? { token: config.token } : {}),
     endpoints: config.endpoints,
     storage: { directory: path.join(config.dataDir, 'documents') },
+    logger: log, // the device's failures in the bridge's pino log
   })
   const fakes: FakePrinter[] = []
   const printers = []

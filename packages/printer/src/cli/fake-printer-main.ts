@@ -1,10 +1,14 @@
 import { parseArgs } from 'node:util'
+import { PRINTER_VERSION } from './version.js'
 import { startFakePrinter, FakePrinterMode, type FakeReceipt } from '../fake/fake-printer.js'
 
 const USAGE = `Usage: tabsync-fake-printer [--port 9100] [--host 127.0.0.1] [--mode ok]
 
 A fake ESC/POS network printer: prints each ticket it receives as text on stdout.
 Type a mode on stdin to change behaviour: ok, refuse, stall, drop, paper-out.
+
+  --help, -h      this text
+  --version, -V   the version of @tabsync/printer
 `
 
 /** Formats a received ticket for a terminal (a paper-like frame). */
@@ -24,13 +28,19 @@ export async function runFakePrinterCli(argv: readonly string[]): Promise<number
       port: { type: 'string', default: '9100' },
       host: { type: 'string', default: '127.0.0.1' },
       mode: { type: 'string', default: 'ok' },
-      help: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
     },
   })
+  if (values.version) {
+    process.stdout.write(PRINTER_VERSION + '\n')
+    return 0
+  }
   if (values.help) {
     process.stdout.write(USAGE)
     return 0
   }
+  process.stderr.write(`tabsync-fake-printer ${PRINTER_VERSION}: starting\n`)
   const modes = Object.values(FakePrinterMode) as string[]
   const printer = await startFakePrinter({
     port: Number(values.port),

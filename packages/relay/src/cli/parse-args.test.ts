@@ -84,4 +84,14 @@ describe('command line', () => {
     )
     expect(() => parseCliArgs(['serve', '--keep-alive-ms', '5'])).toThrow(/--keep-alive-ms/)
   })
+
+  test('--help and --version answer on every command, never as an unknown option', () => {
+    for (const command of [[], ['serve'], ['token'], ['help']]) {
+      expect(parseCliArgs([...command, '--help'])).toEqual({ command: 'help' })
+      expect(parseCliArgs([...command, '-h'])).toEqual({ command: 'help' })
+      expect(parseCliArgs([...command, '--version'])).toEqual({ command: 'version' })
+      expect(parseCliArgs([...command, '-V'])).toEqual({ command: 'version' })
+    }
+    expect(parseCliArgs(['serve', '--port', '1', '--help'])).toEqual({ command: 'help' })
+  })
 })

@@ -39,12 +39,17 @@ export interface TokenCommand {
   readonly dataDir: string
 }
 
-/** `tabsync-relay help` */
+/** `tabsync-relay help`, or `--help`/`-h` anywhere */
 export interface HelpCommand {
   readonly command: 'help'
 }
 
-export type CliCommand = ServeCommand | TokenCommand | HelpCommand
+/** `tabsync-relay --version`/`-V`, anywhere */
+export interface VersionCommand {
+  readonly command: 'version'
+}
+
+export type CliCommand = ServeCommand | TokenCommand | HelpCommand | VersionCommand
 
 /** Usage text printed by `tabsync-relay help` and on bad input. */
 export const USAGE = `Usage:
@@ -58,6 +63,7 @@ export const USAGE = `Usage:
 ${CLUSTER_USAGE}
   tabsync-relay token --store <id> [--store <id>...] --device <id>
                       --role terminal|hub|printer|backoffice [--ttl 12h] [--data dir]
+  tabsync-relay [command] --help | --version
 
 The signing secret is TABSYNC_SECRET, else <data>/secret (created by serve when absent).
 serve prints one JSON line on stdout once listening: {"event":"listening","port":...}.
@@ -81,7 +87,15 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 /** Parses the command line (without `node` and the script). */
 export function parseCliArgs(argv: readonly string[]): CliCommand {
   const [command, ...rest] = argv
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+  // Before any command's own parsing, so `serve --help` or `token --version` never reads as an
+  // unknown option of that command.
+  if (argv.includes('--version') || argv.includes('-V')) return { command: 'version' }
+  if (
+    command === undefined ||
+    command === 'help' ||
+    argv.includes('--help') ||
+    argv.includes('-h')
+  ) {
     return { command: 'help' }
   }
   if (command === 'serve') {

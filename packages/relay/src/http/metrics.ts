@@ -1,115 +1,9 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+
 /** Labels of one series, e.g. `{ direction: 'in' }`. */
 export type Labels = Readonly<Record<string, string>>
 
-const WRITE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const
-
-function seriesKey(labels: Labels): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}="${escapeLabel(labels[k] ?? '')}"`)
-    .join(',')
-}
-
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
-}
-
-function line(name: string, key: string, value: number): string {
-  return `${name}${key === '' ? '' : `{${key}}`} ${Number.isFinite(value) ? value : 0}`
-}
-
-/**
- * The relay's metrics, rendered in the Prometheus text format by {@link RelayMetrics.render}.
- * Gauges that mirror live state (connections, devices, documents) are read through callbacks at
- * scrape time so they can never drift from the truth.
- */
-export class RelayMetrics {
-  readonly #counters = new Map<string, { help: string; series: Map<string, number> }>()
-  readonly #gauges = new Map<string, { help: string; read: () => Iterable<[Labels, number]> }>()
-  readonly #writeBuckets = WRITE_BUCKETS.map(() => 0)
-  #writeCount = 0
-  #writeSum = 0
-  #writeErrors = 0
-
-  constructor() {
-    this.#counter('tabsync_relay_messages_total', 'WebSocket messages, by direction (in|out).')
-    this.#counter('tabsync_relay_bytes_total', 'WebSocket payload bytes, by direction (in|out).')
-    this.#counter(
-      'tabsync_relay_denials_total',
-      'Refused connections, frames and documents, by reason.',
-    )
-    this.#counter('tabsync_relay_documents_unloaded_total', 'Idle documents unloaded from memory.')
-    this.#counter(
-      'tabsync_relay_upstream_connects_total',
-      'Successful connections to the upstream relay.',
-    )
-  }
-
-  #counter(name: string, help: string): void {
-    this.#counters.set(name, { help, series: new Map() })
-  }
-
-  /** Adds `by` to a counter series. */
-  inc(name: string, labels: Labels = {}, by = 1): void {
-    const counter = this.#counters.get(name)
-    if (!counter) throw new Error(`Unknown counter ${name}`)
-    const key = seriesKey(labels)
-    counter.series.set(key, (counter.series.get(key) ?? 0) + by)
-  }
-
-  /** Current value of a counter series (tests, health). */
-  value(name: string, labels: Labels = {}): number {
-    return this.#counters.get(name)?.series.get(seriesKey(labels)) ?? 0
-  }
-
-  /** Registers a gauge read at scrape time. */
-  gauge(name: string, help: string, read: () => Iterable<[Labels, number]>): void {
-    this.#gauges.set(name, { help, read })
-  }
-
-  /** Records one storage write's duration. */
-  observeWrite(seconds: number, ok: boolean): void {
-    this.#writeCount += 1
-    this.#writeSum += seconds
-    if (!ok) this.#writeErrors += 1
-    WRITE_BUCKETS.forEach((le, i) => {
-      if (seconds <= le) this.#writeBuckets[i] = (this.#writeBuckets[i] ?? 0) + 1
-    })
-  }
-
-  /** Number of storage writes observed. */
-  get storageWrites(): number {
-    return this.#writeCount
-  }
-
-  /** Prometheus text exposition format 0.0.4. */
-  render(): string {
-    const out: string[] = []
-    for (const [name, { help, read }] of this.#gauges) {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`)
-      for (const [labels, value] of read()) out.push(line(name, seriesKey(labels), value))
-    }
-    for (const [name, { help, series }] of this.#counters) {
-      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`)
-      if (series.size === 0 && !name.includes('denials')) out.push(line(name, '', 0))
-      for (const [key, value] of series) out.push(line(name, key, value))
-    }
-    const h = 'tabsync_relay_storage_write_seconds'
-    out.push(`# HELP ${h} Latency of storage writes (save, remove).`, `# TYPE ${h} histogram`)
-    WRITE_BUCKETS.forEach((le, i) => {
-      out.push(line(`${h}_bucket`, `le="${le}"`, this.#writeBuckets[i] ?? 0))
-    })
-    out.push(line(`${h}_bucket`, 'le="+Inf"', this.#writeCount))
-    out.push(line(`${h}_sum`, '', this.#writeSum), line(`${h}_count`, '', this.#writeCount))
-    const e = 'tabsync_relay_storage_write_errors_total'
-    out.push(
-      `# HELP ${e} Failed storage writes.`,
-      `# TYPE ${e} counter`,
-      line(e, '', this.#writeErrors),
-    )
-    return out.join('\n') + '\n'
-  }
-}
+const WRITE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 
 /** Counter names, so call sites cannot misspell them. */
 export const Metric = {
@@ -119,3 +13,123 @@ export const Metric = {
   unloaded: 'tabsync_relay_documents_unloaded_total',
   upstreamConnects: 'tabsync_relay_upstream_connects_total',
 } as const
+
+const COUNTERS: readonly { name: string; help: string; labelNames: string[] }[] = [
+  {
+    name: Metric.messages,
+    help: 'WebSocket messages, by direction (in|out).',
+    labelNames: ['direction'],
+  },
+  {
+    name: Metric.bytes,
+    help: 'WebSocket payload bytes, by direction (in|out).',
+    labelNames: ['direction'],
+  },
+  {
+    name: Metric.denials,
+    help: 'Refused connections, frames and documents, by reason.',
+    labelNames: ['reason'],
+  },
+  { name: Metric.unloaded, help: 'Idle documents unloaded from memory.', labelNames: [] },
+  {
+    name: Metric.upstreamConnects,
+    help: 'Successful connections to the upstream relay.',
+    labelNames: [],
+  },
+]
+
+/**
+ * The relay's metrics, on prom-client with one registry per relay (several relays may share a
+ * process: tests, a hub beside a relay), rendered in the Prometheus text format by
+ * {@link RelayMetrics.render}. Gauges that mirror live state (connections, devices, documents)
+ * are read through callbacks at scrape time so they can never drift from the truth.
+ */
+export class RelayMetrics {
+  /** The prom-client registry: add your own metrics to it, or merge it with others. */
+  readonly registry = new Registry()
+  readonly #counters = new Map<string, Counter>()
+  /** Counter values kept beside prom-client's (whose reads are async) for {@link value}. */
+  readonly #values = new Map<string, number>()
+  readonly #writes: Histogram
+  readonly #writeErrors: Counter
+  #writeCount = 0
+
+  constructor() {
+    for (const { name, help, labelNames } of COUNTERS) {
+      this.#counters.set(name, new Counter({ name, help, labelNames, registers: [this.registry] }))
+    }
+    this.#writes = new Histogram({
+      name: 'tabsync_relay_storage_write_seconds',
+      help: 'Latency of storage writes (save, remove).',
+      buckets: WRITE_BUCKETS,
+      registers: [this.registry],
+    })
+    this.#writeErrors = new Counter({
+      name: 'tabsync_relay_storage_write_errors_total',
+      help: 'Failed storage writes.',
+      registers: [this.registry],
+    })
+  }
+
+  /** Adds `by` to a counter series. */
+  inc(name: string, labels: Labels = {}, by = 1): void {
+    const counter = this.#counters.get(name)
+    if (!counter) throw new Error(`Unknown counter ${name}`)
+    counter.inc(labels, by)
+    const key = seriesKey(name, labels)
+    this.#values.set(key, (this.#values.get(key) ?? 0) + by)
+  }
+
+  /** Current value of a counter series (tests, health). */
+  value(name: string, labels: Labels = {}): number {
+    return this.#values.get(seriesKey(name, labels)) ?? 0
+  }
+
+  /** Registers a gauge read at scrape time; its label names are those of the first series read. */
+  gauge(name: string, help: string, read: () => Iterable<[Labels, number]>): void {
+    const first = [...read()][0]
+    const labelNames = first ? Object.keys(first[0]) : labelNamesOf(name)
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      collect() {
+        this.reset()
+        for (const [labels, value] of read()) this.set(labels, Number.isFinite(value) ? value : 0)
+      },
+    })
+  }
+
+  /** Records one storage write's duration. */
+  observeWrite(seconds: number, ok: boolean): void {
+    this.#writeCount += 1
+    this.#writes.observe(seconds)
+    if (!ok) this.#writeErrors.inc()
+  }
+
+  /** Number of storage writes observed. */
+  get storageWrites(): number {
+    return this.#writeCount
+  }
+
+  /** Prometheus text exposition format 0.0.4. */
+  render(): Promise<string> {
+    return this.registry.metrics()
+  }
+
+  /** The content type of {@link render}'s text. */
+  get contentType(): string {
+    return this.registry.contentType
+  }
+}
+
+/** Label names of the gauges whose callbacks may read no series at start. */
+function labelNamesOf(name: string): string[] {
+  return name === 'tabsync_relay_authenticated_devices' ? ['store'] : []
+}
+
+function seriesKey(name: string, labels: Labels): string {
+  const keys = Object.keys(labels).sort()
+  return `${name}{${keys.map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',')}}`
+}

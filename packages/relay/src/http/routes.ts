@@ -10,7 +10,7 @@ export interface HttpState {
   readonly connections: () => number
   readonly documentsLoaded: () => number
   readonly upstreamConnected: () => boolean | undefined
-  readonly metrics: () => string
+  readonly metrics: () => string | Promise<string>
   /** Why a token is refused (`expired`, `bad-signature`, ...), or undefined when it is valid. */
   readonly tokenProblem: (token: string | null) => Promise<string | undefined>
   /** `POST /documents`: a bundle of saved documents (see documents-route.ts). */
@@ -109,8 +109,14 @@ export function createHttpHandler(
           )
         return
       case '/metrics':
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
-        res.end(state.metrics())
+        // prom-client renders asynchronously (gauges are collected at scrape time).
+        void Promise.resolve(state.metrics()).then(
+          (text) => {
+            res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+            res.end(text)
+          },
+          () => json(res, 500, { error: 'metrics-failed' }, false),
+        )
         return
       default:
         json(res, 404, { error: 'not-found' }, false)

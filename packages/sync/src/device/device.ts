@@ -55,6 +55,7 @@ import type { ClosableStorage } from '../storage/closable-storage.js'
 import { DeviceKeys } from '../storage/device-keys.js'
 import { connectionState, type SyncStatus } from '../status/sync-status.js'
 import { UnsyncedTracker } from '../status/unsynced-tracker.js'
+import type { Logger } from '../log/logger.js'
 
 /** The kind of a Tabsync document, from its root `kind` field. */
 export type DocKindName = 'store' | 'table' | 'order'
@@ -104,6 +105,8 @@ export interface DeviceParts {
   readonly reopen: boolean
   /** Deadline (ms) of `ready()`, `orderSummary()` and `watchOrder()` finding a document. */
   readonly findTimeoutMs: number
+  /** Failures the device works around (see open-device.ts for the default). */
+  readonly logger: Logger
 }
 
 /**
@@ -152,7 +155,7 @@ export class Device {
       () => this.#statusChanged(),
     )
     this.#links = parts.upstreamAdapters.filter(isSyncLink)
-    this.#catchUp = new CatchUp(parts.repo, parts.storage, () => this.#fetchers())
+    this.#catchUp = new CatchUp(parts.repo, parts.storage, () => this.#fetchers(), parts.logger)
     this.#wireNetwork()
     this.#reopened = this.#reopen()
     // A failed re-open is reported through `whenReopened`; it must not be an unhandled rejection.
@@ -588,7 +591,9 @@ export class Device {
       try {
         const h = await this.#open<OrderDoc>(ref.url as AutomergeUrl, 4)
         return { url: h.url, summary: summarizeOrder(h.doc()) }
-      } catch {
+      } catch (err) {
+        // Not here yet (offline, or not synced): listed as missing, fetched by the next load.
+        this.#parts.logger.debug({ err, url: ref.url }, 'order of the day not available')
         missing.push(ref)
         return undefined
       }
@@ -671,7 +676,9 @@ export class Device {
       this.#adoptStore(h)
       void this.#parts.storage
         .save(DeviceKeys.storeUrl, new TextEncoder().encode(url))
-        .catch(() => undefined)
+        .catch((err: unknown) =>
+          this.#parts.logger.warn({ err, url }, 'could not remember the store URL in storage'),
+        )
       return h
     })()
     return this.#storeLoading
@@ -729,8 +736,9 @@ export class Device {
   #absorb(handle: DocHandle<OrderDoc>): void {
     try {
       this.clock.receive(latestStamp(readOrder(handle.doc())))
-    } catch {
+    } catch (err) {
       // A malformed stamp from a peer must not break the device; core validates on write.
+      this.#parts.logger.warn({ err, documentId: handle.documentId }, 'malformed stamp ignored')
     }
   }
 
@@ -802,8 +810,9 @@ export class Device {
       }
       await this.#parts.clock.persist()
       this.#statusChanged()
-    } catch {
+    } catch (err) {
       // No /time (or it failed): keep the previous calibration; the next connect tries again.
+      this.#parts.logger.info({ err }, 'clock calibration failed; keeping the previous one')
     }
   }
 
@@ -828,7 +837,12 @@ export class Device {
     await Promise.all(
       pending.map(async (id) => {
         if (stored.has(id)) await openLocal(id)
-        else await this.#tracker.drop(id).catch(() => undefined)
+        else
+          await this.#tracker
+            .drop(id)
+            .catch((err: unknown) =>
+              this.#parts.logger.warn({ err, documentId: id }, 'unsynced marker not dropped'),
+            )
       }),
     )
     if (this.#storeUrl) {

@@ -16,6 +16,8 @@ import { ClosableStorage } from '../storage/closable-storage.js'
 import { DeviceKeys } from '../storage/device-keys.js'
 import { resolveStorage, type StorageOption } from '../storage/resolve-storage.js'
 import { Device, type NewStore } from './device.js'
+import { setSyncThrottle, SyncThrottleMode } from '../repo/sync-throttle.js'
+import { consoleLogger, type Logger } from '../log/logger.js'
 
 /**
  * A sync endpoint: a URL, or a URL with its kind spelled out and, for a relay cluster, the other
@@ -67,8 +69,8 @@ export interface OpenDeviceOptions {
   readonly reopen?: boolean
   /**
    * Least time (ms) between two sync messages of one document. Default 0: a tap leaves at once
-   * (automerge-repo's own default, 100 ms, made rapid taps wait up to 100 ms each; see
-   * patches/ at the repository root).
+   * (automerge-repo's own default, 100 ms, made rapid taps wait up to 100 ms each). Set at run
+   * time on stock automerge-repo: see `setSyncThrottle`.
    */
   readonly syncThrottleMs?: number
   /**
@@ -77,6 +79,12 @@ export interface OpenDeviceOptions {
    * refusing a document answers exactly like one that does not have it). Default 30 s.
    */
   readonly findTimeoutMs?: number
+  /**
+   * Where the device reports failures it works around (pino-compatible; a pino logger works as
+   * is). Default: warnings and errors on the console ({@link consoleLogger}); `silentLogger`
+   * for none.
+   */
+  readonly logger?: Logger
 }
 
 /** Default of {@link OpenDeviceOptions.findTimeoutMs}. */
@@ -141,6 +149,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
       ...options.liveness,
       random,
       now: wallClock,
+      logger: options.logger ?? consoleLogger,
     })
   })
   const upstream: NetworkAdapterInterface[] = [...links, ...(options.network ?? [])]
@@ -163,8 +172,19 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     // A device shares every document it has with every peer it is allowed to talk to; the relay
     // decides what the device may see.
     sharePolicy: async () => true,
-    syncDebounceRate: options.syncThrottleMs ?? 0,
   })
+  const syncThrottleMs = options.syncThrottleMs ?? 0
+  const logger = options.logger ?? consoleLogger
+  const syncThrottleMode = setSyncThrottle(repo, syncThrottleMs)
+  if (syncThrottleMode === SyncThrottleMode.unsupported) {
+    // Still correct, only slower: say so once, where a developer looks.
+    logger.warn(
+      { syncThrottleMs },
+      'this automerge-repo version cannot take the sync throttle: it keeps its own 100 ms',
+    )
+  } else {
+    logger.debug({ syncThrottleMs, syncThrottleMode }, 'sync throttle set')
+  }
 
   return new Device({
     deviceId: options.deviceId,
@@ -177,6 +197,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     random,
     reopen: options.reopen ?? true,
     findTimeoutMs: options.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS,
+    logger,
   })
 }
 

@@ -76,3 +76,20 @@ test('a document whose find gave up (unavailable) is filled in by the bundle', a
   expect(h?.isReady()).toBe(true)
   expect(h?.doc()).toEqual({ n: 0, lines: ['a', 'b'] })
 })
+
+test('a refused bulk fetch is reported to the logger, not swallowed', async () => {
+  const s = server(2)
+  const down: DocumentFetcher = () => Promise.reject(new Error('ECONNREFUSED'))
+  const storage = new MemoryStorageAdapter()
+  const lines: { level: string; fields: object; message: string | undefined }[] = []
+  const at =
+    (level: string) =>
+    (fields: object, message?: string): void =>
+      void lines.push({ level, fields, message })
+  const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
+  const repo = new Repo({ network: [], storage })
+  await new CatchUp(repo, storage, () => [down, s.fetcher], logger).fetch(s.ids)
+  expect(lines).toHaveLength(1)
+  expect(lines[0]).toMatchObject({ level: 'info', message: expect.stringMatching(/bulk fetch/) })
+  expect(String((lines[0]!.fields as { err: unknown }).err)).toContain('ECONNREFUSED')
+})

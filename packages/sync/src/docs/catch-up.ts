@@ -1,5 +1,6 @@
 import type { DocumentId, Repo, StorageAdapterInterface } from '@automerge/automerge-repo/slim'
 import type { BundledDocument } from '@tabsync/core'
+import { silentLogger, type Logger } from '../log/logger.js'
 
 /** Asks one hub or relay for many documents at once (see `SyncLink.fetchDocuments`). */
 export type DocumentFetcher = (ids: readonly string[]) => Promise<BundledDocument[]>
@@ -34,10 +35,18 @@ export class CatchUp {
   /** Fetches in flight, per document: a cold start and a report asking at once fetch once. */
   readonly #inFlight = new Map<DocumentId, Promise<boolean>>()
 
-  constructor(repo: Repo, storage: StorageAdapterInterface, fetchers: () => DocumentFetcher[]) {
+  readonly #logger: Logger
+
+  constructor(
+    repo: Repo,
+    storage: StorageAdapterInterface,
+    fetchers: () => DocumentFetcher[],
+    logger: Logger = silentLogger,
+  ) {
     this.#repo = repo
     this.#storage = storage
     this.#fetchers = fetchers
+    this.#logger = logger
   }
 
   /** The documents among `ids` that are loaded or stored on this device. */
@@ -74,7 +83,12 @@ export class CatchUp {
     await Promise.all(
       Array.from({ length: Math.min(IN_FLIGHT, jobs.length) }, async () => {
         for (let job = jobs[next++]; job; job = jobs[next++]) {
-          job.done(await this.#fetchBatch(job.ids).catch(() => new Set<DocumentId>()))
+          job.done(
+            await this.#fetchBatch(job.ids).catch((err: unknown) => {
+              this.#logger.warn({ err, documents: job.ids.length }, 'catch-up batch failed')
+              return new Set<DocumentId>()
+            }),
+          )
         }
       }),
     )
@@ -94,7 +108,8 @@ export class CatchUp {
       let docs: BundledDocument[]
       try {
         docs = await fetcher(ids)
-      } catch {
+      } catch (err) {
+        this.#logger.info({ err }, 'bulk fetch refused or unreachable; trying the next server')
         continue // unreachable or refused: the next server, else the normal sync
       }
       const stored = new Set<DocumentId>()

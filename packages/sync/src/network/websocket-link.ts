@@ -25,6 +25,7 @@ import {
   type LinkSocket,
   type SocketFactory,
 } from './socket.js'
+import type { Logger } from '../log/logger.js'
 
 /** automerge-repo's websocket protocol version (`ProtocolV1` in the websocket adapter). */
 const PROTOCOL_V1 = '1'
@@ -55,6 +56,8 @@ export const SILENCE_HEARTBEATS = 3
 export interface WebSocketLinkOptions {
   /** `ws://` or `wss://` sync endpoint, e.g. `wss://relay.example/sync`. */
   readonly url: string
+  /** Where failures the link works around go (default: none). */
+  readonly logger?: Logger
   /** Hub or relay; see {@link inferEndpointKind} for the default. */
   readonly kind?: EndpointKind
   /**
@@ -254,7 +257,9 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
         this.url,
         tokenSubprotocols(this.#options.token),
       )
-    } catch {
+    } catch (err) {
+      // Routine while offline: debug only; the status shows the endpoint as down.
+      this.#options.logger?.debug({ err, endpoint: this.url }, 'connect failed; retrying')
       this.#scheduleRetry()
       return
     }
@@ -322,7 +327,8 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       const bytes =
         data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data as ArrayBufferLike)
       frame = cbor.decode(bytes)
-    } catch {
+    } catch (err) {
+      this.#options.logger?.warn({ err, endpoint: this.url }, 'undecodable frame dropped')
       return
     }
     this.#silence?.heard()
@@ -408,7 +414,8 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
         signal: AbortSignal.timeout(FETCH_DOCUMENTS_TIMEOUT_MS),
       })
       return res.status === 401
-    } catch {
+    } catch (err) {
+      this.#options.logger?.debug({ err, endpoint: this.url }, 'token check not answered')
       return false
     }
   }
