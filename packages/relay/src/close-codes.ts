@@ -16,6 +16,9 @@ export const CloseCode = {
   tooManyConnections: 4004,
   /** The token expired while the socket was open. Fetch a new token before reconnecting. */
   tokenExpired: 4005,
+  /** A change writes where the device's role may not (see access/role-rights.ts). The change was
+   *  neither stored nor forwarded; resending it is refused again. */
+  forbiddenChange: 4006,
   /** Not CBOR, or not the shape of an automerge-repo message. */
   malformedFrame: 4008,
   /** Larger than the relay's maximum frame size. */
@@ -35,6 +38,7 @@ export const closeReason: Readonly<Record<CloseCode, string>> = {
   [CloseCode.forgedSender]: 'forged-sender',
   [CloseCode.tooManyConnections]: 'too-many-connections',
   [CloseCode.tokenExpired]: 'token-expired',
+  [CloseCode.forbiddenChange]: 'forbidden-change',
   [CloseCode.malformedFrame]: 'malformed-frame',
   [CloseCode.frameTooLarge]: 'frame-too-large',
   [CloseCode.replaced]: 'replaced',

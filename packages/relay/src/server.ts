@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path'
 import { Repo, type PeerId, type StorageAdapterInterface } from '@automerge/automerge-repo'
 import { WebSocketServer } from 'ws'
 import { OwnershipRegistry } from './access/ownership.js'
+import { WriteGuard } from './access/write-guard.js'
+import { currentDocument } from './repo/current-document.js'
 import { createShareConfig } from './access/share-config.js'
 import { resolveSecret, type SecretSource } from './auth/secret.js'
 import { verifyToken, type Secret } from './auth/token.js'
@@ -152,6 +154,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     metrics,
     registry,
     directory,
+    writeGuard: new WriteGuard({
+      currentDoc: (id) => currentDocument(liveRepo, storage, id),
+    }),
     onActivity: touch,
     beforeDeliver,
     ...(options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }),

@@ -43,7 +43,7 @@ async function relayWithDocuments(count: number, idleUnloadMs = 0) {
   )
   const urls: AutomergeUrl[] = []
   for (let n = 0; n < count; n++) {
-    const h = till.repo.create<TestDoc>({ storeId: 'store-a', lines: {} })
+    const h = till.repo.create<TestDoc>({ kind: 'order', storeId: 'store-a', lines: {} })
     for (let i = 0; i < 3; i++) {
       h.change((d) => {
         d.lines[`l${i}`] = { item: `dish-${i}`, by: 'till-1' }
@@ -51,7 +51,7 @@ async function relayWithDocuments(count: number, idleUnloadMs = 0) {
     }
     urls.push(h.url)
   }
-  const foreign = other.repo.create<TestDoc>({ storeId: 'store-b', lines: {} }).url
+  const foreign = other.repo.create<TestDoc>({ kind: 'order', storeId: 'store-b', lines: {} }).url
   // On the relay: a second store-a device received every line through it.
   const witness = await openDevice(relay.syncUrl, 'till-w', 'store-a')
   cleanups.push(() => witness.close())

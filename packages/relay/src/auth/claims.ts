@@ -12,7 +12,13 @@ export const ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/
 export const tokenClaimsSchema = z.object({
   sub: z.string().regex(ID_PATTERN),
   stores: z.array(z.string().regex(ID_PATTERN)).min(1).max(64),
-  role: z.enum([DeviceRole.terminal, DeviceRole.hub, DeviceRole.printer, DeviceRole.backoffice]),
+  role: z.enum([
+    DeviceRole.terminal,
+    DeviceRole.kitchen,
+    DeviceRole.hub,
+    DeviceRole.printer,
+    DeviceRole.backoffice,
+  ]),
   exp: z.number().int(),
   iat: z.number().int().optional(),
 })

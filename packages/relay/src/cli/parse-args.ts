@@ -48,7 +48,7 @@ export const USAGE = `Usage:
                       [--max-frame-bytes N] [--messages-per-second N]
                       [--connections-per-device N] [--auth-timeout-ms N]
   tabsync-relay token --store <id> [--store <id>...] --device <id>
-                      --role terminal|hub|printer|backoffice [--ttl 12h] [--data dir]
+                      --role terminal|kitchen|hub|printer|backoffice [--ttl 12h] [--data dir]
 
 The signing secret is TABSYNC_SECRET, else <data>/secret (created by serve when absent).
 serve prints one JSON line on stdout once listening: {"event":"listening","port":...}.

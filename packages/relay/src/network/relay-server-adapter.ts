@@ -7,6 +7,7 @@ import {
 } from '@automerge/automerge-repo'
 import type WebSocket from 'ws'
 import type { OwnershipRegistry } from '../access/ownership.js'
+import type { WriteGuard } from '../access/write-guard.js'
 import type { TokenClaims } from '../auth/claims.js'
 import { CloseCode, closeReason } from '../close-codes.js'
 import { Metric, type RelayMetrics } from '../http/metrics.js'
@@ -23,6 +24,8 @@ export interface RelayServerAdapterOptions {
   readonly metrics: RelayMetrics
   readonly registry: OwnershipRegistry
   readonly directory: PeerDirectory
+  /** Rights per role on every inbound change; absent: any device of a store writes anything. */
+  readonly writeGuard?: WriteGuard
   /** A document was used (inbound or outbound): the idle unloader's clock. */
   readonly onActivity: (documentId: string) => void
   /** A promise to wait for before delivering a frame about this document (idle unload). */
@@ -45,6 +48,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
   readonly #metrics: RelayMetrics
   readonly #registry: OwnershipRegistry
   readonly #directory: PeerDirectory
+  readonly #writeGuard: WriteGuard | undefined
   readonly #onActivity: (documentId: string) => void
   readonly #beforeDeliver: (documentId: string) => Promise<void> | undefined
   readonly #connections = new Set<PeerConnection>()
@@ -61,6 +65,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
     this.#metrics = options.metrics
     this.#registry = options.registry
     this.#directory = options.directory
+    this.#writeGuard = options.writeGuard
     this.#onActivity = options.onActivity
     this.#beforeDeliver = options.beforeDeliver ?? (() => undefined)
     this.#keepAlive = setInterval(() => this.#ping(), options.keepAliveMs ?? 15_000)
@@ -175,6 +180,26 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
     const unloading = this.#beforeDeliver(frame.documentId)
     if (unloading) await unloading
     if (connection.closed) return
+    // `request` frames carry sync data too, and the repo applies any changes in them.
+    if (this.#writeGuard && (frame.type === 'sync' || frame.type === 'request')) {
+      const verdict = await this.#writeGuard.check(
+        principal,
+        connection,
+        frame.documentId,
+        frame.data,
+      )
+      if (connection.closed) return
+      if (!verdict.allowed) {
+        connection.close(CloseCode.forbiddenChange, {
+          documentId: frame.documentId,
+          role: principal.role,
+          kind: verdict.kind,
+          refusal: verdict.reason,
+          paths: verdict.paths.slice(0, 10),
+        })
+        return
+      }
+    }
     this.emit('message', frame as unknown as Message)
   }
 

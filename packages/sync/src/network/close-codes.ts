@@ -18,6 +18,9 @@ export const CloseCode = {
   tooManyConnections: 4004,
   /** The token expired while connected. Fatal until a new token is given. */
   tokenExpired: 4005,
+  /** The device wrote where its role may not (relay rights per role); the change was neither
+   *  stored nor forwarded and would be refused again. Fatal: the endpoint reports `refused`. */
+  forbiddenChange: 4006,
   /** Another socket joined with this peer id; retried with backoff. */
   replaced: 4010,
   /** Over the relay's message budget; retried with backoff. */
@@ -29,4 +32,5 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
 export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.forgedSender,
   CloseCode.tokenExpired,
+  CloseCode.forbiddenChange,
 ])

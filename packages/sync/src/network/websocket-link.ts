@@ -144,7 +144,8 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       }
     }
     this.#lostPeer()
-    if (this.#state !== EndpointState.tokenRejected) this.#setState(EndpointState.closed)
+    if (this.#state !== EndpointState.tokenRejected && this.#state !== EndpointState.refused)
+      this.#setState(EndpointState.closed)
   }
 
   /**
@@ -257,7 +258,7 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       this.#forceReady()
       if (this.#stopped) return
       if (opened.refusedStatus() === 401 || FATAL_CLOSE_CODES.has(event.code ?? 0)) {
-        this.#rejectToken()
+        this.#rejectToken(event.code === CloseCode.forbiddenChange)
         return
       }
       if (!didOpen && !isNode()) {
@@ -321,10 +322,12 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
     }
   }
 
-  #rejectToken(): void {
+  /** Stops retrying: the token is refused, or (`forbidden`) the relay refused one of our changes,
+   *  which every reconnect would resend and see refused again. */
+  #rejectToken(forbidden = false): void {
     this.#stopped = true
     clearTimeout(this.#retryTimer)
-    this.#setState(EndpointState.tokenRejected)
+    this.#setState(forbidden ? EndpointState.refused : EndpointState.tokenRejected)
   }
 
   #scheduleRetry(): void {
