@@ -19,6 +19,8 @@ export const CloseCode = {
   /** A change writes where the device's role may not (see access/role-rights.ts). The change was
    *  neither stored nor forwarded; resending it is refused again. */
   forbiddenChange: 4006,
+  /** The device or this token was revoked (back office or `tabsync-relay revoke`). Fatal. */
+  revoked: 4007,
   /** Not CBOR, or not the shape of an automerge-repo message. */
   malformedFrame: 4008,
   /** Larger than the relay's maximum frame size. */
@@ -39,6 +41,7 @@ export const closeReason: Readonly<Record<CloseCode, string>> = {
   [CloseCode.tooManyConnections]: 'too-many-connections',
   [CloseCode.tokenExpired]: 'token-expired',
   [CloseCode.forbiddenChange]: 'forbidden-change',
+  [CloseCode.revoked]: 'revoked',
   [CloseCode.malformedFrame]: 'malformed-frame',
   [CloseCode.frameTooLarge]: 'frame-too-large',
   [CloseCode.replaced]: 'replaced',

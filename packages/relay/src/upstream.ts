@@ -13,6 +13,7 @@ import { tokenClaimsSchema } from './auth/claims.js'
 import { Metric, type RelayMetrics } from './http/metrics.js'
 import type { Logger } from './log.js'
 import {
+  REVOCATIONS_FRAME,
   outboundCarriesContent,
   parseFrame,
   serverFrameSchema,
@@ -86,6 +87,8 @@ export interface UpstreamAdapterOptions {
   readonly beforeDeliver?: (documentId: string) => Promise<void> | undefined
   /** The link is up (peer handshake done). */
   readonly onConnected?: () => void
+  /** The upstream sent its revocation list for the hub's stores (entries not yet validated). */
+  readonly onRevocations?: (revocations: readonly unknown[]) => void
 }
 
 /**
@@ -248,6 +251,10 @@ export class UpstreamAdapter extends NetworkAdapter {
     }
     if (message.type === 'error') {
       log.error({ message: message.message }, 'upstream reported an error')
+      return
+    }
+    if (message.type === REVOCATIONS_FRAME) {
+      this.#options.onRevocations?.(message.revocations)
       return
     }
     const remote = this.#remote

@@ -117,6 +117,7 @@ test('the close codes sync acts on are the relay’s', () => {
   expect(CloseCode.replaced).toBe(RelayCloseCode.replaced)
   expect(CloseCode.rateLimited).toBe(RelayCloseCode.rateLimited)
   expect(CloseCode.forbiddenChange).toBe(RelayCloseCode.forbiddenChange)
+  expect(CloseCode.revoked).toBe(RelayCloseCode.revoked)
   expect(CloseCode.goingAway).toBe(RelayCloseCode.goingAway)
 })
 

@@ -21,6 +21,8 @@ export const tokenClaimsSchema = z.object({
   ]),
   exp: z.number().int(),
   iat: z.number().int().optional(),
+  /** Token id: lets one token be revoked. Tokens issued before it existed have none. */
+  jti: z.string().regex(ID_PATTERN).optional(),
 })
 
 /** The verified identity a token carries: which device, of which stores, in which role. */
@@ -32,4 +34,6 @@ export interface TokenClaims {
   readonly role: DeviceRole
   /** Expiry, epoch milliseconds. */
   readonly expiresAt: number
+  /** The token's id (`jti`), when it has one. */
+  readonly tokenId?: string
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { DeviceRole } from '@tabsync/core'
+import { ID_PATTERN } from '../auth/claims.js'
 import { RelayError, RelayErrorKind } from '../errors.js'
 import type { LogLevel } from '../log.js'
 
@@ -32,12 +33,22 @@ export interface TokenCommand {
   readonly dataDir: string
 }
 
+/** `tabsync-relay revoke ...` */
+export interface RevokeCommand {
+  readonly command: 'revoke'
+  readonly kind: 'device' | 'token'
+  readonly id: string
+  /** Only tokens of these stores; undefined: every store. */
+  readonly storeIds: readonly string[] | undefined
+  readonly dataDir: string
+}
+
 /** `tabsync-relay help` */
 export interface HelpCommand {
   readonly command: 'help'
 }
 
-export type CliCommand = ServeCommand | TokenCommand | HelpCommand
+export type CliCommand = ServeCommand | TokenCommand | RevokeCommand | HelpCommand
 
 /** Usage text printed by `tabsync-relay help` and on bad input. */
 export const USAGE = `Usage:
@@ -49,10 +60,12 @@ export const USAGE = `Usage:
                       [--connections-per-device N] [--auth-timeout-ms N]
   tabsync-relay token --store <id> [--store <id>...] --device <id>
                       --role terminal|kitchen|hub|printer|backoffice [--ttl 12h] [--data dir]
+  tabsync-relay revoke (--device <id> | --token-id <jti>) [--store <id>...] [--data dir]
 
 The signing secret is TABSYNC_SECRET, else <data>/secret (created by serve when absent).
 serve prints one JSON line on stdout once listening: {"event":"listening","port":...}.
-token prints the JWT on stdout. Logs (pino JSON) go to stderr.`
+token prints the JWT on stdout. revoke records the revocation in <data> (a relay running on it
+closes those sockets within a second) and prints it as one JSON line. Logs (pino JSON) go to stderr.`
 
 function bad(message: string): never {
   throw new RelayError(RelayErrorKind.invalidInput, 'bad-arguments', message)
@@ -155,6 +168,33 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       deviceId: values.device,
       role: values.role as DeviceRole,
       ttl: values.ttl ?? '12h',
+      dataDir: values.data ?? './.tabsync/relay',
+    }
+  }
+  if (command === 'revoke') {
+    const { values } = parseArgs({
+      args: rest,
+      strict: true,
+      options: {
+        device: { type: 'string' },
+        'token-id': { type: 'string' },
+        store: { type: 'string', multiple: true },
+        data: { type: 'string' },
+      },
+    })
+    const device = values.device
+    const tokenId = values['token-id']
+    if ((device === undefined) === (tokenId === undefined)) {
+      bad('revoke takes exactly one of --device and --token-id')
+    }
+    const id = (device ?? tokenId)!
+    if (!ID_PATTERN.test(id)) bad('the id to revoke has characters a token never carries')
+    const storeIds = (values.store ?? []).flatMap((s) => s.split(',')).filter((s) => s !== '')
+    return {
+      command: 'revoke',
+      kind: device === undefined ? 'token' : 'device',
+      id,
+      storeIds: storeIds.length > 0 ? storeIds : undefined,
       dataDir: values.data ?? './.tabsync/relay',
     }
   }

@@ -14,13 +14,15 @@ export interface HttpState {
   readonly tokenProblem: (token: string | null) => Promise<string | undefined>
   /** `POST /documents`: a bundle of saved documents (see documents-route.ts). */
   readonly documents: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+  /** `GET`/`POST /revocations` (see revocations-route.ts). */
+  readonly revocations?: (req: IncomingMessage, res: ServerResponse) => Promise<void>
   readonly now?: () => number
 }
 
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET, POST, OPTIONS',
-  'access-control-allow-headers': 'content-type',
+  'access-control-allow-headers': 'content-type, authorization',
   'access-control-max-age': '600',
 } as const
 
@@ -52,7 +54,8 @@ export function createHttpHandler(
       path === '/healthz' ||
       path === '/readyz' ||
       path === '/sync' ||
-      path === '/documents'
+      path === '/documents' ||
+      path === '/revocations'
     if (req.method === 'OPTIONS' && cors) {
       res.writeHead(204, CORS_HEADERS)
       res.end()
@@ -61,6 +64,15 @@ export function createHttpHandler(
     if (path === '/documents' && req.method === 'POST') {
       if (!state.ready()) json(res, 503, { error: 'not-ready' }, true)
       else void state.documents(req, res)
+      return
+    }
+    if (
+      path === '/revocations' &&
+      state.revocations &&
+      (req.method === 'GET' || req.method === 'POST')
+    ) {
+      if (!state.ready()) json(res, 503, { error: 'not-ready' }, true)
+      else void state.revocations(req, res)
       return
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

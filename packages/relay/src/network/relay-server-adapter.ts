@@ -30,6 +30,8 @@ export interface RelayServerAdapterOptions {
   readonly onActivity: (documentId: string) => void
   /** A promise to wait for before delivering a frame about this document (idle unload). */
   readonly beforeDeliver?: (documentId: string) => Promise<void> | undefined
+  /** A device joined (after its `peer` answer went out): e.g. send a hub its revocation list. */
+  readonly onJoined?: (connection: PeerConnection) => void
   /** Ping interval; a socket that missed a pong by the next ping is terminated. */
   readonly keepAliveMs?: number
 }
@@ -49,6 +51,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
   readonly #registry: OwnershipRegistry
   readonly #directory: PeerDirectory
   readonly #writeGuard: WriteGuard | undefined
+  readonly #onJoined: ((connection: PeerConnection) => void) | undefined
   readonly #onActivity: (documentId: string) => void
   readonly #beforeDeliver: (documentId: string) => Promise<void> | undefined
   readonly #connections = new Set<PeerConnection>()
@@ -66,6 +69,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
     this.#registry = options.registry
     this.#directory = options.directory
     this.#writeGuard = options.writeGuard
+    this.#onJoined = options.onJoined
     this.#onActivity = options.onActivity
     this.#beforeDeliver = options.beforeDeliver ?? (() => undefined)
     this.#keepAlive = setInterval(() => this.#ping(), options.keepAliveMs ?? 15_000)
@@ -139,6 +143,29 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
       peerMetadata: this.peerMetadata ?? {},
       selectedProtocolVersion: '1',
     })
+    this.#onJoined?.(connection)
+  }
+
+  /** Sends a Tabsync control frame (not an automerge-repo message) on a joined connection. */
+  sendControl(connection: PeerConnection, frame: Record<string, unknown>): void {
+    if (connection.peerId === undefined) return
+    this.#sendTo(connection, { ...frame, senderId: this.peerId, targetId: connection.peerId })
+  }
+
+  /** Open connections (joined or not). */
+  connections(): readonly PeerConnection[] {
+    return [...this.#connections]
+  }
+
+  /** Closes every connection whose token `refused` says no longer stands; returns how many. */
+  closeWhere(refused: (claims: TokenClaims) => boolean, code: CloseCode): number {
+    let closed = 0
+    for (const connection of [...this.#connections]) {
+      if (connection.closed || !refused(connection.claims)) continue
+      connection.close(code)
+      closed += 1
+    }
+    return closed
   }
 
   async onDocFrame(

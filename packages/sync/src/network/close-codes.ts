@@ -21,6 +21,8 @@ export const CloseCode = {
   /** The device wrote where its role may not (relay rights per role); the change was neither
    *  stored nor forwarded and would be refused again. Fatal: the endpoint reports `refused`. */
   forbiddenChange: 4006,
+  /** The device or its token was revoked by the back office. Fatal: reported as token-rejected. */
+  revoked: 4007,
   /** Another socket joined with this peer id; retried with backoff. */
   replaced: 4010,
   /** Over the relay's message budget; retried with backoff. */
@@ -33,4 +35,5 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.forgedSender,
   CloseCode.tokenExpired,
   CloseCode.forbiddenChange,
+  CloseCode.revoked,
 ])
