@@ -25,6 +25,9 @@ export const CloseCode = {
   malformedFrame: 4008,
   /** Larger than the relay's maximum frame size. */
   frameTooLarge: 4009,
+  /** Content for a document whose id is bound to another store (store-bound ids). Nothing of it
+   *  was stored; the device must not push that document here. */
+  documentIdRefused: 4011,
   /** Another socket joined with the same peer id; this one is superseded. */
   replaced: 4010,
   /** More messages per second than the connection's budget. */
@@ -45,5 +48,6 @@ export const closeReason: Readonly<Record<CloseCode, string>> = {
   [CloseCode.malformedFrame]: 'malformed-frame',
   [CloseCode.frameTooLarge]: 'frame-too-large',
   [CloseCode.replaced]: 'replaced',
+  [CloseCode.documentIdRefused]: 'document-id-refused',
   [CloseCode.rateLimited]: 'rate-limited',
 }

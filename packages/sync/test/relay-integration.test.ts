@@ -118,6 +118,7 @@ test('the close codes sync acts on are the relay’s', () => {
   expect(CloseCode.rateLimited).toBe(RelayCloseCode.rateLimited)
   expect(CloseCode.forbiddenChange).toBe(RelayCloseCode.forbiddenChange)
   expect(CloseCode.revoked).toBe(RelayCloseCode.revoked)
+  expect(CloseCode.documentIdRefused).toBe(RelayCloseCode.documentIdRefused)
   expect(CloseCode.goingAway).toBe(RelayCloseCode.goingAway)
 })
 

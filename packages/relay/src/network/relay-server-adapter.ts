@@ -1,3 +1,4 @@
+import * as A from '@automerge/automerge'
 import {
   NetworkAdapter,
   cbor,
@@ -7,6 +8,7 @@ import {
 } from '@automerge/automerge-repo'
 import type WebSocket from 'ws'
 import type { OwnershipRegistry } from '../access/ownership.js'
+import { idAdmits } from '../access/store-bound-ids.js'
 import type { WriteGuard } from '../access/write-guard.js'
 import type { TokenClaims } from '../auth/claims.js'
 import { CloseCode, closeReason } from '../close-codes.js'
@@ -16,6 +18,10 @@ import type { Logger } from '../log.js'
 import { outboundCarriesContent, type DocFrame, type JoinFrame } from '../protocol/frames.js'
 import type { PeerDirectory } from './peer-directory.js'
 import { PeerConnection, type ConnectionHost } from './peer-connection.js'
+
+function hasChanges(data: Uint8Array): boolean {
+  return A.decodeSyncMessage(data).changes.length > 0
+}
 
 /** Dependencies of {@link RelayServerAdapter}. */
 export interface RelayServerAdapterOptions {
@@ -175,6 +181,19 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
   ): Promise<void> {
     const principal = connection.principal
     if (!principal) return
+    // Store-bound ids: checked before any claim is recorded, so a store that pushes first under
+    // another store's id leaves no trace and the rightful store's content settles normally.
+    // `request` frames count too: the repo applies any changes they carry.
+    if (
+      (frame.type === 'sync' || frame.type === 'request') &&
+      (carriesChanges || hasChanges(frame.data)) &&
+      !(await idAdmits(frame.documentId, principal.storeIds))
+    ) {
+      if (!connection.closed) {
+        connection.close(CloseCode.documentIdRefused, { documentId: frame.documentId })
+      }
+      return
+    }
     const decision = await this.#registry.authorizeInbound(
       principal,
       frame.documentId,

@@ -23,6 +23,9 @@ export const CloseCode = {
   forbiddenChange: 4006,
   /** The device or its token was revoked by the back office. Fatal: reported as token-rejected. */
   revoked: 4007,
+  /** The device pushed a document whose id is bound to another store; nothing was stored.
+   *  Fatal: the endpoint reports `refused`. */
+  documentIdRefused: 4011,
   /** Another socket joined with this peer id; retried with backoff. */
   replaced: 4010,
   /** Over the relay's message budget; retried with backoff. */
@@ -36,4 +39,5 @@ export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.tokenExpired,
   CloseCode.forbiddenChange,
   CloseCode.revoked,
+  CloseCode.documentIdRefused,
 ])

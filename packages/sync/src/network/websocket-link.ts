@@ -258,7 +258,9 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       this.#forceReady()
       if (this.#stopped) return
       if (opened.refusedStatus() === 401 || FATAL_CLOSE_CODES.has(event.code ?? 0)) {
-        this.#rejectToken(event.code === CloseCode.forbiddenChange)
+        this.#rejectToken(
+          event.code === CloseCode.forbiddenChange || event.code === CloseCode.documentIdRefused,
+        )
         return
       }
       if (!didOpen && !isNode()) {
