@@ -18,6 +18,7 @@ import { createRevocationsRoute } from './http/revocations-route.js'
 import { REVOCATIONS_FRAME } from './protocol/frames.js'
 import { Metric, RelayMetrics } from './http/metrics.js'
 import { createHttpHandler } from './http/routes.js'
+import { DeviceRateLimiter } from './limits/device-rate-limiter.js'
 import { DEFAULT_LIMITS, type RelayLimits } from './limits/limits.js'
 import { createLogger, type Logger, type LogLevel } from './log.js'
 import { PeerDirectory } from './network/peer-directory.js'
@@ -313,6 +314,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     )
   }
 
+  const documentsLimiter = new DeviceRateLimiter(limits.documentsPerSecond, limits.documentsBurst)
   let ready = false
   const startedAt = Date.now()
   const server = createServer(
@@ -331,6 +333,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
         registry,
         log,
         verify: verifyDevice,
+        admit: (deviceId) => documentsLimiter.take(deviceId),
+        onRefused: (reason) => metrics.inc(Metric.denials, { reason }),
       }),
       revocations: createRevocationsRoute({ revocations, log, verify: verifyDevice }),
       tokenProblem: async (token) => {
