@@ -55,3 +55,14 @@ test('a released lock can be taken again at once', async () => {
   acquireDirLock(dir).release()
   held.push(acquireDirLock(dir))
 })
+
+test('a fresh lock whose recorded pid now belongs to another process (PID reuse) is taken over at once', async () => {
+  const dir = await dataDir()
+  fs.mkdirSync(join(dir, LOCK_NAME))
+  // The pid is alive (this very process) but its start time is not the one recorded.
+  fs.writeFileSync(
+    join(dir, LOCK_NAME, 'owner.json'),
+    JSON.stringify({ pid: process.pid, startTime: '1' }),
+  )
+  held.push(acquireDirLock(dir, { staleMs: 60_000 }))
+})
