@@ -36,7 +36,15 @@ const closers: (() => Promise<void>)[] = []
 if (kind === 'tabsync') {
   // Two @tabsync/sync devices through the Tabsync relay: the till and the bridge's machine.
   const secret = process.env['TABSYNC_BENCH_SECRET'] ?? ''
-  const tillDevice = await tabsyncDevice(relayUrl as string, secret, 'till-1', ['store-print'])
+  // It creates the store document too: a back-office role (the relay enforces rights per role).
+  const tillDevice = await tabsyncDevice(
+    relayUrl as string,
+    secret,
+    'till-1',
+    ['store-print'],
+    {},
+    'backoffice',
+  )
   await whenDeviceOnline(tillDevice)
   till = tillDevice.repo
   world = createRepoStore(till, 'store-print')

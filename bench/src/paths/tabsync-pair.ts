@@ -1,7 +1,13 @@
 // The Tabsync SyncPair: two @tabsync/sync devices (memory storage, like the stock clients)
 // through a Tabsync relay, each with its own token. A creates the store and the orders.
 import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
-import { DEMO_TABLES, demoStoreInit, type CommandContext, type OrderDoc } from '@tabsync/core'
+import {
+  DEMO_TABLES,
+  demoStoreInit,
+  type CommandContext,
+  type DeviceRole,
+  type OrderDoc,
+} from '@tabsync/core'
 import { openDevice, type Device } from '@tabsync/sync'
 import { issueToken } from '@tabsync/relay'
 import type { SyncPair } from '../fixtures/sync-pair.js'
@@ -15,8 +21,10 @@ export async function tabsyncDevice(
   deviceId: string,
   storeIds: readonly string[],
   extra: Partial<Parameters<typeof openDevice>[0]> = {},
+  // The relay enforces rights per role: a device that creates the store is a back office.
+  role: DeviceRole = 'terminal',
 ): Promise<Device> {
-  const token = await issueToken({ secret, deviceId, storeIds, role: 'terminal' })
+  const token = await issueToken({ secret, deviceId, storeIds, role })
   return openDevice({ deviceId, token, endpoints: [url], storage: 'memory', ...extra })
 }
 
@@ -61,7 +69,7 @@ export async function whenSynced(device: Device, timeoutMs = 30_000): Promise<vo
 /** Two Tabsync devices through a Tabsync relay. */
 export async function tabsyncPair(url: string, secret: string): Promise<SyncPair> {
   const storeId = `store-${Math.random().toString(36).slice(2, 8)}`
-  const a = await tabsyncDevice(url, secret, 'till-a', [storeId])
+  const a = await tabsyncDevice(url, secret, 'till-a', [storeId], {}, 'backoffice')
   await whenDeviceOnline(a)
   const { storeUrl } = await a.createStore({
     ...demoStoreInit(storeId, () => ''),

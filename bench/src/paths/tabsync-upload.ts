@@ -18,9 +18,14 @@ export async function uploadDay(
   day: Day,
   log: (m: string) => void,
 ): Promise<void> {
-  const device = await tabsyncDevice(url, secret, 'backoffice-upload', [day.storeId], {
-    reopen: false,
-  })
+  const device = await tabsyncDevice(
+    url,
+    secret,
+    'backoffice-upload',
+    [day.storeId],
+    { reopen: false },
+    'backoffice',
+  )
   await whenDeviceOnline(device)
   const expected: [DocumentId, string][] = []
   for (const [id, bytes] of day.docs) expected.push([id, A.getHeads(A.load(bytes)).sort().join()])

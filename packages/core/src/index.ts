@@ -2,6 +2,12 @@
 
 export { TabsyncError, ErrorKind, isTabsyncError, check, assert } from './errors.js'
 export { newId, isId } from './ids.js'
+export {
+  STORE_BOUND_TAG,
+  storeBoundIdBytes,
+  isStoreBoundId,
+  isIdOfStore,
+} from './store-bound-id.js'
 
 export { formatHlc, parseHlc, isHlc, hlcMs, maxHlc, MAX_COUNTER } from './clock/hlc.js'
 export type { Hlc, HlcParts } from './clock/hlc.js'

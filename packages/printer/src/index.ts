@@ -57,6 +57,8 @@ export type { RepoSourceOptions } from './source/repo-source.js'
 export type { TicketSource, OrderSnapshot } from './source/ticket-source.js'
 
 export { startStatusServer } from './http/status-server.js'
+export { storeTokenAuthorizer, ACTION_ROLES } from './http/store-token-auth.js'
+export type { ActionAuth, ActionAuthorizer } from './http/store-token-auth.js'
 export type { StatusServer, StatusServerOptions } from './http/status-server.js'
 
 export { startDemoPrintStation } from './demo/demo-print-station.js'

@@ -1,6 +1,8 @@
 import { afterEach, expect, test } from 'vitest'
 import { startFakePrinter } from '../src/fake/fake-printer.js'
+import { SignJWT } from 'jose'
 import { startStatusServer } from '../src/http/status-server.js'
+import { storeTokenAuthorizer } from '../src/http/store-token-auth.js'
 import { parseBridgeArgs } from '../src/cli/bridge-args.js'
 import type { BridgeStatus } from '../src/bridge/bridge-status.js'
 import {
@@ -19,13 +21,29 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c()
 })
 
+const SECRET = 'status-server-test-secret-0123456789'
+
+/** A store token as @tabsync/relay issues them (HS256: sub, stores, role, exp). */
+function token(role: string, storeId: string, secret = SECRET): Promise<string> {
+  return new SignJWT({ stores: [storeId], role })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('till-1')
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(secret))
+}
+
 test('terminals read GET /status and ask for reprints with POST /reprint/:ticketId', async () => {
   const world = createWorld()
   const printer = await startFakePrinter()
   const { bridge, source } = startBridge(world, tempDir(), [
     { id: 'kitchen-printer', url: printer.url },
   ])
-  const server = await startStatusServer({ bridge })
+  const server = await startStatusServer({
+    bridge,
+    authorize: storeTokenAuthorizer({ secret: SECRET, storeId: 'store-1' }),
+    allowOrigin: 'https://pos.example',
+  })
+  const auth = { authorization: `Bearer ${await token('terminal', 'store-1')}` }
   cleanup.push(async () => {
     await server.close()
     await bridge.stop()
@@ -43,7 +61,7 @@ test('terminals read GET /status and ask for reprints with POST /reprint/:ticket
 
   const res = await fetch(`${server.url}/status`)
   expect(res.status).toBe(200)
-  expect(res.headers.get('access-control-allow-origin')).toBe('*')
+  expect(res.headers.get('access-control-allow-origin')).toBe('https://pos.example')
   const status = (await res.json()) as BridgeStatus
   expect(status.printers[0]).toMatchObject({
     id: 'kitchen-printer',
@@ -52,15 +70,40 @@ test('terminals read GET /status and ask for reprints with POST /reprint/:ticket
     queue: [],
   })
 
-  const reprint = await fetch(`${server.url}/reprint/${ticketId}`, { method: 'POST' })
+  // Refused without a token, with a bad one, for another store or a role that may not.
+  const refusals = []
+  for (const authorization of [
+    undefined,
+    'Bearer not-a-jwt',
+    `Bearer ${await token('terminal', 'store-1', 'another-secret-0123456789abcdef')}`,
+    `Bearer ${await token('terminal', 'store-2')}`,
+    `Bearer ${await token('printer', 'store-1')}`,
+    `Bearer ${await token('kitchen', 'store-1')}`,
+  ]) {
+    for (const verb of ['reprint', 'confirm']) {
+      const r = await fetch(`${server.url}/${verb}/${ticketId}`, {
+        method: 'POST',
+        ...(authorization ? { headers: { authorization } } : {}),
+      })
+      refusals.push(r.status)
+    }
+  }
+  expect(refusals).toEqual([401, 401, 401, 401, 401, 401, 403, 403, 403, 403, 403, 403])
+  expect(printer.receipts).toHaveLength(1) // nothing reprinted by the refused calls
+
+  const reprint = await fetch(`${server.url}/reprint/${ticketId}`, {
+    method: 'POST',
+    headers: auth,
+  })
   expect(reprint.status).toBe(202)
   expect(await reprint.json()).toEqual({ printers: ['kitchen-printer'] })
   await printer.waitForReceipts(2)
   expect(printer.receipts[1]!.reprint).toBe(true)
 
-  expect((await fetch(`${server.url}/reprint/nope`, { method: 'POST' })).status).toBe(404)
-  expect((await fetch(`${server.url}/confirm/${ticketId}`, { method: 'POST' })).status).toBe(404)
-  expect((await fetch(`${server.url}/reprint/a%2Fb`, { method: 'POST' })).status).toBe(400)
+  const post = { method: 'POST', headers: auth }
+  expect((await fetch(`${server.url}/reprint/nope`, post)).status).toBe(404)
+  expect((await fetch(`${server.url}/confirm/${ticketId}`, post)).status).toBe(404)
+  expect((await fetch(`${server.url}/reprint/a%2Fb`, post)).status).toBe(400)
 })
 
 test('CLI arguments: printers, endpoints, token subject as device id, operator-friendly errors', () => {

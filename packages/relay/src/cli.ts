@@ -1,5 +1,7 @@
 // The `tabsync-relay` command. stdout carries only machine-readable output (the listening line,
 // a token); logs go to stderr.
+import { join } from 'node:path'
+import { storeRevocation, type Revocation } from './auth/revocations.js'
 import { resolveSecret } from './auth/secret.js'
 import { issueToken } from './auth/token.js'
 import { USAGE, parseCliArgs, type ServeCommand } from './cli/parse-args.js'
@@ -7,6 +9,7 @@ import { isRelayError } from './errors.js'
 import { createLogger } from './log.js'
 import { startRelay } from './server.js'
 import { RELAY_VERSION } from './cli/version.js'
+import { FileStorageAdapter } from './storage/file-storage-adapter.js'
 
 /** The first stdout line of `serve`, once the relay is ready. */
 export interface ListeningLine {
@@ -127,6 +130,19 @@ export async function main(argv: readonly string[]): Promise<number> {
           ttl: cmd.ttl,
         })
         process.stdout.write(token + '\n')
+        return 0
+      }
+      case 'revoke': {
+        const revocation: Revocation = {
+          kind: cmd.kind,
+          id: cmd.id,
+          ...(cmd.storeIds ? { stores: [...cmd.storeIds] } : {}),
+          at: Date.now(),
+          by: 'cli',
+        }
+        // The relay's default storage; a running relay re-reads it every 500 ms.
+        await storeRevocation(new FileStorageAdapter(join(cmd.dataDir, 'repo')), revocation)
+        process.stdout.write(JSON.stringify({ event: 'revoked', ...revocation }) + '\n')
         return 0
       }
       case 'serve':

@@ -16,10 +16,18 @@ export const CloseCode = {
   tooManyConnections: 4004,
   /** The token expired while the socket was open. Fetch a new token before reconnecting. */
   tokenExpired: 4005,
+  /** A change writes where the device's role may not (see access/role-rights.ts). The change was
+   *  neither stored nor forwarded; resending it is refused again. */
+  forbiddenChange: 4006,
+  /** The device or this token was revoked (back office or `tabsync-relay revoke`). Fatal. */
+  revoked: 4007,
   /** Not CBOR, or not the shape of an automerge-repo message. */
   malformedFrame: 4008,
   /** Larger than the relay's maximum frame size. */
   frameTooLarge: 4009,
+  /** Content for a document whose id is bound to another store (store-bound ids). Nothing of it
+   *  was stored; the device must not push that document here. */
+  documentIdRefused: 4011,
   /** Another socket joined with the same peer id; this one is superseded. */
   replaced: 4010,
   /** More messages per second than the connection's budget. */
@@ -37,9 +45,12 @@ export const closeReason: Readonly<Record<CloseCode, string>> = {
   [CloseCode.forgedSender]: 'forged-sender',
   [CloseCode.tooManyConnections]: 'too-many-connections',
   [CloseCode.tokenExpired]: 'token-expired',
+  [CloseCode.forbiddenChange]: 'forbidden-change',
+  [CloseCode.revoked]: 'revoked',
   [CloseCode.malformedFrame]: 'malformed-frame',
   [CloseCode.frameTooLarge]: 'frame-too-large',
   [CloseCode.replaced]: 'replaced',
+  [CloseCode.documentIdRefused]: 'document-id-refused',
   [CloseCode.rateLimited]: 'rate-limited',
   [CloseCode.moved]: 'moved',
 }

@@ -5,13 +5,21 @@ import { join, resolve } from 'node:path'
 import { Repo, type PeerId, type StorageAdapterInterface } from '@automerge/automerge-repo'
 import { WebSocketServer } from 'ws'
 import { OwnershipRegistry } from './access/ownership.js'
+import { WriteGuard } from './access/write-guard.js'
+import { currentDocument } from './repo/current-document.js'
 import { createShareConfig } from './access/share-config.js'
 import { resolveSecret, type SecretSource } from './auth/secret.js'
 import { verifyToken, type Secret } from './auth/token.js'
 import { selectSubprotocol, tokenFromRequest } from './auth/request-token.js'
-import { isRelayError } from './errors.js'
+import type { TokenClaims } from './auth/claims.js'
+import { RevocationList, revocationSchema, revokes, type Revocation } from './auth/revocations.js'
+import { CloseCode } from './close-codes.js'
+import { RelayError, RelayErrorKind, isRelayError } from './errors.js'
+import { createRevocationsRoute } from './http/revocations-route.js'
+import { REVOCATIONS_FRAME } from './protocol/frames.js'
 import { Metric, RelayMetrics } from './http/metrics.js'
 import { createHttpHandler } from './http/routes.js'
+import { DeviceRateLimiter } from './limits/device-rate-limiter.js'
 import { DEFAULT_LIMITS, type RelayLimits } from './limits/limits.js'
 import { createLogger, type Logger, type LogLevel } from './log.js'
 import { PeerDirectory } from './network/peer-directory.js'
@@ -27,7 +35,6 @@ import { InstrumentedStorage } from './storage/instrumented-storage.js'
 import { UpstreamAdapter, upstreamIdentity, type BackoffOptions } from './upstream.js'
 import { ClusterNode, type ClusterOptions } from './cluster/cluster-node.js'
 import { refreshStoreDocuments } from './cluster/refresh-store-documents.js'
-import { CloseCode } from './close-codes.js'
 
 /** Default data directory (relative to the working directory). */
 export const DEFAULT_DATA_DIR = './.tabsync/relay'
@@ -84,6 +91,9 @@ export interface RelayOptions {
    * notice a silent relay within 3 intervals.
    */
   readonly keepAliveMs?: number
+  /** How often (ms) the revocation list is re-read from storage (a `tabsync-relay revoke` run
+   *  against the data directory, another node on the same storage). Default 500. */
+  readonly revocationPollMs?: number
   /** fsync document files (survives power loss). Default false. */
   readonly fsync?: boolean
   /** A pino logger, or a level for the default one (stderr). */
@@ -115,6 +125,8 @@ export interface RunningRelay {
   readonly registry: OwnershipRegistry
   /** Cluster mode only: leases, storage and admission of this node. */
   readonly cluster: ClusterNode | undefined
+  /** Revoked devices and tokens (persisted in storage). */
+  readonly revocations: RevocationList
   /** Unloads idle documents now (tests); resolves when done. */
   sweepIdle(): Promise<void>
   /** Stops accepting, closes sockets (1001), flushes every ready document, closes storage. */
@@ -166,6 +178,25 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     { onWrite: (seconds, ok) => metrics.observeWrite(seconds, ok) },
   )
   const directory = new PeerDirectory()
+  const revocations = new RevocationList(storage, log)
+  await revocations.refresh()
+  /** A token that verifies and is not revoked. */
+  const verifyDevice = async (token: string | null | undefined): Promise<TokenClaims> => {
+    const claims = await verifyToken(token, secret)
+    if (revocations.find(claims)) {
+      throw new RelayError(RelayErrorKind.unauthorized, 'revoked', 'Device or token revoked')
+    }
+    return claims
+  }
+  /** The revocations a hub of these stores must know, as the control frame it reads. */
+  const revocationsFrame = (storeIds: readonly string[], entries?: readonly Revocation[]) => {
+    const concerned = (entries ?? revocations.entries()).filter(
+      (r) => r.stores === undefined || r.stores.some((st) => storeIds.includes(st)),
+    )
+    return concerned.length === 0 && entries !== undefined
+      ? undefined
+      : { type: REVOCATIONS_FRAME, revocations: concerned }
+  }
   const registry: OwnershipRegistry = new OwnershipRegistry(storage, {
     log,
     // Called only once the repo exists (closures run after startRelay built it).
@@ -188,8 +219,17 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     metrics,
     registry,
     directory,
+    writeGuard: new WriteGuard({
+      currentDoc: (id) => currentDocument(liveRepo, storage, id),
+    }),
     onActivity: touch,
     beforeDeliver,
+    onJoined: (connection) => {
+      // A hub gets the list of its stores on every join; later additions are pushed below.
+      if (connection.claims.role !== 'hub') return
+      const frame = revocationsFrame(connection.claims.storeIds)
+      if (frame) serverAdapter.sendControl(connection, frame)
+    },
     ...(options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }),
   })
 
@@ -217,6 +257,20 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       ...(options.upstream.silenceTimeoutMs === undefined
         ? {}
         : { silenceTimeoutMs: options.upstream.silenceTimeoutMs }),
+      onRevocations: (entries) => {
+        const valid = entries.flatMap((e) => {
+          const parsed = revocationSchema.safeParse(e)
+          return parsed.success ? [parsed.data] : []
+        })
+        if (valid.length < entries.length)
+          log.warn(
+            { dropped: entries.length - valid.length },
+            'malformed revocations from upstream',
+          )
+        revocations
+          .add(valid)
+          .catch((err: unknown) => log.error({ err }, 'could not store revocations from upstream'))
+      },
       onConnected: () => {
         pushStoreDocuments(liveRepo, registry, identity.storeIds, log, () => stopped).catch(
           (err: unknown) => log.error({ err }, 'upstream push failed'),
@@ -262,6 +316,22 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     })
   })
 
+  // A revocation (back office, CLI via storage, upstream) closes what it refuses at once, and is
+  // passed on to the hubs of the stores it concerns.
+  revocations.onAdded((added) => {
+    const closed = serverAdapter.closeWhere(
+      (claims) => added.some((r) => revokes(r, claims)),
+      CloseCode.revoked,
+    )
+    if (closed > 0) log.warn({ closed }, 'closed revoked connections')
+    for (const connection of serverAdapter.connections()) {
+      if (connection.closed || connection.claims.role !== 'hub') continue
+      const frame = revocationsFrame(connection.claims.storeIds, added)
+      if (frame) serverAdapter.sendControl(connection, frame)
+    }
+  })
+  revocations.startPolling(options.revocationPollMs ?? 500)
+
   const idleUnloadMs = options.idleUnloadMs ?? DEFAULT_IDLE_UNLOAD_MS
   if (idleUnloadMs > 0) {
     unloader = new IdleUnloader(liveRepo, {
@@ -294,6 +364,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     )
   }
 
+  const documentsLimiter = new DeviceRateLimiter(limits.documentsPerSecond, limits.documentsBurst)
   let ready = false
   const startedAt = Date.now()
   const server = createServer(
@@ -311,13 +382,16 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
         storage,
         registry,
         log,
-        verify: (token) => verifyToken(token, secret),
+        verify: verifyDevice,
         allowQueryToken,
+        admit: (deviceId) => documentsLimiter.take(deviceId),
+        onRefused: (reason) => metrics.inc(Metric.denials, { reason }),
       }),
       allowQueryToken,
+      revocations: createRevocationsRoute({ revocations, log, verify: verifyDevice }),
       tokenProblem: async (token) => {
         try {
-          await verifyToken(token, secret)
+          await verifyDevice(token)
           return undefined
         } catch (e) {
           return isRelayError(e) ? e.reason : 'malformed'
@@ -345,7 +419,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     const offered = tokenFromRequest(req, { allowQueryToken })
     let claims
     try {
-      claims = await verifyToken(offered.token, secret)
+      claims = await verifyDevice(offered.token)
     } catch (e) {
       const reason = isRelayError(e) ? e.reason : 'malformed'
       metrics.inc(Metric.denials, { reason: `token-${reason}` })
@@ -390,6 +464,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     closing ??= (async () => {
       stopped = true
       ready = false
+      revocations.stop()
       const serverClosed = new Promise<void>((r) => server.close(() => r()))
       await unloader?.stop()
       serverAdapter.disconnect()
@@ -419,6 +494,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     metrics,
     registry,
     cluster,
+    revocations,
     sweepIdle: () => unloader?.sweep() ?? Promise.resolve(),
     close,
   }

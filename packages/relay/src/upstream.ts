@@ -13,6 +13,7 @@ import { tokenClaimsSchema } from './auth/claims.js'
 import { Metric, type RelayMetrics } from './http/metrics.js'
 import type { Logger } from './log.js'
 import {
+  REVOCATIONS_FRAME,
   outboundCarriesContent,
   parseFrame,
   serverFrameSchema,
@@ -99,6 +100,8 @@ export interface UpstreamAdapterOptions {
    * ready: an upstream that hangs must not stop the hub from taking documents from its tills.
    */
   readonly readyAfterMs?: number
+  /** The upstream sent its revocation list for the hub's stores (entries not yet validated). */
+  readonly onRevocations?: (revocations: readonly unknown[]) => void
 }
 
 /**
@@ -294,6 +297,10 @@ export class UpstreamAdapter extends NetworkAdapter {
     }
     if (message.type === 'error') {
       log.error({ message: message.message }, 'upstream reported an error')
+      return
+    }
+    if (message.type === REVOCATIONS_FRAME) {
+      this.#options.onRevocations?.(message.revocations)
       return
     }
     const remote = this.#remote

@@ -55,7 +55,7 @@ test('a non-owner sends a device to the owner; after the owner stops, another no
   const till = await openDevice(a.syncUrl, 'till-1', 's1')
   cleanups.push(() => till.close())
   await until(() => till.repo.peers.length > 0, 'till connected to a')
-  const handle = till.repo.create<TestDoc>({ storeId: 's1', lines: {} })
+  const handle = till.repo.create<TestDoc>({ storeId: 's1', kind: 'order', lines: {} })
   for (let i = 0; i < 5; i++) {
     handle.change((d) => {
       d.lines[`l${i}`] = { item: 'pasta', by: 'till-1' }

@@ -29,7 +29,11 @@ test('kill -9 mid-sync, restart on the same data dir: every flushed and synced l
     () => till.close(),
     () => watcher.close(),
   )
-  const handle: DocHandle<TestDoc> = till.repo.create<TestDoc>({ storeId: 'store-a', lines: {} })
+  const handle: DocHandle<TestDoc> = till.repo.create<TestDoc>({
+    kind: 'order',
+    storeId: 'store-a',
+    lines: {},
+  })
   const seen = await findEventually(watcher.repo, handle.url, 'order on the watcher')
 
   const write = async (i: number): Promise<void> => {

@@ -49,7 +49,7 @@ async function relayWithDocuments(count: number, idleUnloadMs = 0) {
   )
   const urls: AutomergeUrl[] = []
   for (let n = 0; n < count; n++) {
-    const h = till.repo.create<TestDoc>({ storeId: 'store-a', lines: {} })
+    const h = till.repo.create<TestDoc>({ kind: 'order', storeId: 'store-a', lines: {} })
     for (let i = 0; i < 3; i++) {
       h.change((d) => {
         d.lines[`l${i}`] = { item: `dish-${i}`, by: 'till-1' }
@@ -57,7 +57,7 @@ async function relayWithDocuments(count: number, idleUnloadMs = 0) {
     }
     urls.push(h.url)
   }
-  const foreign = other.repo.create<TestDoc>({ storeId: 'store-b', lines: {} }).url
+  const foreign = other.repo.create<TestDoc>({ kind: 'order', storeId: 'store-b', lines: {} }).url
   // On the relay: a second store-a device received every line through it.
   const witness = await openDevice(relay.syncUrl, 'till-w', 'store-a')
   cleanups.push(() => witness.close())
@@ -113,4 +113,28 @@ test('bad token 401, bad body 400, too many ids 400, huge body 413; the relay ke
   expect((await fetchDocuments(relay, token, { ids: ['a'.repeat(70_000)] })).status).toBe(413)
   const ok = await fetchDocuments(relay, token, { ids: [idOf(urls[0]!)] })
   expect(decodeBundle(new Uint8Array(await ok.arrayBuffer()))).toHaveLength(1)
+}, 60_000)
+
+test('a device over its /documents budget gets 429 rate-limited; other devices are still served', async () => {
+  const data = await tempDir()
+  cleanups.push(data.remove)
+  // A budget of 3 at once that (practically) never refills: no timing in the assertions.
+  const relay = await startRelay({
+    port: 0,
+    dataDir: data.path,
+    secret: TEST_SECRET,
+    limits: { documentsBurst: 3, documentsPerSecond: 0.0001 },
+  })
+  cleanups.push(() => relay.close())
+  const greedy = await tokenFor('till-greedy', 'store-a')
+  const body = { ids: ['4NMNnkMhL8jXrdJ9jamS58PAVdXu'] }
+  for (let i = 0; i < 3; i++) expect((await fetchDocuments(relay, greedy, body)).status).toBe(200)
+  const refused = await fetchDocuments(relay, greedy, body)
+  expect(refused.status).toBe(429)
+  expect(refused.headers.get('retry-after')).toBe('1')
+  expect(await refused.json()).toEqual({ error: 'rate-limited' })
+  expect((await fetchDocuments(relay, await tokenFor('till-2', 'store-a'), body)).status).toBe(200)
+  expect(relay.metrics.render()).toContain(
+    'tabsync_relay_denials_total{reason="documents-rate-limited"} 1',
+  )
 }, 60_000)

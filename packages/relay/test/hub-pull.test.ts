@@ -30,7 +30,7 @@ test('a new hub serves its LAN documents it only has upstream, and nothing of ot
   // The back office created the store document through the cloud.
   const office = await openDevice(cloud.syncUrl, 'office-1', 'store-a')
   cleanups.push(() => office.close())
-  const storeDoc = office.repo.create<TestDoc>({ storeId: 'store-a', lines: {} })
+  const storeDoc = office.repo.create<TestDoc>({ kind: 'order', storeId: 'store-a', lines: {} })
   storeDoc.change((d) => {
     d.lines.menu = { item: 'menu', by: 'office-1' }
   })

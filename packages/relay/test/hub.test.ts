@@ -46,7 +46,7 @@ test('documents written through a hub reach the cloud, including everything writ
   // A till on the hub's LAN writes an order.
   const till = await openDevice(hub.syncUrl, 'till-1', 'store-a')
   cleanups.push(() => till.close())
-  const order = till.repo.create<TestDoc>({ storeId: 'store-a', lines: {} })
+  const order = till.repo.create<TestDoc>({ kind: 'order', storeId: 'store-a', lines: {} })
   order.change((d) => {
     d.lines.l1 = { item: 'soup', by: 'till-1' }
   })
@@ -72,7 +72,7 @@ test('documents written through a hub reach the cloud, including everything writ
     })
   }
   // A second order created during the outage.
-  const second = till.repo.create<TestDoc>({ storeId: 'store-a', lines: {} })
+  const second = till.repo.create<TestDoc>({ kind: 'order', storeId: 'store-a', lines: {} })
   second.change((d) => {
     d.lines.x1 = { item: 'tea', by: 'till-1' }
   })

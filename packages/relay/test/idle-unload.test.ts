@@ -29,7 +29,7 @@ test('idle documents are unloaded, counted in /metrics, and reloaded with all th
   cleanups.push(() => till.close())
   const urls = []
   for (let n = 0; n < 5; n++) {
-    const h = till.repo.create<TestDoc>({ storeId: 'store-a', lines: {} })
+    const h = till.repo.create<TestDoc>({ kind: 'order', storeId: 'store-a', lines: {} })
     for (let i = 0; i < 3; i++) {
       h.change((d) => {
         d.lines[`o${n}-l${i}`] = { item: `dish-${i}`, by: 'till-1' }
@@ -96,7 +96,7 @@ test('an idle unload never replaces a document in storage with an empty snapshot
   cleanups.push(() => relay.close())
   const till = await openDevice(relay.syncUrl, 'till-1', 'store-a')
   cleanups.push(() => till.close())
-  const h = till.repo.create<TestDoc>({ storeId: 'store-a', lines: {} })
+  const h = till.repo.create<TestDoc>({ kind: 'order', storeId: 'store-a', lines: {} })
   h.change((d) => {
     d.lines.only = { item: 'soup', by: 'till-1' }
   })

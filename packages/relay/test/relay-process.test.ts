@@ -171,7 +171,7 @@ describe('relay process', () => {
   test('garbage, truncated and oversized frames close only that socket; another client keeps syncing', async () => {
     const writer = await device('till-w', 'store-a')
     const reader = await device('till-r', 'store-a')
-    const handle = writer.repo.create<TestDoc>({ storeId: 'store-a', lines: {} })
+    const handle = writer.repo.create<TestDoc>({ kind: 'order', storeId: 'store-a', lines: {} })
     addLine(handle, 'l1', 'till-w')
     const seen = await findEventually(reader.repo, handle.url)
     await until(() => lineCount(seen) === 1, 'reader sees the first line')
@@ -261,7 +261,7 @@ describe('relay process', () => {
     const a1 = await device('a-till-1', 'store-a')
     const a2 = await device('a-till-2', 'store-a')
     const b1 = await device('b-till-1', 'store-b')
-    const handle = a1.repo.create<TestDoc>({ storeId: 'store-a', lines: {} })
+    const handle = a1.repo.create<TestDoc>({ kind: 'order', storeId: 'store-a', lines: {} })
     addLine(handle, 'secret-line', 'a-till-1')
     const onA2 = await findEventually(a2.repo, handle.url, 'store A document on a second A device')
     await until(() => lineCount(onA2) === 1, 'A2 sees the line')
@@ -305,7 +305,7 @@ describe('relay process', () => {
   test('a document whose storeId is not a store of its introducer is quarantined', async () => {
     const a1 = await device('a-till-q', 'store-a')
     const b1 = await device('b-till-q', 'store-b')
-    const handle = a1.repo.create<TestDoc>({ storeId: 'store-b', lines: {} })
+    const handle = a1.repo.create<TestDoc>({ kind: 'order', storeId: 'store-b', lines: {} })
     addLine(handle, 'x', 'a-till-q')
     await until(
       async () => (await metric('tabsync_relay_denials_total{reason="document-quarantined"}')) > 0,

@@ -26,8 +26,14 @@ export async function quickstart(log: (line: string) => void = console.log) {
   const dir = await mkdtemp(join(tmpdir(), 'tabsync-quickstart-'))
   const secret = 'quickstart-secret-0123456789abcdef'
   const relay = await startRelay({ port: 0, dataDir: join(dir, 'relay'), secret, logLevel: 'warn' })
+  // The relay enforces rights per role: only a back office may write the store configuration.
   const token = (deviceId: string) =>
-    issueToken({ secret, deviceId, storeIds: ['store-1'], role: 'terminal' })
+    issueToken({
+      secret,
+      deviceId,
+      storeIds: ['store-1'],
+      role: deviceId === 'office' ? 'backoffice' : 'terminal',
+    })
   try {
     // Back office, first start: create the store and keep its URL.
     const office = await openDevice({

@@ -91,7 +91,13 @@ function until(
 }
 
 async function device(deviceId: string, syncUrl: string, storeUrl?: string, secret = SECRET) {
-  const token = await issueToken({ secret, deviceId, storeIds: ['store-1'], role: 'terminal' })
+  // The relay enforces rights per role: the office creates the store, so it is a back office.
+  const role = deviceId.startsWith('office')
+    ? 'backoffice'
+    : deviceId.startsWith('printer')
+      ? 'printer'
+      : 'terminal'
+  const token = await issueToken({ secret, deviceId, storeIds: ['store-1'], role })
   const d = await openDevice({
     deviceId,
     token,
@@ -110,6 +116,9 @@ test('the close codes sync acts on are the relay’s', () => {
   expect(CloseCode.authTimeout).toBe(RelayCloseCode.authTimeout)
   expect(CloseCode.replaced).toBe(RelayCloseCode.replaced)
   expect(CloseCode.rateLimited).toBe(RelayCloseCode.rateLimited)
+  expect(CloseCode.forbiddenChange).toBe(RelayCloseCode.forbiddenChange)
+  expect(CloseCode.revoked).toBe(RelayCloseCode.revoked)
+  expect(CloseCode.documentIdRefused).toBe(RelayCloseCode.documentIdRefused)
   expect(CloseCode.goingAway).toBe(RelayCloseCode.goingAway)
   expect(CloseCode.moved).toBe(RelayCloseCode.moved)
 })
@@ -179,6 +188,28 @@ test('a token signed with another secret is rejected once, and the device stops 
   const status = await until(intruder, (s) => s.endpoints[0]?.state === 'token-rejected')
   expect(status.state).toBe('offline')
   expect(status.peers).toEqual([])
+})
+
+test('a printer device that adds an order line is refused by the relay and its endpoint says so', async () => {
+  const relay = await spawnRelay(await tempDir())
+  const office = await device('office-1', relay.syncUrl)
+  const { storeUrl } = await office.createStore({
+    ...demoStoreInit('store-1', () => ''),
+    tables: DEMO_TABLES,
+  })
+  const { url } = await office.openOrder('t1', { guests: 2 })
+  await until(office, (s) => s.unsynced === 0, 'the order confirmed by the relay')
+
+  const printer = await device('printer-1', relay.syncUrl, storeUrl)
+  await printer.ready()
+  await printer.orderSummary(url)
+  await printer.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'pasta' }))
+  // A named state, not a silent "1 unsynced": the relay closed with 4006 and the link stopped.
+  const status = await until(printer, (s) => s.endpoints[0]?.state === 'refused')
+  expect(status.state).toBe('offline')
+  expect(status.unsynced).toBeGreaterThan(0)
+  // The office never sees the line.
+  expect((await office.orderSummary(url)).lines).toEqual([])
 })
 
 test('a new device gets the day in bulk from the relay and opens every order from its storage', async () => {

@@ -57,6 +57,8 @@ export interface TableInfo {
 
 export const DeviceRole = {
   terminal: 'terminal',
+  /** A kitchen display: bumps tickets, nothing else (the relay enforces it). */
+  kitchen: 'kitchen',
   hub: 'hub',
   printer: 'printer',
   backoffice: 'backoffice',

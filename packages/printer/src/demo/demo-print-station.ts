@@ -53,7 +53,13 @@ export async function startDemoPrintStation(
   const status =
     options.statusPort === undefined
       ? undefined
-      : await startStatusServer({ bridge, port: options.statusPort })
+      : // Loopback demo: open actions and any origin, as before (the real bridge authenticates).
+        await startStatusServer({
+          bridge,
+          port: options.statusPort,
+          insecureOpenActions: true,
+          allowOrigin: '*',
+        })
   return {
     bridge,
     printers,

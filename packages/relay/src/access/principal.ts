@@ -1,3 +1,4 @@
+import type { DeviceRole } from '@tabsync/core'
 import type { TokenClaims } from '../auth/claims.js'
 
 /**
@@ -13,9 +14,17 @@ export interface Principal {
   readonly storeIds: readonly string[]
   /** True for the upstream relay seen from a hub. */
   readonly upstream: boolean
+  /** The token's role; absent for the upstream relay (trusted for the hub's stores). */
+  readonly role?: DeviceRole
 }
 
 /** A device as its verified token describes it, reached as `peerId`. */
 export function devicePrincipal(claims: TokenClaims, peerId: string): Principal {
-  return { peerId, deviceId: claims.deviceId, storeIds: claims.storeIds, upstream: false }
+  return {
+    peerId,
+    deviceId: claims.deviceId,
+    storeIds: claims.storeIds,
+    upstream: false,
+    role: claims.role,
+  }
 }

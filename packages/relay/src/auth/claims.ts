@@ -12,9 +12,17 @@ export const ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/
 export const tokenClaimsSchema = z.object({
   sub: z.string().regex(ID_PATTERN),
   stores: z.array(z.string().regex(ID_PATTERN)).min(1).max(64),
-  role: z.enum([DeviceRole.terminal, DeviceRole.hub, DeviceRole.printer, DeviceRole.backoffice]),
+  role: z.enum([
+    DeviceRole.terminal,
+    DeviceRole.kitchen,
+    DeviceRole.hub,
+    DeviceRole.printer,
+    DeviceRole.backoffice,
+  ]),
   exp: z.number().int(),
   iat: z.number().int().optional(),
+  /** Token id: lets one token be revoked. Tokens issued before it existed have none. */
+  jti: z.string().regex(ID_PATTERN).optional(),
 })
 
 /** The verified identity a token carries: which device, of which stores, in which role. */
@@ -26,4 +34,6 @@ export interface TokenClaims {
   readonly role: DeviceRole
   /** Expiry, epoch milliseconds. */
   readonly expiresAt: number
+  /** The token's id (`jti`), when it has one. */
+  readonly tokenId?: string
 }

@@ -32,7 +32,20 @@ describe('tokens', () => {
       storeIds: ['s1', 's2'],
       role: 'printer',
       expiresAt: (Math.floor(now / 1000) + 7200) * 1000,
+      tokenId: expect.stringMatching(/^[0-9a-f-]{36}$/),
     })
+  })
+
+  test('every token gets its own id (jti), so one token can be revoked', async () => {
+    const options = { secret, deviceId: 'till-1', storeIds: ['s1'], role: 'terminal' } as const
+    const [a, b] = await Promise.all([issueToken(options), issueToken(options)])
+    const ids = await Promise.all([verifyToken(a, secret), verifyToken(b, secret)])
+    expect(ids[0].tokenId).not.toBe(ids[1].tokenId)
+    const chosen = await verifyToken(
+      await issueToken({ ...options, tokenId: 'lost-tablet' }),
+      secret,
+    )
+    expect(chosen.tokenId).toBe('lost-tablet')
   })
 
   test('each refusal has its reason', async () => {

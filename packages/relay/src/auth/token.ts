@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { DeviceRole } from '@tabsync/core'
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose'
 import { RelayError, RelayErrorKind } from '../errors.js'
@@ -27,10 +28,12 @@ export interface IssueTokenOptions {
   readonly ttl?: string | number
   /** Clock for tests, epoch ms. */
   readonly now?: number
+  /** Token id (`jti`) to revoke this one token later; default a random UUID. */
+  readonly tokenId?: string
 }
 
 /**
- * Signs a Tabsync device token (JWT HS256): `sub` = device id, `stores`, `role`, `exp`.
+ * Signs a Tabsync device token (JWT HS256): `sub` = device id, `stores`, `role`, `exp`, `jti`.
  * Throws `invalid-input` when the ids or role would not pass {@link verifyToken}.
  *
  * @example
@@ -40,7 +43,14 @@ export interface IssueTokenOptions {
 export async function issueToken(options: IssueTokenOptions): Promise<string> {
   const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000)
   const exp = nowSeconds + parseTtl(options.ttl ?? '12h')
-  const claims = { sub: options.deviceId, stores: [...options.storeIds], role: options.role, exp }
+  const jti = options.tokenId ?? randomUUID()
+  const claims = {
+    sub: options.deviceId,
+    stores: [...options.storeIds],
+    role: options.role,
+    exp,
+    jti,
+  }
   const parsed = tokenClaimsSchema.safeParse({ ...claims, iat: nowSeconds })
   if (!parsed.success) {
     throw new RelayError(
@@ -54,6 +64,7 @@ export async function issueToken(options: IssueTokenOptions): Promise<string> {
     .setSubject(claims.sub)
     .setIssuedAt(nowSeconds)
     .setExpirationTime(exp)
+    .setJti(jti)
     .sign(keyOf(options.secret))
 }
 
@@ -92,6 +103,7 @@ export async function verifyToken(
     storeIds: parsed.data.stores,
     role: parsed.data.role,
     expiresAt: parsed.data.exp * 1000,
+    ...(parsed.data.jti === undefined ? {} : { tokenId: parsed.data.jti }),
   }
 }
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { DeviceRole } from '@tabsync/core'
+import { ID_PATTERN } from '../auth/claims.js'
 import { RelayError, RelayErrorKind } from '../errors.js'
 import type { LogLevel } from '../log.js'
 import { CLUSTER_OPTIONS, CLUSTER_USAGE, clusterArgs, type ClusterArgs } from './cluster-args.js'
@@ -39,6 +40,16 @@ export interface TokenCommand {
   readonly dataDir: string
 }
 
+/** `tabsync-relay revoke ...` */
+export interface RevokeCommand {
+  readonly command: 'revoke'
+  readonly kind: 'device' | 'token'
+  readonly id: string
+  /** Only tokens of these stores; undefined: every store. */
+  readonly storeIds: readonly string[] | undefined
+  readonly dataDir: string
+}
+
 /** `tabsync-relay help`, or `--help`/`-h` anywhere */
 export interface HelpCommand {
   readonly command: 'help'
@@ -49,7 +60,7 @@ export interface VersionCommand {
   readonly command: 'version'
 }
 
-export type CliCommand = ServeCommand | TokenCommand | HelpCommand | VersionCommand
+export type CliCommand = ServeCommand | TokenCommand | RevokeCommand | HelpCommand | VersionCommand
 
 /** Usage text printed by `tabsync-relay help` and on bad input. */
 export const USAGE = `Usage:
@@ -62,14 +73,17 @@ export const USAGE = `Usage:
                       [--keep-alive-ms 2500] [--allow-query-token]
 ${CLUSTER_USAGE}
   tabsync-relay token --store <id> [--store <id>...] --device <id>
-                      --role terminal|hub|printer|backoffice [--ttl 12h] [--data dir]
+                      --role terminal|kitchen|hub|printer|backoffice [--ttl 12h] [--data dir]
+  tabsync-relay revoke (--device <id> | --token-id <jti>) [--store <id>...] [--data dir]
   tabsync-relay [command] --help | --version
 
 The signing secret is TABSYNC_SECRET, else <data>/secret (created by serve when absent).
 serve prints one JSON line on stdout once listening: {"event":"listening","port":...}.
-token prints the JWT on stdout. Logs (pino JSON) go to stderr; tokens are redacted from them.
-Devices send their token as a WebSocket subprotocol or an Authorization header;
---allow-query-token also accepts ?token= (old clients: it puts tokens in URLs and access logs).`
+token prints the JWT on stdout. revoke records the revocation in <data> (a relay running on it
+closes those sockets within a second) and prints it as one JSON line. Logs (pino JSON) go to
+stderr; tokens are redacted from them. Devices send their token as a WebSocket subprotocol or an
+Authorization header; --allow-query-token also accepts ?token= (old clients: it puts tokens in
+URLs and access logs).`
 
 function bad(message: string): never {
   throw new RelayError(RelayErrorKind.invalidInput, 'bad-arguments', message)
@@ -186,6 +200,33 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       deviceId: values.device,
       role: values.role as DeviceRole,
       ttl: values.ttl ?? '12h',
+      dataDir: values.data ?? './.tabsync/relay',
+    }
+  }
+  if (command === 'revoke') {
+    const { values } = parseArgs({
+      args: rest,
+      strict: true,
+      options: {
+        device: { type: 'string' },
+        'token-id': { type: 'string' },
+        store: { type: 'string', multiple: true },
+        data: { type: 'string' },
+      },
+    })
+    const device = values.device
+    const tokenId = values['token-id']
+    if ((device === undefined) === (tokenId === undefined)) {
+      bad('revoke takes exactly one of --device and --token-id')
+    }
+    const id = (device ?? tokenId)!
+    if (!ID_PATTERN.test(id)) bad('the id to revoke has characters a token never carries')
+    const storeIds = (values.store ?? []).flatMap((s) => s.split(',')).filter((s) => s !== '')
+    return {
+      command: 'revoke',
+      kind: device === undefined ? 'token' : 'device',
+      id,
+      storeIds: storeIds.length > 0 ? storeIds : undefined,
       dataDir: values.data ?? './.tabsync/relay',
     }
   }

@@ -30,6 +30,10 @@ export interface DocumentsRouteParts {
   readonly verify: (token: string | null) => Promise<TokenClaims>
   /** Read `?token=` too (old clients). Default false: `Authorization: Bearer` only. */
   readonly allowQueryToken?: boolean
+  /** Takes one request from the device's budget; false: answer 429 `rate-limited`. */
+  readonly admit?: (deviceId: string) => boolean
+  /** Counts a refusal (metrics), by reason. */
+  readonly onRefused?: (reason: string) => void
 }
 
 /** Why a request is answered with something else than a bundle. */
@@ -65,6 +69,8 @@ export function createDocumentsRoute(
       } catch {
         throw new Refusal(401, 'bad-token')
       }
+      // Per device, after the token: a flood of bundle requests reads storage for every id.
+      if (parts.admit && !parts.admit(claims.deviceId)) throw new Refusal(429, 'rate-limited')
       const parsed = requestSchema.safeParse(await readJson(req))
       if (!parsed.success) throw new Refusal(400, 'bad-request')
       // No socket, so no peer id: the device itself.
@@ -97,6 +103,10 @@ export function createDocumentsRoute(
       const refusal = err instanceof Refusal ? err : new Refusal(500, 'internal')
       if (refusal.status === 500) parts.log.error({ err }, 'documents bundle failed')
       else parts.log.warn({ reason: refusal.reason }, 'documents request refused')
+      if (refusal.status === 429 || refusal.status === 401) {
+        parts.onRefused?.(`documents-${refusal.reason}`)
+      }
+      if (refusal.status === 429) res.setHeader('retry-after', '1')
       json(res, refusal.status, { error: refusal.reason }, true)
     }
   }

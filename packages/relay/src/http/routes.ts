@@ -15,6 +15,8 @@ export interface HttpState {
   readonly tokenProblem: (token: string | null) => Promise<string | undefined>
   /** `POST /documents`: a bundle of saved documents (see documents-route.ts). */
   readonly documents: (req: IncomingMessage, res: ServerResponse) => Promise<void>
+  /** `GET`/`POST /revocations` (see revocations-route.ts). */
+  readonly revocations?: (req: IncomingMessage, res: ServerResponse) => Promise<void>
   readonly now?: () => number
   /** Read `?token=` on `GET /sync` (old clients). Default false: `Authorization: Bearer` only. */
   readonly allowQueryToken?: boolean
@@ -55,7 +57,8 @@ export function createHttpHandler(
       path === '/healthz' ||
       path === '/readyz' ||
       path === '/sync' ||
-      path === '/documents'
+      path === '/documents' ||
+      path === '/revocations'
     if (req.method === 'OPTIONS' && cors) {
       res.writeHead(204, CORS_HEADERS)
       res.end()
@@ -64,6 +67,15 @@ export function createHttpHandler(
     if (path === '/documents' && req.method === 'POST') {
       if (!state.ready()) json(res, 503, { error: 'not-ready' }, true)
       else void state.documents(req, res)
+      return
+    }
+    if (
+      path === '/revocations' &&
+      state.revocations &&
+      (req.method === 'GET' || req.method === 'POST')
+    ) {
+      if (!state.ready()) json(res, 503, { error: 'not-ready' }, true)
+      else void state.revocations(req, res)
       return
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -10,6 +10,10 @@ export interface RelayLimits {
   readonly connectionsPerDevice: number
   /** Time from upgrade to `join`, ms. Over it: close with 4001. */
   readonly authTimeoutMs: number
+  /** Sustained `POST /documents` requests per second per device. Over it: 429 `rate-limited`. */
+  readonly documentsPerSecond: number
+  /** `POST /documents` requests a device may make at once (a cold start makes a handful). */
+  readonly documentsBurst: number
 }
 
 /** Defaults: big enough for a day's first sync of a store, small enough to bound a bad client. */
@@ -19,4 +23,6 @@ export const DEFAULT_LIMITS: RelayLimits = {
   messageBurst: 2000,
   connectionsPerDevice: 16,
   authTimeoutMs: 10_000,
+  documentsPerSecond: 2,
+  documentsBurst: 20,
 }

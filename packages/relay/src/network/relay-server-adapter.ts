@@ -1,3 +1,4 @@
+import * as A from '@automerge/automerge'
 import {
   NetworkAdapter,
   cbor,
@@ -7,6 +8,8 @@ import {
 } from '@automerge/automerge-repo'
 import type WebSocket from 'ws'
 import type { OwnershipRegistry } from '../access/ownership.js'
+import { idAdmits } from '../access/store-bound-ids.js'
+import type { WriteGuard } from '../access/write-guard.js'
 import type { TokenClaims } from '../auth/claims.js'
 import { CloseCode, closeReason } from '../close-codes.js'
 import { Metric, type RelayMetrics } from '../http/metrics.js'
@@ -17,6 +20,10 @@ import type { PeerDirectory } from './peer-directory.js'
 import { DEFAULT_HEARTBEAT_MS, Heartbeat, heartbeatAdvert } from './heartbeat.js'
 import { PeerConnection, type ConnectionHost } from './peer-connection.js'
 
+function hasChanges(data: Uint8Array): boolean {
+  return A.decodeSyncMessage(data).changes.length > 0
+}
+
 /** Dependencies of {@link RelayServerAdapter}. */
 export interface RelayServerAdapterOptions {
   readonly limits: RelayLimits
@@ -24,10 +31,14 @@ export interface RelayServerAdapterOptions {
   readonly metrics: RelayMetrics
   readonly registry: OwnershipRegistry
   readonly directory: PeerDirectory
+  /** Rights per role on every inbound change; absent: any device of a store writes anything. */
+  readonly writeGuard?: WriteGuard
   /** A document was used (inbound or outbound): the idle unloader's clock. */
   readonly onActivity: (documentId: string) => void
   /** A promise to wait for before delivering a frame about this document (idle unload). */
   readonly beforeDeliver?: (documentId: string) => Promise<void> | undefined
+  /** A device joined (after its `peer` answer went out): e.g. send a hub its revocation list. */
+  readonly onJoined?: (connection: PeerConnection) => void
   /** Heartbeat interval (see network/heartbeat.ts). Default 2.5 s. */
   readonly keepAliveMs?: number
 }
@@ -46,6 +57,8 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
   readonly #metrics: RelayMetrics
   readonly #registry: OwnershipRegistry
   readonly #directory: PeerDirectory
+  readonly #writeGuard: WriteGuard | undefined
+  readonly #onJoined: ((connection: PeerConnection) => void) | undefined
   readonly #onActivity: (documentId: string) => void
   readonly #beforeDeliver: (documentId: string) => Promise<void> | undefined
   readonly #connections = new Set<PeerConnection>()
@@ -62,6 +75,8 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
     this.#metrics = options.metrics
     this.#registry = options.registry
     this.#directory = options.directory
+    this.#writeGuard = options.writeGuard
+    this.#onJoined = options.onJoined
     this.#onActivity = options.onActivity
     this.#beforeDeliver = options.beforeDeliver ?? (() => undefined)
     this.#heartbeat = new Heartbeat({
@@ -139,6 +154,29 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
       selectedProtocolVersion: '1',
       ...heartbeatAdvert(connection.socket, this.#heartbeat.intervalMs),
     })
+    this.#onJoined?.(connection)
+  }
+
+  /** Sends a Tabsync control frame (not an automerge-repo message) on a joined connection. */
+  sendControl(connection: PeerConnection, frame: Record<string, unknown>): void {
+    if (connection.peerId === undefined) return
+    this.#sendTo(connection, { ...frame, senderId: this.peerId, targetId: connection.peerId })
+  }
+
+  /** Open connections (joined or not). */
+  connections(): readonly PeerConnection[] {
+    return [...this.#connections]
+  }
+
+  /** Closes every connection whose token `refused` says no longer stands; returns how many. */
+  closeWhere(refused: (claims: TokenClaims) => boolean, code: CloseCode): number {
+    let closed = 0
+    for (const connection of [...this.#connections]) {
+      if (connection.closed || !refused(connection.claims)) continue
+      connection.close(code)
+      closed += 1
+    }
+    return closed
   }
 
   async onDocFrame(
@@ -148,6 +186,19 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
   ): Promise<void> {
     const principal = connection.principal
     if (!principal) return
+    // Store-bound ids: checked before any claim is recorded, so a store that pushes first under
+    // another store's id leaves no trace and the rightful store's content settles normally.
+    // `request` frames count too: the repo applies any changes they carry.
+    if (
+      (frame.type === 'sync' || frame.type === 'request') &&
+      (carriesChanges || hasChanges(frame.data)) &&
+      !(await idAdmits(frame.documentId, principal.storeIds))
+    ) {
+      if (!connection.closed) {
+        connection.close(CloseCode.documentIdRefused, { documentId: frame.documentId })
+      }
+      return
+    }
     const decision = await this.#registry.authorizeInbound(
       principal,
       frame.documentId,
@@ -180,6 +231,26 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
     const unloading = this.#beforeDeliver(frame.documentId)
     if (unloading) await unloading
     if (connection.closed) return
+    // `request` frames carry sync data too, and the repo applies any changes in them.
+    if (this.#writeGuard && (frame.type === 'sync' || frame.type === 'request')) {
+      const verdict = await this.#writeGuard.check(
+        principal,
+        connection,
+        frame.documentId,
+        frame.data,
+      )
+      if (connection.closed) return
+      if (!verdict.allowed) {
+        connection.close(CloseCode.forbiddenChange, {
+          documentId: frame.documentId,
+          role: principal.role,
+          kind: verdict.kind,
+          refusal: verdict.reason,
+          paths: verdict.paths.slice(0, 10),
+        })
+        return
+      }
+    }
     this.emit('message', frame as unknown as Message)
   }
 

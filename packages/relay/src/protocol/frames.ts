@@ -73,7 +73,19 @@ export type JoinFrame = z.infer<typeof joinFrame>
 export type DocFrame =
   z.infer<typeof syncFrame> | z.infer<typeof ephemeralFrame> | z.infer<typeof unavailableFrame>
 
-/** What an upstream relay may send to a hub: the client frames minus join, plus peer/error. */
+/** Tabsync control frame: the upstream relay tells a hub which devices and tokens are revoked. */
+export const REVOCATIONS_FRAME = 'tabsync-revocations'
+
+const revocationsFrame = z.object({
+  type: z.literal(REVOCATIONS_FRAME),
+  senderId: peerId,
+  targetId: peerId,
+  // Checked entry by entry by the hub (revocationSchema); bounded here.
+  revocations: z.array(z.unknown()).max(100_000),
+})
+
+/** What an upstream relay may send to a hub: the client frames minus join, plus peer/error and
+ *  the revocation list. */
 export const serverFrameSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('peer'),
@@ -87,6 +99,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('error'), senderId: peerId, targetId: peerId, message: z.string() }),
   // The relay's liveness beat to `tabsync.v1` clients (network/heartbeat.ts); carries nothing.
   z.object({ type: z.literal('tabsync-heartbeat'), senderId: peerId, targetId: peerId }),
+  revocationsFrame,
   syncFrame,
   ephemeralFrame,
   unavailableFrame,

@@ -6,12 +6,15 @@ import {
   type PeerId,
 } from '@automerge/automerge-repo'
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
+import type { DeviceRole } from '@tabsync/core'
 import { issueToken } from '../../src/auth/token.js'
 import { FileStorageAdapter } from '../../src/storage/file-storage-adapter.js'
 import { TEST_SECRET } from './relay-process.js'
 
-/** The documents of these tests: a root `storeId` and lines keyed by id. */
+/** The documents of these tests: a root `kind` and `storeId`, and lines keyed by id. A terminal
+ *  may only write orders and tables (the relay enforces rights per role), so they are orders. */
 export interface TestDoc {
+  kind: string
   storeId: string
   lines: Record<string, { item: string; by: string }>
 }
@@ -30,7 +33,7 @@ export interface TestDevice {
 export function tokenFor(
   deviceId: string,
   storeIds: string | string[],
-  role: 'terminal' | 'hub' = 'terminal',
+  role: DeviceRole = 'terminal',
 ): Promise<string> {
   return issueToken({
     secret: TEST_SECRET,
@@ -49,8 +52,9 @@ export async function openDevice(
   deviceId: string,
   storeIds: string | string[],
   storageDir?: string,
+  role: DeviceRole = 'terminal',
 ): Promise<TestDevice> {
-  const token = await tokenFor(deviceId, storeIds)
+  const token = await tokenFor(deviceId, storeIds, role)
   // Retry every second: the stock adapter's retry timer opens a *new* socket even while the
   // previous one is still connecting, so on a loaded machine a short interval makes it join twice;
   // the relay then replaces (4010) the socket a request was just sent on, and the stock client

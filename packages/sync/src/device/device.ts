@@ -56,6 +56,7 @@ import { DeviceKeys } from '../storage/device-keys.js'
 import { connectionState, type SyncStatus } from '../status/sync-status.js'
 import { UnsyncedTracker } from '../status/unsynced-tracker.js'
 import type { Logger } from '../log/logger.js'
+import { createStoreBoundDoc } from '../docs/create-bound.js'
 
 /** The kind of a Tabsync document, from its root `kind` field. */
 export type DocKindName = 'store' | 'table' | 'order'
@@ -209,17 +210,28 @@ export class Device {
    */
   async createStore(init: NewStore): Promise<{ storeUrl: AutomergeUrl }> {
     this.#assertOpen()
-    const tables = init.tables.map((t) => ({
-      info: t,
-      handle: this.repo.create<TableDoc>(initTableDoc(init.storeId, t.id)),
-    }))
+    // Ids bound to the store (see docs/create-bound.ts): the relay refuses them to other stores.
+    const tables = await Promise.all(
+      init.tables.map(async (t) => ({
+        info: t,
+        handle: await createStoreBoundDoc<TableDoc>(
+          this.repo,
+          init.storeId,
+          initTableDoc(init.storeId, t.id),
+        ),
+      })),
+    )
     const storeInit: StoreInit = {
       ...init,
       tables: Object.fromEntries(
         tables.map(({ info, handle }) => [info.id, { ...info, url: handle.url }]),
       ),
     }
-    const storeHandle = this.repo.create<StoreDoc>(initStoreDoc(storeInit))
+    const storeHandle = await createStoreBoundDoc<StoreDoc>(
+      this.repo,
+      init.storeId,
+      initStoreDoc(storeInit),
+    )
     for (const { handle } of tables) this.#track(handle as DocHandle<unknown>)
     this.#storeUrl = storeHandle.url
     this.#adoptStore(storeHandle)
@@ -252,7 +264,7 @@ export class Device {
     if (!table) throw new SyncError(SyncErrorKind.wrongKind, `unknown table ${tableId}`)
     const tableHandle = await this.#open<TableDoc>(table.url as AutomergeUrl)
     prepareWrite(tableHandle)
-    const handle = this.repo.create<OrderDoc>(opened.doc)
+    const handle = await createStoreBoundDoc<OrderDoc>(this.repo, ctx.store.storeId, opened.doc)
     this.#track(handle as DocHandle<unknown>)
     tableHandle.change((t) =>
       attachOrder(t, {

@@ -18,6 +18,14 @@ export const CloseCode = {
   tooManyConnections: 4004,
   /** The token expired while connected. Fatal until a new token is given. */
   tokenExpired: 4005,
+  /** The device wrote where its role may not (relay rights per role); the change was neither
+   *  stored nor forwarded and would be refused again. Fatal: the endpoint reports `refused`. */
+  forbiddenChange: 4006,
+  /** The device or its token was revoked by the back office. Fatal: reported as token-rejected. */
+  revoked: 4007,
+  /** The device pushed a document whose id is bound to another store; nothing was stored.
+   *  Fatal: the endpoint reports `refused`. */
+  documentIdRefused: 4011,
   /** Another socket joined with this peer id; retried with backoff. */
   replaced: 4010,
   /** Over the relay's message budget; retried with backoff. */
@@ -32,4 +40,7 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
 export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.forgedSender,
   CloseCode.tokenExpired,
+  CloseCode.forbiddenChange,
+  CloseCode.revoked,
+  CloseCode.documentIdRefused,
 ])

@@ -11,6 +11,8 @@ export const EndpointState = {
   open: 'open',
   closed: 'closed',
   tokenRejected: 'token-rejected',
+  /** The relay refused a change of this device (close code 4006: outside its role's rights). */
+  refused: 'refused',
 } as const
 export type EndpointState = (typeof EndpointState)[keyof typeof EndpointState]
 

@@ -181,7 +181,8 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       closeQuietly(socket, CloseCode.normal)
     }
     this.#lostPeer()
-    if (this.#state !== EndpointState.tokenRejected) this.#setState(EndpointState.closed)
+    if (this.#state !== EndpointState.tokenRejected && this.#state !== EndpointState.refused)
+      this.#setState(EndpointState.closed)
   }
 
   /**
@@ -301,7 +302,9 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       this.#forceReady()
       if (this.#stopped) return
       if (opened.refusedStatus() === 401 || FATAL_CLOSE_CODES.has(event.code ?? 0)) {
-        this.#rejectToken()
+        this.#rejectToken(
+          event.code === CloseCode.forbiddenChange || event.code === CloseCode.documentIdRefused,
+        )
         return
       }
       if (event.code === CloseCode.moved && event.reason) {
@@ -439,10 +442,12 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
     this.url = this.#urls[(i + 1) % this.#urls.length] ?? this.#urls[0]!
   }
 
-  #rejectToken(): void {
+  /** Stops retrying: the token is refused, or (`forbidden`) the relay refused one of our changes,
+   *  which every reconnect would resend and see refused again. */
+  #rejectToken(forbidden = false): void {
     this.#stopped = true
     clearTimeout(this.#retryTimer)
-    this.#setState(EndpointState.tokenRejected)
+    this.#setState(forbidden ? EndpointState.refused : EndpointState.tokenRejected)
   }
 
   #scheduleRetry(): void {
