@@ -179,7 +179,6 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   )
   const directory = new PeerDirectory()
   const revocations = new RevocationList(storage, log)
-  await revocations.refresh()
   /** A token that verifies and is not revoked. */
   const verifyDevice = async (token: string | null | undefined): Promise<TokenClaims> => {
     const claims = await verifyToken(token, secret)
@@ -208,6 +207,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     void refreshStoreDocuments(liveRepo, storage, registry, storeId, log)
   })
   cluster?.registerMetrics(metrics)
+  // After the cluster's tables exist: in cluster mode the list lives in PostgreSQL.
+  await revocations.refresh()
 
   let unloader: IdleUnloader | undefined
   const touch = (documentId: string): void => unloader?.touch(documentId)

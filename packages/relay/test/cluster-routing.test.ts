@@ -36,6 +36,8 @@ async function node(nodeId: string): Promise<RunningRelay> {
     dataDir: dir.path,
     secret: TEST_SECRET,
     logger: createLogger('silent'),
+    // The stock automerge-repo client of helpers/devices.ts sends its token in the query string.
+    allowQueryToken: true,
     cluster: {
       postgres: pg.url,
       nodeId,

@@ -134,7 +134,7 @@ test('a device over its /documents budget gets 429 rate-limited; other devices a
   expect(refused.headers.get('retry-after')).toBe('1')
   expect(await refused.json()).toEqual({ error: 'rate-limited' })
   expect((await fetchDocuments(relay, await tokenFor('till-2', 'store-a'), body)).status).toBe(200)
-  expect(relay.metrics.render()).toContain(
+  expect(await relay.metrics.render()).toContain(
     'tabsync_relay_denials_total{reason="documents-rate-limited"} 1',
   )
 }, 60_000)

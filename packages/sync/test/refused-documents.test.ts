@@ -62,7 +62,8 @@ async function device(
     secret: SECRET,
     deviceId,
     storeIds: [storeId],
-    role: 'terminal',
+    // These devices create their stores: store configuration is the back office's right.
+    role: 'backoffice',
   })
   const d = await openDevice({
     deviceId,

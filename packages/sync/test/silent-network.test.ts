@@ -83,12 +83,13 @@ async function device(
   deviceId: string,
   endpoint: { url: string; kind: 'hub' | 'relay' },
   storeUrl?: string,
+  role: 'terminal' | 'backoffice' = 'terminal',
 ): Promise<Device> {
   const token = await issueToken({
     secret: RELAY_SECRET,
     deviceId,
     storeIds: ['store-1'],
-    role: 'terminal',
+    role,
   })
   const d = await openDevice({
     deviceId,
@@ -197,7 +198,8 @@ test('with the internet silent, the hub says upstreamConnected: false and keeps 
     SETUP_MS,
   )
 
-  const tillA = await device('till-a', { url: hub.syncUrl, kind: 'hub' })
+  // Till A also sets the store up, which only a back-office token may (relay rights per role).
+  const tillA = await device('till-a', { url: hub.syncUrl, kind: 'hub' }, undefined, 'backoffice')
   await until(tillA, (s) => s.state !== 'offline', 'till A on the hub', SETUP_MS)
   const { storeUrl } = await tillA.createStore({
     ...demoStoreInit('store-1', () => ''),

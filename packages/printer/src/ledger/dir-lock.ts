@@ -10,8 +10,10 @@ export interface DirLock {
 
 /** Options of {@link acquireDirLock}. */
 export interface DirLockOptions {
-  /** A lock not refreshed for this long belongs to a crashed bridge and is taken over. Default
-   *  10 s; the holder refreshes it every `staleMs / 2`. */
+  /** A lock not refreshed for this long belongs to a crashed bridge and is taken over; the
+   *  holder refreshes it every `staleMs / 2`. Default 10 s where /proc is missing; on Linux a
+   *  day, because the holder's pid and start time already tell a crashed holder at once, and a
+   *  bridge whose event loop stalls under load must not lose its lock to a second bridge. */
   readonly staleMs?: number
   /** The lock was lost while held (its directory removed, or not refreshed in time). */
   readonly onCompromised?: (err: Error) => void
@@ -71,7 +73,8 @@ export function acquireDirLock(dataDir: string, options: DirLockOptions = {}): D
   fs.mkdirSync(dataDir, { recursive: true })
   fs.rmSync(path.join(dataDir, LEGACY_PID_FILE), { force: true })
   const lockPath = path.join(dataDir, LOCK_NAME)
-  const staleMs = options.staleMs ?? 10_000
+  const staleMs =
+    options.staleMs ?? (startTimeOf('self') === undefined ? 10_000 : 24 * 60 * 60 * 1000)
   let release: () => void
   const take = (): (() => void) =>
     lockfile.lockSync(dataDir, {
@@ -104,7 +107,11 @@ export function acquireDirLock(dataDir: string, options: DirLockOptions = {}): D
     if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e
     throw new PrinterError(
       PrinterErrorKind.config,
-      `${dataDir} is in use by another print bridge (stop it first; a crashed bridge's lock expires after ${Math.round(staleMs / 1000)} s)`,
+      `${dataDir} is in use by another print bridge (stop it first; ${
+        startTimeOf('self') === undefined
+          ? `a crashed bridge's lock expires after ${Math.round(staleMs / 1000)} s`
+          : "a crashed bridge's lock is freed at the next start"
+      })`,
       { lockPath },
     )
   }
