@@ -7,6 +7,8 @@ export type {
   ChangeEvent,
   DayOrders,
   DocKindName,
+  LoadDayOptions,
+  LoadProgress,
   NewStore,
   OrderEntry,
   TableOrdersOptions,

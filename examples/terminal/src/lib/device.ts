@@ -22,11 +22,21 @@ import {
   openDevice as openSyncDevice,
   type ChangeEvent,
   type Device as SyncDevice,
+  type LoadProgress as SyncLoadProgress,
   type OrderEntry,
   type SyncStatus,
 } from '@tabsync/sync'
 
 export type { ChangeEvent, OrderEntry, SyncStatus }
+
+/** What {@link Device.ready} is loading, for the start screen. */
+export interface LoadProgress {
+  readonly what: 'store' | SyncLoadProgress['what']
+  readonly done: number
+  readonly total: number
+  /** True while it asks the hub or relay (a new device); false while it reads local storage. */
+  readonly fetching: boolean
+}
 
 /** How to open the terminal's device. */
 export interface DeviceOptions {
@@ -47,8 +57,13 @@ export interface Device {
   readonly repo: SyncDevice['repo']
   readonly clock: HybridClock
   readonly storeUrl: AutomergeUrl
-  /** Resolves once the store and the recent orders are loaded. */
-  ready(): Promise<void>
+  /**
+   * Resolves once the store and the recent orders stored on this device are loaded, without
+   * waiting for any network answer; what the hub or relay has beyond that fills in afterwards
+   * (order change events). A device that lacks its table documents (new) first fetches them and
+   * the recent orders, reporting `onProgress`, so its floor never shows a busy table as free.
+   */
+  ready(onProgress?: (progress: LoadProgress) => void): Promise<void>
   store(): StoreData
   context(): CommandContext
   onStore(cb: (store: StoreData) => void): () => void
@@ -136,6 +151,8 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
   // A table document changed: a check may have been opened or moved there by another device.
   let rescanning: Promise<void> | undefined
   let rescanAgain = false
+  /** Where the scan that the start screen waits for reports its progress. */
+  let rescanProgress: ((p: SyncLoadProgress) => void) | undefined
   const rescan = (): Promise<void> => {
     if (rescanning) {
       rescanAgain = true
@@ -145,7 +162,7 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
       do {
         rescanAgain = false
         for (const date of recentDates()) {
-          const day = await sync.loadDay(date)
+          const day = await sync.loadDay(date, rescanProgress ? { onProgress: rescanProgress } : {})
           for (const { url, summary } of day.orders) {
             const known = orders.has(url)
             keep(url, summary)
@@ -204,10 +221,37 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     repo: sync.repo,
     clock: sync.clock,
     storeUrl: options.storeUrl,
-    ready: () =>
+    ready: (onProgress) =>
       (readyPromise ??= (async () => {
+        onProgress?.({ what: 'store', done: 0, total: 1, fetching: false })
         await sync.ready()
-        await rescan()
+        onProgress?.({ what: 'store', done: 1, total: 1, fetching: false })
+        // Local first: what is stored shows now, online exactly as fast as offline. A full scan
+        // (bulk fetch, finds that wait for peers) used to run first and held the floor back
+        // whenever a relay was connected but had not answered yet.
+        let tablesMissing = false
+        for (const date of recentDates()) {
+          const day = await sync.loadDay(date, {
+            localOnly: true,
+            onProgress: (p) => onProgress?.({ ...p, fetching: false }),
+          })
+          for (const { url, summary } of day.orders) keep(url, summary)
+          if (day.missingTables.length > 0) tablesMissing = true
+        }
+        if (!tablesMissing) {
+          // What the hub or relay has beyond this arrives as order events.
+          void rescan().catch(() => undefined)
+          return
+        }
+        // A new device: without its tables the floor would show busy tables as free.
+        rescanProgress = (p) => onProgress?.({ ...p, fetching: true })
+        try {
+          // A scan already running (a table arrived) reports nothing: run one that does.
+          await rescanning?.catch(() => undefined)
+          await rescan()
+        } finally {
+          rescanProgress = undefined
+        }
       })()),
     store: () => sync.store(),
     context: () => sync.context(),

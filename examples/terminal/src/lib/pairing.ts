@@ -64,8 +64,9 @@ const absolute = (endpoint: string): string => {
 }
 
 /**
- * The store this device is paired with: fresh from the server when reachable, else the cached
- * pairing. Undefined when neither exists (first start with no server).
+ * The store this device is paired with: the cached pairing when there is one for this store
+ * (refreshed in the background for the next start), else fresh from the server. Undefined when
+ * neither exists (first start with no server).
  */
 export async function pair(
   deviceId: string,
@@ -76,13 +77,25 @@ export async function pair(
   const cached = localStorage.getItem(cacheKey)
   const cachedPairing = cached ? (JSON.parse(cached) as Pairing) : undefined
   // A device stays in the store it was paired with unless `?store=` asks for another one.
-  if (cachedPairing && (!store || store === cachedPairing.storeId) && !navigator.onLine) {
+  if (cachedPairing && (!store || store === cachedPairing.storeId)) {
+    // Local first: the cached pairing opens the store now, online as fast as offline (waiting
+    // for /pairing.json held the floor up to its 4 s deadline on a slow network). The fresh
+    // pairing (a new token, moved endpoints) is saved for the next start.
+    if (navigator.onLine) void fetchPairing(deviceId, cachedPairing.storeId, cacheKey)
     return cachedPairing
   }
+  return (await fetchPairing(deviceId, store, cacheKey)) ?? cachedPairing
+}
+
+/** Asks the demo server for the pairing and caches it; undefined when it cannot be had. */
+async function fetchPairing(
+  deviceId: string,
+  store: string | null,
+  cacheKey: string,
+): Promise<Pairing | undefined> {
   try {
     const q = new URLSearchParams({ device: deviceId })
     if (store) q.set('store', store)
-    else if (cachedPairing) q.set('store', cachedPairing.storeId)
     const ctl = new AbortController()
     const timer = setTimeout(() => ctl.abort(), 4000)
     const res = await fetch(`/pairing.json?${q}`, { cache: 'no-store', signal: ctl.signal })
@@ -97,6 +110,6 @@ export async function pair(
     localStorage.setItem(cacheKey, JSON.stringify(pairing))
     return pairing
   } catch {
-    return cachedPairing
+    return undefined
   }
 }

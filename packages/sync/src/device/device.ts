@@ -85,6 +85,31 @@ export interface DayOrders {
    * obtainable from a connected hub or relay right now: a report without them is incomplete.
    */
   readonly missing: readonly OrderRef[]
+  /**
+   * Ids of the tables whose document is not on this device. Only a `localOnly` load leaves
+   * tables out (any other load waits for them), so it is empty otherwise.
+   */
+  readonly missingTables: readonly string[]
+}
+
+/** What {@link Device.loadDay} is fetching or opening, for a progress display. */
+export interface LoadProgress {
+  /** 'tables' while the table documents are fetched and opened, then 'orders'. */
+  readonly what: 'tables' | 'orders'
+  /** Opened so far (or found missing) of `total`. */
+  readonly done: number
+  readonly total: number
+}
+
+/** Options of {@link Device.loadDay}. */
+export interface LoadDayOptions {
+  /**
+   * Only what is stored on this device: no bulk fetch, no waiting for a peer. Resolves as fast
+   * with a relay connected as without one (a screen shows this first, then loads again).
+   */
+  readonly localOnly?: boolean
+  /** Called as the tables, then the orders, are opened. */
+  readonly onProgress?: (progress: LoadProgress) => void
 }
 
 /** Which orders of a table {@link Device.tableOrders} returns. */
@@ -418,10 +443,12 @@ export class Device {
    * The orders of a business day (default: today) and the ones that could not be had. Orders this
    * device does not have yet are first fetched in bulk from the hub or relay (newest first), so a
    * new device gets a day of thousands of orders in a few requests; each then syncs as usual.
+   * With `localOnly`, only what is stored here, at once whether or not a relay answers (a screen
+   * shows that first); `onProgress` reports the tables, then the orders, as they open.
    */
-  async loadDay(date?: string): Promise<DayOrders> {
+  async loadDay(date?: string, options: LoadDayOptions = {}): Promise<DayOrders> {
     await this.#loadStore()
-    return this.#ordersOf(Object.keys(this.store().tables), date ?? this.businessDate())
+    return this.#ordersOf(Object.keys(this.store().tables), date ?? this.businessDate(), options)
   }
 
   /**
@@ -570,24 +597,56 @@ export class Device {
   }
 
   /** The order references of some tables for a day ('all': every day), newest first, once each. */
-  async #tableRefs(tableIds: readonly string[], day: string | 'all'): Promise<OrderRef[]> {
-    const urls = tableIds.flatMap((id) => this.store().tables[id]?.url ?? [])
-    await this.#catchUp.fetch(urls.flatMap((u) => documentIdOf(u) ?? []))
+  async #tableRefs(
+    tableIds: readonly string[],
+    day: string | 'all',
+    options: LoadDayOptions = {},
+  ): Promise<OrderRef[]> {
+    return (await this.#tables(tableIds, day, options)).refs
+  }
+
+  /** The order references of the tables for the day, and (localOnly) the tables not stored here. */
+  async #tables(
+    tableIds: readonly string[],
+    day: string | 'all',
+    { localOnly = false, onProgress }: LoadDayOptions = {},
+  ): Promise<{ refs: OrderRef[]; missingTables: string[] }> {
+    const ids = new Map(
+      tableIds.flatMap((id) => {
+        const docId = documentIdOf(this.store().tables[id]?.url ?? '')
+        return docId ? [[id, docId] as const] : []
+      }),
+    )
+    let wanted = [...ids.keys()]
+    const missingTables: string[] = []
+    if (localOnly) {
+      // Never a request nor a find that could wait for a peer: only documents stored here.
+      const here = new Set(await this.#catchUp.present([...ids.values()]))
+      for (const id of wanted) if (!here.has(ids.get(id)!)) missingTables.push(id)
+      wanted = wanted.filter((id) => here.has(ids.get(id)!))
+    } else {
+      // Reported before the fetch: a new device shows what it waits for, not a blank screen.
+      onProgress?.({ what: 'tables', done: 0, total: wanted.length })
+      await this.#catchUp.fetch([...ids.values()])
+    }
+    let done = 0
+    onProgress?.({ what: 'tables', done, total: wanted.length })
     const lists = await Promise.all(
-      tableIds.map(async (id) => {
-        const table = this.store().tables[id]
-        if (!table) return []
+      wanted.map(async (id) => {
+        const table = this.store().tables[id]!
         const handle = await this.#open<TableDoc>(table.url as AutomergeUrl)
+        onProgress?.({ what: 'tables', done: ++done, total: wanted.length })
         return Object.values(decode<TableData>(handle.doc()).orders)
       }),
     )
     const seen = new Set<string>()
-    return lists
+    const refs = lists
       .flat()
       .filter(
         (r) => (day === 'all' || r.businessDate === day) && !seen.has(r.url) && seen.add(r.url),
       )
       .sort((a, b) => (a.openedAt < b.openedAt ? 1 : -1))
+    return { refs, missingTables }
   }
 
   /**
@@ -596,9 +655,16 @@ export class Device {
    * open once all of it is stored. Opening an order starts its sync exchange with the relay;
    * holding those back keeps the relay free to answer the bulk requests first.
    */
-  async #ordersOf(tableIds: readonly string[], day: string | 'all'): Promise<DayOrders> {
-    const refs = await this.#tableRefs(tableIds, day)
+  async #ordersOf(
+    tableIds: readonly string[],
+    day: string | 'all',
+    options: LoadDayOptions = {},
+  ): Promise<DayOrders> {
+    const { refs, missingTables } = await this.#tables(tableIds, day, options)
+    const { localOnly = false, onProgress } = options
     const missing: OrderRef[] = []
+    let done = 0
+    onProgress?.({ what: 'orders', done, total: refs.length })
     const open = async (ref: OrderRef) => {
       try {
         const h = await this.#open<OrderDoc>(ref.url as AutomergeUrl, 4)
@@ -608,15 +674,32 @@ export class Device {
         this.#parts.logger.debug({ err, url: ref.url }, 'order of the day not available')
         missing.push(ref)
         return undefined
+      } finally {
+        onProgress?.({ what: 'orders', done: ++done, total: refs.length })
       }
     }
     const opening: Promise<OrderEntry | undefined>[] = []
-    await this.#catchUpDay(refs, async (step, index) => {
-      const batch = step.map(open)
-      opening.push(...batch)
-      // The newest orders open before the rest is fetched: they compete for the same CPU.
-      if (index === 0) await Promise.all(batch)
-    })
+    if (localOnly) {
+      // Stored orders only; the others are missing until a load that may fetch them.
+      const here = new Set<string>(
+        await this.#catchUp.present(refs.flatMap((r) => documentIdOf(r.url) ?? [])),
+      )
+      for (const ref of refs) {
+        const id = documentIdOf(ref.url)
+        if (id && here.has(id)) opening.push(open(ref))
+        else {
+          missing.push(ref)
+          onProgress?.({ what: 'orders', done: ++done, total: refs.length })
+        }
+      }
+    } else {
+      await this.#catchUpDay(refs, async (step, index) => {
+        const batch = step.map(open)
+        opening.push(...batch)
+        // The newest orders open before the rest is fetched: they compete for the same CPU.
+        if (index === 0) await Promise.all(batch)
+      })
+    }
     const opened = await Promise.all(opening)
     const seen = new Set<string>()
     const orders: OrderEntry[] = []
@@ -626,7 +709,7 @@ export class Device {
       orders.push(e)
     }
     orders.sort((a, b) => (a.summary.order.openedAt < b.summary.order.openedAt ? -1 : 1))
-    return { orders, missing }
+    return { orders, missing, missingTables }
   }
 
   /**

@@ -1,0 +1,92 @@
+/*
+ * Local first on screen: a reload shows the floor and its open checks from the device's own
+ * storage while every network answer is held (the relay's WebSocket accepts and never answers,
+ * /pairing.json, /time and the bulk /documents never answer), and a new device shows what it is
+ * fetching, with counts, instead of a blank screen. Real Chromium against the demo server.
+ */
+import type { Request, Route, WebSocketRoute } from 'playwright-core'
+import { afterAll, beforeAll, expect, test } from 'vitest'
+import { startStack, type Stack } from './harness.js'
+
+let stack: Stack
+
+beforeAll(async () => {
+  stack = await startStack([{ storeId: 'store-a', name: 'Tabsync Bistro' }])
+})
+
+afterAll(async () => {
+  await stack?.close()
+})
+
+const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: 30_000, interval: 200 })
+
+/** Requests the server would answer over the network: held, never answered (until released). */
+const HELD = /\/(pairing\.json|time|documents)(\?|$)/
+
+test('a reload shows the floor and its open check while the relay, pairing and /time never answer', async () => {
+  const till = await stack.device('till-local')
+  const page = till.page
+  await page.getByTestId('table-t5').click()
+  await page.getByTestId('order-screen').waitFor()
+  await page.getByTestId('nav-floor').click()
+  await poll(() => page.getByTestId('unsynced').innerText()).toBe('All sent')
+
+  // From here on, nothing from the network is answered; each held item is watched for being
+  // given up on (a timeout that let the page go on without it).
+  const heldRoutes: Route[] = []
+  const heldSockets: WebSocketRoute[] = []
+  const closedSockets = new Set<WebSocketRoute>()
+  const givenUp: string[] = []
+  await page.route(HELD, (route) => void heldRoutes.push(route))
+  await page.routeWebSocket(/\/sync$/, (ws) => {
+    heldSockets.push(ws)
+    ws.onClose(() => closedSockets.add(ws))
+  })
+  page.on('requestfailed', (r: Request) => {
+    if (HELD.test(r.url())) givenUp.push(r.url())
+  })
+
+  await page.reload()
+  await page.getByTestId('floor').waitFor({ timeout: 30_000 })
+  await poll(() => page.getByTestId('table-t5').getAttribute('data-state')).toBe('open')
+  // The floor came from storage while the network was still being waited on, not after a
+  // deadline gave up on it: a socket to the relay is open and unanswered, the pairing held.
+  // (The terminal itself replaces its first socket at start, so a closed one proves nothing.)
+  expect(heldSockets.filter((ws) => !closedSockets.has(ws)).length).toBeGreaterThan(0)
+  expect(heldRoutes.some((r) => r.request().url().includes('/pairing.json'))).toBe(true)
+  expect(givenUp).toEqual([])
+  await page.getByTestId('table-t5').click()
+  await page.getByTestId('order-screen').waitFor()
+
+  await page.unrouteAll({ behavior: 'ignoreErrors' })
+  await till.context.close()
+}, 120_000)
+
+test('a new device shows what it fetches, with counts, until its floor is there', async () => {
+  const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } })
+  const page = await context.newPage()
+  // The first bulk fetch (the store document) goes through; the next ones (the tables) are held.
+  const held: Route[] = []
+  let fetches = 0
+  let release = false
+  await page.route(/\/documents$/, (route) => {
+    if (release || fetches++ === 0) void route.continue()
+    else held.push(route)
+  })
+  await page.goto(`${stack.url}/?device=till-new`)
+
+  await poll(() => page.getByTestId('progress').innerText()).toMatch(
+    /^Fetching tables from the store: 0 of \d+$/,
+  )
+  expect(await page.getByTestId('floor').count()).toBe(0)
+
+  // Released: the tables arrive and the floor replaces the progress.
+  release = true
+  expect(held.length).toBeGreaterThan(0)
+  for (const r of held) await r.continue()
+  await page.getByTestId('floor').waitFor({ timeout: 30_000 })
+  // The check the first test opened on t5 is there as soon as the floor is: a new device's floor
+  // never shows a busy table as free.
+  expect(await page.getByTestId('table-t5').getAttribute('data-state')).toBe('open')
+  await context.close()
+}, 120_000)
