@@ -7,6 +7,7 @@ import { printWorkload } from './print.js'
 import { reconnectWorkload } from './reconnect.js'
 import { capacityWorkload } from './capacity.js'
 import { cliStartWorkload } from './cli-start.js'
+import { relayCostWorkload } from './relay-cost.js'
 
 /** All workloads; `--only` picks by name. */
 export const WORKLOADS: readonly Workload[] = [
@@ -15,6 +16,7 @@ export const WORKLOADS: readonly Workload[] = [
   coldDeviceWorkload,
   reconnectWorkload,
   capacityWorkload,
+  relayCostWorkload,
   printWorkload,
   cliStartWorkload,
 ]

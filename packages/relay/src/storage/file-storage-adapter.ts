@@ -45,13 +45,21 @@ export class FileStorageAdapter implements StorageAdapterInterface {
 
   async save(key: StorageKey, data: Uint8Array): Promise<void> {
     const path = this.#filePath(key)
-    const dir = path.slice(0, path.lastIndexOf('/'))
-    await mkdir(dir, { recursive: true })
     const tmp = `${path}.${randomBytes(6).toString('hex')}${TMP_SUFFIX}`
     const header = new Uint8Array(HEADER_BYTES)
     header.set(MAGIC)
     new DataView(header.buffer).setBigUint64(MAGIC.byteLength, BigInt(this.#nextSeq()))
-    const handle = await open(tmp, 'w')
+    // A document's directory exists after its first chunk: try the file first and create the
+    // directory only when it is missing, instead of a mkdir round trip through the thread pool
+    // on every save (the relay saves a chunk per change).
+    let handle
+    try {
+      handle = await open(tmp, 'w')
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
+      await mkdir(path.slice(0, path.lastIndexOf('/')), { recursive: true })
+      handle = await open(tmp, 'w')
+    }
     try {
       await handle.writev([header, data])
       if (this.#fsync) await handle.sync()
