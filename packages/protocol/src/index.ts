@@ -38,6 +38,7 @@ export type { BackoffOptions } from './backoff.js'
 export {
   ID_PATTERN,
   TOKEN_ROLES,
+  decodeJwtPayload,
   decodeTokenClaimsUnverified,
   tokenClaimsSchema,
 } from './token-claims.js'

@@ -1,6 +1,6 @@
 import { expect, test } from 'vitest'
 import { ProtocolError, ProtocolErrorKind } from './errors.js'
-import { decodeTokenClaimsUnverified } from './token-claims.js'
+import { decodeJwtPayload, decodeTokenClaimsUnverified } from './token-claims.js'
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 const jwt = (payload: unknown) => `${b64url({ alg: 'HS256' })}.${b64url(payload)}.c2ln`
@@ -49,4 +49,9 @@ test('a JWT whose payload is not Tabsync claims is refused with bad-claims', () 
     expect(kindOf(() => decodeTokenClaimsUnverified(jwt(payload)))).toBe(
       ProtocolErrorKind.badClaims,
     )
+})
+
+test('a JWT payload is read whole without being checked as claims, and a non-JWT is refused', () => {
+  expect(decodeJwtPayload(jwt({ sub: 'printer-7' }))).toEqual({ sub: 'printer-7' })
+  expect(kindOf(() => decodeJwtPayload('not-a-jwt'))).toBe(ProtocolErrorKind.notAJwt)
 })

@@ -43,7 +43,13 @@ export function decodeTokenClaimsUnverified(token: string): TokenClaimsPayload {
   return parsed.data
 }
 
-function decodeJwtPayload(token: string): unknown {
+/**
+ * The JSON payload of a JWT, unverified and unchecked: for a caller that needs one claim of a
+ * token that may not be a complete Tabsync token.
+ *
+ * @throws {ProtocolError} `not-a-jwt`.
+ */
+export function decodeJwtPayload(token: string): unknown {
   const parts = token.split('.')
   const payload = parts[1]
   if (parts.length !== 3 || !payload || !/^[A-Za-z0-9_-]+$/.test(payload))

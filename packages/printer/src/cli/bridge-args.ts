@@ -2,7 +2,9 @@ import { parseArgs } from 'node:util'
 import * as fs from 'node:fs'
 import {
   ProtocolError,
+  decodeJwtPayload,
   decodeTokenClaimsUnverified,
+  tokenClaimsSchema,
   type TokenClaimsPayload,
 } from '@tabsync/protocol'
 import { PrinterError, PrinterErrorKind } from '../errors.js'
@@ -147,6 +149,14 @@ export function readTokenClaims(token: string): TokenClaimsPayload | undefined {
   }
 }
 
+/** The `sub` claim alone: the bridge's name, even from a token lacking the other claims. */
 function tokenSubject(token: string): string | undefined {
-  return readTokenClaims(token)?.sub
+  try {
+    const payload = decodeJwtPayload(token)
+    const sub = tokenClaimsSchema.shape.sub.safeParse((payload as { sub?: unknown } | null)?.sub)
+    return sub.success ? sub.data : undefined
+  } catch (e) {
+    if (e instanceof ProtocolError) return undefined
+    throw e
+  }
 }
