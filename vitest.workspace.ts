@@ -7,6 +7,7 @@ export default defineConfig({
   test: {
     projects: [
       'packages/core',
+      'packages/protocol',
       'packages/sync',
       'packages/relay',
       'packages/printer',

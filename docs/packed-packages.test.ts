@@ -1,5 +1,5 @@
 /*
- * The packages as an application gets them: `npm pack` of core, sync, relay, printer and svelte, the
+ * The packages as an application gets them: `npm pack` of core, protocol, sync, relay, printer and svelte, the
  * tarballs installed into a scratch project outside this workspace with plain `npm install` (no
  * workspace links, no patch step, the registry through npm's cache), the README's embedding block
  * type-checked and run there against the packed `tabsync-relay` CLI, and a burst of taps on one
@@ -18,7 +18,7 @@ import { afterAll, expect, test } from 'vitest'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('..', import.meta.url))
-const PACKAGES = ['core', 'sync', 'relay', 'printer', 'svelte'] as const
+const PACKAGES = ['core', 'protocol', 'sync', 'relay', 'printer', 'svelte'] as const
 const secret = 'packed-packages-secret-0123456789abcdef'
 const TAPS = 8
 

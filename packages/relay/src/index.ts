@@ -11,24 +11,27 @@ export type { RelayOptions, RunningRelay } from './server.js'
 
 export { issueToken, verifyToken } from './auth/token.js'
 export type { IssueTokenOptions, Secret } from './auth/token.js'
-export { tokenClaimsSchema, ID_PATTERN } from './auth/claims.js'
+export { tokenClaimsSchema, ID_PATTERN } from '@tabsync/protocol'
 export type { TokenClaims } from './auth/claims.js'
 export { parseTtl } from './auth/ttl.js'
 export { loadOrCreateSecret, resolveSecret, SECRET_ENV, SECRET_FILE } from './auth/secret.js'
 export type { ResolvedSecret, SecretSource } from './auth/secret.js'
 export { isPeerOfDevice, deviceOfPeer } from './auth/peer-binding.js'
+export { tokenFromRequest, selectSubprotocol } from './auth/request-token.js'
+// The wire names the relay README documents; they are @tabsync/protocol's.
 export {
   SYNC_SUBPROTOCOL,
   TOKEN_SUBPROTOCOL_PREFIX,
-  tokenFromRequest,
-  selectSubprotocol,
+  HEARTBEAT_FRAME_TYPE,
   tokenSubprotocols,
-} from './auth/request-token.js'
+  redactSecrets,
+  redactUrl,
+  CloseCode,
+  closeReason,
+} from '@tabsync/protocol'
 export type { RequestToken, TokenTransport } from './auth/request-token.js'
-export { redactSecrets, redactUrl } from './log/redact.js'
-export { HEARTBEAT_FRAME_TYPE, DEFAULT_HEARTBEAT_MS } from './network/heartbeat.js'
+export { DEFAULT_HEARTBEAT_MS } from './network/heartbeat.js'
 
-export { CloseCode, closeReason } from './close-codes.js'
 export { RelayError, RelayErrorKind, isRelayError } from './errors.js'
 export { DEFAULT_LIMITS } from './limits/limits.js'
 export type { RelayLimits } from './limits/limits.js'
@@ -50,7 +53,7 @@ export type { StorageObserver } from './storage/instrumented-storage.js'
 
 export { RelayMetrics, Metric } from './http/metrics.js'
 export { DEFAULT_UPSTREAM_BACKOFF, upstreamIdentity } from './upstream.js'
-export type { BackoffOptions, UpstreamIdentity } from './upstream.js'
+export type { UpstreamIdentity } from './upstream.js'
 export { createLogger } from './log.js'
 export type { LogLevel } from './log.js'
 export { main as runCli } from './cli.js'

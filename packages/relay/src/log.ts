@@ -1,5 +1,5 @@
 import { pino, type DestinationStream, type Logger, type Level } from 'pino'
-import { REDACTED, redactSecrets } from './log/redact.js'
+import { REDACTED, redactSecrets } from '@tabsync/protocol'
 
 /** Log level: a pino level or `silent`. */
 export type LogLevel = Level | 'silent'

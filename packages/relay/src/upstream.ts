@@ -5,34 +5,33 @@ import {
   type PeerId,
   type PeerMetadata,
 } from '@automerge/automerge-repo'
-import { decodeJwt } from 'jose'
+import {
+  FrameType,
+  REVOCATIONS_FRAME,
+  serverFrameSchema,
+  type ServerFrame,
+  ProtocolError,
+  ProtocolErrorKind,
+  backoffDelay,
+  decodeTokenClaimsUnverified,
+  redactUrl,
+  tokenSubprotocols,
+  type BackoffOptions,
+  type TokenClaimsPayload,
+} from '@tabsync/protocol'
 import WebSocket from 'ws'
 import type { OwnershipRegistry } from './access/ownership.js'
 import type { Principal } from './access/principal.js'
-import { tokenClaimsSchema } from './auth/claims.js'
 import { Metric, type RelayMetrics } from './http/metrics.js'
 import type { Logger } from './log.js'
-import {
-  REVOCATIONS_FRAME,
-  outboundCarriesContent,
-  parseFrame,
-  serverFrameSchema,
-  type ServerFrame,
-} from './protocol/frames.js'
+import { outboundCarriesContent, parseFrame } from './protocol/parse-frame.js'
 import { RelayError, RelayErrorKind } from './errors.js'
 import type { PeerDirectory } from './network/peer-directory.js'
 import { LinkWatch } from './network/link-watch.js'
-import { tokenSubprotocols } from './auth/request-token.js'
-import { redactUrl } from './log/redact.js'
 import { toBytes } from './network/raw-data.js'
 
-/** Reconnect backoff of the hub's upstream link. */
-export interface BackoffOptions {
-  readonly initialMs: number
-  readonly maxMs: number
-}
-
-/** Default: 250 ms doubling to 30 s, with jitter. */
+/** Reconnect backoff of the hub's upstream link: 250 ms doubling to 30 s, half of it random
+ *  (the protocol's backoff, starting faster: a hub has one link and should be back soon). */
 export const DEFAULT_UPSTREAM_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 30_000 }
 
 /** What a hub learns from its own upstream token (read, not verified: the hub may not hold the
@@ -44,33 +43,28 @@ export interface UpstreamIdentity {
 
 /** Reads the device id and stores from an upstream token. */
 export function upstreamIdentity(token: string): UpstreamIdentity {
-  let claims: unknown
+  let claims: TokenClaimsPayload
   try {
-    claims = decodeJwt(token)
+    claims = decodeTokenClaimsUnverified(token)
   } catch (e) {
+    if (!(e instanceof ProtocolError)) throw e
     throw new RelayError(
       RelayErrorKind.invalidInput,
       'bad-upstream-token',
-      'Upstream token is not a JWT',
+      e.kind === ProtocolErrorKind.notAJwt
+        ? 'Upstream token is not a JWT'
+        : 'Upstream token claims have the wrong shape',
       { cause: e },
     )
   }
-  const parsed = tokenClaimsSchema.safeParse(claims)
-  if (!parsed.success) {
-    throw new RelayError(
-      RelayErrorKind.invalidInput,
-      'bad-upstream-token',
-      'Upstream token claims have the wrong shape',
-    )
-  }
-  if (parsed.data.role !== 'hub') {
+  if (claims.role !== 'hub') {
     throw new RelayError(
       RelayErrorKind.invalidInput,
       'bad-upstream-token',
       'Upstream token must have role hub',
     )
   }
-  return { deviceId: parsed.data.sub, storeIds: parsed.data.stores }
+  return { deviceId: claims.sub, storeIds: claims.stores }
 }
 
 /** Dependencies of {@link UpstreamAdapter}. */
@@ -266,7 +260,7 @@ export class UpstreamAdapter extends NetworkAdapter {
       return
     }
     const message = parsed.message
-    if (message.type === 'tabsync-heartbeat') return
+    if (message.type === FrameType.heartbeat) return
     if (message.type === 'peer') {
       this.#watch.connected()
       this.#remote = {
@@ -344,8 +338,7 @@ export class UpstreamAdapter extends NetworkAdapter {
 
   #schedule(): void {
     if (this.#stopped || this.#retry) return
-    const base = Math.min(this.#backoff.maxMs, this.#backoff.initialMs * 2 ** this.#attempts)
-    const delay = Math.round(base / 2 + (Math.random() * base) / 2)
+    const delay = backoffDelay(this.#attempts, this.#backoff)
     this.#attempts = Math.min(this.#attempts + 1, 30)
     this.#retry = setTimeout(() => {
       this.#retry = undefined

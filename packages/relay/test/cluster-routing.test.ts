@@ -1,6 +1,6 @@
 import type { AutomergeUrl } from '@automerge/automerge-repo'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { CloseCode } from '../src/close-codes.js'
+import { CloseCode } from '@tabsync/protocol'
 import { createLogger } from '../src/log.js'
 import { startRelay, type RunningRelay } from '../src/server.js'
 import {

@@ -2,7 +2,7 @@
 // expiry while connected, a second socket joining with the same peer id.
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { issueToken } from '../src/auth/token.js'
-import { CloseCode } from '../src/close-codes.js'
+import { CloseCode } from '@tabsync/protocol'
 import { startRelay, type RunningRelay } from '../src/server.js'
 import { tokenFor } from './helpers/devices.js'
 import { closeCode, connectRaw, join } from './helpers/raw-client.js'

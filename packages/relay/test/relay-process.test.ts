@@ -4,7 +4,7 @@ import * as A from '@automerge/automerge'
 import type { AutomergeUrl, DocHandle, DocumentId } from '@automerge/automerge-repo'
 import { SignJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { CloseCode } from '../src/close-codes.js'
+import { CloseCode } from '@tabsync/protocol'
 import { issueToken } from '../src/auth/token.js'
 import {
   findEventually,

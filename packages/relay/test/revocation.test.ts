@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { decodeJwt } from 'jose'
 import { afterEach, expect, test } from 'vitest'
-import { CloseCode } from '../src/close-codes.js'
+import { CloseCode } from '@tabsync/protocol'
 import { tokenFor, until } from './helpers/devices.js'
 import { closeCode, connectRaw, join as joinAs } from './helpers/raw-client.js'
 import {

@@ -11,7 +11,7 @@ import {
 } from '@automerge/automerge-repo'
 import { storeBoundIdBytes } from '@tabsync/core'
 import { afterEach, expect, test } from 'vitest'
-import { CloseCode } from '../src/close-codes.js'
+import { CloseCode } from '@tabsync/protocol'
 import {
   findEventually,
   lineCount,

@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream'
 import WebSocket from 'ws'
 import { afterEach, expect, test } from 'vitest'
-import { SYNC_SUBPROTOCOL } from '../src/auth/request-token.js'
+import { SYNC_SUBPROTOCOL } from '@tabsync/protocol'
 import { createLogger } from '../src/log.js'
 import { startRelay, type RelayOptions, type RunningRelay } from '../src/server.js'
 import { tokenFor } from './helpers/devices.js'

@@ -24,19 +24,17 @@ export {
   DEFAULT_CONNECT_TIMEOUT_MS,
   SILENCE_HEARTBEATS,
 } from './network/websocket-link.js'
-export {
-  SYNC_SUBPROTOCOL,
-  TOKEN_SUBPROTOCOL_PREFIX,
-  HEARTBEAT_FRAME_TYPE,
-  tokenSubprotocols,
-  authorizationHeaders,
-} from './network/auth-protocol.js'
 export { SilenceDeadline } from './network/liveness.js'
-export { redactSecrets } from './network/redact.js'
 export type { WebSocketLinkOptions } from './network/websocket-link.js'
-export { backoffDelay, backoffSchedule, DEFAULT_BACKOFF } from './network/backoff.js'
-export type { BackoffOptions } from './network/backoff.js'
-export { CloseCode, FATAL_CLOSE_CODES } from './network/close-codes.js'
+// The wire names this package's README documents; they are @tabsync/protocol's.
+export {
+  redactSecrets,
+  backoffDelay,
+  backoffSchedule,
+  DEFAULT_BACKOFF,
+  CloseCode,
+} from '@tabsync/protocol'
+export type { BackoffOptions } from '@tabsync/protocol'
 
 export {
   setSyncThrottle,

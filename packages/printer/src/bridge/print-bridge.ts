@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino'
 import type { OrderData, Ticket } from '@tabsync/core'
+import { backoffDelay } from '@tabsync/protocol'
 import { PrinterError, PrinterErrorKind, isPrinterError } from '../errors.js'
 import { renderTicket, ticketRef, type RenderOptions } from '../escpos/render-ticket.js'
 import { acquireDirLock } from '../ledger/dir-lock.js'
@@ -44,7 +45,8 @@ export interface PrintBridgeOptions {
   readonly dataDir: string
   readonly printers: readonly PrinterConfig[]
   readonly logger?: Logger
-  /** Retry back-off while a printer fails: doubling from `initialMs` up to `maxMs`. */
+  /** Retry back-off while a printer fails: the protocol's backoff, doubling from `initialMs` up
+   *  to `maxMs`, without jitter (one bridge per printer: no crowd to spread). */
   readonly retry?: { readonly initialMs?: number; readonly maxMs?: number }
   /** See `SendOptions`: connecting, the status answer before a ticket, writing it. */
   readonly connectTimeoutMs?: number
@@ -435,7 +437,7 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
           w.state = stateOf(e)
         }
         w.failures++
-        const delay = Math.min(maxMs, initialMs * 2 ** Math.min(w.failures - 1, 20))
+        const delay = backoffDelay(w.failures - 1, { initialMs, maxMs, jitter: 0 })
         w.nextRetryAt = now() + delay
         log.warn({ printerId: w.id, err: message, retryInMs: delay }, 'printer failed; will retry')
         notify()

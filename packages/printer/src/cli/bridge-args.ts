@@ -1,5 +1,12 @@
 import { parseArgs } from 'node:util'
 import * as fs from 'node:fs'
+import {
+  ProtocolError,
+  decodeJwtPayload,
+  decodeTokenClaimsUnverified,
+  tokenClaimsSchema,
+  type TokenClaimsPayload,
+} from '@tabsync/protocol'
 import { PrinterError, PrinterErrorKind } from '../errors.js'
 import { parsePrinterUrl } from '../transport/printer-url.js'
 import type { PrinterConfig } from '../bridge/print-bridge.js'
@@ -128,16 +135,28 @@ export function parseBridgeArgs(
   }
 }
 
-/** The `sub` claim of a JWT, read without verifying (the relay verifies; we need our name). */
+/**
+ * The claims of the bridge's token, read without verifying (the relay verifies; the bridge needs
+ * its own name and store). Undefined for a token that is not a Tabsync token: the relay will
+ * refuse it, and the bridge says so then rather than failing to start.
+ */
+export function readTokenClaims(token: string): TokenClaimsPayload | undefined {
+  try {
+    return decodeTokenClaimsUnverified(token)
+  } catch (e) {
+    if (e instanceof ProtocolError) return undefined
+    throw e
+  }
+}
+
+/** The `sub` claim alone: the bridge's name, even from a token lacking the other claims. */
 function tokenSubject(token: string): string | undefined {
   try {
-    const payload = token.split('.')[1]
-    if (!payload) return undefined
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
-      sub?: unknown
-    }
-    return typeof claims.sub === 'string' ? claims.sub : undefined
-  } catch {
-    return undefined
+    const payload = decodeJwtPayload(token)
+    const sub = tokenClaimsSchema.shape.sub.safeParse((payload as { sub?: unknown } | null)?.sub)
+    return sub.success ? sub.data : undefined
+  } catch (e) {
+    if (e instanceof ProtocolError) return undefined
+    throw e
   }
 }

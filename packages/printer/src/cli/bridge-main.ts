@@ -4,11 +4,10 @@ import { openDevice, redactSecrets } from '@tabsync/sync'
 import { isPrinterError } from '../errors.js'
 import { createPrintBridge } from '../bridge/print-bridge.js'
 import { createDeviceSource } from '../source/device-source.js'
-import { decodeJwt } from 'jose'
 import { startStatusServer, type StatusServer } from '../http/status-server.js'
 import { storeTokenAuthorizer } from '../http/store-token-auth.js'
 import { startFakePrinter, type FakePrinter } from '../fake/fake-printer.js'
-import { BRIDGE_USAGE, FAKE_PRINTER, parseBridgeArgs } from './bridge-args.js'
+import { BRIDGE_USAGE, FAKE_PRINTER, parseBridgeArgs, readTokenClaims } from './bridge-args.js'
 import { formatReceipt } from './fake-printer-main.js'
 import { PRINTER_VERSION } from './version.js'
 
@@ -83,8 +82,7 @@ export async function runBridgeCli(argv: readonly string[]): Promise<number> {
     // Confirm/reprint need a store token (terminal or back office) verified with the relay's
     // TABSYNC_SECRET; without it they answer 401. CORS only for TABSYNC_PRINTER_ALLOW_ORIGIN.
     const secret = process.env['TABSYNC_SECRET']
-    const stores = config.token ? decodeJwt(config.token)['stores'] : undefined
-    const storeId = Array.isArray(stores) && typeof stores[0] === 'string' ? stores[0] : undefined
+    const storeId = config.token ? readTokenClaims(config.token)?.stores[0] : undefined
     const origin = process.env['TABSYNC_PRINTER_ALLOW_ORIGIN']
     if (!secret || !storeId)
       log.warn('TABSYNC_SECRET or store token missing: confirm/reprint refused')

@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest'
-import { selectSubprotocol, tokenFromRequest, tokenSubprotocols } from './request-token.js'
+import { tokenSubprotocols } from '@tabsync/protocol'
+import { selectSubprotocol, tokenFromRequest } from './request-token.js'
 
 const strict = { allowQueryToken: false }
 const lenient = { allowQueryToken: true }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import { SYNC_SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX } from '@tabsync/protocol'
 
 /**
  * Where a request's token comes from. Devices never put their token in a URL (URLs land in
@@ -11,14 +12,8 @@ import type { IncomingMessage } from 'node:http'
  * - `?token=` in the query string only when the relay opted in (`allowQueryToken`) for old
  *   clients such as automerge-repo's stock WebSocket client.
  *
- * The names mirror @tabsync/sync's `network/auth-protocol.ts`; a contract test in
- * packages/sync/test keeps both sides equal.
+ * The subprotocol names are @tabsync/protocol's, which devices import too.
  */
-
-/** The subprotocol of this wire version; selecting it also promises heartbeat frames. */
-export const SYNC_SUBPROTOCOL = 'tabsync.v1'
-/** Prefix of the subprotocol that carries the token. */
-export const TOKEN_SUBPROTOCOL_PREFIX = 'tabsync.token.'
 
 /** How the token of a request was transported (a log and metrics field, never the token). */
 export type TokenTransport = 'subprotocol' | 'authorization' | 'query' | 'none'
@@ -72,9 +67,4 @@ export function tokenFromRequest(
  */
 export function selectSubprotocol(offered: ReadonlySet<string>): string | false {
   return offered.has(SYNC_SUBPROTOCOL) ? SYNC_SUBPROTOCOL : false
-}
-
-/** The subprotocols a Node client (the hub's upstream link, tests) offers with `token`. */
-export function tokenSubprotocols(token: string): string[] {
-  return [SYNC_SUBPROTOCOL, `${TOKEN_SUBPROTOCOL_PREFIX}${token}`]
 }

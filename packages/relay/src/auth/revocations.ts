@@ -1,7 +1,8 @@
 import type { StorageAdapterInterface } from '@automerge/automerge-repo'
 import { z } from 'zod'
 import type { Logger } from '../log.js'
-import { ID_PATTERN, type TokenClaims } from './claims.js'
+import { ID_PATTERN } from '@tabsync/protocol'
+import type { TokenClaims } from './claims.js'
 
 /** Storage key prefix of revocation records (next to the ownership records). */
 export const REVOCATION_KEY = ['tabsync-relay', 'revoked'] as const

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto'
 import type { DeviceRole } from '@tabsync/core'
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose'
 import { RelayError, RelayErrorKind } from '../errors.js'
-import { tokenClaimsSchema, type TokenClaims } from './claims.js'
+import { tokenClaimsSchema } from '@tabsync/protocol'
+import type { TokenClaims } from './claims.js'
 import { parseTtl } from './ttl.js'
 
 /** A signing secret as a string (env var, secret file) or raw bytes. */

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import { DeviceRole } from '@tabsync/core'
-import { ID_PATTERN } from '../auth/claims.js'
+import { ID_PATTERN } from '@tabsync/protocol'
 import { RelayError, RelayErrorKind } from '../errors.js'
 import type { LogLevel } from '../log.js'
 import { CLUSTER_OPTIONS, CLUSTER_USAGE, clusterArgs, type ClusterArgs } from './cluster-args.js'

@@ -1,9 +1,6 @@
 import { cbor } from '@automerge/automerge-repo'
 import type WebSocket from 'ws'
-import { SYNC_SUBPROTOCOL } from '../auth/request-token.js'
-
-/** Type of the heartbeat frame the relay sends to clients of `tabsync.v1`. */
-export const HEARTBEAT_FRAME_TYPE = 'tabsync-heartbeat'
+import { HEARTBEAT_FRAME_TYPE, SYNC_SUBPROTOCOL } from '@tabsync/protocol'
 
 /** Default heartbeat interval (ms): the relay pings and sends a heartbeat frame this often. */
 export const DEFAULT_HEARTBEAT_MS = 2_500

@@ -2,18 +2,19 @@ import type WebSocket from 'ws'
 import { devicePrincipal, type Principal } from '../access/principal.js'
 import type { TokenClaims } from '../auth/claims.js'
 import { isPeerOfDevice } from '../auth/peer-binding.js'
-import { CloseCode, closeReason } from '../close-codes.js'
+import {
+  CloseCode,
+  clientFrameSchema,
+  closeReason,
+  type ClientFrame,
+  type DocFrame,
+  type JoinFrame,
+} from '@tabsync/protocol'
 import { toBytes } from './raw-data.js'
 import { TokenBucket } from '../limits/rate-limit.js'
 import type { RelayLimits } from '../limits/limits.js'
 import type { Logger } from '../log.js'
-import {
-  clientFrameSchema,
-  parseFrame,
-  type ClientFrame,
-  type DocFrame,
-  type JoinFrame,
-} from '../protocol/frames.js'
+import { parseFrame } from '../protocol/parse-frame.js'
 
 /** What a connection asks of the adapter that owns it. */
 export interface ConnectionHost {

@@ -1,6 +1,6 @@
 import { cbor } from '@automerge/automerge-repo'
 import WebSocket from 'ws'
-import { tokenSubprotocols } from '../../src/auth/request-token.js'
+import { tokenSubprotocols } from '@tabsync/protocol'
 
 /** Outcome of a raw connection attempt. */
 export type RawOutcome = { kind: 'http'; status: number } | { kind: 'open'; socket: WebSocket }

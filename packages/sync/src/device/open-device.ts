@@ -8,7 +8,7 @@ import {
 } from '@automerge/automerge-repo/slim'
 import { openPersistentClock } from '../clock/persistent-clock.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
-import type { BackoffOptions } from '../network/backoff.js'
+import type { BackoffOptions } from '@tabsync/protocol'
 import { isNode } from '../network/socket.js'
 import type { EndpointKind } from '../network/sync-link.js'
 import { WebSocketLink, type WebSocketLinkOptions } from '../network/websocket-link.js'

@@ -5,7 +5,7 @@ import type {
   PeerId,
   Repo,
 } from '@automerge/automerge-repo/slim'
-import { backoffDelay, type BackoffOptions } from '../network/backoff.js'
+import { backoffDelay, type BackoffOptions } from '@tabsync/protocol'
 import { SyncError, SyncErrorKind } from '../errors.js'
 
 /** Options of {@link findDoc}. */

@@ -6,15 +6,18 @@ import {
   type PeerMetadata,
 } from '@automerge/automerge-repo/slim'
 import { decodeBundle, type BundledDocument } from '@tabsync/core'
-import { z } from 'zod'
 import {
-  HEARTBEAT_FRAME_TYPE,
+  CloseCode,
+  FrameType,
   SYNC_SUBPROTOCOL,
   authorizationHeaders,
+  backoffDelay,
+  peerFrameSchema,
   tokenSubprotocols,
-} from './auth-protocol.js'
-import { backoffDelay, type BackoffOptions } from './backoff.js'
-import { CloseCode, FATAL_CLOSE_CODES } from './close-codes.js'
+  type BackoffOptions,
+} from '@tabsync/protocol'
+import { z } from 'zod'
+import { CloseOutcome, closeOutcome } from './close-outcome.js'
 import { SilenceDeadline } from './liveness.js'
 import { EndpointKind, EndpointState, type EndpointStatus, type SyncLink } from './sync-link.js'
 import {
@@ -30,20 +33,8 @@ import type { Logger } from '../log/logger.js'
 /** automerge-repo's websocket protocol version (`ProtocolV1` in the websocket adapter). */
 const PROTOCOL_V1 = '1'
 
-/** What the server sends back to our `join`; checked at the edge. */
-const PeerFrame = z.object({
-  type: z.literal('peer'),
-  senderId: z.string().min(1),
-  peerMetadata: z
-    .object({ storageId: z.string().optional(), isEphemeral: z.boolean().optional() })
-    .passthrough()
-    .optional()
-    .nullable(),
-  selectedProtocolVersion: z.string().optional(),
-  /** The relay's heartbeat interval: it sends a frame at least this often (Tabsync relays). */
-  heartbeatMs: z.number().positive().finite().optional(),
-})
-const ErrorFrame = z.object({ type: z.literal('error'), message: z.string().optional() })
+// The server's answer to our `join` is checked at the edge with the protocol's `peer` schema;
+// other frames go to the repo, which validates its own messages.
 const AnyFrame = z.object({ type: z.string(), senderId: z.string().optional() }).passthrough()
 const TimeReply = z.object({ now: z.number().finite() })
 const FETCH_DOCUMENTS_TIMEOUT_MS = 15_000
@@ -301,13 +292,16 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       this.#lostPeer()
       this.#forceReady()
       if (this.#stopped) return
-      if (opened.refusedStatus() === 401 || FATAL_CLOSE_CODES.has(event.code ?? 0)) {
-        this.#rejectToken(
-          event.code === CloseCode.forbiddenChange || event.code === CloseCode.documentIdRefused,
-        )
+      const outcome = closeOutcome(event.code ?? 0)
+      if (
+        opened.refusedStatus() === 401 ||
+        outcome === CloseOutcome.tokenRejected ||
+        outcome === CloseOutcome.refused
+      ) {
+        this.#rejectToken(outcome === CloseOutcome.refused)
         return
       }
-      if (event.code === CloseCode.moved && event.reason) {
+      if (outcome === CloseOutcome.follow && event.reason) {
         this.#follow(event.reason)
         return
       }
@@ -335,8 +329,9 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       return
     }
     this.#silence?.heard()
-    if ((frame as { type?: unknown } | null)?.type === HEARTBEAT_FRAME_TYPE) return
-    const peer = PeerFrame.safeParse(frame)
+    const type = (frame as { type?: unknown } | null)?.type
+    if (type === FrameType.heartbeat) return
+    const peer = peerFrameSchema.safeParse(frame)
     if (peer.success) {
       clearTimeout(this.#connectTimer)
       this.#watchSilence(socket, peer.data.heartbeatMs)
@@ -351,7 +346,7 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       })
       return
     }
-    if (ErrorFrame.safeParse(frame).success) return
+    if (type === FrameType.error) return
     const any = AnyFrame.safeParse(frame)
     if (!any.success || !this.#remotePeerId) return
     this.emit('message', any.data as unknown as Message)

@@ -1,7 +1,8 @@
 import * as A from '@automerge/automerge'
 import { cbor, generateAutomergeUrl, parseAutomergeUrl } from '@automerge/automerge-repo'
 import { expect, test } from 'vitest'
-import { clientFrameSchema, outboundCarriesContent, parseFrame } from './frames.js'
+import { clientFrameSchema } from '@tabsync/protocol'
+import { outboundCarriesContent, parseFrame } from './parse-frame.js'
 
 const DOC = parseAutomergeUrl(generateAutomergeUrl()).documentId
 

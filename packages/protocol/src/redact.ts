@@ -1,8 +1,11 @@
 /**
- * Scrubs credentials from text bound for a log: JWTs (three base64url parts, the first a JSON
- * header `eyJ...`), `token=` query parameters, bearer credentials and token subprotocols. The
- * relay's logger runs every line through it, so a token in an error message, a URL or a header
- * logged by mistake never reaches a log file.
+ * Scrubs credentials from text bound for a log or a console: JWTs (three base64url parts, the
+ * first a JSON header `eyJ...`), `token=` query parameters, bearer credentials and token
+ * subprotocols. The relay's logger runs every line through it, and so do the Node programs built
+ * on a device (the print bridge, the demo server).
+ *
+ * @example
+ * redactSecrets('GET /sync?token=abc') // 'GET /sync?token=[redacted]'
  */
 export function redactSecrets(text: string): string {
   return text
@@ -12,7 +15,12 @@ export function redactSecrets(text: string): string {
     .replace(TOKEN_SUBPROTOCOL, `$1${REDACTED}`)
 }
 
-/** `ws://relay/sync?token=abc` -> `ws://relay/sync?token=[redacted]`, for URLs put in log fields. */
+/**
+ * A URL for a log field, its `token` parameter and password replaced.
+ *
+ * @example
+ * redactUrl('ws://relay/sync?token=abc') // 'ws://relay/sync?token=[redacted]'
+ */
 export function redactUrl(url: string | URL): string {
   try {
     const u = new URL(url.toString())
@@ -20,6 +28,7 @@ export function redactUrl(url: string | URL): string {
     if (u.password) u.password = REDACTED
     return redactSecrets(u.toString())
   } catch {
+    // Not a URL: still scrub whatever secret-looking text it holds.
     return redactSecrets(url.toString())
   }
 }

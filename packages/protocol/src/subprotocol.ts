@@ -1,13 +1,10 @@
 /**
  * How a device proves who it is without putting its token in a URL (URLs end up in browser
  * consoles, proxy access logs and error messages). A browser WebSocket cannot set headers, but it
- * can offer subprotocols: the device offers {@link SYNC_SUBPROTOCOL} and
- * `tabsync.token.<jwt>` (a JWT is made of characters a subprotocol token allows), the relay
- * reads the token from the second and answers with the first only, so the token is never echoed.
- * Plain HTTP requests (`POST /documents`, the token probe) carry `Authorization: Bearer <jwt>`.
- *
- * The values mirror @tabsync/relay's `auth/request-token.ts` (sync must not import the relay);
- * the relay's tests connect with {@link tokenSubprotocols} to keep both sides equal.
+ * can offer subprotocols: the device offers {@link SYNC_SUBPROTOCOL} and `tabsync.token.<jwt>`
+ * (a JWT is made of characters a subprotocol token allows), the relay reads the token from the
+ * second and answers with the first only, so the token is never echoed. Plain HTTP requests
+ * (`POST /documents`, the token probe) carry `Authorization: Bearer <jwt>`.
  */
 
 /**

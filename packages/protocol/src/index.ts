@@ -1,0 +1,46 @@
+export {
+  CloseCode,
+  FATAL_CLOSE_CODES,
+  closeReason,
+  isCloseCode,
+  isFatalCloseCode,
+} from './close-codes.js'
+export type { CloseCodeName } from './close-codes.js'
+export {
+  FrameType,
+  REVOCATIONS_FRAME,
+  clientFrameSchema,
+  documentIdSchema,
+  ephemeralFrameSchema,
+  errorFrameSchema,
+  heartbeatFrameSchema,
+  joinFrameSchema,
+  peerFrameSchema,
+  peerIdSchema,
+  remoteHeadsFrameSchema,
+  remoteSubscriptionFrameSchema,
+  revocationsFrameSchema,
+  serverFrameSchema,
+  syncFrameSchema,
+  unavailableFrameSchema,
+} from './frames.js'
+export type { ClientFrame, DocFrame, JoinFrame, PeerFrame, ServerFrame } from './frames.js'
+export {
+  HEARTBEAT_FRAME_TYPE,
+  SYNC_SUBPROTOCOL,
+  TOKEN_SUBPROTOCOL_PREFIX,
+  authorizationHeaders,
+  tokenSubprotocols,
+} from './subprotocol.js'
+export { REDACTED, redactSecrets, redactUrl } from './redact.js'
+export { DEFAULT_BACKOFF, backoffDelay, backoffSchedule } from './backoff.js'
+export type { BackoffOptions } from './backoff.js'
+export {
+  ID_PATTERN,
+  TOKEN_ROLES,
+  decodeJwtPayload,
+  decodeTokenClaimsUnverified,
+  tokenClaimsSchema,
+} from './token-claims.js'
+export type { TokenClaimsPayload } from './token-claims.js'
+export { ProtocolError, ProtocolErrorKind } from './errors.js'
