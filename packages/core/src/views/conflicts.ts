@@ -298,20 +298,5 @@ function transferConflicts(moved: Membership): Conflict[] {
       amount: late.reduce((sum, r) => sum + r.amount, 0),
     })
   }
-  for (const [paymentId, t] of [...moved.movedPayments].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const late = Object.values(order.refunds).filter(
-      (r) => r.paymentId === paymentId && !t.refundIds.includes(r.id),
-    )
-    if (late.length === 0) continue
-    out.push({
-      id: `refund-after-transfer:${paymentId}:${late.length}`,
-      kind: 'changed-after-transfer',
-      message: `A payment was refunded here after it moved to another check: refund it there too.`,
-      actions: ['acknowledge'],
-      invariant: 'transfer-counts-once',
-      paymentId,
-      amount: late.reduce((sum, r) => sum + r.amount, 0),
-    })
-  }
   return out
 }
