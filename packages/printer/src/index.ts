@@ -2,8 +2,10 @@
 
 export { PrinterError, PrinterErrorKind, isPrinterError } from './errors.js'
 
-export { createPrintBridge, CrashStep } from './bridge/print-bridge.js'
-export type { PrintBridge, PrintBridgeOptions, PrinterConfig } from './bridge/print-bridge.js'
+export { createPrintBridge } from './bridge/print-bridge.js'
+export { CrashStep } from './bridge/bridge-life.js'
+export type { PrinterConfig } from './bridge/printer-worker.js'
+export type { PrintBridge, PrintBridgeOptions } from './bridge/print-bridge.js'
 export { PrinterState } from './bridge/bridge-status.js'
 export type {
   BridgeStatus,

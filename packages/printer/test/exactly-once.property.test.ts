@@ -10,7 +10,8 @@ import {
   type CommandContext,
   type OrderData,
 } from '@tabsync/core'
-import { CrashStep, type PrintBridge } from '../src/bridge/print-bridge.js'
+import type { PrintBridge } from '../src/bridge/print-bridge.js'
+import { CrashStep } from '../src/bridge/bridge-life.js'
 import { startFakePrinter, type FakePrinterMode } from '../src/fake/fake-printer.js'
 import { ticketRef } from '../src/escpos/render-ticket.js'
 import { openPrintLedger } from '../src/ledger/print-ledger.js'

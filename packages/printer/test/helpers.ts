@@ -23,7 +23,8 @@ import {
   type StoreData,
   type TableDoc,
 } from '@tabsync/core'
-import { createPrintBridge, type CrashStep, type PrintBridge } from '../src/bridge/print-bridge.js'
+import { createPrintBridge, type PrintBridge } from '../src/bridge/print-bridge.js'
+import type { CrashStep } from '../src/bridge/bridge-life.js'
 import { createRepoSource } from '../src/source/repo-source.js'
 import type { TicketSource } from '../src/source/ticket-source.js'
 
