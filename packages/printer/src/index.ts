@@ -52,10 +52,8 @@ export { startFakePrinter, FakePrinterMode } from './fake/fake-printer.js'
 export { formatReceipt } from './cli/fake-printer-main.js'
 export type { FakePrinter, FakePrinterOptions, FakeReceipt } from './fake/fake-printer.js'
 
-export { createRepoSource } from './source/repo-source.js'
 export { createDeviceSource } from './source/device-source.js'
 export type { DeviceSourceOptions } from './source/device-source.js'
-export type { RepoSourceOptions } from './source/repo-source.js'
 export type { TicketSource, OrderSnapshot } from './source/ticket-source.js'
 
 export { startStatusServer } from './http/status-server.js'
