@@ -22,6 +22,7 @@ import {
   type OrderEntry,
   type TableOrdersOptions,
 } from './day-loader.js'
+import { watchDays, type DayView, type DayWatch, type WatchDaysOptions } from './day-view.js'
 import { NetworkStatus } from './network-status.js'
 import { OpenDocs, type ChangeEvent } from './open-docs.js'
 import { OrderCommands } from './order-commands.js'
@@ -37,6 +38,7 @@ export type {
   TableOrdersOptions,
 } from './day-loader.js'
 export type { NewStore } from './store-session.js'
+export type { DayOrder, DayView, WatchDaysOptions } from './day-view.js'
 
 /** @internal What {@link openDevice} hands to the Device. */
 export interface DeviceParts {
@@ -82,6 +84,8 @@ export class Device {
   readonly #commands: OrderCommands
   readonly #days: DayLoader
   readonly #network: NetworkStatus
+  readonly #catchUp: CatchUp
+  readonly #views = new Set<DayWatch>()
   readonly #reopened: Promise<{ documents: number }>
   #closed = false
 
@@ -122,6 +126,7 @@ export class Device {
       online: parts.online ?? true,
     })
     const catchUp = new CatchUp(repo, storage, () => this.#network.fetchers(), logger)
+    this.#catchUp = catchUp
     this.#session = new StoreSession({
       deviceId: parts.deviceId,
       repo,
@@ -152,6 +157,7 @@ export class Device {
           catchUp,
           signal,
           logger,
+          watchDays: (options) => this.#watchDays(options),
         })
       : Promise.resolve({ documents: 0 })
     // A failed re-open is reported through `whenReopened`; it must not be an unhandled rejection.
@@ -301,6 +307,39 @@ export class Device {
     return this.#days.fetchDay(date)
   }
 
+  /**
+   * Follows the last business days of the store (default today and yesterday): the table
+   * documents, every order they reference (opened as references appear, fetched in bulk on a new
+   * device), rolling over when the business day changes by this device's clock. Documents that
+   * cannot be found yet are counted in `loading()` and looked for again, never thrown.
+   * `close()` the view when done (closing the device closes it too).
+   *
+   * @example
+   * const days = device.watchDays()
+   * days.onChange(() => render(days.orders().filter((o) => Object.keys(o.order.closes).length === 0)))
+   */
+  watchDays(options: WatchDaysOptions = {}): DayView {
+    this.#assertOpen()
+    return this.#watchDays(options)
+  }
+
+  #watchDays(options: WatchDaysOptions): DayWatch {
+    const view = watchDays(
+      {
+        docs: this.#docs,
+        session: this.#session,
+        catchUp: this.#catchUp,
+        onUpstream: (cb) => this.#network.onUpstream(cb),
+        now: () => this.clock.physicalMs(),
+        logger: this.#parts.logger,
+        closed: (v) => this.#views.delete(v),
+      },
+      options,
+    )
+    this.#views.add(view)
+    return view
+  }
+
   /** The current business date by this device's hybrid clock and the store's day rule. */
   businessDate(): string {
     return this.#session.businessDate()
@@ -374,6 +413,7 @@ export class Device {
     if (this.#closed) return
     this.#closed = true
     this.#abort.abort()
+    for (const view of [...this.#views]) view.close()
     this.#network.close()
     this.#docs.close()
     for (const adapter of this.repo.networkSubsystem.adapters) {

@@ -19,7 +19,10 @@ export interface OpenOptions {
   readonly maxAttempts?: number | undefined
   /** Give up (`unavailable`) after this long (ms). Default: never. */
   readonly timeoutMs?: number | undefined
-  /** Stops waiting (`closed`) when aborted, besides the device closing. */
+  /**
+   * Stops waiting (`closed`) when aborted, instead of the device's own signal: its owner must
+   * abort it when the device closes (day views are closed by the device).
+   */
   readonly signal?: AbortSignal | undefined
 }
 
@@ -54,21 +57,16 @@ export class OpenDocs {
 
   /** Finds a document (waiting while it is unavailable, within the options' bounds) and tracks it. */
   async open<D>(url: AutomergeUrl | DocumentId, options: OpenOptions = {}): Promise<DocHandle<D>> {
-    const stop = eitherSignal(this.#parts.signal, options.signal)
-    try {
-      const handle = await this.#finds.run(() =>
-        findDoc<D>(this.#parts.repo, url, {
-          signal: stop.signal,
-          random: this.#parts.random,
-          maxAttempts: options.maxAttempts,
-          timeoutMs: options.timeoutMs,
-        }),
-      )
-      this.track(handle as DocHandle<unknown>)
-      return handle
-    } finally {
-      stop.dispose()
-    }
+    const handle = await this.#finds.run(() =>
+      findDoc<D>(this.#parts.repo, url, {
+        signal: options.signal ?? this.#parts.signal,
+        random: this.#parts.random,
+        maxAttempts: options.maxAttempts,
+        timeoutMs: options.timeoutMs,
+      }),
+    )
+    this.track(handle as DocHandle<unknown>)
+    return handle
   }
 
   /** Watches a document: change events, clock absorption, unsynced tracking. Once per document. */
@@ -145,27 +143,4 @@ export class OpenDocs {
 /** The root `kind` of a ready document ('store', 'table', 'order'). */
 export function kindOfDoc(handle: DocHandle<unknown>): string | undefined {
   return text((handle.doc() as { kind?: string }).kind)
-}
-
-/**
- * A signal aborted by either of two, with its listeners removed afterwards (`AbortSignal.any`
- * keeps every combined signal alive as long as the device's, one per find).
- */
-function eitherSignal(
-  a: AbortSignal,
-  b: AbortSignal | undefined,
-): { signal: AbortSignal; dispose: () => void } {
-  if (!b) return { signal: a, dispose: () => undefined }
-  const both = new AbortController()
-  const abort = () => both.abort()
-  if (a.aborted || b.aborted) both.abort()
-  a.addEventListener('abort', abort, { once: true })
-  b.addEventListener('abort', abort, { once: true })
-  return {
-    signal: both.signal,
-    dispose: () => {
-      a.removeEventListener('abort', abort)
-      b.removeEventListener('abort', abort)
-    },
-  }
 }
