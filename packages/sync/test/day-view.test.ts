@@ -13,8 +13,8 @@ import {
 } from '@tabsync/core'
 import { afterEach, expect, test } from 'vitest'
 import { msUntilNextDay } from '../src/device/day-view.js'
-import { openDevice, type DayView, type Device } from '../src/index.js'
-import { createSimNetwork } from '../src/testing/index.js'
+import { MemoryStorageAdapter, openDevice, type DayView, type Device } from '../src/index.js'
+import { createCrashableStorage, createSimNetwork } from '../src/testing/index.js'
 
 const cleanup: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -214,3 +214,42 @@ test('watchDays refuses a day count that is not a whole number of days', async (
   expect(() => b.watchDays({ days: 0 })).toThrow(/days must be/)
   expect(() => b.watchDays({ days: 1.5 })).toThrow(/days must be/)
 })
+
+test('after a restart, the re-opening opens the store, every table and the day’s stored orders (a local-only view of today)', async () => {
+  const net = createSimNetwork({ seed: 18 })
+  const hub = new Repo({
+    network: [net.adapter('hub', { kind: 'hub' })],
+    // With a storage id: its acknowledged heads make the till's work synced.
+    storage: new MemoryStorageAdapter(),
+    peerId: 'hub' as PeerId,
+    sharePolicy: async () => true,
+  })
+  cleanup.push(() => hub.shutdown())
+  const storage = createCrashableStorage()
+  const first = await openDevice({
+    deviceId: 'till-1',
+    storage: storage.adapter(),
+    network: [net.adapter('till-1')],
+  })
+  net.link('till-1', 'hub')
+  const { storeUrl } = await first.createStore({
+    ...demoStoreInit('store-1', () => ''),
+    tables: DEMO_TABLES,
+  })
+  const { url } = await first.openOrder('t3')
+  // Synced: no unsynced marker is left, so only the day view can bring the order back.
+  await new Promise<void>((resolve) => {
+    const check = () => first.status().unsynced === 0 && resolve()
+    first.onStatus(check)
+    check()
+  })
+  await first.close()
+  storage.crash() // every write had completed: this only hands out the restarted process's view
+
+  const again = await openDevice({ deviceId: 'till-1', storage: storage.adapter(), storeUrl })
+  cleanup.push(() => again.close())
+  const { documents } = await again.whenReopened()
+  expect(documents).toBe(1 + DEMO_TABLES.length + 1)
+  const id = url.slice('automerge:'.length) as never
+  expect(again.repo.handles[id]?.isReady()).toBe(true)
+}, 60_000)
