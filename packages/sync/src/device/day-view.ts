@@ -296,20 +296,23 @@ export class DayWatch implements DayView {
 
   // --- tables ----------------------------------------------------------------------------------
 
+  /** Opens new tables: the ones stored here at once, the others (unless local only) in bulk. */
   async #loadTables(tables: readonly TableWatch[]): Promise<void> {
     const { catchUp } = this.#parts
     for (const t of tables) this.#pending.add(t.id)
-    let wanted = tables
-    if (this.#localOnly) {
-      const here = new Set(await catchUp.present(tables.map((t) => t.id)))
-      for (const t of tables) if (!here.has(t.id)) this.#settled(t.id)
-      wanted = tables.filter((t) => here.has(t.id))
-    } else {
-      // A new device gets its tables in a request or two instead of one sync exchange each.
-      await catchUp.fetch(tables.map((t) => t.id))
-    }
+    const here = new Set(await catchUp.present(tables.map((t) => t.id)))
     if (this.#closed) return
-    await Promise.all(wanted.map((t) => this.#openTable(t)))
+    const opening = tables.filter((t) => here.has(t.id)).map((t) => this.#openTable(t))
+    const absent = tables.filter((t) => !here.has(t.id))
+    if (this.#localOnly) {
+      for (const t of absent) this.#settled(t.id)
+    } else if (absent.length > 0) {
+      // A new device gets its tables in a request or two instead of one sync exchange each.
+      await catchUp.fetch(absent.map((t) => t.id))
+      if (this.#closed) return
+      opening.push(...absent.map((t) => this.#openTable(t)))
+    }
+    await Promise.all(opening)
   }
 
   async #openTable(watch: TableWatch): Promise<void> {
