@@ -316,7 +316,13 @@ export class DayWatch implements DayView {
   }
 
   async #openTable(watch: TableWatch): Promise<void> {
-    const handle = await this.#open<TableDoc>(watch.url, watch.id, 'table', watch.stop.signal)
+    const handle = await this.#open<TableDoc>(
+      watch.url,
+      watch.id,
+      'table',
+      watch.stop.signal,
+      this.#localOnly ? 1 : FIND_ATTEMPTS,
+    )
     if (!handle || this.#closed || this.#tables.get(watch.id) !== watch) return
     watch.handle = handle
     const onChange = () => this.#tableChanged(watch)
