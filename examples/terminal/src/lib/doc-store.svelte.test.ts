@@ -1,7 +1,7 @@
 import { Repo } from '@automerge/automerge-repo'
 import { flushSync } from 'svelte'
 import { expect, test } from 'vitest'
-import { bindDoc, bindSource } from './doc-store.svelte.js'
+import { bindDoc, bindSource, bindWatch } from './doc-store.svelte.js'
 
 interface Counter {
   n: number
@@ -70,4 +70,32 @@ test('a bound source follows its pushes and unsubscribes on destroy', () => {
   expect(bound.current).toBe(5)
   bound.destroy()
   expect(unsubscribed).toBe(true)
+})
+
+test('a watched source follows its pushes, moves to a new source when what it reads changes, and stops with its owner', () => {
+  const pushes = new Map<string, (v: string) => void>()
+  const live = new Set<string>()
+  let url = $state('a')
+  let bound: { readonly current: string | undefined } | undefined
+  const stop = $effect.root(() => {
+    bound = bindWatch<string>((cb) => {
+      const watched = url
+      pushes.set(watched, cb)
+      live.add(watched)
+      return () => live.delete(watched)
+    })
+  })
+  flushSync()
+  expect(bound!.current).toBeUndefined()
+  pushes.get('a')!('summary of a')
+  expect(bound!.current).toBe('summary of a')
+  url = 'b'
+  flushSync()
+  expect([...live]).toEqual(['b'])
+  // The old source's value stays until the new one pushes.
+  expect(bound!.current).toBe('summary of a')
+  pushes.get('b')!('summary of b')
+  expect(bound!.current).toBe('summary of b')
+  stop()
+  expect([...live]).toEqual([])
 })

@@ -18,6 +18,7 @@ import {
   initStoreDoc,
   initTableDoc,
   latestStamp,
+  moveOrder,
   openOrder,
   summarizeOrder,
   transferOrder,
@@ -366,6 +367,36 @@ export class Device {
     })
     if (id !== null) await this.#saved([source as DocHandle<unknown>, target as DocHandle<unknown>])
     return id
+  }
+
+  /**
+   * Moves a check to another table: core's `moveOrder` on the order (its table field and a move
+   * entry), then the order's reference on the new table's document (`attachOrder`, idempotent),
+   * so the floor of every device shows it there. Resolves when both are saved. An unknown table
+   * is a TabsyncError (`not-found`) and changes nothing.
+   */
+  async moveOrder(url: AutomergeUrl, toTableId: string): Promise<void> {
+    this.#assertOpen()
+    await this.#loadStore()
+    const order = await this.#openOrder(url)
+    const table = this.store().tables[toTableId]
+    if (!table) throw new TabsyncError(ErrorKind.notFound, `unknown table ${toTableId}`)
+    const tableHandle = await this.#open<TableDoc>(table.url as AutomergeUrl)
+    const ctx = this.context()
+    prepareWrite(order as DocHandle<unknown>)
+    prepareWrite(tableHandle as DocHandle<unknown>)
+    order.change((d) => void moveOrder(d, ctx, { toTableId }))
+    const moved = readOrder(order.doc())
+    tableHandle.change((t) =>
+      attachOrder(t, {
+        orderId: moved.orderId,
+        url,
+        businessDate: moved.businessDate,
+        openedAt: moved.openedAt,
+        openedBy: moved.openedBy,
+      }),
+    )
+    await this.#saved([order as DocHandle<unknown>, tableHandle as DocHandle<unknown>])
   }
 
   /**
