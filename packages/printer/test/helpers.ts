@@ -8,11 +8,9 @@ import {
   attachOrder,
   createHybridClock,
   decode,
-  demoStoreInit,
   fire,
   initStoreDoc,
   initTableDoc,
-  DEMO_TABLES,
   openOrder,
   readOrder,
   voidLine,
@@ -23,6 +21,7 @@ import {
   type StoreData,
   type TableDoc,
 } from '@tabsync/core'
+import { demoStoreInit, DEMO_TABLES } from '@tabsync/core/demo'
 import { createPrintBridge, type CrashStep, type PrintBridge } from '../src/bridge/print-bridge.js'
 import { createRepoSource } from '../src/source/repo-source.js'
 import type { TicketSource } from '../src/source/ticket-source.js'

@@ -11,17 +11,17 @@ import {
   addLine,
   changeQuantity,
   decode,
-  DEMO_TABLES,
   fire,
   isTabsyncError,
   newId,
-  orderTotals,
   takePayment,
   voidLine,
   type OrderDoc,
   type TableData,
   readOrder,
 } from '@tabsync/core'
+import { DEMO_TABLES } from '@tabsync/core/demo'
+import { orderTotals } from '@tabsync/core/internal'
 import fc from 'fast-check'
 import { afterEach, expect, test, vi } from 'vitest'
 import { advance, createCluster, drive, useSimTime, type Cluster } from './cluster.js'

@@ -197,7 +197,7 @@ test('connects, reads the relay time, syncs, and reconnects after the server dro
   expect(online.skew!.flagged).toBe(true)
   expect(Math.abs(online.skew!.offsetMs - AHEAD)).toBeLessThan(2_000)
 
-  const { DEMO_TABLES, demoStoreInit } = await import('@tabsync/core')
+  const { DEMO_TABLES, demoStoreInit } = await import('@tabsync/core/demo')
   await device.createStore({ ...demoStoreInit('store-1', () => ''), tables: DEMO_TABLES })
   await waitForStatus(device, (s) => s.unsynced === 0 && s.lastSyncAt !== null)
 

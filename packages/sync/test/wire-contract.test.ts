@@ -23,7 +23,8 @@ import {
   timeReplySchema,
   tokenSubprotocols,
 } from '@tabsync/protocol'
-import * as relay from '@tabsync/relay'
+import { issueToken } from '@tabsync/relay'
+import { selectSubprotocol, tokenFromRequest } from '@tabsync/relay/internal'
 import { afterEach, expect, test } from 'vitest'
 import { isSyncError, WebSocketLink } from '../src/index.js'
 import { CloseOutcome, closeOutcome } from '../src/network/close-outcome.js'
@@ -121,11 +122,11 @@ test('the device stops retrying exactly on the codes the protocol calls fatal, a
 test('the relay reads the token a device offers, and answers with the wire version only', () => {
   const offered = tokenSubprotocols(JWT)
   const req = { headers: { 'sec-websocket-protocol': offered.join(', ') }, url: '/sync' }
-  expect(relay.tokenFromRequest(req, { allowQueryToken: false })).toEqual({
+  expect(tokenFromRequest(req, { allowQueryToken: false })).toEqual({
     token: JWT,
     via: 'subprotocol',
   })
-  expect(relay.selectSubprotocol(new Set(offered))).toBe(SYNC_SUBPROTOCOL)
+  expect(selectSubprotocol(new Set(offered))).toBe(SYNC_SUBPROTOCOL)
 })
 
 test('every HTTP path the device requests or the relay routes is one the protocol names', async () => {
@@ -169,7 +170,7 @@ test("the relay's /time and /documents answers and the device's requests are exa
     exchanges.push({ path, status: res.status, request, reply })
     return res
   }
-  const token = await relay.issueToken({
+  const token = await issueToken({
     secret: RELAY_SECRET,
     deviceId: 'till-1',
     storeIds: ['store-1'],

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import * as A from '@automerge/automerge'
 import type { DocumentId, Repo, StorageAdapterInterface } from '@automerge/automerge-repo'
-import { encodeBundle, type BundledDocument } from '@tabsync/core'
+import { encodeBundle, type BundledDocument } from '@tabsync/core/internal'
 import type { Logger } from 'pino'
 import {
   DocumentsRefusal,

@@ -8,11 +8,9 @@ import {
   type Repo,
   type UrlHeads,
 } from '@automerge/automerge-repo/slim'
+import { assertWritable, migrate, pendingMigrations, text } from '@tabsync/core/internal'
 import {
-  assertWritable,
   attachOrder,
-  migrate,
-  pendingMigrations,
   businessDate,
   decode,
   initStoreDoc,
@@ -25,9 +23,7 @@ import {
   TabsyncError,
   ErrorKind,
   type TransferInput,
-  text,
   type CommandContext,
-  type DemoTable,
   type HybridClock,
   type OrderDoc,
   type OrderRef,
@@ -36,6 +32,7 @@ import {
   type StoreDoc,
   type StoreInit,
   type TableData,
+  type TableInit,
   type TableDoc,
   readOrder,
 } from '@tabsync/core'
@@ -75,7 +72,7 @@ export interface OrderEntry {
 }
 
 /** What `createStore` takes: a store's configuration with tables that have no document yet. */
-export type NewStore = Omit<StoreInit, 'tables'> & { readonly tables: readonly DemoTable[] }
+export type NewStore = Omit<StoreInit, 'tables'> & { readonly tables: readonly TableInit[] }
 
 /** The orders of a business day, and those that could not be had (see {@link Device.loadDay}). */
 export interface DayOrders {

@@ -5,7 +5,7 @@ import {
   type PeerId,
   type PeerMetadata,
 } from '@automerge/automerge-repo/slim'
-import { decodeBundle, type BundledDocument } from '@tabsync/core'
+import { decodeBundle, type BundledDocument } from '@tabsync/core/internal'
 import {
   CloseCode,
   DOCUMENTS_PATH,
