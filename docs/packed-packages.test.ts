@@ -44,7 +44,7 @@ async function readmeExample(): Promise<{ imports: string; body: string }> {
 
 /** The consumer program: setup, the README block as written, then a burst of taps. */
 function program(example: { imports: string; body: string }): string {
-  return `import { DEMO_TABLES, demoStoreInit } from '@tabsync/core'
+  return `import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { syncThrottleOf, type Device, type SyncStatus } from '@tabsync/sync'
 // The Svelte binding's types resolve from its package (its runes run in a Svelte app only).
 import type { Reactive } from '@tabsync/svelte'

@@ -8,14 +8,8 @@ import os from 'node:os'
 import path from 'node:path'
 import type { AutomergeUrl, DocHandle, Repo } from '@automerge/automerge-repo'
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
-import {
-  DEMO_TABLES,
-  addLine,
-  demoStoreInit,
-  fire,
-  type OrderDoc,
-  type TableDoc,
-} from '@tabsync/core'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
+import { addLine, fire, type OrderDoc, type TableDoc } from '@tabsync/core'
 import {
   createDeviceSource,
   createPrintBridge,

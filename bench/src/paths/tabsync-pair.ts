@@ -1,13 +1,8 @@
 // The Tabsync SyncPair: two @tabsync/sync devices (memory storage, like the stock clients)
 // through a Tabsync relay, each with its own token. A creates the store and the orders.
 import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
-import {
-  DEMO_TABLES,
-  demoStoreInit,
-  type CommandContext,
-  type DeviceRole,
-  type OrderDoc,
-} from '@tabsync/core'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
+import { type CommandContext, type DeviceRole, type OrderDoc } from '@tabsync/core'
 import { openDevice, type Device } from '@tabsync/sync'
 import { issueToken } from '@tabsync/relay'
 import type { SyncPair } from '../fixtures/sync-pair.js'

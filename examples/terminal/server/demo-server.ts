@@ -93,18 +93,14 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x')
-    if (url.pathname === '/time') {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-      res.end(JSON.stringify({ now: Date.now() }))
-      return
-    }
     if (url.pathname === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ ok: true }))
       return
     }
-    // The relay's own endpoints, proxied: its readiness and Prometheus metrics answer here too.
-    if (['/sync', '/documents', '/readyz', '/metrics'].includes(url.pathname)) {
+    // The relay's own endpoints, proxied: its clock (the protocol's /time shape), readiness and
+    // Prometheus metrics answer here too.
+    if (['/sync', '/documents', '/time', '/readyz', '/metrics'].includes(url.pathname)) {
       backend.handleHttp(req, res)
       return
     }

@@ -1,5 +1,6 @@
 import type { AutomergeUrl, Repo } from '@automerge/automerge-repo'
-import { DEMO_TABLES, demoStoreInit, initStoreDoc, initTableDoc } from '@tabsync/core'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
+import { initStoreDoc, initTableDoc } from '@tabsync/core'
 
 /**
  * Creates the demo store in a repo: table documents first (the store names their URLs), then

@@ -9,7 +9,8 @@ import { connect } from 'node:net'
 import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
-import { DEMO_TABLES, demoStoreInit, initStoreDoc, initTableDoc } from '@tabsync/core'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
+import { initStoreDoc, initTableDoc } from '@tabsync/core'
 import {
   createPrintBridge,
   createDeviceSource,

@@ -1,4 +1,4 @@
-/** Every reason a Tabsync command or boundary refuses input. */
+/** Every reason a core command refuses input. Other layers add their own kinds (see subclasses). */
 export const ErrorKind = {
   invalidInput: 'invalid-input',
   notFound: 'not-found',
@@ -15,26 +15,40 @@ export const ErrorKind = {
 export type ErrorKind = (typeof ErrorKind)[keyof typeof ErrorKind]
 
 /**
- * The one error class Tabsync throws at its boundaries. Switch on `kind`, show `message` to staff.
+ * The base of every error Tabsync throws at a boundary: core's commands throw it directly, and
+ * each higher layer throws its own subclass (`ProtocolError`, `SyncError`, `RelayError`,
+ * `PrinterError`) with its own kinds. Switch on `kind`, show `message` to staff; `cause` keeps the
+ * error underneath; `details` holds machine-readable facts (ids, urls) for logs. `K` is the set
+ * of kinds the throwing layer uses.
  *
  * @example
  * try { addLine(doc, ctx, { itemId: 'nope', quantity: 1 }) }
- * catch (e) { if (isTabsyncError(e) && e.kind === 'not-found') showMenuOutOfDate() }
+ * catch (e) { if (isTabsyncError(e, 'not-found')) showMenuOutOfDate() }
  */
-export class TabsyncError extends Error {
-  readonly kind: ErrorKind
+export class TabsyncError<K extends string = ErrorKind> extends Error {
+  readonly kind: K
   readonly details: Readonly<Record<string, unknown>>
 
-  constructor(kind: ErrorKind, message: string, details: Record<string, unknown> = {}) {
-    super(message)
+  constructor(
+    kind: K,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { readonly cause?: unknown },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'TabsyncError'
     this.kind = kind
     this.details = details
   }
 }
 
-/** True when `e` is a {@link TabsyncError}, optionally of the given kind. */
-export function isTabsyncError(e: unknown, kind?: ErrorKind): e is TabsyncError {
+/**
+ * True when `e` is a Tabsync error of any layer (a core `TabsyncError` or one of its subclasses),
+ * and, when `kind` is given, of that kind.
+ */
+export function isTabsyncError(e: unknown): e is TabsyncError<string>
+export function isTabsyncError<K extends string>(e: unknown, kind: K): e is TabsyncError<K>
+export function isTabsyncError(e: unknown, kind?: string): e is TabsyncError<string> {
   return e instanceof TabsyncError && (kind === undefined || e.kind === kind)
 }
 

@@ -1,7 +1,8 @@
 import * as A from '@automerge/automerge'
 import fc from 'fast-check'
 import { expect, test } from 'vitest'
-import { decodeBundle, encodeBundle, isTabsyncError, readOrder } from '../src/index.js'
+import { decodeBundle, encodeBundle } from '../src/internal.js'
+import { isTabsyncError, readOrder } from '../src/index.js'
 import { assertProperty } from './fuzz-budget.js'
 import { device, newOrderDoc } from './helpers.js'
 

@@ -3,12 +3,9 @@ import { readFileSync } from 'node:fs'
 import { expect, test } from 'vitest'
 import {
   addLine,
-  CURRENT_SCHEMA,
   decode,
-  migrate,
   readOrder,
   runCommand,
-  schemaOf,
   summarizeOrder,
   transferOrder,
   type OrderData,
@@ -16,6 +13,7 @@ import {
   type StoreData,
   type TableData,
 } from '../src/index.js'
+import { CURRENT_SCHEMA, migrate, schemaOf } from '../src/internal.js'
 import { canonical, device, newOrderDoc } from './helpers.js'
 
 /*

@@ -3,23 +3,23 @@ import fc from 'fast-check'
 import { expect, test } from 'vitest'
 import {
   addLine,
-  assertWritable,
-  compatibility,
-  CURRENT_SCHEMA,
   isTabsyncError,
-  migrate,
-  migrationChange,
-  migrationRegistry,
-  MIGRATIONS,
-  newerContent,
-  pendingMigrations,
   readOrder,
   runCommand,
-  schemaOf,
   summarizeOrder,
-  type Migration,
   type OrderDoc,
 } from '../src/index.js'
+import {
+  assertWritable,
+  CURRENT_SCHEMA,
+  migrate,
+  migrationRegistry,
+  MIGRATIONS,
+  pendingMigrations,
+  schemaOf,
+} from '../src/internal.js'
+import { compatibility, newerContent } from '../src/schema/compat.js'
+import { migrationChange, type Migration } from '../src/schema/migrations.js'
 import { assertProperty } from './fuzz-budget.js'
 import { readFileSync } from 'node:fs'
 import { canonical, device, newOrderDoc } from './helpers.js'

@@ -2,13 +2,13 @@ import * as A from '@automerge/automerge'
 import {
   createHybridClock,
   decode,
-  demoStoreInit,
   initStoreDoc,
   openOrder,
   type CommandContext,
   type OrderDoc,
   type StoreData,
 } from '../src/index.js'
+import { demoStoreInit } from '../src/demo.js'
 
 /** The demo store as plain data, with fake table URLs (core never resolves them). */
 export function demoStore(storeId = 'store-1'): StoreData {

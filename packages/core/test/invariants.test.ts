@@ -3,11 +3,8 @@ import fc from 'fast-check'
 import { expect, test } from 'vitest'
 import {
   ConflictAction,
-  INVARIANTS,
   cancelOrder,
   fixConflict,
-  isCancelledByEvents,
-  isClosedByEvents,
   isTabsyncError,
   reopenOrder,
   keepChecksApart,
@@ -17,10 +14,12 @@ import {
   summarizeOrder,
   tableForks,
   transferOrder,
-  unnamedViolations,
   type CommandContext,
   type OrderDoc,
 } from '../src/index.js'
+import { INVARIANTS } from '../src/invariants/catalogue.js'
+import { isCancelledByEvents, isClosedByEvents } from '../src/views/line-states.js'
+import { unnamedViolations } from '../src/invariants/violations.js'
 import { assertProperty } from './fuzz-budget.js'
 import { device, newOrderDoc } from './helpers.js'
 import { applyOp, opArb, type Op } from './order-ops.js'

@@ -3,7 +3,6 @@ import { expect, test } from 'vitest'
 import {
   addAdjustment,
   addLine,
-  allocate,
   changeQuantity,
   closeOrder,
   fire,
@@ -19,10 +18,11 @@ import {
   tableForks,
   takePayment,
   transferOrder,
-  unnamedViolations,
   type CommandContext,
   type OrderDoc,
 } from '../src/index.js'
+import { allocate } from '../src/money/money.js'
+import { unnamedViolations } from '../src/invariants/violations.js'
 import { device, newOrderDoc, replica, type Replica } from './helpers.js'
 
 /*

@@ -11,7 +11,6 @@ import {
   isTabsyncError,
   moveOrder,
   newId,
-  orderTotals,
   refund,
   reopenOrder,
   sendVoidTicket,
@@ -23,6 +22,7 @@ import {
   type OrderDoc,
   readOrder,
 } from '../src/index.js'
+import { orderTotals } from '../src/internal.js'
 
 /*
  * Random dinner-service operations for property tests. An op names things by index ("the

@@ -1,13 +1,8 @@
 import * as A from '@automerge/automerge'
 import fc from 'fast-check'
 import { expect, test } from 'vitest'
-import {
-  isClosedByEvents,
-  percentOf,
-  summarizeOrder,
-  type OrderDoc,
-  readOrder,
-} from '../src/index.js'
+import { isClosedByEvents } from '../src/views/line-states.js'
+import { percentOf, summarizeOrder, type OrderDoc, readOrder } from '../src/index.js'
 import { assertProperty } from './fuzz-budget.js'
 import { demoStore, device, newOrderDoc } from './helpers.js'
 import { applyOp, ITEMS, type Op } from './order-ops.js'

@@ -1,3 +1,5 @@
+import { TabsyncError } from '@tabsync/core'
+
 /** Every reason the print bridge refuses or fails, at its boundaries (config, ledger, printer). */
 export const PrinterErrorKind = {
   /** Bad configuration: a malformed printer URL, a missing option. */
@@ -20,18 +22,19 @@ export const PrinterErrorKind = {
 export type PrinterErrorKind = (typeof PrinterErrorKind)[keyof typeof PrinterErrorKind]
 
 /**
- * The one error class of @tabsync/printer. `kind` says what happened; `bytesMayHaveLeft` is what
+ * The one error class of @tabsync/printer, a core `TabsyncError` (so `isTabsyncError` is true
+ * for it). `kind` says what happened; `bytesMayHaveLeft` is what
  * the exactly-once protocol cares about: when false, retrying cannot print twice.
  */
-export class PrinterError extends Error {
-  readonly kind: PrinterErrorKind
-  readonly details: Readonly<Record<string, unknown>>
-
-  constructor(kind: PrinterErrorKind, message: string, details: Record<string, unknown> = {}) {
-    super(message)
+export class PrinterError extends TabsyncError<PrinterErrorKind> {
+  constructor(
+    kind: PrinterErrorKind,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { readonly cause?: unknown },
+  ) {
+    super(kind, message, details, options)
     this.name = 'PrinterError'
-    this.kind = kind
-    this.details = details
   }
 
   /** True when some ticket bytes may have reached the printer before the failure. */

@@ -1,5 +1,6 @@
 import { Repo, type PeerId } from '@automerge/automerge-repo'
-import { DEMO_TABLES, addLine, demoStoreInit, fire } from '@tabsync/core'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
+import { addLine, fire } from '@tabsync/core'
 import { openDevice, type Device } from '@tabsync/sync'
 import { createSimNetwork } from '@tabsync/sync/testing'
 import { afterEach, expect, test } from 'vitest'

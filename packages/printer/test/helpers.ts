@@ -7,11 +7,9 @@ import {
   attachOrder,
   createHybridClock,
   decode,
-  demoStoreInit,
   fire,
   initStoreDoc,
   initTableDoc,
-  DEMO_TABLES,
   openOrder,
   readOrder,
   type CommandContext,
@@ -20,6 +18,7 @@ import {
   type StoreData,
   type TableDoc,
 } from '@tabsync/core'
+import { demoStoreInit, DEMO_TABLES } from '@tabsync/core/demo'
 import type { PrintBridge } from '../src/bridge/print-bridge.js'
 
 /**

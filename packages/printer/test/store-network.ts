@@ -5,13 +5,8 @@ import {
   type PeerId,
   type StorageAdapterInterface,
 } from '@automerge/automerge-repo'
-import {
-  DEMO_TABLES,
-  demoStoreInit,
-  type OrderData,
-  type OrderDoc,
-  type StoreInit,
-} from '@tabsync/core'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
+import { type OrderData, type OrderDoc, type StoreInit } from '@tabsync/core'
 import { MemoryStorageAdapter, openDevice, silentLogger, type Device } from '@tabsync/sync'
 import { createSimNetwork, type SimNetwork } from '@tabsync/sync/testing'
 import { createPrintBridge, type PrintBridge } from '../src/bridge/print-bridge.js'

@@ -44,3 +44,13 @@ export {
 } from './token-claims.js'
 export type { TokenClaimsPayload } from './token-claims.js'
 export { ProtocolError, ProtocolErrorKind } from './errors.js'
+export { TIME_PATH, timeReplySchema } from './time.js'
+export type { TimeReply } from './time.js'
+export {
+  DOCUMENTS_PATH,
+  DocumentsRefusal,
+  MAX_DOCUMENTS_PER_REQUEST,
+  documentsRefusalSchema,
+  documentsRequestSchema,
+} from './documents.js'
+export type { DocumentsRefusalBody, DocumentsRequest } from './documents.js'

@@ -1,3 +1,5 @@
+import { TabsyncError } from '@tabsync/core'
+
 /** Every reason the relay refuses something at one of its boundaries. */
 export const RelayErrorKind = {
   /** Token missing, malformed, forged, expired or with claims of the wrong shape. */
@@ -10,17 +12,22 @@ export const RelayErrorKind = {
 export type RelayErrorKind = (typeof RelayErrorKind)[keyof typeof RelayErrorKind]
 
 /**
- * The one error class the relay throws at its boundaries; switch on `kind`. `reason` is a short
- * machine word (e.g. `expired`, `bad-signature`) that also labels logs and metrics.
+ * The one error class the relay throws at its boundaries, a core `TabsyncError` (so
+ * `isTabsyncError` is true for it) with the relay's kinds; switch on `kind`. `reason` is a short
+ * machine word (e.g. `expired`, `bad-signature`) that also labels logs and metrics (and is in
+ * `details.reason`).
  */
-export class RelayError extends Error {
-  readonly kind: RelayErrorKind
+export class RelayError extends TabsyncError<RelayErrorKind> {
   readonly reason: string
 
-  constructor(kind: RelayErrorKind, reason: string, message: string, options?: ErrorOptions) {
-    super(message, options)
+  constructor(
+    kind: RelayErrorKind,
+    reason: string,
+    message: string,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(kind, message, { reason }, options)
     this.name = 'RelayError'
-    this.kind = kind
     this.reason = reason
   }
 }

@@ -1,7 +1,7 @@
 // POST /documents: a cold device fetches many saved documents in one request, only its store's.
 import * as A from '@automerge/automerge'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
-import { decodeBundle } from '@tabsync/core'
+import { decodeBundle } from '@tabsync/core/internal'
 import { afterEach, expect, test } from 'vitest'
 import { startRelay, type RunningRelay } from '../src/server.js'
 import {

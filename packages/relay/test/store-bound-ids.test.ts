@@ -9,7 +9,7 @@ import {
   type DocumentId,
   type Repo,
 } from '@automerge/automerge-repo'
-import { storeBoundIdBytes } from '@tabsync/core'
+import { storeBoundIdBytes } from '@tabsync/core/internal'
 import { afterEach, expect, test } from 'vitest'
 import { CloseCode } from '@tabsync/protocol'
 import {

@@ -74,12 +74,38 @@ export function bindSource<V>(
 }
 
 /**
+ * For a component's lifetime, `current` is the latest value `watch` pushed, such as
+ * `device.watchOrder(url, cb)`'s order summary; when what `watch` reads changes (a screen's `url`
+ * prop), the old subscription is stopped and a new one made. `current` is undefined until the
+ * first value; it keeps the previous source's value until the new one pushes.
+ *
+ * @example
+ * const order = bindWatch<OrderSummary>((cb) => device.watchOrder(url, cb))
+ * // in markup: {#if order.current}{order.current.status.status}{/if}
+ */
+export function bindWatch<V>(watch: (cb: (value: V) => void) => () => void): {
+  readonly current: V | undefined
+} {
+  let value = $state.raw<V>()
+  $effect(() =>
+    watch((v) => {
+      value = v
+    }),
+  )
+  return {
+    get current() {
+      return value
+    },
+  }
+}
+
+/**
  * For a component's lifetime, `current` is `select` of the document `find()` resolves to; when
  * what `find` reads changes (a screen's `url` prop), the old handle is dropped and the new one
  * bound. `current` is undefined until the document is found.
  *
  * @example
- * const order = bindFound(() => t.device.repo.find<OrderDoc>(url), summarizeOrder)
+ * const order = bindFound(() => repo.find<OrderDoc>(url), summarizeOrder)
  */
 export function bindFound<T, V>(
   find: () => Promise<DocHandle<T>>,

@@ -1,3 +1,5 @@
+import { TabsyncError } from '@tabsync/core'
+
 /** Every reason the sync boundary refuses or fails. */
 export const SyncErrorKind = {
   /** The device has no store yet: pass `storeUrl` or call `createStore` first. */
@@ -21,21 +23,22 @@ export const SyncErrorKind = {
 export type SyncErrorKind = (typeof SyncErrorKind)[keyof typeof SyncErrorKind]
 
 /**
- * The error class of `@tabsync/sync`. Switch on `kind`. Errors thrown by core commands run
- * through `device.run` are core's `TabsyncError`s and pass through unchanged.
+ * The error class of `@tabsync/sync`, a core `TabsyncError` (so `isTabsyncError` is true for it)
+ * with the sync kinds. Switch on `kind`. Errors thrown by core commands run through `device.run`
+ * are core's `TabsyncError`s and pass through unchanged.
  *
  * @example
  * try { await device.ready() } catch (e) { if (isSyncError(e, 'no-store')) showPairing() }
  */
-export class SyncError extends Error {
-  readonly kind: SyncErrorKind
-  readonly details: Readonly<Record<string, unknown>>
-
-  constructor(kind: SyncErrorKind, message: string, details: Record<string, unknown> = {}) {
-    super(message)
+export class SyncError extends TabsyncError<SyncErrorKind> {
+  constructor(
+    kind: SyncErrorKind,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { readonly cause?: unknown },
+  ) {
+    super(kind, message, details, options)
     this.name = 'SyncError'
-    this.kind = kind
-    this.details = details
   }
 }
 

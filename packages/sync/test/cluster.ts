@@ -1,6 +1,6 @@
 // Builders for multi-peer scenarios on the simulated network, under vitest's fake timers.
 import { Repo, type AutomergeUrl, type PeerId } from '@automerge/automerge-repo/slim'
-import { DEMO_TABLES, demoStoreInit } from '@tabsync/core'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { vi } from 'vitest'
 import { openDevice, type Device } from '../src/index.js'
 import {

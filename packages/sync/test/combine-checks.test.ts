@@ -1,6 +1,6 @@
 // device.transferOrder: combining two checks of one table over both documents (issue 10).
 import { addLine, isTabsyncError, newId, tableForks, takePayment } from '@tabsync/core'
-import { DEMO_TABLES, demoStoreInit } from '@tabsync/core'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { afterEach, expect, test } from 'vitest'
 import { openDevice, type Device } from '../src/index.js'
 

@@ -1,16 +1,15 @@
 // device.watchDays: the last business days followed live, over the simulated network (issue 11).
 import { Repo, type AutomergeUrl, type PeerId } from '@automerge/automerge-repo'
 import {
-  DEMO_TABLES,
   addLine,
   attachOrder,
   closeOrder,
-  demoStoreInit,
   newId,
   openOrder,
   takePayment,
   type TableDoc,
 } from '@tabsync/core'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { afterEach, expect, test } from 'vitest'
 import { msUntilNextDay } from '../src/device/day-view.js'
 import { MemoryStorageAdapter, openDevice, type DayView, type Device } from '../src/index.js'

@@ -11,21 +11,21 @@ import {
   addLine,
   changeQuantity,
   decode,
-  DEMO_TABLES,
   fire,
   isTabsyncError,
   newId,
-  orderTotals,
   takePayment,
   voidLine,
   type OrderDoc,
   type TableData,
   readOrder,
 } from '@tabsync/core'
+import { DEMO_TABLES } from '@tabsync/core/demo'
+import { orderTotals } from '@tabsync/core/internal'
 import fc from 'fast-check'
 import { afterEach, expect, test, vi } from 'vitest'
 import { advance, createCluster, drive, useSimTime, type Cluster } from './cluster.js'
-import { assertProperty, fuzzRuns, LONG_FUZZ } from '../src/testing/index.js'
+import { assertProperty, fuzzRuns, fuzzSeed, LONG_FUZZ } from '../src/testing/index.js'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -313,32 +313,38 @@ async function dinnerService(seed: number, devices: number, f: Faults, actions: 
   }
 }
 
+/**
+ * One dinner service: the network's seed (every delay, drop, duplicate and reorder it draws), the
+ * number of devices, the fault rates and the staff's actions. All of it comes from the run's
+ * fast-check seed, so `TABSYNC_SEED=<seed>` replays the network schedule with the rest.
+ */
+const dinnerInput = fc.tuple(
+  fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+  fc.integer({ min: 3, max: 6 }),
+  faults,
+  fc.array(action, { minLength: 10, maxLength: LONG ? 80 : 35 }),
+)
+
 test(
   `random dinner services converge with nothing saved lost and nothing doubled (${RUNS} runs${LONG ? ', long' : ''})`,
   async () => {
     let runs = 0
     let orders = 0
-    // The network seed is drawn by fast-check, so TABSYNC_SEED (printed on failure) replays it.
+    const seed = fuzzSeed()
     await assertProperty(
-      fc.asyncProperty(
-        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
-        fc.integer({ min: 3, max: 6 }),
-        faults,
-        fc.array(action, { minLength: 10, maxLength: LONG ? 80 : 35 }),
-        async (seed, devices, f, actions) => {
-          try {
-            const r = await dinnerService(seed, devices, f, actions)
-            runs++
-            orders += r.acked
-          } catch (e) {
-            console.error(
-              `dinner service failed: network seed ${seed}, ${devices} devices, faults ${JSON.stringify(f)}`,
-            )
-            throw e
-          }
-        },
-      ),
-      { runs: 4 },
+      fc.asyncProperty(dinnerInput, async ([netSeed, devices, f, actions]) => {
+        try {
+          const r = await dinnerService(netSeed, devices, f, actions)
+          runs++
+          orders += r.acked
+        } catch (e) {
+          console.error(
+            `dinner service failed (network seed ${netSeed}, ${devices} devices, faults ${JSON.stringify(f)}): replay with TABSYNC_SEED=${seed}`,
+          )
+          throw e
+        }
+      }),
+      { runs: 4, seed },
     )
     expect(runs).toBeGreaterThanOrEqual(RUNS)
     expect(orders).toBeGreaterThan(0)
@@ -346,3 +352,30 @@ test(
   },
   RUNS * 60_000,
 )
+
+test('the seed a failed dinner service prints replays its network seed, faults and actions', async () => {
+  // Fail on the third run, as a dinner service would, and read the seed from the message.
+  const failing = async (seed?: number) => {
+    const seen: unknown[] = []
+    const error = await assertProperty(
+      fc.property(dinnerInput, (input) => {
+        seen.push(input)
+        if (seen.length === 3) throw new Error('diverged')
+      }),
+      { runs: 10, ...(seed === undefined ? {} : { seed }) },
+    ).catch((e: unknown) => e as Error)
+    return { seen, message: error instanceof Error ? error.message : '' }
+  }
+  const first = await failing()
+  const printed = /Replay with TABSYNC_SEED=(-?\d+)/.exec(first.message)?.[1]
+  expect(printed).toBeDefined()
+  const previous = process.env['TABSYNC_SEED']
+  process.env['TABSYNC_SEED'] = printed
+  try {
+    const replay = await failing()
+    expect(replay.seen).toEqual(first.seen)
+  } finally {
+    if (previous === undefined) delete process.env['TABSYNC_SEED']
+    else process.env['TABSYNC_SEED'] = previous
+  }
+})

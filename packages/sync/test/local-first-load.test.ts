@@ -1,7 +1,8 @@
 // A device reopened with its data shows it from storage while its relay never answers: a
 // `localOnly` load asks nothing of the network and waits for no peer.
 import { createServer, type Socket } from 'node:net'
-import { DEMO_TABLES, addLine, demoStoreInit } from '@tabsync/core'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
+import { addLine } from '@tabsync/core'
 import { afterEach, expect, test } from 'vitest'
 import { openDevice, type LoadProgress } from '../src/index.js'
 import { tempDir } from './relay-process.js'

@@ -1,15 +1,12 @@
 import * as A from '@automerge/automerge'
+import { addLine, isTabsyncError, readOrder, type OrderDoc } from '@tabsync/core'
 import {
-  addLine,
   CURRENT_SCHEMA,
   MIGRATIONS,
-  isTabsyncError,
   migrate,
   migrationRegistry,
-  readOrder,
   schemaOf,
-  type OrderDoc,
-} from '@tabsync/core'
+} from '@tabsync/core/internal'
 import { afterEach, expect, test, vi } from 'vitest'
 import { advance, createCluster, drive, useSimTime } from './cluster.js'
 

@@ -1,7 +1,7 @@
 // openDevice({ ephemeral, online }) and device.setOnline against a real relay process (issue 11):
 // what the terminal used to do by hand (polling peerId, reconnecting adapters) is the device's.
 import { readdir } from 'node:fs/promises'
-import { DEMO_TABLES, demoStoreInit } from '@tabsync/core'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { issueToken } from '@tabsync/relay'
 import { afterEach, expect, test } from 'vitest'
 import { openDevice, type Device, type SyncStatus } from '../src/index.js'

@@ -4,7 +4,6 @@ import {
   addLine,
   businessDate,
   decode,
-  DEMO_TABLES,
   hlcMs,
   type OrderData,
   type StoreData,
@@ -12,6 +11,7 @@ import {
   type TableData,
   type TableDoc,
 } from '@tabsync/core'
+import { DEMO_TABLES } from '@tabsync/core/demo'
 import { afterEach, expect, test, vi } from 'vitest'
 import { DeviceKeys, type Device } from '../src/index.js'
 import { advance, createCluster, drive, SERVICE_START, useSimTime } from './cluster.js'

@@ -1,7 +1,8 @@
 // Silent outages (packets stop, nothing is reset) on every link, with real relay processes and a
 // TCP proxy that goes silent: the device's status leaves "online", the hub's /healthz says its
 // upstream is down, and tills keep syncing through the hub, also across a hub restart.
-import { addLine, DEMO_TABLES, demoStoreInit } from '@tabsync/core'
+import { addLine } from '@tabsync/core'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { issueToken } from '@tabsync/relay'
 import { afterEach, expect, test } from 'vitest'
 import { openDevice, type Device, type SyncStatus } from '../src/index.js'

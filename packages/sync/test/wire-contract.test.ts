@@ -2,23 +2,38 @@
 // @tabsync/protocol: every side imports it, none keeps a copy. This test fails when a side sends,
 // handles or matches a close code or a frame type the protocol does not define, when a copy of
 // the close-code table reappears, or when the device's handling of a code disagrees with the
-// protocol's list of fatal codes.
+// protocol's list of fatal codes; and when the relay's HTTP answers (`/time`, `/documents`) or the
+// device's requests carry a shape, a key, a refusal or a path the protocol does not define.
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
   CloseCode,
+  DOCUMENTS_PATH,
+  DocumentsRefusal,
   FATAL_CLOSE_CODES,
   FrameType,
   SYNC_SUBPROTOCOL,
+  TIME_PATH,
   clientFrameSchema,
   closeReason,
+  documentsRefusalSchema,
+  documentsRequestSchema,
   serverFrameSchema,
+  timeReplySchema,
   tokenSubprotocols,
 } from '@tabsync/protocol'
-import * as relay from '@tabsync/relay'
-import { expect, test } from 'vitest'
+import { issueToken } from '@tabsync/relay'
+import { selectSubprotocol, tokenFromRequest } from '@tabsync/relay/internal'
+import { afterEach, expect, test } from 'vitest'
+import { isSyncError, WebSocketLink } from '../src/index.js'
 import { CloseOutcome, closeOutcome } from '../src/network/close-outcome.js'
+import { RELAY_SECRET, spawnRelay, tempDir } from './relay-process.js'
+
+const cleanups: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
 
 const root = fileURLToPath(new URL('../../..', import.meta.url))
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0aWxsLTEifQ.c2lnbmF0dXJlLXBhcnQ'
@@ -107,9 +122,82 @@ test('the device stops retrying exactly on the codes the protocol calls fatal, a
 test('the relay reads the token a device offers, and answers with the wire version only', () => {
   const offered = tokenSubprotocols(JWT)
   const req = { headers: { 'sec-websocket-protocol': offered.join(', ') }, url: '/sync' }
-  expect(relay.tokenFromRequest(req, { allowQueryToken: false })).toEqual({
+  expect(tokenFromRequest(req, { allowQueryToken: false })).toEqual({
     token: JWT,
     via: 'subprotocol',
   })
-  expect(relay.selectSubprotocol(new Set(offered))).toBe(SYNC_SUBPROTOCOL)
+  expect(selectSubprotocol(new Set(offered))).toBe(SYNC_SUBPROTOCOL)
+})
+
+test('every HTTP path the device requests or the relay routes is one the protocol names', async () => {
+  const protocolPaths = [TIME_PATH, DOCUMENTS_PATH]
+  const problems: string[] = []
+  let requested = 0
+  for (const { path, text } of await sides()) {
+    if (!path.startsWith('packages/sync/')) continue
+    // A request is `${httpOrigin(url)}<path>`; the path must be the protocol's constant.
+    for (const m of text.matchAll(/httpOrigin\([^)]*\)\}([^`]*)`/g)) {
+      requested++
+      if (!['${TIME_PATH}', '${DOCUMENTS_PATH}'].includes(m[1]!))
+        problems.push(`${path}: requests ${m[1]} by literal, not by a protocol path`)
+    }
+  }
+  const routes = await readFile(join(root, 'packages/relay/src/http/routes.ts'), 'utf8')
+  for (const m of routes.matchAll(/(?:case |path === )'(\/[\w-]*)'/g)) {
+    const known = ['/healthz', '/readyz', '/metrics', '/sync', '/revocations']
+    if (!known.includes(m[1]!)) problems.push(`relay routes ${m[1]}, which the protocol lacks`)
+  }
+  for (const p of protocolPaths)
+    if (!routes.includes(p === TIME_PATH ? 'TIME_PATH' : 'DOCUMENTS_PATH'))
+      problems.push(`the relay does not route the protocol's ${p}`)
+  expect(problems).toEqual([])
+  expect(requested).toBe(protocolPaths.length)
+})
+
+test("the relay's /time and /documents answers and the device's requests are exactly the protocol's shapes", async () => {
+  const dir = await tempDir()
+  cleanups.push(dir.remove)
+  const server = await spawnRelay(dir.path)
+  cleanups.push(server.stop)
+  const exchanges: { path: string; status: number; request?: unknown; reply: unknown }[] = []
+  // The device's own HTTP client, recording what went over the wire both ways.
+  const recording: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init)
+    const path = new URL(String(input)).pathname
+    const type = res.headers.get('content-type') ?? ''
+    const reply = type.includes('json') ? await res.clone().json() : 'binary'
+    const request = typeof init?.body === 'string' ? JSON.parse(init.body) : undefined
+    exchanges.push({ path, status: res.status, request, reply })
+    return res
+  }
+  const token = await issueToken({
+    secret: RELAY_SECRET,
+    deviceId: 'till-1',
+    storeIds: ['store-1'],
+    role: 'terminal',
+  })
+  const link = new WebSocketLink({ url: server.syncUrl, token, fetch: recording })
+  const forged = new WebSocketLink({ url: server.syncUrl, token: `${token}x`, fetch: recording })
+
+  const now = await link.referenceTime()
+  expect(Math.abs(now - Date.now())).toBeLessThan(60_000)
+  // An id the relay never saw: an empty bundle, not a refusal (nothing about other stores leaks).
+  expect(await link.fetchDocuments(['4NMNnkMhL8jXrdJ9jamS2Q'])).toEqual([])
+  const refusal = await forged.fetchDocuments(['4NMNnkMhL8jXrdJ9jamS2Q']).catch((e: unknown) => e)
+  expect(isSyncError(refusal, 'unavailable') && refusal.details['reason']).toBe(
+    DocumentsRefusal.badToken,
+  )
+
+  // `.strict()`: a key one side adds that the protocol lacks fails here.
+  const [time, documents, refused] = exchanges
+  expect(exchanges.map((e) => [e.path, e.status])).toEqual([
+    [TIME_PATH, 200],
+    [DOCUMENTS_PATH, 200],
+    [DOCUMENTS_PATH, 401],
+  ])
+  expect(timeReplySchema.strict().safeParse(time!.reply).error).toBeUndefined()
+  expect(documents!.reply).toBe('binary')
+  for (const e of [documents!, refused!])
+    expect(documentsRequestSchema.strict().safeParse(e.request).error).toBeUndefined()
+  expect(documentsRefusalSchema.strict().safeParse(refused!.reply).error).toBeUndefined()
 })

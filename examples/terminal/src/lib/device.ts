@@ -7,7 +7,6 @@
  */
 import type { AutomergeUrl } from '@automerge/automerge-repo'
 import {
-  attachOrder,
   registerDevice,
   type CommandContext,
   type HybridClock,
@@ -15,7 +14,6 @@ import {
   type OrderSummary,
   type StoreData,
   type StoreDoc,
-  type TableDoc,
 } from '@tabsync/core'
 import {
   openDevice as openSyncDevice,
@@ -53,7 +51,6 @@ export interface DeviceOptions {
 export interface Device {
   readonly deviceId: string
   readonly sync: SyncDevice
-  readonly repo: SyncDevice['repo']
   readonly clock: HybridClock
   readonly storeUrl: AutomergeUrl
   /**
@@ -79,9 +76,14 @@ export interface Device {
    * documents; resolves once both are saved. Null when there was nothing left to move.
    */
   transferOrder(sourceUrl: AutomergeUrl, targetUrl: AutomergeUrl): Promise<string | null>
-  /** Appends a moved order to its new table's document. */
-  attachToTable(url: AutomergeUrl, tableId: string): Promise<void>
-  watchOrder(url: AutomergeUrl, cb: (summary: OrderSummary) => void): () => void
+  /** Moves a check to another table (the order and the new table's document, both saved). */
+  moveOrder(url: AutomergeUrl, tableId: string): Promise<void>
+  /** The order's summary now and after every change; `onError` if it cannot be had. */
+  watchOrder(
+    url: AutomergeUrl,
+    cb: (summary: OrderSummary) => void,
+    onError?: (error: Error) => void,
+  ): () => void
   orderSummary(url: AutomergeUrl): Promise<OrderSummary>
   /** Orders of a business day (default today), loading them if needed. */
   ordersOfDay(date?: string): Promise<OrderEntry[]>
@@ -203,17 +205,10 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     window.addEventListener('online', onOnline)
   }
 
-  const tableUrl = (tableId: string): AutomergeUrl => {
-    const t = sync.store().tables[tableId]
-    if (!t) throw new Error(`unknown table ${tableId}`)
-    return t.url as AutomergeUrl
-  }
-
   let readyPromise: Promise<void> | undefined
   return {
     deviceId: options.deviceId,
     sync,
-    repo: sync.repo,
     clock: sync.clock,
     storeUrl: options.storeUrl,
     ready: (onProgress) =>
@@ -271,19 +266,8 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
       }
       return id
     },
-    async attachToTable(url, tableId) {
-      const { order } = await sync.orderSummary(url)
-      await sync.run<void, TableDoc>(tableUrl(tableId), (doc) =>
-        attachOrder(doc, {
-          orderId: order.orderId,
-          url,
-          businessDate: order.businessDate,
-          openedAt: order.openedAt,
-          openedBy: order.openedBy,
-        }),
-      )
-    },
-    watchOrder: (url, cb) => sync.watchOrder(url, cb),
+    moveOrder: (url, tableId) => sync.moveOrder(url, tableId),
+    watchOrder: (url, cb, onError) => sync.watchOrder(url, cb, onError),
     orderSummary: (url) => sync.orderSummary(url),
     async ordersOfDay(date) {
       const day = date ?? sync.businessDate()

@@ -1,9 +1,9 @@
 import { Repo } from '@automerge/automerge-repo'
 import { flushSync } from 'svelte'
 import { expect, test } from 'vitest'
-import { DEMO_TABLES, demoStoreInit } from '@tabsync/core'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { openDevice } from '@tabsync/sync'
-import { bindDays, bindDoc, bindSource } from './doc-store.svelte.js'
+import { bindDays, bindDoc, bindSource, bindWatch } from './doc-store.svelte.js'
 
 interface Counter {
   n: number
@@ -90,4 +90,32 @@ test('bindDays follows a device’s recent business days and stops after destroy
   await new Promise((r) => setTimeout(r, 200))
   expect(days.current.map((o) => o.url)).toEqual([url])
   await device.close()
+})
+
+test('a watched source follows its pushes, moves to a new source when what it reads changes, and stops with its owner', () => {
+  const pushes = new Map<string, (v: string) => void>()
+  const live = new Set<string>()
+  let url = $state('a')
+  let bound: { readonly current: string | undefined } | undefined
+  const stop = $effect.root(() => {
+    bound = bindWatch<string>((cb) => {
+      const watched = url
+      pushes.set(watched, cb)
+      live.add(watched)
+      return () => live.delete(watched)
+    })
+  })
+  flushSync()
+  expect(bound!.current).toBeUndefined()
+  pushes.get('a')!('summary of a')
+  expect(bound!.current).toBe('summary of a')
+  url = 'b'
+  flushSync()
+  expect([...live]).toEqual(['b'])
+  // The old source's value stays until the new one pushes.
+  expect(bound!.current).toBe('summary of a')
+  pushes.get('b')!('summary of b')
+  expect(bound!.current).toBe('summary of b')
+  stop()
+  expect([...live]).toEqual([])
 })

@@ -289,6 +289,18 @@ export class Terminal {
     }
   }
 
+  /** Moves a check to another table (one device call over the order and the new table). */
+  async moveCheck(url: AutomergeUrl, tableId: string, done: string): Promise<boolean> {
+    try {
+      await this.device.moveOrder(url, tableId)
+      this.say(done)
+      return true
+    } catch (e) {
+      this.fail(e)
+      return false
+    }
+  }
+
   /**
    * Combines the checks of a table fork into its oldest check: every line and payment of the
    * others moves there (an appended transfer on both documents), on this device, synced to all.

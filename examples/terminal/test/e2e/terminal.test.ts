@@ -3,7 +3,8 @@
  * server (relay, pairing, fake printers) on port 0. One build, one server, one browser; each
  * device is its own browser context (its own profile: IndexedDB, service worker, clock).
  */
-import { businessDate, demoStoreInit } from '@tabsync/core'
+import { businessDate } from '@tabsync/core'
+import { demoStoreInit } from '@tabsync/core/demo'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { snap, startStack, type Stack, type TestDevice } from './harness.js'
@@ -110,6 +111,22 @@ test('fire from the terminal reaches the fake printer exactly once', async () =>
   expect(kitchenNew[0]?.text).toContain('Soup of the day')
   expect(barNew[0]?.text).toContain('Sparkling water')
   await snap(a, 'order-printed')
+})
+
+test('a check moved to another table is on that table for the other device, its old table free', async () => {
+  const a = tillA.page
+  const b = tillB.page
+  await openTable(a, 'p1')
+  await add(a, 'Espresso')
+  await a.getByRole('button', { name: 'Move', exact: true }).click()
+  await a.getByTestId('move-p2').click()
+  await poll(() => a.getByTestId('order-table').innerText()).toBe('P2')
+  await synced(a)
+  await b.getByTestId('nav-floor').click()
+  await poll(() => b.getByTestId('table-p2').getAttribute('data-state')).not.toBe('free')
+  await poll(() => b.getByTestId('table-p1').getAttribute('data-state')).toBe('free')
+  await openTable(b, 'p2')
+  expect(await lines(b)).toBe(1)
 })
 
 test('after one online load, a reload with no network opens the terminal and the order syncs later', async () => {

@@ -1,7 +1,7 @@
-import type { StoreInit, TableInfo } from '../schema/store.js'
+import type { StoreInit, TableInit } from '../schema/store.js'
 
 /** A table of the demo store before its document exists. */
-export type DemoTable = Omit<TableInfo, 'url'>
+export type DemoTable = TableInit
 
 /** Tables of the demo store: 12 in two areas, 4 bar seats, 2 takeaway slots. */
 export const DEMO_TABLES: readonly DemoTable[] = [

@@ -55,6 +55,9 @@ export interface TableInfo {
   readonly url: string
 }
 
+/** A table before its document exists (what a back office fills in to create a store). */
+export type TableInit = Omit<TableInfo, 'url'>
+
 export const DeviceRole = {
   terminal: 'terminal',
   /** A kitchen display: bumps tickets, nothing else (the relay enforces it). */

@@ -3,7 +3,7 @@ import { compareEntries } from './entries.js'
 import { ticketStates, type TicketState } from './line-states.js'
 
 /** A ticket in a station's queue, with where it came from. */
-export interface QueuedTicket extends TicketState {
+export interface KitchenQueueTicket extends TicketState {
   readonly orderId: string
   readonly tableId: string
 }
@@ -12,8 +12,8 @@ export interface QueuedTicket extends TicketState {
  * Tickets per station across orders, oldest first. `pending` excludes bumped tickets and
  * duplicates; a kitchen display shows `pending`, marks VOID tickets, and bumps when done.
  */
-export function kitchenQueue(orders: readonly OrderData[]): Map<string, QueuedTicket[]> {
-  const byStation = new Map<string, QueuedTicket[]>()
+export function kitchenQueue(orders: readonly OrderData[]): Map<string, KitchenQueueTicket[]> {
+  const byStation = new Map<string, KitchenQueueTicket[]>()
   // A ticket copied along with its lines when checks were combined is one ticket, listed once.
   const seen = new Set<string>()
   for (const order of orders) {
@@ -32,6 +32,6 @@ export function kitchenQueue(orders: readonly OrderData[]): Map<string, QueuedTi
 }
 
 /** The tickets a station still has to cook: not bumped, not duplicates. */
-export function pendingTickets(queue: readonly QueuedTicket[]): QueuedTicket[] {
+export function pendingTickets(queue: readonly KitchenQueueTicket[]): KitchenQueueTicket[] {
   return queue.filter((t) => !t.bumped && !t.duplicate)
 }

@@ -1,5 +1,5 @@
 import { documentIdToBinary, type DocumentId } from '@automerge/automerge-repo'
-import { isIdOfStore, isStoreBoundId } from '@tabsync/core'
+import { isIdOfStore, isStoreBoundId } from '@tabsync/core/internal'
 
 /**
  * Whether a principal of `storeIds` may bring content for `documentId`, judged from the id alone

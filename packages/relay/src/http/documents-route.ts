@@ -1,25 +1,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import * as A from '@automerge/automerge'
 import type { DocumentId, Repo, StorageAdapterInterface } from '@automerge/automerge-repo'
-import { encodeBundle, type BundledDocument } from '@tabsync/core'
+import { encodeBundle, type BundledDocument } from '@tabsync/core/internal'
 import type { Logger } from 'pino'
-import { z } from 'zod'
+import {
+  DocumentsRefusal,
+  documentsRequestSchema,
+  type DocumentsRefusalBody,
+} from '@tabsync/protocol'
 import type { OwnershipRegistry } from '../access/ownership.js'
 import { devicePrincipal } from '../access/principal.js'
 import type { TokenClaims } from '../auth/claims.js'
 import { tokenFromRequest } from '../auth/request-token.js'
 import { json } from './routes.js'
 
-/** At most this many documents per request (a day of 2,000 orders is a few requests). */
-export const MAX_DOCUMENTS_PER_REQUEST = 500
 const MAX_BODY_BYTES = 64 * 1024
-
-const requestSchema = z.object({
-  ids: z
-    .array(z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{1,64}$/))
-    .min(1)
-    .max(MAX_DOCUMENTS_PER_REQUEST),
-})
 
 export interface DocumentsRouteParts {
   readonly repo: Repo
@@ -36,11 +31,11 @@ export interface DocumentsRouteParts {
   readonly onRefused?: (reason: string) => void
 }
 
-/** Why a request is answered with something else than a bundle. */
+/** Why a request is answered with something else than a bundle (the protocol's refusals). */
 class Refusal extends Error {
   readonly status: number
-  readonly reason: string
-  constructor(status: number, reason: string) {
+  readonly reason: DocumentsRefusal
+  constructor(status: number, reason: DocumentsRefusal) {
     super(reason)
     this.status = status
     this.reason = reason
@@ -67,12 +62,13 @@ export function createDocumentsRoute(
       try {
         claims = await parts.verify(token)
       } catch {
-        throw new Refusal(401, 'bad-token')
+        throw new Refusal(401, DocumentsRefusal.badToken)
       }
       // Per device, after the token: a flood of bundle requests reads storage for every id.
-      if (parts.admit && !parts.admit(claims.deviceId)) throw new Refusal(429, 'rate-limited')
-      const parsed = requestSchema.safeParse(await readJson(req))
-      if (!parsed.success) throw new Refusal(400, 'bad-request')
+      if (parts.admit && !parts.admit(claims.deviceId))
+        throw new Refusal(429, DocumentsRefusal.rateLimited)
+      const parsed = documentsRequestSchema.safeParse(await readJson(req))
+      if (!parsed.success) throw new Refusal(400, DocumentsRefusal.badRequest)
       // No socket, so no peer id: the device itself.
       const principal = devicePrincipal(claims, claims.deviceId)
       const found: BundledDocument[] = []
@@ -100,14 +96,15 @@ export function createDocumentsRoute(
         'documents bundle sent',
       )
     } catch (err) {
-      const refusal = err instanceof Refusal ? err : new Refusal(500, 'internal')
+      const refusal = err instanceof Refusal ? err : new Refusal(500, DocumentsRefusal.internal)
       if (refusal.status === 500) parts.log.error({ err }, 'documents bundle failed')
       else parts.log.warn({ reason: refusal.reason }, 'documents request refused')
       if (refusal.status === 429 || refusal.status === 401) {
         parts.onRefused?.(`documents-${refusal.reason}`)
       }
       if (refusal.status === 429) res.setHeader('retry-after', '1')
-      json(res, refusal.status, { error: refusal.reason }, true)
+      const body: DocumentsRefusalBody = { error: refusal.reason }
+      json(res, refusal.status, body, true)
     }
   }
 }
@@ -137,12 +134,12 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   let size = 0
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > MAX_BODY_BYTES) throw new Refusal(413, 'too-large')
+    if (size > MAX_BODY_BYTES) throw new Refusal(413, DocumentsRefusal.tooLarge)
     parts.push(chunk)
   }
   try {
     return JSON.parse(Buffer.concat(parts).toString('utf8'))
   } catch {
-    throw new Refusal(400, 'bad-request')
+    throw new Refusal(400, DocumentsRefusal.badRequest)
   }
 }

@@ -1,4 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import {
+  DOCUMENTS_PATH,
+  DocumentsRefusal,
+  TIME_PATH,
+  type DocumentsRefusalBody,
+  type TimeReply,
+} from '@tabsync/protocol'
 import { tokenFromRequest } from '../auth/request-token.js'
 
 /** What the HTTP endpoints read from the running relay. */
@@ -53,19 +60,20 @@ export function createHttpHandler(
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://relay').pathname
     const cors =
-      path === '/time' ||
+      path === TIME_PATH ||
       path === '/healthz' ||
       path === '/readyz' ||
       path === '/sync' ||
-      path === '/documents' ||
+      path === DOCUMENTS_PATH ||
       path === '/revocations'
     if (req.method === 'OPTIONS' && cors) {
       res.writeHead(204, CORS_HEADERS)
       res.end()
       return
     }
-    if (path === '/documents' && req.method === 'POST') {
-      if (!state.ready()) json(res, 503, { error: 'not-ready' }, true)
+    if (path === DOCUMENTS_PATH && req.method === 'POST') {
+      const notReady: DocumentsRefusalBody = { error: DocumentsRefusal.notReady }
+      if (!state.ready()) json(res, 503, notReady, true)
       else void state.documents(req, res)
       return
     }
@@ -83,9 +91,11 @@ export function createHttpHandler(
       return
     }
     switch (path) {
-      case '/time':
-        json(res, 200, { now: now() }, true)
+      case TIME_PATH: {
+        const reply: TimeReply = { now: now() }
+        json(res, 200, reply, true)
         return
+      }
       case '/healthz': {
         const upstream = state.upstreamConnected()
         json(

@@ -3,7 +3,6 @@ import {
   businessDate,
   decode,
   readOrder,
-  text,
   type BusinessDayRule,
   type OrderData,
   type OrderDoc,
@@ -12,6 +11,7 @@ import {
   type TableData,
   type TableDoc,
 } from '@tabsync/core'
+import { text } from '@tabsync/core/internal'
 import { backoffDelay } from '@tabsync/protocol'
 import type { CatchUp } from '../docs/catch-up.js'
 import { documentIdOf } from '../docs/document-id.js'

@@ -248,6 +248,16 @@ export class Device {
   }
 
   /**
+   * Moves a check to another table: core's `moveOrder` on the order (its table field and a move
+   * entry), then the order's reference on the new table's document (`attachOrder`, idempotent),
+   * so the floor of every device shows it there. Resolves when both are saved. An unknown table
+   * is a TabsyncError (`not-found`) and changes nothing.
+   */
+  moveOrder(url: AutomergeUrl, toTableId: string): Promise<void> {
+    return this.#commands.moveOrder(url, toTableId)
+  }
+
+  /**
    * The summary of an order, waiting for the document if it is not here yet, at most
    * `findTimeoutMs` (an `openDevice` option). Rejects with an `unavailable` SyncError when no
    * peer gave it by then (a relay refusing a document looks the same as not having it), and with

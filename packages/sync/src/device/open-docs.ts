@@ -1,5 +1,6 @@
 import type { AutomergeUrl, DocHandle, DocumentId, Repo } from '@automerge/automerge-repo/slim'
-import { text, type OrderDoc } from '@tabsync/core'
+import type { OrderDoc } from '@tabsync/core'
+import { text } from '@tabsync/core/internal'
 import { findDoc } from '../docs/find-doc.js'
 import { createLimiter } from '../docs/limiter.js'
 import type { UnsyncedTracker } from '../status/unsynced-tracker.js'

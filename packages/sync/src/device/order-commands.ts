@@ -1,12 +1,11 @@
 import type { AutomergeUrl, DocHandle, Repo } from '@automerge/automerge-repo/slim'
+import { assertWritable, migrate, pendingMigrations, text } from '@tabsync/core/internal'
 import {
-  assertWritable,
   attachOrder,
-  migrate,
+  moveOrder,
   openOrder,
-  pendingMigrations,
+  readOrder,
   summarizeOrder,
-  text,
   transferOrder,
   ErrorKind,
   TabsyncError,
@@ -127,6 +126,32 @@ export class OrderCommands {
     })
     if (id !== null) await docs.saved([source as DocHandle<unknown>, target as DocHandle<unknown>])
     return id
+  }
+
+  /** See `Device.moveOrder`. */
+  async moveOrder(url: AutomergeUrl, toTableId: string): Promise<void> {
+    const { docs, session } = this.#parts
+    this.#parts.assertOpen()
+    await session.load()
+    const order = await this.openOrderDoc(url)
+    const table = session.store().tables[toTableId]
+    if (!table) throw new TabsyncError(ErrorKind.notFound, `unknown table ${toTableId}`)
+    const tableHandle = await docs.open<TableDoc>(table.url as AutomergeUrl)
+    const ctx = session.context()
+    prepareWrite(order as DocHandle<unknown>)
+    prepareWrite(tableHandle as DocHandle<unknown>)
+    order.change((d) => void moveOrder(d, ctx, { toTableId }))
+    const moved = readOrder(order.doc())
+    tableHandle.change((t) =>
+      attachOrder(t, {
+        orderId: moved.orderId,
+        url,
+        businessDate: moved.businessDate,
+        openedAt: moved.openedAt,
+        openedBy: moved.openedBy,
+      }),
+    )
+    await docs.saved([order as DocHandle<unknown>, tableHandle as DocHandle<unknown>])
   }
 
   /** See `Device.orderSummary`. */

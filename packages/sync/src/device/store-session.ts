@@ -5,11 +5,11 @@ import {
   initStoreDoc,
   initTableDoc,
   type CommandContext,
-  type DemoTable,
   type HybridClock,
   type StoreData,
   type StoreDoc,
   type StoreInit,
+  type TableInit,
   type TableDoc,
 } from '@tabsync/core'
 import type { CatchUp } from '../docs/catch-up.js'
@@ -22,7 +22,7 @@ import { DeviceKeys } from '../storage/device-keys.js'
 import type { OpenDocs } from './open-docs.js'
 
 /** What `createStore` takes: a store's configuration with tables that have no document yet. */
-export type NewStore = Omit<StoreInit, 'tables'> & { readonly tables: readonly DemoTable[] }
+export type NewStore = Omit<StoreInit, 'tables'> & { readonly tables: readonly TableInit[] }
 
 /** What {@link StoreSession} needs from the device. */
 export interface StoreSessionParts {

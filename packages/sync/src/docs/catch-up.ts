@@ -1,5 +1,5 @@
 import type { DocumentId, Repo, StorageAdapterInterface } from '@automerge/automerge-repo/slim'
-import type { BundledDocument } from '@tabsync/core'
+import type { BundledDocument } from '@tabsync/core/internal'
 import { silentLogger, type Logger } from '../log/logger.js'
 
 /** Asks one hub or relay for many documents at once (see `SyncLink.fetchDocuments`). */

@@ -5,7 +5,7 @@ import {
   type DocHandle,
   type Repo,
 } from '@automerge/automerge-repo'
-import { storeBoundIdBytes } from '@tabsync/core'
+import { storeBoundIdBytes } from '@tabsync/core/internal'
 
 /**
  * Creates a document whose id is bound to `storeId` (core's `storeBoundIdBytes`), so the relay

@@ -1,5 +1,5 @@
 import type { NetworkAdapterInterface, PeerId } from '@automerge/automerge-repo/slim'
-import type { BundledDocument } from '@tabsync/core'
+import type { BundledDocument } from '@tabsync/core/internal'
 
 /** What a connection leads to: the in-store hub or the cloud relay. */
 export const EndpointKind = { hub: 'hub', relay: 'relay' } as const

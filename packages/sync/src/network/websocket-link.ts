@@ -5,10 +5,15 @@ import {
   type PeerId,
   type PeerMetadata,
 } from '@automerge/automerge-repo/slim'
-import { decodeBundle, type BundledDocument } from '@tabsync/core'
+import { decodeBundle, type BundledDocument } from '@tabsync/core/internal'
 import {
   CloseCode,
+  DOCUMENTS_PATH,
   FrameType,
+  TIME_PATH,
+  documentsRefusalSchema,
+  timeReplySchema,
+  type DocumentsRequest,
   SYNC_SUBPROTOCOL,
   authorizationHeaders,
   backoffDelay,
@@ -29,6 +34,7 @@ import {
   type SocketFactory,
 } from './socket.js'
 import type { Logger } from '../log/logger.js'
+import { SyncError, SyncErrorKind } from '../errors.js'
 
 /** automerge-repo's websocket protocol version (`ProtocolV1` in the websocket adapter). */
 const PROTOCOL_V1 = '1'
@@ -36,7 +42,6 @@ const PROTOCOL_V1 = '1'
 // The server's answer to our `join` is checked at the edge with the protocol's `peer` schema;
 // other frames go to the repo, which validates its own messages.
 const AnyFrame = z.object({ type: z.string(), senderId: z.string().optional() }).passthrough()
-const TimeReply = z.object({ now: z.number().finite() })
 const FETCH_DOCUMENTS_TIMEOUT_MS = 15_000
 /** Default of {@link WebSocketLinkOptions.connectTimeoutMs}. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000
@@ -244,26 +249,44 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
     return peerId === this.#remotePeerId ? this.kind : undefined
   }
 
-  /** `GET /time` on the endpoint's http(s) origin. Rejects when unreachable or malformed. */
+  /**
+   * `GET /time` on the endpoint's http(s) origin (the protocol's `timeReplySchema`). Rejects when
+   * unreachable, or with an `unavailable` SyncError when refused or malformed.
+   */
   async referenceTime(): Promise<number> {
     const f = this.#options.fetch ?? globalThis.fetch
-    const res = await f(`${httpOrigin(this.url)}/time`, { cache: 'no-store' })
-    if (!res.ok) throw new Error(`GET /time answered ${res.status}`)
-    return TimeReply.parse(await res.json()).now
+    const res = await f(`${httpOrigin(this.url)}${TIME_PATH}`, { cache: 'no-store' })
+    if (!res.ok) throw refused(TIME_PATH, res.status, undefined)
+    const reply = timeReplySchema.safeParse(await res.json())
+    if (!reply.success) throw refused(TIME_PATH, res.status, reply.error)
+    return reply.data.now
   }
 
-  /** `POST /documents` on the endpoint's http(s) origin. Rejects when unreachable or refused. */
+  /**
+   * `POST /documents` on the endpoint's http(s) origin (the protocol's `documentsRequestSchema`,
+   * answered by a bundle). Rejects when unreachable, or with an `unavailable` SyncError whose
+   * `details.reason` is the relay's `DocumentsRefusal` when refused.
+   */
   async fetchDocuments(ids: readonly string[]): Promise<BundledDocument[]> {
     const f = this.#options.fetch ?? globalThis.fetch
-    const res = await f(`${httpOrigin(this.url)}/documents`, {
+    const request: DocumentsRequest = { ids: [...ids] }
+    const res = await f(`${httpOrigin(this.url)}${DOCUMENTS_PATH}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...authorizationHeaders(this.#options.token) },
-      body: JSON.stringify({ ids }),
+      body: JSON.stringify(request),
       cache: 'no-store',
       // A black-holed network must not hold a device's catch-up for long: the sync path remains.
       signal: AbortSignal.timeout(FETCH_DOCUMENTS_TIMEOUT_MS),
     })
-    if (!res.ok) throw new Error(`POST /documents answered ${res.status}`)
+    if (!res.ok) {
+      const body = documentsRefusalSchema.safeParse(await res.json().catch(() => undefined))
+      throw refused(
+        DOCUMENTS_PATH,
+        res.status,
+        undefined,
+        body.success ? body.data.error : undefined,
+      )
+    }
     return decodeBundle(new Uint8Array(await res.arrayBuffer()))
   }
 
@@ -515,4 +538,14 @@ function closeQuietly(socket: LinkSocket, code: number): void {
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
+}
+
+/** An HTTP answer of the endpoint that is not what the protocol promises. */
+function refused(path: string, status: number, cause: unknown, reason?: string): SyncError {
+  return new SyncError(
+    SyncErrorKind.unavailable,
+    `${path} answered ${status}${reason ? ` (${reason})` : cause ? ' (malformed)' : ''}`,
+    { path, status, ...(reason ? { reason } : {}) },
+    cause === undefined ? undefined : { cause },
+  )
 }

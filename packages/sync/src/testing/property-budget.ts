@@ -31,9 +31,10 @@ export function fuzzSeed(): number {
  */
 export async function assertProperty<Ts>(
   property: fc.IProperty<Ts> | fc.IAsyncProperty<Ts>,
-  options: { runs: number; endOnFailure?: boolean },
+  options: { runs: number; endOnFailure?: boolean; seed?: number },
 ): Promise<void> {
-  const seed = fuzzSeed()
+  // A caller that prints its own failure context passes the seed so it can name it too.
+  const seed = options.seed ?? fuzzSeed()
   try {
     await fc.assert(property, {
       numRuns: fuzzRuns(options.runs),

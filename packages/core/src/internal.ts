@@ -1,0 +1,18 @@
+// @tabsync/core/internal: what the other Tabsync packages (sync, relay), their tests and the
+// benchmarks need of core's insides: store-bound document ids, the schema migration machinery,
+// the document bundle, the raw string form. Not for applications: no compatibility promise.
+
+export { storeBoundIdBytes, isStoreBoundId, isIdOfStore } from './store-bound-id.js'
+export { text } from './schema/encoding.js'
+export { CURRENT_SCHEMA } from './schema/version.js'
+export {
+  MIGRATIONS,
+  migrationRegistry,
+  migrate,
+  pendingMigrations,
+  schemaOf,
+} from './schema/migrations.js'
+export { assertWritable } from './schema/compat.js'
+export { encodeBundle, decodeBundle } from './schema/bundle.js'
+export type { BundledDocument } from './schema/bundle.js'
+export { orderTotals } from './views/totals.js'
