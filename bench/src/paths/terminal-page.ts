@@ -2,24 +2,32 @@
 // first byte of every navigation and notes the frame in which the floor's tables, and then every
 // open check on them, are on screen (performance.now(): ms since the navigation started), the
 // long tasks that blocked the main thread before, and the terminal's own `tabsync:` marks.
+// The floor is either the one painted from the device's floor snapshot (`floor-preview`) or the
+// live one (`floor`, from the device's documents); the live one is also timed on its own.
 import type { BrowserContext, Page } from 'playwright-core'
 
 /** What the probe saw in one page load (ms since its navigation started). */
 export interface OpenTimes {
   /** The frame after the floor's first table tiles were in the DOM. */
   readonly floor: number
-  /** The frame after every expected open check showed as busy on the floor. */
+  /** The frame after every expected open check showed as busy on the floor (either one). */
   readonly checks: number
+  /** The same on the live floor, drawn from the device's documents. */
+  readonly live: number
   /** Main-thread long tasks (over 50 ms) that ended before `checks`: count and total ms. */
   readonly longTasks: number
   readonly longTaskMs: number
-  /** The terminal's `performance.mark`s named `tabsync:*`, by name. */
+  /**
+   * The terminal's `performance.mark`s named `tabsync:*`, by name, and when each of its files
+   * arrived (`file:<name>`: resource timing's responseEnd).
+   */
   readonly marks: Readonly<Record<string, number>>
 }
 
 interface ProbeState {
   floor?: number
   checks?: number
+  live?: number
   longTasks: [number, number][]
 }
 
@@ -36,10 +44,9 @@ function probe(expected: number): void {
   }
   const frame = (set: (t: number) => void) => requestAnimationFrame(() => set(performance.now()))
   let floorNoted = false
-  const look = () => {
-    const tiles = document.querySelectorAll('[data-testid="floor"] [data-state]')
-    if (tiles.length === 0) return
-    if (!floorNoted) {
+  const busyOn = (testid: string): number => {
+    const tiles = document.querySelectorAll(`[data-testid="${testid}"] [data-state]`)
+    if (tiles.length > 0 && !floorNoted) {
       floorNoted = true
       frame((t) => (state.floor = t))
     }
@@ -47,9 +54,18 @@ function probe(expected: number): void {
     tiles.forEach((el) => {
       if (el.getAttribute('data-state') !== 'free') busy++
     })
-    if (busy < expected) return
+    return busy
+  }
+  let checksNoted = false
+  const look = () => {
+    const live = busyOn('floor') >= expected
+    if (!checksNoted && (live || busyOn('floor-preview') >= expected)) {
+      checksNoted = true
+      frame((t) => (state.checks = t))
+    }
+    if (!live) return
     observer.disconnect()
-    frame((t) => (state.checks = t))
+    frame((t) => (state.live = t))
   }
   const observer = new MutationObserver(look)
   observer.observe(document, {
@@ -69,7 +85,7 @@ export async function installProbe(context: BrowserContext, openChecks: number):
 
 /**
  * Runs `navigate` (a goto or a reload of `page`) and resolves with what the probe saw once every
- * open check is on screen.
+ * open check is on the live floor.
  */
 export async function measureOpen(
   page: Page,
@@ -79,21 +95,27 @@ export async function measureOpen(
   // Only the navigation's commit: the probe, not the load event, says when the floor is there.
   await navigate()
   await page.waitForFunction(
-    () => (window as unknown as { __tabsyncOpen?: ProbeState }).__tabsyncOpen?.checks !== undefined,
+    () => (window as unknown as { __tabsyncOpen?: ProbeState }).__tabsyncOpen?.live !== undefined,
     undefined,
     { timeout: timeoutMs, polling: 50 },
   )
   return page.evaluate(() => {
     const s = (window as unknown as { __tabsyncOpen: ProbeState }).__tabsyncOpen
-    const checks = s.checks as number
+    const live = s.live as number
+    const checks = s.checks ?? live
     const before = s.longTasks.filter(([start, d]) => start + d <= checks)
     const marks: Record<string, number> = {}
     for (const m of performance.getEntriesByType('mark')) {
       if (m.name.startsWith('tabsync:')) marks[m.name] ??= m.startTime
     }
+    for (const r of performance.getEntriesByType('resource') as PerformanceResourceTiming[]) {
+      const file = /\/assets\/([^/?]+?)(-[\w-]{8})?\.(js|wasm|css)$/.exec(r.name)
+      if (file) marks[`file:${file[1]}.${file[3]}`] ??= r.responseEnd
+    }
     return {
       floor: s.floor ?? checks,
       checks,
+      live,
       longTasks: before.length,
       longTaskMs: before.reduce((sum, [, d]) => sum + d, 0),
       marks,

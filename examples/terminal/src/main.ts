@@ -1,7 +1,29 @@
-import { mount } from 'svelte'
-import App from './App.svelte'
+/*
+ * The start chunk: small, and free of Automerge. It paints the floor this device last showed
+ * (lib/floor-snapshot.ts) in the first frames, then loads the app (its code and Automerge's wasm,
+ * the slow part of a start) and hands over to it; the app keeps that floor on screen until its
+ * own, from the device's documents, is ready.
+ */
+import { mount, unmount } from 'svelte'
+import FloorPreview from './components/FloorPreview.svelte'
+import { readFloorSnapshot } from './lib/floor-snapshot.js'
+import { cachedPairing, identity } from './lib/pairing.js'
 import './app.css'
 
+performance.mark('tabsync:main')
 const target = document.getElementById('app')
 if (!target) throw new Error('no #app element')
-export default mount(App, { target })
+
+const { deviceId } = identity()
+const pairing = cachedPairing(deviceId)
+// Only on the floor: a reload on an order or check screen waits for that screen itself.
+const onFloor = /^(#\/?(floor)?)?$/.test(location.hash)
+const snapshot = pairing && onFloor ? readFloorSnapshot(deviceId, pairing.storeId) : undefined
+const preview = snapshot
+  ? mount(FloorPreview, { target, props: { snapshot, phase: 'Opening…' } })
+  : undefined
+if (preview) performance.mark('tabsync:snapshot-floor')
+
+const { default: App } = await import('./App.svelte')
+if (preview) void unmount(preview)
+export default mount(App, { target, props: { snapshot } })
