@@ -7,7 +7,7 @@
 import { mount, unmount } from 'svelte'
 import FloorPreview from './components/FloorPreview.svelte'
 import { readFloorSnapshot } from './lib/floor-snapshot.js'
-import { cachedPairing, identity } from './lib/pairing.js'
+import { cachedPairing, identity, pair } from './lib/pairing.js'
 import './app.css'
 
 performance.mark('tabsync:main')
@@ -15,10 +15,12 @@ const target = document.getElementById('app')
 if (!target) throw new Error('no #app element')
 
 const { deviceId } = identity()
-const pairing = cachedPairing(deviceId)
+// A new device asks the server for its pairing while the app's code and wasm load, not after.
+const pairing = pair(deviceId)
+const cached = cachedPairing(deviceId)
 // Only on the floor: a reload on an order or check screen waits for that screen itself.
 const onFloor = /^(#\/?(floor)?)?$/.test(location.hash)
-const snapshot = pairing && onFloor ? readFloorSnapshot(deviceId, pairing.storeId) : undefined
+const snapshot = cached && onFloor ? readFloorSnapshot(deviceId, cached.storeId) : undefined
 const preview = snapshot
   ? mount(FloorPreview, { target, props: { snapshot, phase: 'Opening…' } })
   : undefined
@@ -26,4 +28,4 @@ if (preview) performance.mark('tabsync:snapshot-floor')
 
 const { default: App } = await import('./App.svelte')
 if (preview) void unmount(preview)
-export default mount(App, { target, props: { snapshot } })
+export default mount(App, { target, props: { snapshot, pairing } })

@@ -111,16 +111,21 @@ export function readFloorSnapshot(deviceId: string, storeId: string): FloorSnaps
   return snapshot?.storeId === storeId ? snapshot : undefined
 }
 
-let pendingTap: string | undefined
+let pendingTap: { readonly id: string; readonly label: string } | undefined
 
 /** A table tapped on the snapshot floor, before the live floor was there: opened once it is. */
-export function tapBeforeReady(tableId: string): void {
-  pendingTap = tableId
+export function tapBeforeReady(tile: PlanTile): void {
+  pendingTap = { id: tile.id, label: tile.label }
+}
+
+/** The label of the table tapped before the live floor was there, if any (for "Opening 7…"). */
+export function pendingTapLabel(): string | undefined {
+  return pendingTap?.label
 }
 
 /** The table tapped before the live floor was there (once). */
 export function takePendingTap(): string | undefined {
-  const id = pendingTap
+  const id = pendingTap?.id
   pendingTap = undefined
   return id
 }
