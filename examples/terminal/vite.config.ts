@@ -1,42 +1,14 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte'
-import { defaultClientConditions, defineConfig, type Plugin } from 'vite'
+import { defaultClientConditions, defineConfig } from 'vite'
 import { VitePWA } from 'vite-plugin-pwa'
-
-/**
- * Starts fetching Automerge's wasm (3.6 MB) with the page instead of once the app's code runs
- * and asks for it: `<link rel="preload" as="fetch">`, which the wasm loader's own `fetch` reuses.
- */
-function preloadWasm(): Plugin {
-  return {
-    name: 'tabsync-preload-wasm',
-    apply: 'build',
-    transformIndexHtml: {
-      order: 'post',
-      handler: (_html, ctx) =>
-        Object.keys(ctx.bundle ?? {})
-          .filter((file) => file.endsWith('.wasm'))
-          .map((file) => ({
-            tag: 'link',
-            attrs: {
-              rel: 'preload',
-              href: `/${file}`,
-              as: 'fetch',
-              type: 'application/wasm',
-              crossorigin: 'anonymous',
-            },
-            injectTo: 'head' as const,
-          })),
-    },
-  }
-}
 
 export default defineConfig({
   plugins: [
     svelte(),
-    preloadWasm(),
     VitePWA({
       registerType: 'autoUpdate',
-      injectRegister: 'auto',
+      // Deferred: a parser-blocking script held the start chunk (and the floor) back.
+      injectRegister: 'script-defer',
       includeAssets: ['icon.svg', 'icon-192.png', 'icon-512.png'],
       manifest: {
         name: 'Tabsync Terminal',

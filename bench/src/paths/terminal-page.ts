@@ -109,7 +109,7 @@ export async function measureOpen(
       if (m.name.startsWith('tabsync:')) marks[m.name] ??= m.startTime
     }
     for (const r of performance.getEntriesByType('resource') as PerformanceResourceTiming[]) {
-      const file = /\/assets\/([^/?]+?)(-[\w-]{8})?\.(js|wasm|css)$/.exec(r.name)
+      const file = /\/([^/?]+?)(-[\w-]{8})?\.(js|wasm|css|webmanifest)$/.exec(r.name)
       if (file) marks[`file:${file[1]}.${file[3]}`] ??= r.responseEnd
     }
     return {
