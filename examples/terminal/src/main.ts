@@ -5,6 +5,7 @@
  * own, from the device's documents, is ready.
  */
 import { mount, unmount } from 'svelte'
+import type * as AppModule from './App.svelte'
 import FloorPreview from './components/FloorPreview.svelte'
 import { readFloorSnapshot } from './lib/floor-snapshot.js'
 import { cachedPairing, identity, pair } from './lib/pairing.js'
@@ -26,6 +27,15 @@ const preview = snapshot
   : undefined
 if (preview) performance.mark('tabsync:snapshot-floor')
 
-const { default: App } = await import('./App.svelte')
+let app: typeof AppModule
+try {
+  app = await import('./App.svelte')
+} catch (e) {
+  // Never leave the snapshot floor up as if the terminal were starting: say it cannot.
+  console.error('tabsync: the terminal code did not load', e)
+  if (preview) void unmount(preview)
+  target.textContent = `The terminal could not load (${String(e)}). Reload to try again.`
+  throw e
+}
 if (preview) void unmount(preview)
-export default mount(App, { target, props: { snapshot, pairing } })
+export default mount(app.default, { target, props: { snapshot, pairing } })
