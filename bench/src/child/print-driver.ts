@@ -1,13 +1,28 @@
 // Child process: fire -> ticket bytes at a fake ESC/POS printer. A till fires kitchen lines;
-// a print bridge (@tabsync/printer over a plain Repo source) prints them. `local`: the bridge
-// reads the till's own repo (no network). `stock`: till -> stock relay -> the bridge's repo.
-// `tabsync`: till device -> Tabsync relay -> the bridge's device.
+// a print bridge (@tabsync/printer over a @tabsync/sync device, as in production) prints them.
+// `local`: the till fires in the bridge device's own repo (no network). `stock`: till -> stock
+// relay -> the bridge's device (stock WebSocket adapter). `tabsync`: till device -> Tabsync
+// relay -> the bridge's device.
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { Repo, type DocHandle } from '@automerge/automerge-repo'
-import { addLine, fire, type OrderDoc } from '@tabsync/core'
-import { createPrintBridge, createRepoSource, startFakePrinter, ticketRef } from '@tabsync/printer'
+import type { AutomergeUrl, DocHandle, Repo } from '@automerge/automerge-repo'
+import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
+import {
+  DEMO_TABLES,
+  addLine,
+  demoStoreInit,
+  fire,
+  type OrderDoc,
+  type TableDoc,
+} from '@tabsync/core'
+import {
+  createDeviceSource,
+  createPrintBridge,
+  startFakePrinter,
+  ticketRef,
+} from '@tabsync/printer'
+import { openDevice, silentLogger, type Device } from '@tabsync/sync'
 import { commandContext } from '../fixtures/orders.js'
 import { until } from '../fixtures/schedule.js'
 import { createRepoStore, openOrderIn, type RepoStore } from '../fixtures/store-docs.js'
@@ -30,7 +45,7 @@ const printer = await startFakePrinter({
 })
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tabsync-bench-print-'))
 let till: Repo
-let bridgeRepo: Repo
+let bridgeDevice: Device
 let world: RepoStore
 const closers: (() => Promise<void>)[] = []
 if (kind === 'tabsync') {
@@ -49,41 +64,55 @@ if (kind === 'tabsync') {
   till = tillDevice.repo
   world = createRepoStore(till, 'store-print')
   await sleep(300)
-  const bridgeDevice = await tabsyncDevice(
-    relayUrl as string,
-    secret,
-    'bridge-1',
-    ['store-print'],
-    { storeUrl: world.storeUrl },
-  )
+  bridgeDevice = await tabsyncDevice(relayUrl as string, secret, 'bridge-1', ['store-print'], {
+    storeUrl: world.storeUrl,
+  })
   await bridgeDevice.ready()
-  bridgeRepo = bridgeDevice.repo
   closers.push(
     () => tillDevice.close(),
     () => bridgeDevice.close(),
   )
+} else if (kind === 'local') {
+  // One device: it creates the store, the till fires in its repo, the bridge reads it.
+  bridgeDevice = await openDevice({ deviceId: 'bridge-1', storage: 'memory', logger: silentLogger })
+  await bridgeDevice.createStore({ ...demoStoreInit('store-print', () => ''), tables: DEMO_TABLES })
+  till = bridgeDevice.repo
+  world = await deviceStore(bridgeDevice)
+  closers.push(() => bridgeDevice.close())
 } else {
-  till =
-    kind === 'local'
-      ? new Repo({ network: [] })
-      : stockClient(relayUrl as string, `till-${process.pid}`)
-  bridgeRepo = kind === 'local' ? till : stockClient(relayUrl as string, `bridge-${process.pid}`)
-  if (kind !== 'local') await Promise.all([whenConnected(till), whenConnected(bridgeRepo)])
+  till = stockClient(relayUrl as string, `till-${process.pid}`)
+  await whenConnected(till)
   world = createRepoStore(till, 'store-print')
-  closers.push(() => till.shutdown().catch(() => {}))
-  if (kind !== 'local') closers.push(() => bridgeRepo.shutdown().catch(() => {}))
+  bridgeDevice = await openDevice({
+    deviceId: 'bridge-1',
+    storeUrl: world.storeUrl,
+    storage: 'memory',
+    network: [new WebSocketClientAdapter(relayUrl as string)],
+    logger: silentLogger,
+  })
+  await bridgeDevice.ready()
+  closers.push(
+    () => till.shutdown().catch(() => {}),
+    () => bridgeDevice.close(),
+  )
 }
 const ctx = commandContext('till-1', world.store)
-const source = createRepoSource({
-  repo: bridgeRepo,
-  storeUrl: world.storeUrl,
-  deviceId: 'bridge-1',
-})
+const source = createDeviceSource(bridgeDevice)
 const bridge = createPrintBridge({
   source,
   dataDir,
   printers: [{ id: 'kitchen-printer', url: printer.url }],
 })
+
+/** The store a device created, as the fixtures describe a store made in a plain repo. */
+async function deviceStore(device: Device): Promise<RepoStore> {
+  const store = device.store()
+  const tables = new Map<string, DocHandle<TableDoc>>()
+  for (const t of Object.values(store.tables)) {
+    tables.set(t.id, await device.repo.find<TableDoc>(t.url as AutomergeUrl))
+  }
+  return { storeUrl: device.storeUrl as AutomergeUrl, store, tables }
+}
 
 /** Fires one kitchen line on `order`; resolves with ms from the command to the last byte. */
 async function fireOnce(order: DocHandle<OrderDoc>, i: number): Promise<number> {

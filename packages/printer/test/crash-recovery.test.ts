@@ -1,27 +1,17 @@
 import { spawn } from 'node:child_process'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Repo } from '@automerge/automerge-repo'
-import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs'
+import { addLine, fire } from '@tabsync/core'
 import { afterEach, expect, test } from 'vitest'
-import { CrashStep, type PrintBridge } from '../src/bridge/print-bridge.js'
+import type { PrintBridge } from '../src/bridge/print-bridge.js'
+import { CrashStep } from '../src/bridge/bridge-life.js'
 import { startFakePrinter, type FakePrinter } from '../src/fake/fake-printer.js'
 import { openPrintLedger } from '../src/ledger/print-ledger.js'
 import { ticketRef } from '../src/escpos/render-ticket.js'
+import { createDeviceSource } from '../src/source/device-source.js'
 import type { TicketSource } from '../src/source/ticket-source.js'
-import {
-  addLine,
-  createWorld,
-  fire,
-  itemsOf,
-  openTable,
-  orderOf,
-  run,
-  startBridge,
-  tempDir,
-  till,
-  type World,
-} from './helpers.js'
+import { itemsOf, tempDir } from './helpers.js'
+import { arrived, openStoreNetwork, openTable, orderOn, startBridge } from './store-network.js'
 
 const cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -62,19 +52,23 @@ const EXPECTED: Record<CrashStep, { flagged: boolean; plainPrints: number }> = {
   'after-printed': { flagged: false, plainPrints: 1 },
 }
 
+async function setup() {
+  const world = await openStoreNetwork()
+  cleanup.push(() => world.close())
+  const printer = await startFakePrinter()
+  cleanup.push(() => printer.close())
+  return { world, printer, dataDir: tempDir(), url: await openTable(world.anna) }
+}
+
 for (const step of Object.values(CrashStep)) {
   test(`a crash ${step} then a restart: nothing prints twice without REPRINT, nothing is lost`, async () => {
-    const world = createWorld()
-    const printer = await startFakePrinter()
-    cleanup.push(() => printer.close())
-    const dataDir = tempDir()
-    const anna = till(world, 'till-1')
-    const order = await openTable(world, anna)
+    const { world, printer, dataDir, url } = await setup()
+    const { anna } = world
 
     let victim: string | undefined
     let crashed!: () => void
     const crashedNow = new Promise<void>((r) => (crashed = r))
-    const first = startBridge(world, dataDir, PRINTERS(printer), {
+    const first = startBridge(await world.printer(), dataDir, PRINTERS(printer), {
       crash: (s, info) => {
         if (s === step && info.ticketId === victim) {
           crashed()
@@ -84,30 +78,35 @@ for (const step of Object.values(CrashStep)) {
     })
     track(first.bridge, first.source)
 
-    const [before] = run(order, (d) => {
-      addLine(d, anna, { itemId: 'pizza' })
-      return fire(d, anna)
+    const [before] = await anna.run(url, (d, ctx) => {
+      addLine(d, ctx, { itemId: 'pizza' })
+      return fire(d, ctx)
     })
     await printer.waitForReceipts(1)
     await first.bridge.whenIdle()
 
-    const [crashTicket] = run(order, (d) => {
-      addLine(d, anna, { itemId: 'risotto', quantity: 2 })
-      victim = fire(d, anna)[0]
+    const [crashTicket] = await anna.run(url, (d, ctx) => {
+      addLine(d, ctx, { itemId: 'risotto', quantity: 2 })
+      victim = fire(d, ctx)[0]
       return [victim]
     })
     await crashedNow
     expect(first.bridge.crashed).toBe(true)
     await first.source.close()
+    // The machine goes down with the bridge: its device is gone until the restart.
+    world.net.partition('printer-1', 'hub')
 
     // Fired while the bridge is down.
-    const [after] = run(order, (d) => {
-      addLine(d, anna, { itemId: 'pasta' })
-      return fire(d, anna)
+    const [after] = await anna.run(url, (d, ctx) => {
+      addLine(d, ctx, { itemId: 'pasta' })
+      return fire(d, ctx)
     })
 
-    const second = startBridge(world, dataDir, PRINTERS(printer))
+    const device = await world.restartPrinter()
+    world.net.heal('printer-1', 'hub')
+    const second = startBridge(device, dataDir, PRINTERS(printer))
     track(second.bridge, second.source)
+    await arrived(second.source, url, [before!, crashTicket!, after!])
     await second.bridge.whenIdle()
 
     const ids = [before!, crashTicket!, after!]
@@ -117,14 +116,14 @@ for (const step of Object.values(CrashStep)) {
     assertAccountedFor(dataDir, ids)
 
     const flagged = second.bridge.status().needsConfirmation.map((c) => c.ticketId)
-    const prints = () =>
-      Object.values(orderOf(order).prints)
+    const prints = async () =>
+      Object.values((await orderOn(device, url)).prints)
         .filter((p) => p.ticketId === crashTicket)
         .map((p) => p.outcome)
         .sort()
     if (EXPECTED[step].flagged) {
       expect(flagged).toEqual([crashTicket])
-      expect(prints()).toEqual([])
+      expect(await prints()).toEqual([])
       // Staff look at the kitchen rail and ask for a reprint: it says REPRINT.
       const count = printer.receipts.length
       second.bridge.reprint(crashTicket!)
@@ -134,26 +133,21 @@ for (const step of Object.values(CrashStep)) {
       expect(reprint.reprint).toBe(true)
       expect(itemsOf(reprint.text)).toEqual(new Map([['Mushroom risotto', 2]]))
       expect(second.bridge.status().needsConfirmation).toEqual([])
-      expect(prints()).toEqual(['reprinted'])
+      expect(await prints()).toEqual(['reprinted'])
     } else {
       // PRINTED was on disk: the restarted bridge only tells the order.
       expect(flagged).toEqual([])
-      expect(prints()).toEqual(['printed'])
+      expect(await prints()).toEqual(['printed'])
     }
     expect(plainPrints(printer, crashTicket!)).toBe(EXPECTED[step].plainPrints)
   })
 }
 
 test('staff confirm a ticket that did print: it is recorded printed, not printed again', async () => {
-  const world = createWorld()
-  const printer = await startFakePrinter()
-  cleanup.push(() => printer.close())
-  const dataDir = tempDir()
-  const anna = till(world, 'till-1')
-  const order = await openTable(world, anna)
+  const { world, printer, dataDir, url } = await setup()
   let crashed!: () => void
   const crashedNow = new Promise<void>((r) => (crashed = r))
-  const first = startBridge(world, dataDir, PRINTERS(printer), {
+  const first = startBridge(await world.printer(), dataDir, PRINTERS(printer), {
     crash: (s) => {
       if (s === 'after-send') {
         crashed()
@@ -162,14 +156,16 @@ test('staff confirm a ticket that did print: it is recorded printed, not printed
     },
   })
   track(first.bridge, first.source)
-  const [ticketId] = run(order, (d) => {
-    addLine(d, anna, { itemId: 'wings' })
-    return fire(d, anna)
+  const [ticketId] = await world.anna.run(url, (d, ctx) => {
+    addLine(d, ctx, { itemId: 'wings' })
+    return fire(d, ctx)
   })
   await crashedNow
   await first.source.close()
-  const second = startBridge(world, dataDir, PRINTERS(printer))
+  const device = await world.restartPrinter()
+  const second = startBridge(device, dataDir, PRINTERS(printer))
   track(second.bridge, second.source)
+  await arrived(second.source, url, [ticketId!])
   await second.bridge.whenIdle()
   expect(second.bridge.status().needsConfirmation.map((c) => [c.ticketId, c.reason])).toEqual([
     [ticketId, expect.stringContaining('interrupted')],
@@ -177,7 +173,9 @@ test('staff confirm a ticket that did print: it is recorded printed, not printed
   expect(second.bridge.confirm(ticketId!)).toEqual(['kitchen-printer'])
   await second.bridge.whenIdle()
   expect(second.bridge.status().needsConfirmation).toEqual([])
-  expect(Object.values(orderOf(order).prints).map((p) => p.outcome)).toEqual(['printed'])
+  expect(Object.values((await orderOn(device, url)).prints).map((p) => p.outcome)).toEqual([
+    'printed',
+  ])
   expect(printer.receipts).toHaveLength(1)
 })
 
@@ -188,18 +186,20 @@ for (const step of ['during-send', 'after-send'] as const) {
     const printer = await startFakePrinter()
     cleanup.push(() => printer.close())
     const dataDir = tempDir()
-    const repoDir = tempDir('tabsync-repo-')
-    const world: World = createWorld(
-      new Repo({ network: [], storage: new NodeFSStorageAdapter(repoDir) }),
-    )
-    cleanup.push(() => world.repo.shutdown())
-    const anna = till(world, 'till-1')
-    const order = await openTable(world, anna)
-    const [ticketId] = run(order, (d) => {
-      addLine(d, anna, { itemId: 'veg-curry' })
-      return fire(d, anna)
+    const deviceDir = tempDir('tabsync-device-')
+    const world = await openStoreNetwork({ printerStorage: { directory: deviceDir } })
+    cleanup.push(() => world.close())
+    const url = await openTable(world.anna)
+    const [ticketId] = await world.anna.run(url, (d, ctx) => {
+      addLine(d, ctx, { itemId: 'veg-curry' })
+      return fire(d, ctx)
     })
-    await world.repo.flush()
+    // The bridge's machine syncs the ticket into its storage, then the process that prints
+    // opens that storage offline.
+    const synced = createDeviceSource(await world.printer())
+    await arrived(synced, url, [ticketId!])
+    await synced.close()
+    await world.closePrinter()
 
     const child = spawn(
       process.execPath,
@@ -214,7 +214,7 @@ for (const step of ['during-send', 'after-send'] as const) {
         env: {
           ...process.env,
           DATA_DIR: dataDir,
-          REPO_DIR: repoDir,
+          DEVICE_DIR: deviceDir,
           STORE_URL: world.storeUrl,
           PRINTER_URL: printer.url,
           CRASH_STEP: step,
@@ -229,11 +229,13 @@ for (const step of ['during-send', 'after-send'] as const) {
     )
     expect(exit, stderr).toEqual({ code: null, signal: 'SIGKILL' })
 
-    const second = startBridge(world, dataDir, PRINTERS(printer))
+    const device = await world.printer()
+    const second = startBridge(device, dataDir, PRINTERS(printer))
     track(second.bridge, second.source)
+    await arrived(second.source, url, [ticketId!])
     await second.bridge.whenIdle()
     expect(second.bridge.status().needsConfirmation.map((c) => c.ticketId)).toEqual([ticketId])
     expect(plainPrints(printer, ticketId!)).toBe(step === 'after-send' ? 1 : 0)
-    expect(Object.values(orderOf(order).prints)).toEqual([])
+    expect(Object.values((await orderOn(device, url)).prints)).toEqual([])
   })
 }

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import * as A from '@automerge/automerge'
 import { Repo, type AutomergeUrl, type DocHandle } from '@automerge/automerge-repo'
 import {
   addLine,
@@ -15,19 +14,18 @@ import {
   DEMO_TABLES,
   openOrder,
   readOrder,
-  voidLine,
-  type AddLineInput,
   type CommandContext,
   type OrderData,
   type OrderDoc,
   type StoreData,
   type TableDoc,
 } from '@tabsync/core'
-import { createPrintBridge, type CrashStep, type PrintBridge } from '../src/bridge/print-bridge.js'
-import { createRepoSource } from '../src/source/repo-source.js'
-import type { TicketSource } from '../src/source/ticket-source.js'
+import type { PrintBridge } from '../src/bridge/print-bridge.js'
 
-/** A store in an in-memory repo (the bridge's own view of the documents). */
+/**
+ * A store in a plain automerge-repo Repo: the documents a bare hub serves to the CLI in
+ * `cli.process.test.ts`. Bridge tests use `store-network.ts` (devices on the simulated network).
+ */
 export interface World {
   readonly repo: Repo
   readonly storeUrl: AutomergeUrl
@@ -91,71 +89,16 @@ export function run<R>(handle: DocHandle<OrderDoc>, command: (d: OrderDoc) => R)
   return result as R
 }
 
-/** A device working on its own copy of an order (partitioned from the bridge). */
-export interface Replica {
-  doc: A.Doc<OrderDoc>
-  run<R>(command: (d: OrderDoc) => R): R
-}
-
-/** Copies the order as it is now into a device that then works apart. */
-export function replicaOf(handle: DocHandle<OrderDoc>): Replica {
-  const r: Replica = {
-    doc: A.clone(handle.doc()),
-    run(command) {
-      let result: unknown
-      r.doc = A.change(r.doc, (d) => {
-        result = command(d)
-      })
-      return result as never
-    },
-  }
-  return r
-}
-
-/** Heals a partition: the bridge's copy of the order receives the device's changes. */
-export function heal(handle: DocHandle<OrderDoc>, replica: Replica): void {
-  handle.update((d) => A.merge(d, A.clone(replica.doc)))
-}
-
 /** The order as plain data. */
 export function orderOf(handle: DocHandle<OrderDoc>): OrderData {
   return readOrder(handle.doc())
 }
 
-export { addLine, fire, voidLine, type AddLineInput }
+export { addLine, fire }
 
 /** A fresh temporary data directory. */
 export function tempDir(prefix = 'tabsync-printer-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix))
-}
-
-/** Starts a bridge with test-friendly timeouts over a repo source. */
-export function startBridge(
-  world: World,
-  dataDir: string,
-  printers: { id: string; url: string }[],
-  options: {
-    crash?: (step: CrashStep, info: { printerId: string; ticketId: string }) => void
-    source?: TicketSource
-    statusTimeoutMs?: number
-  } = {},
-): { bridge: PrintBridge; source: TicketSource } {
-  const source =
-    options.source ??
-    createRepoSource({ repo: world.repo, storeUrl: world.storeUrl, deviceId: 'printer-1' })
-  const bridge = createPrintBridge({
-    source,
-    dataDir,
-    printers,
-    retry: { initialMs: 10, maxMs: 40 },
-    connectTimeoutMs: 1000,
-    // Short: a stalled printer is detected by its silence before any ticket byte.
-    statusTimeoutMs: options.statusTimeoutMs ?? 300,
-    // Long: a timeout after ticket bytes flags the ticket, and a loaded CI machine is slow.
-    writeTimeoutMs: 10_000,
-    ...(options.crash ? { crash: options.crash } : {}),
-  })
-  return { bridge, source }
 }
 
 /** Parses "2x House burger" item lines of a decoded receipt into name -> quantity. */

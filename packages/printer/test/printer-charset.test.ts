@@ -1,16 +1,8 @@
 import { afterEach, expect, test } from 'vitest'
-import type { StoreDoc } from '@tabsync/core'
+import { addLine, fire } from '@tabsync/core'
 import { startFakePrinter } from '../src/fake/fake-printer.js'
-import {
-  addLine,
-  createWorld,
-  fire,
-  openTable,
-  run,
-  startBridge,
-  tempDir,
-  till,
-} from './helpers.js'
+import { tempDir } from './helpers.js'
+import { openStoreNetwork, openTable, startBridge } from './store-network.js'
 
 const cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -18,16 +10,23 @@ afterEach(async () => {
 })
 
 test('the bridge prints with the code pages the store document gives the printer, read back as written', async () => {
-  const world = createWorld()
   // A Star printer with Cyrillic and Thai pages: Star numbers them differently from Epson.
-  const store = await world.repo.find<StoreDoc>(world.storeUrl)
-  store.change((d) => {
-    const kitchen = d.printers['kitchen-printer'] as { charset?: unknown }
-    kitchen.charset = { mapping: 'star', codepages: ['cp437', 'cp866', 'thai13'] }
+  const world = await openStoreNetwork({
+    store: (init) => ({
+      ...init,
+      printers: {
+        ...init.printers,
+        'kitchen-printer': {
+          ...init.printers['kitchen-printer']!,
+          charset: { mapping: 'star', codepages: ['cp437', 'cp866', 'thai13'] },
+        },
+      },
+    }),
   })
+  cleanup.push(() => world.close())
   const kitchen = await startFakePrinter({ codePageMapping: 'star' })
   const bar = await startFakePrinter()
-  const { bridge, source } = startBridge(world, tempDir(), [
+  const { bridge, source } = startBridge(await world.printer(), tempDir(), [
     { id: 'kitchen-printer', url: kitchen.url },
     { id: 'bar-printer', url: bar.url },
   ])
@@ -37,11 +36,10 @@ test('the bridge prints with the code pages the store document gives the printer
     await kitchen.close()
     await bar.close()
   })
-  const anna = till(world, 'till-1')
-  const order = await openTable(world, anna, 't4')
-  run(order, (d) => {
-    addLine(d, anna, { itemId: 'soup', note: 'Борщ, ผัดไทย, no 🥜, 麻婆豆腐' })
-    fire(d, anna)
+  const url = await openTable(world.anna, 't4')
+  await world.anna.run(url, (d, ctx) => {
+    addLine(d, ctx, { itemId: 'soup', note: 'Борщ, ผัดไทย, no 🥜, 麻婆豆腐' })
+    fire(d, ctx)
   })
   const [receipt] = await kitchen.waitForReceipts(1, 20_000)
   const text = receipt!.text.replace(/\s+/g, ' ')

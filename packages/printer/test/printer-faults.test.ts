@@ -1,18 +1,9 @@
 import { afterEach, expect, test } from 'vitest'
 import { startFakePrinter } from '../src/fake/fake-printer.js'
 import { ticketRef } from '../src/escpos/render-ticket.js'
-import {
-  addLine,
-  createWorld,
-  fire,
-  openTable,
-  orderOf,
-  run,
-  startBridge,
-  tempDir,
-  till,
-  waitForStatus,
-} from './helpers.js'
+import { addLine, fire } from '@tabsync/core'
+import { tempDir, waitForStatus } from './helpers.js'
+import { arrived, openStoreNetwork, openTable, orderOn, startBridge } from './store-network.js'
 
 const cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -20,9 +11,11 @@ afterEach(async () => {
 })
 
 async function setup() {
-  const world = createWorld()
+  const world = await openStoreNetwork()
+  cleanup.push(() => world.close())
   const printer = await startFakePrinter()
-  const { bridge, source } = startBridge(world, tempDir(), [
+  const device = await world.printer()
+  const { bridge, source } = startBridge(device, tempDir(), [
     { id: 'kitchen-printer', url: printer.url },
   ])
   cleanup.push(async () => {
@@ -30,14 +23,18 @@ async function setup() {
     await source.close()
     await printer.close()
   })
-  const anna = till(world, 'till-1')
-  const order = await openTable(world, anna)
-  const fireOne = (itemId: string) =>
-    run(order, (d) => {
-      addLine(d, anna, { itemId })
-      return fire(d, anna)[0]!
+  const url = await openTable(world.anna)
+  /** Fires one line from the terminal; resolves once the bridge has the ticket. */
+  const fireOne = async (itemId: string) => {
+    const [id] = await world.anna.run(url, (d, ctx) => {
+      addLine(d, ctx, { itemId })
+      return fire(d, ctx)
     })
-  return { printer, bridge, order, fireOne }
+    await arrived(source, url, [id!])
+    return id!
+  }
+  const prints = async () => Object.values((await orderOn(device, url)).prints)
+  return { printer, bridge, prints, fireOne }
 }
 
 const kitchen = (s: ReturnType<Awaited<ReturnType<typeof setup>>['bridge']['status']>) =>
@@ -45,9 +42,9 @@ const kitchen = (s: ReturnType<Awaited<ReturnType<typeof setup>>['bridge']['stat
 
 for (const fault of ['refuse', 'stall', 'paper-out'] as const) {
   test(`a printer that ${fault === 'paper-out' ? 'is out of paper' : fault + 's'}: tickets queue in order and print once when it is back`, async () => {
-    const { printer, bridge, order, fireOne } = await setup()
+    const { printer, bridge, prints, fireOne } = await setup()
     await printer.setMode(fault)
-    const ids = [fireOne('soup'), fireOne('burrata'), fireOne('caesar')]
+    const ids = [await fireOne('soup'), await fireOne('burrata'), await fireOne('caesar')]
     const expectedState = fault === 'paper-out' ? 'paper-out' : 'offline'
     await waitForStatus(
       bridge,
@@ -67,14 +64,14 @@ for (const fault of ['refuse', 'stall', 'paper-out'] as const) {
     )
     expect(bridge.status().needsConfirmation).toEqual([])
     expect(kitchen(bridge.status()).state).toBe('ready')
-    expect(Object.values(orderOf(order).prints)).toHaveLength(3)
+    expect(await prints()).toHaveLength(3)
   })
 }
 
 test('a printer that drops mid-ticket: the cut ticket waits for staff, the rest print once', async () => {
-  const { printer, bridge, order, fireOne } = await setup()
+  const { printer, bridge, prints, fireOne } = await setup()
   await printer.setMode('drop', { dropAfterBytes: 120 })
-  const cut = fireOne('salmon')
+  const cut = await fireOne('salmon')
   await waitForStatus(bridge, (s) => s.needsConfirmation.length === 1)
   expect(printer.receipts.map((r) => r.complete)).toEqual([false])
   expect(kitchen(bridge.status()).state).toBe('error')
@@ -84,7 +81,7 @@ test('a printer that drops mid-ticket: the cut ticket waits for staff, the rest 
   expect(confirmation.items).toEqual([{ name: 'Grilled salmon', quantity: 1 }])
 
   await printer.setMode('ok')
-  const next = fireOne('pasta')
+  const next = await fireOne('pasta')
   await printer.waitForReceipts(2)
   await bridge.whenIdle()
   expect(printer.receipts[1]!.ref).toBe(ticketRef(next))
@@ -95,15 +92,13 @@ test('a printer that drops mid-ticket: the cut ticket waits for staff, the rest 
   await bridge.whenIdle()
   expect(printer.receipts[2]).toMatchObject({ ref: ticketRef(cut), complete: true, reprint: true })
   expect(bridge.status().needsConfirmation).toEqual([])
-  const outcomes = Object.values(orderOf(order).prints)
-    .map((p) => p.outcome)
-    .sort()
+  const outcomes = (await prints()).map((p) => p.outcome).sort()
   expect(outcomes).toEqual(['printed', 'reprinted'])
 })
 
 test('a reprint asked while the printer is down waits and prints once when it is back', async () => {
   const { printer, bridge, fireOne } = await setup()
-  const id = fireOne('tiramisu')
+  const id = await fireOne('tiramisu')
   await printer.waitForReceipts(1)
   await bridge.whenIdle()
   await printer.setMode('refuse')

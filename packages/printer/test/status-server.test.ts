@@ -5,16 +5,9 @@ import { startStatusServer } from '../src/http/status-server.js'
 import { storeTokenAuthorizer } from '../src/http/store-token-auth.js'
 import { parseBridgeArgs } from '../src/cli/bridge-args.js'
 import type { BridgeStatus } from '../src/bridge/bridge-status.js'
-import {
-  addLine,
-  createWorld,
-  fire,
-  openTable,
-  run,
-  startBridge,
-  tempDir,
-  till,
-} from './helpers.js'
+import { addLine, fire } from '@tabsync/core'
+import { tempDir } from './helpers.js'
+import { openStoreNetwork, openTable, startBridge } from './store-network.js'
 
 const cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -33,9 +26,10 @@ function token(role: string, storeId: string, secret = SECRET): Promise<string> 
 }
 
 test('terminals read GET /status and ask for reprints with POST /reprint/:ticketId', async () => {
-  const world = createWorld()
+  const world = await openStoreNetwork()
+  cleanup.push(() => world.close())
   const printer = await startFakePrinter()
-  const { bridge, source } = startBridge(world, tempDir(), [
+  const { bridge, source } = startBridge(await world.printer(), tempDir(), [
     { id: 'kitchen-printer', url: printer.url },
   ])
   const server = await startStatusServer({
@@ -50,11 +44,10 @@ test('terminals read GET /status and ask for reprints with POST /reprint/:ticket
     await source.close()
     await printer.close()
   })
-  const anna = till(world, 'till-1')
-  const order = await openTable(world, anna)
-  const [ticketId] = run(order, (d) => {
-    addLine(d, anna, { itemId: 'pizza' })
-    return fire(d, anna)
+  const url = await openTable(world.anna)
+  const [ticketId] = await world.anna.run(url, (d, ctx) => {
+    addLine(d, ctx, { itemId: 'pizza' })
+    return fire(d, ctx)
   })
   await printer.waitForReceipts(1)
   await bridge.whenIdle()

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { printerText, waitingText } from './status-text.js'
+import { connectionText, printerText, waitingText } from './status-text.js'
 
 test('waiting work reads as orders and changes, not as a count of documents', () => {
   expect(waitingText({ unsynced: 0, unsyncedOrders: 0, unsyncedChanges: 0 })).toEqual({
@@ -52,4 +52,24 @@ test('a printer down shows its name, its state and its queue; uncertain tickets 
   )
   const unsure = { printers: [printer('ready')], needsConfirmation: [{}] }
   expect(printerText({ reachable: true, bridge: unsure }, 0).text).toBe('1 may not have printed')
+})
+
+test('a refused token or a refused change is said as such, not as offline', () => {
+  const at = (...states: string[]) => ({
+    state: 'offline',
+    endpoints: states.map((state) => ({ state })),
+  })
+  expect(connectionText(at('closed'))).toEqual({ text: 'Offline', tone: 'warn' })
+  expect(connectionText(at('token-rejected'))).toEqual({
+    text: 'Signed out: ask a manager to pair this device',
+    tone: 'bad',
+  })
+  expect(connectionText(at('open', 'refused')).text).toBe(
+    'Change refused: not allowed for this device',
+  )
+  expect(connectionText({ state: 'online', endpoints: [{ state: 'open' }] })).toEqual({
+    text: 'Online',
+    tone: 'ok',
+  })
+  expect(connectionText({ state: 'via-relay', endpoints: [] }).text).toBe('Online (hub down)')
 })

@@ -28,6 +28,35 @@ export function waitingText(s: {
   return { text, tone: 'warn' }
 }
 
+/** What the sync pill needs of the status: the state and each endpoint's own state. */
+export interface ConnectionView {
+  readonly state: string
+  readonly endpoints: readonly { readonly state: string }[]
+}
+
+/**
+ * The sync pill. An endpoint that refused this device's token, or refused one of its changes,
+ * is not "offline": retrying will not help and staff must call a manager, so it says so first.
+ */
+export function connectionText(s: ConnectionView): StatusText {
+  if (s.endpoints.some((e) => e.state === 'token-rejected')) {
+    return { text: 'Signed out: ask a manager to pair this device', tone: 'bad' }
+  }
+  if (s.endpoints.some((e) => e.state === 'refused')) {
+    return { text: 'Change refused: not allowed for this device', tone: 'bad' }
+  }
+  switch (s.state) {
+    case 'offline':
+      return { text: 'Offline', tone: 'warn' }
+    case 'via-hub':
+      return { text: 'Via hub', tone: 'ok' }
+    case 'via-relay':
+      return { text: 'Online (hub down)', tone: 'warn' }
+    default:
+      return { text: 'Online', tone: 'ok' }
+  }
+}
+
 /** What a printer state reads as on the bar (the bridge's `PrinterState` values). */
 const STATE_WORDS: Readonly<Record<string, string>> = {
   offline: 'unreachable',

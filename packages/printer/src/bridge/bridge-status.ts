@@ -1,3 +1,9 @@
+import type { Ticket } from '@tabsync/core'
+import { ticketRef } from '../escpos/render-ticket.js'
+import type { PrintLedger } from '../ledger/print-ledger.js'
+import type { TicketSource } from '../source/ticket-source.js'
+import type { PrinterWorker } from './printer-worker.js'
+
 /** What a printer is doing, as staff should see it. */
 export const PrinterState = {
   /** Connected fine the last time (or not tried yet) and nothing to print. */
@@ -71,4 +77,82 @@ export interface BridgeStatus {
   readonly needsConfirmation: readonly ConfirmationItem[]
   /** Print outcomes not yet written into their order documents. */
   readonly unrecorded: number
+}
+
+/** What {@link projectStatus} reads: the parts of a running bridge. */
+export interface StatusInputs {
+  readonly source: TicketSource
+  readonly ledger: PrintLedger
+  readonly workers: readonly Pick<PrinterWorker, 'id' | 'url' | 'runtime' | 'plan'>[]
+  /** Epoch ms of the snapshot. */
+  readonly at: number
+}
+
+/**
+ * The status staff see, derived from the documents, the ledger and the workers' runtime: the
+ * one place it is computed, so `GET /status`, `onStatus` and tests agree.
+ */
+export function projectStatus({ source, ledger, workers, at }: StatusInputs): BridgeStatus {
+  const entries = ledger.entries()
+  const view = (orderUrl: string, ticketId: string, quantities?: Record<string, number>) =>
+    ticketView(orderUrl, ticketId, source.order(orderUrl)?.tickets[ticketId], quantities)
+  const printers: PrinterStatus[] = workers.map((w) => {
+    const info = source.store()?.printers[w.id]
+    const r = w.runtime()
+    return {
+      id: w.id,
+      name: info?.name ?? w.id,
+      url: w.url,
+      stations: info?.stations ?? [],
+      state: r.state,
+      lastError: r.lastError,
+      lastErrorAt: r.lastErrorAt,
+      consecutiveFailures: r.failures,
+      nextRetryAt: r.nextRetryAt,
+      lastPrintedAt: r.lastPrintedAt,
+      queue: w.plan().queue.map((q) => ticketView(q.orderUrl, q.ticket.id, q.ticket)),
+      reprints: r.reprints,
+    }
+  })
+  const needsConfirmation: ConfirmationItem[] = entries
+    .filter((e) => e.state === 'sending' && e.uncertain)
+    .map((e) => ({
+      ...view(e.orderUrl, e.ticketId, e.quantities),
+      printerId: e.printerId,
+      reason: e.uncertainReason ?? 'unknown',
+      since: e.since,
+      wasReprint: e.reprint,
+    }))
+  return {
+    deviceId: source.deviceId,
+    at,
+    storeLoaded: source.store() !== undefined,
+    printers,
+    needsConfirmation,
+    unrecorded: entries.reduce((n, e) => n + e.unrecorded.length, 0),
+  }
+}
+
+/** A ticket as listed: with the printed quantities when given, else the ticket's own. */
+function ticketView(
+  orderUrl: string,
+  ticketId: string,
+  ticket: Ticket | undefined,
+  quantities?: Readonly<Record<string, number>>,
+): TicketView {
+  return {
+    ticketId,
+    ref: ticketRef(ticketId),
+    orderUrl,
+    tableLabel: ticket?.tableLabel ?? '?',
+    station: ticket?.station ?? '?',
+    kind: ticket?.kind ?? 'fire',
+    at: ticket?.at ?? '',
+    items: (ticket?.items ?? [])
+      .map((i) => ({
+        name: i.name,
+        quantity: quantities ? (quantities[i.lineId] ?? 0) : i.quantity,
+      }))
+      .filter((i) => i.quantity > 0),
+  }
 }

@@ -1,42 +1,13 @@
 import { pino, type Logger } from 'pino'
-import type { OrderData, Ticket } from '@tabsync/core'
-import { backoffDelay } from '@tabsync/protocol'
-import { PrinterError, PrinterErrorKind, isPrinterError } from '../errors.js'
-import { renderTicket, ticketRef, type RenderOptions } from '../escpos/render-ticket.js'
+import { PrinterError, PrinterErrorKind } from '../errors.js'
+import type { RenderOptions } from '../escpos/render-ticket.js'
 import { acquireDirLock } from '../ledger/dir-lock.js'
 import { openPrintLedger, type LedgerEntry, type PrintLedger } from '../ledger/print-ledger.js'
-import { parsePrinterUrl, type PrinterEndpoint } from '../transport/printer-url.js'
-import { sendToPrinter } from '../transport/tcp-printer.js'
 import type { TicketSource } from '../source/ticket-source.js'
-import { isNothing, planPrinter, uncovered } from './print-plan.js'
-import {
-  PrinterState,
-  type BridgeStatus,
-  type ConfirmationItem,
-  type PrinterStatus,
-  type TicketView,
-} from './bridge-status.js'
-
-/** One printer this bridge owns: its id in the store document and where it is. */
-export interface PrinterConfig {
-  /** Matches a key of the store document's `printers`. */
-  readonly id: string
-  /** `tcp://host:9100` (see `parsePrinterUrl` for options). */
-  readonly url: string
-}
-
-/** The steps where tests inject a crash (see {@link PrintBridgeOptions.crash}). */
-export const CrashStep = {
-  /** SENDING is on disk, no byte sent yet. */
-  afterLedger: 'after-ledger',
-  /** Half the ticket bytes are sent. */
-  duringSend: 'during-send',
-  /** The printer took every byte; PRINTED is not on disk yet. */
-  afterSend: 'after-send',
-  /** PRINTED is on disk; the order document is not updated yet. */
-  afterPrinted: 'after-printed',
-} as const
-export type CrashStep = (typeof CrashStep)[keyof typeof CrashStep]
+import { createBridgeLife, type CrashHook } from './bridge-life.js'
+import { projectStatus, type BridgeStatus } from './bridge-status.js'
+import { createOutcomeRecorder } from './outcome-recorder.js'
+import { createPrinterWorker, type PrinterConfig, type PrinterWorker } from './printer-worker.js'
 
 /** Options of {@link createPrintBridge}. */
 export interface PrintBridgeOptions {
@@ -56,10 +27,10 @@ export interface PrintBridgeOptions {
   /** Wall clock (epoch ms). */
   readonly now?: () => number
   /**
-   * Test hook, called at each {@link CrashStep}. If it throws, the bridge behaves as if the
+   * Test hook, called at each `CrashStep`. If it throws, the bridge behaves as if the
    * process died right there: it stops at once and writes nothing more (ledger or documents).
    */
-  readonly crash?: (step: CrashStep, info: { printerId: string; ticketId: string }) => void
+  readonly crash?: CrashHook
 }
 
 /** A running print bridge. */
@@ -84,34 +55,11 @@ export interface PrintBridge {
   stop(): Promise<void>
 }
 
-interface Worker {
-  readonly id: string
-  readonly url: string
-  readonly endpoint: PrinterEndpoint
-  state: PrinterState
-  lastError: string | null
-  lastErrorAt: number | null
-  failures: number
-  nextRetryAt: number | null
-  lastPrintedAt: number | null
-  reprints: string[]
-  /** Waiting for work (no job) rather than printing or backing off. */
-  waiting: boolean
-  /** The last send failed after bytes may have left (its ticket now waits for staff). */
-  flagged: boolean
-  /** Ends the wait for work (new documents, a staff request). */
-  wake: (() => void) | undefined
-  /** Ends a retry back-off early (only stop does: a busy store must not defeat the back-off). */
-  interrupt: (() => void) | undefined
-  done: Promise<void>
-}
-
-/** Thrown through the bridge once an injected crash happened. */
-class Crashed extends Error {}
-
 /**
- * Starts a print bridge: for each printer it owns, it prints every ticket of the printer's
- * stations exactly once, in order (see README "Exactly once").
+ * Starts a print bridge: for each printer it owns, a worker prints every ticket of the printer's
+ * stations exactly once, in order; the outcome recorder writes what happened into the orders;
+ * the status is projected from both (see README "Exactly once"). This function only holds the
+ * data directory (lock and ledger) and wires the parts together.
  *
  * @example
  * const bridge = createPrintBridge({ source, dataDir: '/var/lib/tabsync-printer',
@@ -122,8 +70,6 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
   const { source } = options
   const now = options.now ?? Date.now
   const log = options.logger ?? pino({ level: 'silent' })
-  const initialMs = options.retry?.initialMs ?? 500
-  const maxMs = options.retry?.maxMs ?? 30_000
   const lock = acquireDirLock(options.dataDir)
   let ledger: PrintLedger
   try {
@@ -132,14 +78,6 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
     lock.release()
     throw e
   }
-  let stopped = false
-  let crashed = false
-  const statusListeners = new Set<(s: BridgeStatus) => void>()
-  const idleWaiters = new Set<() => void>()
-  let recording = false
-  let recordAgain = false
-  let notifyScheduled = false
-
   for (const e of ledger.entries()) {
     if (e.uncertain) {
       log.warn(
@@ -149,47 +87,31 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
     }
   }
 
-  const workers: Worker[] = options.printers.map((p) => ({
-    id: p.id,
-    url: p.url,
-    endpoint: parsePrinterUrl(p.url),
-    state: PrinterState.ready,
-    lastError: null,
-    lastErrorAt: null,
-    failures: 0,
-    nextRetryAt: null,
-    lastPrintedAt: null,
-    reprints: [],
-    waiting: false,
-    flagged: false,
-    wake: undefined,
-    interrupt: undefined,
-    done: Promise.resolve(),
-  }))
+  const statusListeners = new Set<(s: BridgeStatus) => void>()
+  const idleWaiters = new Set<() => void>()
+  let notifyScheduled = false
+  const workers: PrinterWorker[] = []
 
-  const crashAt = (step: CrashStep, printerId: string, ticketId: string) => {
-    if (crashed) throw new Crashed('crashed')
-    try {
-      options.crash?.(step, { printerId, ticketId })
-    } catch {
-      die()
-      throw new Crashed(`crash injected at ${step}`)
-    }
-  }
-
-  /** What an injected crash does: everything stops at once, nothing more is written. */
-  const die = () => {
-    crashed = true
-    stopped = true
+  const life = createBridgeLife(options.crash, () => {
+    // What the death of the process does: nothing more is written, the lock goes with the pid.
     ledger.close()
-    lock.release() // as the death of the process would (its pid no longer runs)
-    for (const w of workers) {
-      w.wake?.()
-      w.interrupt?.()
-    }
+    lock.release()
+    for (const w of workers) w.interrupt()
     log.error('crash injected: bridge stopped')
-  }
+  })
 
+  const status = () => projectStatus({ source, ledger, workers, at: now() })
+
+  const recorder = createOutcomeRecorder({ source, ledger, life, log, changed: () => notify() })
+
+  const isIdle = () =>
+    life.stopped ||
+    (source.store() !== undefined &&
+      source.loading() === 0 &&
+      !recorder.busy() &&
+      workers.every((w) => w.idle()))
+
+  /** Tells status listeners and idle waiters, once per tick however many parts changed. */
   const notify = () => {
     if (notifyScheduled) return
     notifyScheduled = true
@@ -206,306 +128,46 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
     })
   }
 
-  const wakeAll = () => {
-    for (const w of workers) w.wake?.()
-    notify()
+  const timeouts = {
+    ...(options.connectTimeoutMs !== undefined
+      ? { connectTimeoutMs: options.connectTimeoutMs }
+      : {}),
+    ...(options.statusTimeoutMs !== undefined ? { statusTimeoutMs: options.statusTimeoutMs } : {}),
+    ...(options.writeTimeoutMs !== undefined ? { writeTimeoutMs: options.writeTimeoutMs } : {}),
   }
-
-  const printerInfo = (id: string) => source.store()?.printers[id]
-
-  const printedBy = (order: OrderData, printerId: string, ticketId: string) =>
-    Object.values(order.prints).some((r) => r.ticketId === ticketId && r.printerId === printerId)
-
-  const planFor = (w: Worker) => {
-    const info = printerInfo(w.id)
-    const stations = new Set(info?.stations ?? [])
-    const orders = source.orders()
-    const byUrl = new Map(orders.map((o) => [o.url, o.order]))
-    return planPrinter(orders, stations, (ticket, url) => {
-      if (ledger.get(w.id, ticket.id)) return true
-      const order = byUrl.get(url)
-      return order !== undefined && printedBy(order, w.id, ticket.id)
-    })
-  }
-
-  const ticketOf = (orderUrl: string, ticketId: string): Ticket | undefined =>
-    source.order(orderUrl)?.tickets[ticketId]
-
-  /** Writes unrecorded outcomes into their orders, one at a time, until none is left. */
-  const recordOutcomes = async () => {
-    if (recording) {
-      recordAgain = true
-      return
-    }
-    recording = true
-    try {
-      do {
-        recordAgain = false
-        for (const e of ledger.entries()) {
-          for (const u of e.unrecorded) {
-            if (stopped) return
-            if (!ticketOf(e.orderUrl, e.ticketId)) continue // order not loaded yet: next change
-            await source.recordPrint(e.orderUrl, {
-              ticketId: e.ticketId,
-              printerId: e.printerId,
-              outcome: u.outcome,
-            })
-            if (stopped) return
-            ledger.recorded(e.printerId, e.ticketId, u.job, u.outcome)
-            log.debug(
-              { printerId: e.printerId, ticketId: e.ticketId, outcome: u.outcome },
-              'recorded',
-            )
-          }
-        }
-      } while (recordAgain && !stopped)
-    } catch (e) {
-      if (!stopped)
-        log.warn({ err: e }, 'could not record print outcome; will retry on next change')
-    } finally {
-      recording = false
-      notify()
-    }
-  }
-  const kickRecorder = () => {
-    recordOutcomes().catch((e: unknown) => log.error({ err: e }, 'recorder failed'))
-  }
-
-  const recordable = () =>
-    ledger.entries().some((e) => e.unrecorded.length > 0 && ticketOf(e.orderUrl, e.ticketId))
-
-  const isIdle = () =>
-    stopped ||
-    (source.store() !== undefined &&
-      source.loading() === 0 &&
-      !recording &&
-      !recordable() &&
-      workers.every((w) => w.waiting && w.reprints.length === 0 && nextJob(w) === undefined))
-
-  type Job =
-    | { kind: 'print'; orderUrl: string; ticket: Ticket; quantities: Record<string, number> }
-    | { kind: 'reprint'; entry: LedgerEntry; ticket: Ticket }
-
-  /** Settles duplicates (no printer needed) and returns the next thing to send, if any. */
-  const nextJob = (w: Worker, settle = false): Job | undefined => {
-    if (!source.store()) return undefined
-    for (const ticketId of w.reprints) {
-      const entry = ledger.get(w.id, ticketId)
-      const ticket = entry && ticketOf(entry.orderUrl, ticketId)
-      if (entry && ticket) return { kind: 'reprint', entry, ticket }
-    }
-    const plan = planFor(w)
-    for (const q of plan.queue) {
-      const quantities = uncovered(plan.coverage, q.ticket)
-      if (!isNothing(quantities)) return { kind: 'print', ...q, quantities }
-      if (!settle) return { kind: 'print', ...q, quantities } // a duplicate still to settle
-      ledger.duplicate(w.id, q.ticket.id, q.orderUrl)
-      log.info(
-        { printerId: w.id, ticketId: q.ticket.id, orderUrl: q.orderUrl },
-        'duplicate ticket: every unit already printed, not printing',
-      )
-      kickRecorder()
-    }
-    return undefined
-  }
-
-  const send = async (w: Worker, job: Job) => {
-    const reprint = job.kind === 'reprint'
-    const ticket = job.ticket
-    const orderUrl = reprint ? job.entry.orderUrl : job.orderUrl
-    const quantities = reprint ? reprintQuantities(job.entry, ticket) : job.quantities
-    const bytes = renderTicket(
-      { ticket, quantities, reprint, store: source.store(), printedAt: now() },
-      {
-        ...options.render,
-        ...(w.endpoint.columns ? { columns: w.endpoint.columns } : {}),
-        // What this printer can print, from the store document: a change applies to the next ticket.
-        charset: printerInfo(w.id)?.charset ?? options.render?.charset,
-      },
-    )
-    let jobId: string | undefined
-    w.state = PrinterState.printing
-    notify()
-    try {
-      await sendToPrinter(w.endpoint, bytes, {
-        ...(options.connectTimeoutMs !== undefined
-          ? { connectTimeoutMs: options.connectTimeoutMs }
-          : {}),
-        ...(options.statusTimeoutMs !== undefined
-          ? { statusTimeoutMs: options.statusTimeoutMs }
-          : {}),
-        ...(options.writeTimeoutMs !== undefined ? { writeTimeoutMs: options.writeTimeoutMs } : {}),
-        beforeBytes: () => {
-          if (stopped) throw new PrinterError(PrinterErrorKind.stopped, 'bridge stopped')
-          jobId = ledger.beginSend({
-            printerId: w.id,
-            ticketId: ticket.id,
-            orderUrl,
-            quantities,
-            reprint,
-          })
-          crashAt(CrashStep.afterLedger, w.id, ticket.id)
-        },
-        midSend: () => crashAt(CrashStep.duringSend, w.id, ticket.id),
-      })
-    } catch (e) {
-      // Any failure once SENDING is on disk may have let bytes out: the ticket waits for staff.
-      if (jobId && !stopped && !(e instanceof Crashed)) {
-        markUncertain(w, ticket.id, orderUrl, jobId, e)
-      }
-      throw e
-    }
-    crashAt(CrashStep.afterSend, w.id, ticket.id)
-    if (!jobId) throw new Error('sent without a ledger job')
-    try {
-      ledger.printed(w.id, ticket.id, jobId)
-    } catch (e) {
-      if (!stopped) markUncertain(w, ticket.id, orderUrl, jobId, e)
-      throw e
-    }
-    w.lastPrintedAt = now()
-    log.info({ printerId: w.id, ticketId: ticket.id, orderUrl, reprint }, 'printed')
-    crashAt(CrashStep.afterPrinted, w.id, ticket.id)
-    kickRecorder()
-  }
-
-  const markUncertain = (
-    w: Worker,
-    ticketId: string,
-    orderUrl: string,
-    job: string,
-    e: unknown,
-  ) => {
-    w.flagged = true
-    const reason = e instanceof Error ? e.message : String(e)
-    try {
-      ledger.uncertain(w.id, ticketId, job, reason)
-    } catch (err) {
-      log.error({ err, printerId: w.id, ticketId }, 'could not write to the ledger')
-    }
-    log.error(
-      { printerId: w.id, ticketId, orderUrl, err: reason },
-      'ticket may not have printed: staff must confirm or reprint',
-    )
-  }
-
-  const sleep = (w: Worker, ms: number) =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms)
-      function done() {
-        clearTimeout(timer)
-        w.interrupt = undefined
-        resolve()
-      }
-      w.interrupt = done
-    })
-
-  const loop = async (w: Worker) => {
-    while (!stopped) {
-      const job = nextJob(w, true)
-      if (!job) {
-        w.state = printerInfo(w.id) || !source.store() ? idleState(w) : PrinterState.unconfigured
-        w.waiting = true
-        notify()
-        await new Promise<void>((resolve) => {
-          w.wake = () => {
-            w.wake = undefined
-            resolve()
-          }
-        })
-        w.waiting = false
-        continue
-      }
-      w.flagged = false
-      try {
-        await send(w, job)
-        if (job.kind === 'reprint') w.reprints = w.reprints.filter((t) => t !== job.ticket.id)
-        w.failures = 0
-        w.nextRetryAt = null
-        w.state = PrinterState.ready
-        notify()
-      } catch (e) {
-        if (e instanceof Crashed || stopped) return
-        const message = e instanceof Error ? e.message : String(e)
-        w.lastError = message
-        w.lastErrorAt = now()
-        if (w.flagged) {
-          // Not resent: it waits for staff. The printer may be fine; go on with the next ticket.
-          if (job.kind === 'reprint') w.reprints = w.reprints.filter((t) => t !== job.ticket.id)
-          w.state = PrinterState.error
-        } else {
-          w.state = stateOf(e)
-        }
-        w.failures++
-        const delay = backoffDelay(w.failures - 1, { initialMs, maxMs, jitter: 0 })
-        w.nextRetryAt = now() + delay
-        log.warn({ printerId: w.id, err: message, retryInMs: delay }, 'printer failed; will retry')
-        notify()
-        await sleep(w, delay)
-      }
-    }
-  }
-
   const unsubscribe = source.onChange(() => {
-    kickRecorder()
-    wakeAll()
+    recorder.kick()
+    for (const w of workers) w.wake()
+    notify()
   })
-  for (const w of workers) {
-    w.done = loop(w).catch((e: unknown) => {
-      if (!(e instanceof Crashed)) log.error({ err: e, printerId: w.id }, 'printer loop failed')
-    })
+  for (const printer of options.printers) {
+    workers.push(
+      createPrinterWorker({
+        printer,
+        source,
+        ledger,
+        life,
+        log,
+        now,
+        retry: {
+          initialMs: options.retry?.initialMs ?? 500,
+          maxMs: options.retry?.maxMs ?? 30_000,
+        },
+        timeouts,
+        render: options.render,
+        changed: notify,
+        outcome: () => recorder.kick(),
+      }),
+    )
   }
-  kickRecorder()
+  recorder.kick()
 
-  const view = (orderUrl: string, ticketId: string, quantities?: Record<string, number>) => {
-    const ticket = ticketOf(orderUrl, ticketId)
-    return ticketView(orderUrl, ticketId, ticket, quantities)
-  }
-
-  function status(): BridgeStatus {
-    const entries = ledger.entries()
-    const printers: PrinterStatus[] = workers.map((w) => {
-      const info = printerInfo(w.id)
-      const plan = source.store() ? planFor(w) : { queue: [] }
-      return {
-        id: w.id,
-        name: info?.name ?? w.id,
-        url: w.url,
-        stations: info?.stations ?? [],
-        state: w.state,
-        lastError: w.lastError,
-        lastErrorAt: w.lastErrorAt,
-        consecutiveFailures: w.failures,
-        nextRetryAt: w.nextRetryAt,
-        lastPrintedAt: w.lastPrintedAt,
-        queue: plan.queue.map((q) => ticketView(q.orderUrl, q.ticket.id, q.ticket)),
-        reprints: [...w.reprints],
-      }
-    })
-    const needsConfirmation: ConfirmationItem[] = entries
-      .filter((e) => e.state === 'sending' && e.uncertain)
-      .map((e) => ({
-        ...view(e.orderUrl, e.ticketId, e.quantities),
-        printerId: e.printerId,
-        reason: e.uncertainReason ?? 'unknown',
-        since: e.since,
-        wasReprint: e.reprint,
-      }))
-    return {
-      deviceId: source.deviceId,
-      at: now(),
-      storeLoaded: source.store() !== undefined,
-      printers,
-      needsConfirmation,
-      unrecorded: entries.reduce((n, e) => n + e.unrecorded.length, 0),
-    }
-  }
-
+  /** The workers that handled a ticket, with its ledger entry; `not-found` when none did. */
   const entriesFor = (ticketId: string, printerId: string | undefined) => {
     const found = workers
       .filter((w) => printerId === undefined || w.id === printerId)
       .map((w) => ({ w, entry: ledger.get(w.id, ticketId) }))
-      .filter((x): x is { w: Worker; entry: LedgerEntry } => x.entry !== undefined)
+      .filter((x): x is { w: PrinterWorker; entry: LedgerEntry } => x.entry !== undefined)
     if (found.length === 0) {
       throw new PrinterError(
         PrinterErrorKind.notFound,
@@ -519,7 +181,7 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
   return {
     ledgerFile: ledger.file,
     get crashed() {
-      return crashed
+      return life.crashed
     },
     status,
     onStatus(listener) {
@@ -528,11 +190,7 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
     },
     reprint(ticketId, printerId) {
       const found = entriesFor(ticketId, printerId)
-      for (const { w } of found) {
-        if (!w.reprints.includes(ticketId)) w.reprints.push(ticketId)
-        log.info({ printerId: w.id, ticketId }, 'reprint requested')
-        w.wake?.()
-      }
+      for (const { w } of found) w.reprint(ticketId)
       notify()
       return found.map(({ w }) => w.id)
     },
@@ -550,7 +208,7 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
         ledger.confirm(w.id, ticketId)
         log.info({ printerId: w.id, ticketId }, 'staff confirmed the ticket printed')
       }
-      kickRecorder()
+      recorder.kick()
       notify()
       return found.map(({ w }) => w.id)
     },
@@ -562,60 +220,17 @@ export function createPrintBridge(options: PrintBridgeOptions): PrintBridge {
       })
     },
     async stop() {
-      if (stopped && !crashed) return
-      stopped = true
+      if (life.stopped && !life.crashed) return
+      life.stop()
       unsubscribe()
-      for (const w of workers) {
-        w.wake?.()
-        w.interrupt?.()
-      }
+      for (const w of workers) w.interrupt()
       await Promise.all(workers.map((w) => w.done))
-      if (!crashed) {
+      if (!life.crashed) {
         ledger.close()
         lock.release()
       }
       for (const w of [...idleWaiters]) w()
       idleWaiters.clear()
     },
-  }
-}
-
-function idleState(w: Worker): PrinterState {
-  return w.state === PrinterState.error ? PrinterState.error : PrinterState.ready
-}
-
-function stateOf(e: unknown): PrinterState {
-  if (isPrinterError(e, PrinterErrorKind.notReady)) {
-    return e.details['state'] === 'paper-out' ? PrinterState.paperOut : PrinterState.notReady
-  }
-  return PrinterState.offline
-}
-
-/** A reprint prints what the first print printed; a skipped duplicate prints in full. */
-function reprintQuantities(entry: LedgerEntry, ticket: Ticket): Record<string, number> {
-  if (!isNothing(entry.quantities)) return { ...entry.quantities }
-  return Object.fromEntries(ticket.items.map((i) => [i.lineId, i.quantity]))
-}
-
-function ticketView(
-  orderUrl: string,
-  ticketId: string,
-  ticket: Ticket | undefined,
-  quantities?: Readonly<Record<string, number>>,
-): TicketView {
-  return {
-    ticketId,
-    ref: ticketRef(ticketId),
-    orderUrl,
-    tableLabel: ticket?.tableLabel ?? '?',
-    station: ticket?.station ?? '?',
-    kind: ticket?.kind ?? 'fire',
-    at: ticket?.at ?? '',
-    items: (ticket?.items ?? [])
-      .map((i) => ({
-        name: i.name,
-        quantity: quantities ? (quantities[i.lineId] ?? 0) : i.quantity,
-      }))
-      .filter((i) => i.quantity > 0),
   }
 }

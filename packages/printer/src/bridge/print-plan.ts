@@ -1,8 +1,9 @@
 import { compareEntries, type Ticket } from '@tabsync/core'
 import type { OrderSnapshot } from '../source/ticket-source.js'
 
-/** A ticket waiting for a printer, with the order it belongs to. */
-export interface QueuedTicket {
+/** A ticket in a printer's plan, waiting to print, with the order it belongs to. (Not core's
+ *  `QueuedTicket`, a kitchen display's view of a ticket.) */
+export interface PlannedTicket {
   readonly orderUrl: string
   readonly ticket: Ticket
 }
@@ -15,7 +16,7 @@ export interface Coverage {
 
 /** A printer's work: its pending tickets in order, and what it has covered so far. */
 export interface PrinterPlan {
-  readonly queue: QueuedTicket[]
+  readonly queue: PlannedTicket[]
   readonly coverage: Coverage
 }
 
@@ -38,7 +39,7 @@ export function planPrinter(
   handled: (ticket: Ticket, orderUrl: string) => boolean,
 ): PrinterPlan {
   const coverage: Coverage = { units: new Map(), voids: new Set() }
-  const queue: QueuedTicket[] = []
+  const queue: PlannedTicket[] = []
   for (const { url, order } of orders) {
     for (const ticket of Object.values(order.tickets)) {
       if (!stations.has(ticket.station)) continue

@@ -9,7 +9,7 @@ import {
 } from '@tabsync/protocol'
 import { PrinterError, PrinterErrorKind } from '../errors.js'
 import { parsePrinterUrl } from '../transport/printer-url.js'
-import type { PrinterConfig } from '../bridge/print-bridge.js'
+import type { PrinterConfig } from '../bridge/printer-worker.js'
 
 /** `--printer <id>=fake`: an in-process fake printer whose tickets go to stdout (the demo). */
 export const FAKE_PRINTER = 'fake'

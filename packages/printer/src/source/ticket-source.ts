@@ -8,9 +8,9 @@ export interface OrderSnapshot {
 
 /**
  * Everything the bridge needs from the store's documents, and nothing else: the one seam between
- * the bridge and how documents reach it. {@link createRepoSource} implements it over a plain
- * automerge-repo `Repo`; `createDeviceSource` over a `@tabsync/sync` device. Snapshots are
- * synchronous so the bridge decides what to print from one consistent view.
+ * the bridge and how documents reach it. `createDeviceSource` implements it over a
+ * `@tabsync/sync` device. Snapshots are synchronous so the bridge decides what to print from one
+ * consistent view.
  */
 export interface TicketSource {
   /** This bridge's device id (the `by` of the print records it writes). */
