@@ -1,7 +1,8 @@
 // Child process: the terminal's demo server as `npm start` runs it (relay, pairing, /time, print
 // bridge, the built terminal from examples/terminal/dist), on port 0 with a fresh data
 // directory, and a store with open checks seeded by a back-office device over the relay.
-import { DEMO_TABLES, addLine, fire } from '@tabsync/core'
+import { addLine, fire } from '@tabsync/core'
+import { DEMO_TABLES } from '@tabsync/core/demo'
 import { openDevice } from '@tabsync/sync'
 import { startDemoServer } from '../../../examples/terminal/server/demo-server.js'
 import { lineInput } from '../fixtures/orders.js'
