@@ -140,10 +140,12 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
     const principal = connection.principal
     if (principal) this.#directory.add(principal)
     this.log.info(connection.logFields(), 'peer joined')
+    // The device's storage id is not passed to the repo: with it, automerge-repo writes the sync
+    // state of every (document, device) pair to storage after every message and reads it back when
+    // the pair first syncs: a file write per device per change, about as many as all the document
+    // writes together, for a shortcut only after a relay restart (a blank sync state costs one
+    // more round trip of heads then). The device keeps its own record of what the relay has.
     const metadata: PeerMetadata = {}
-    if (join.peerMetadata?.storageId !== undefined) {
-      metadata.storageId = join.peerMetadata.storageId as NonNullable<PeerMetadata['storageId']>
-    }
     if (join.peerMetadata?.isEphemeral !== undefined)
       metadata.isEphemeral = join.peerMetadata.isEphemeral
     this.emit('peer-candidate', { peerId, peerMetadata: metadata })
