@@ -53,19 +53,19 @@ export class WriteGuard {
   }
 
   /**
-   * Judges one inbound `sync` or `request` message (its Automerge sync data) of `principal`
-   * on the connection `holder`. Resolves to allowed, or to the refusal and where it wrote.
+   * Judges one inbound `sync` or `request` message (its Automerge sync data, or the changes of
+   * it already decoded) of `principal` on the connection `holder`. Resolves to allowed, or to the refusal and where it wrote.
    */
   async check(
     principal: Principal,
     holder: object,
     documentId: string,
-    data: Uint8Array,
+    message: Uint8Array | readonly Uint8Array[],
   ): Promise<WriteVerdict> {
     const role = principal.role
     if (principal.upstream || role === undefined) return ALLOWED
     if (ROLE_RIGHTS[role][ANY_KIND] === 'all') return ALLOWED
-    const changes = A.decodeSyncMessage(data).changes
+    const changes = message instanceof Uint8Array ? A.decodeSyncMessage(message).changes : message
     if (changes.length === 0) return ALLOWED
 
     const doc = await this.#currentDoc(documentId)
