@@ -123,7 +123,13 @@ async function measurePoint(
     for (let run = 0; run < ctx.runs; run++) {
       const replies = Promise.all(
         sims.map((sim) =>
-          sim.request<{ samples: number[]; changes: number; expected: number }>(
+          sim.request<{
+            samples: number[]
+            changes: number
+            expected: number
+            failedTaps: number
+            firstError?: string
+          }>(
             { type: 'run', durationMs: opts.durationMs, meanIntervalMs, warmupMs: opts.warmupMs },
             opts.durationMs + opts.warmupMs + 120_000,
           ),
@@ -137,6 +143,11 @@ async function measurePoint(
       const results = await replies
       const cpuMs = processCpuMs(relay.pid) - cpu0
       const wallMs = now() - t0
+      const failed = results.reduce((n, r) => n + r.failedTaps, 0)
+      if (failed > 0)
+        ctx.log(
+          `${W} ${kind}: ${failed} taps refused by the device (${results.find((r) => r.firstError)?.firstError})`,
+        )
       const deliveries = results.reduce((n, r) => n + r.samples.length, 0)
       const expected = results.reduce((n, r) => n + r.expected, 0)
       windows.push({
