@@ -4,9 +4,9 @@
 import type { AutomergeUrl, DocHandle, Repo } from '@automerge/automerge-repo'
 import { addLine, type CommandContext, type OrderDoc } from '@tabsync/core'
 import { commandContext, demoStore, lineInput, newOrder } from '../fixtures/orders.js'
-import { until } from '../fixtures/schedule.js'
+import { SimRun, type SimTapper } from '../fixtures/sim-run.js'
 import { findReady, stockClient, whenConnected } from '../peers/stock-repo.js'
-import { now, sleep } from '../workload.js'
+import { sleep } from '../workload.js'
 import { serve } from './serve.js'
 
 const relayUrl = process.env['TABSYNC_BENCH_URL'] as string
@@ -41,19 +41,13 @@ interface SimStore {
 }
 
 const stores: SimStore[] = []
-const sent = new Map<string, number>()
-let samples: number[] = []
-let expectedDeliveries = 0
-let measuring = false
+const sim = new SimRun()
 
 function listen(h: DocHandle<OrderDoc>): void {
   h.on('change', ({ patches }) => {
-    if (!measuring) return
-    const t = now()
     for (const p of patches) {
       if (p.action !== 'put' || p.path.length !== 2 || p.path[0] !== 'lines') continue
-      const t0 = sent.get(String(p.path[1]))
-      if (t0 !== undefined) samples.push(Math.round((t - t0) * 100) / 100)
+      sim.delivered(String(p.path[1]))
     }
   })
 }
@@ -94,55 +88,30 @@ async function setup(m: {
   return { stores: stores.length }
 }
 
+/** A device's tap: a line added (core's command) to one of its orders, chosen at random. */
+function tapper(dev: SimDevice): SimTapper {
+  return {
+    tap(i) {
+      const h = dev.handles[Math.floor(Math.random() * dev.handles.length)] as DocHandle<OrderDoc>
+      let id = ''
+      h.change((d) => {
+        id = addLine(d, dev.ctx, lineInput(i))
+      })
+      return id
+    },
+  }
+}
+
 async function run(m: {
   durationMs: number
   meanIntervalMs: number
   warmupMs?: number
 }): Promise<Record<string, unknown>> {
-  samples = []
-  sent.clear()
-  expectedDeliveries = 0
-  measuring = true
-  // Changes in the warm-up (first syncs, throttles of freshly loaded documents) are not measured.
-  const measureFrom = now() + (m.warmupMs ?? 0)
-  const end = measureFrom + m.durationMs
-  let changes = 0
-  let i = 0
-  const timers: Promise<void>[] = []
-  for (const store of stores) {
-    for (const dev of store.devices) {
-      timers.push(
-        (async () => {
-          // Desynchronised start, then exponential-ish gaps around the mean.
-          await sleep(Math.random() * m.meanIntervalMs)
-          while (now() < end) {
-            const h = dev.handles[
-              Math.floor(Math.random() * dev.handles.length)
-            ] as DocHandle<OrderDoc>
-            const t0 = now()
-            let id = ''
-            h.change((d) => {
-              id = addLine(d, dev.ctx, lineInput(i++))
-            })
-            if (t0 >= measureFrom) {
-              sent.set(id, t0)
-              changes++
-              expectedDeliveries += store.devices.length - 1
-            }
-            await sleep(m.meanIntervalMs * (0.5 + Math.random()))
-          }
-        })(),
-      )
-    }
-  }
-  await Promise.all(timers)
-  await until(() => samples.length >= expectedDeliveries, 5000, 10)
-  measuring = false
   return {
-    samples,
-    changes,
-    expected: expectedDeliveries,
-    rssMb: process.memoryUsage().rss / 2 ** 20,
+    ...(await sim.run(
+      stores.map((s) => s.devices.map(tapper)),
+      m,
+    )),
   }
 }
 

@@ -2,7 +2,9 @@
 // its own process and its CPU is read from /proc (every thread: JavaScript, WebAssembly, Node's
 // thread pool, GC, kernel); the devices run in two other processes and send about 25 changes/s in
 // total, each delivered to every other device of its store (deliveries are counted, not assumed).
-// Same points, same run, for the Tabsync relay and a stock automerge-repo relay.
+// Same points, same run, for the Tabsync relay, a stock automerge-repo relay and a Yjs relay
+// (Hocuspocus, with its Yjs devices doing the same order-shaped changes).
+import { randomBytes } from 'node:crypto'
 import { startChild, type Child } from '../child/processes.js'
 import { startTabsyncRelay } from '../paths/tabsync-relay-child.js'
 import { processCpuMs } from '../fixtures/proc-cpu.js'
@@ -28,6 +30,18 @@ const POINTS: readonly Point[] = [
   { stores: 1, devices: 10 },
   { stores: 10, devices: 5 },
 ]
+const KINDS = ['stock', 'yjs', 'tabsync'] as const
+
+/** `TABSYNC_BENCH_RELAY_COST=tabsync,stock@1x2,10x5`: some relays and points only (profiling). */
+function selection(): { kinds: readonly Kind[]; points: readonly Point[] } {
+  const [kinds, points] = (process.env['TABSYNC_BENCH_RELAY_COST'] ?? '').split('@')
+  const pick = <T>(all: readonly T[], list: string | undefined, name: (x: T) => string) =>
+    list ? all.filter((x) => list.split(',').includes(name(x))) : all
+  return {
+    kinds: pick(KINDS, kinds, (k) => k),
+    points: pick(POINTS, points, (p) => `${p.stores}x${p.devices}`),
+  }
+}
 
 /** One measured window. */
 interface Window {
@@ -38,7 +52,7 @@ interface Window {
   readonly lost: number
 }
 
-type Kind = 'tabsync' | 'stock'
+type Kind = (typeof KINDS)[number]
 
 async function startRelayOf(
   ctx: BenchContext,
@@ -49,6 +63,16 @@ async function startRelayOf(
     return {
       relay: t.relay,
       env: { TABSYNC_BENCH_URL: t.url, TABSYNC_BENCH_SECRET: t.secret, TABSYNC_BENCH_PATH: kind },
+    }
+  }
+  if (kind === 'yjs') {
+    const token = randomBytes(16).toString('hex')
+    const relay = await startChild('hocuspocus-relay', {
+      env: { TABSYNC_BENCH_DIR: await ctx.tempDir('relay-cost-yjs'), TABSYNC_BENCH_SECRET: token },
+    })
+    return {
+      relay,
+      env: { TABSYNC_BENCH_URL: String(relay.ready['url']), TABSYNC_BENCH_SECRET: token },
     }
   }
   // automerge-repo + its WebSocketServerAdapter + NodeFS storage, as the stock peer everywhere.
@@ -68,7 +92,8 @@ async function measurePoint(
   const { relay, env } = await startRelayOf(ctx, kind)
   const sims: Child[] = []
   try {
-    sims.push(await startChild('capacity-sim', { env }), await startChild('capacity-sim', { env }))
+    const sim = kind === 'yjs' ? 'yjs-sim' : 'capacity-sim'
+    sims.push(await startChild(sim, { env }), await startChild(sim, { env }))
     await Promise.all(
       sims.map((sim, k) =>
         sim.request(
@@ -98,7 +123,13 @@ async function measurePoint(
     for (let run = 0; run < ctx.runs; run++) {
       const replies = Promise.all(
         sims.map((sim) =>
-          sim.request<{ samples: number[]; changes: number; expected: number }>(
+          sim.request<{
+            samples: number[]
+            changes: number
+            expected: number
+            failedTaps: number
+            firstError?: string
+          }>(
             { type: 'run', durationMs: opts.durationMs, meanIntervalMs, warmupMs: opts.warmupMs },
             opts.durationMs + opts.warmupMs + 120_000,
           ),
@@ -112,6 +143,11 @@ async function measurePoint(
       const results = await replies
       const cpuMs = processCpuMs(relay.pid) - cpu0
       const wallMs = now() - t0
+      const failed = results.reduce((n, r) => n + r.failedTaps, 0)
+      if (failed > 0)
+        ctx.log(
+          `${W} ${kind}: ${failed} taps refused by the device (${results.find((r) => r.firstError)?.firstError})`,
+        )
       const deliveries = results.reduce((n, r) => n + r.samples.length, 0)
       const expected = results.reduce((n, r) => n + r.expected, 0)
       windows.push({
@@ -131,15 +167,16 @@ async function measurePoint(
 
 export const relayCostWorkload: Workload = {
   name: W,
-  summary: `relay CPU per fanned-out change from /proc, ${CHANGES_PER_SEC} changes/s, Tabsync vs stock relay`,
+  summary: `relay CPU per fanned-out change from /proc, ${CHANGES_PER_SEC} changes/s, Tabsync vs stock and Yjs (Hocuspocus) relays`,
   async run(ctx: BenchContext) {
     const durationMs = ctx.quick ? 5000 : 12_000
     // Long enough for every device to have started (10 x 5 devices send every 2 s each).
     const warmupMs = 3000
-    for (const point of POINTS) {
+    const { kinds, points } = selection()
+    for (const point of points) {
       const label = `${point.stores}x${point.devices}`
-      for (const kind of ['stock', 'tabsync'] as const) {
-        const path = kind === 'stock' ? Path.stock : Path.tabsync
+      for (const kind of kinds) {
+        const path = kind === 'stock' ? Path.stock : kind === 'yjs' ? Path.yjs : Path.tabsync
         ctx.log(`${W} ${kind}: ${point.stores} stores x ${point.devices} devices`)
         const { windows, idlePercent } = await measurePoint(ctx, kind, point, {
           durationMs,
@@ -152,7 +189,7 @@ export const relayCostWorkload: Workload = {
         }
         ctx.log(`${W} ${kind} ${label}: idle relay ${idlePercent.toFixed(1)}% of a core`)
         const lost = windows.reduce((n, w) => n + w.lost, 0)
-        const vs = (name: string) => (kind === 'tabsync' ? { vs: `${W}.stock ${name}` } : {})
+        const vs = (name: string) => (kind !== 'stock' ? { vs: `${W}.stock ${name}` } : {})
         const perChange = windows.map((w) => w.cpuMs / Math.max(1, w.changes))
         // Changes are counted over the devices' window (durationMs); CPU over it plus the last deliveries.
         const rate = windows.map((w) => w.changes / (durationMs / 1000))

@@ -32,6 +32,7 @@ import { setSyncThrottle, SyncThrottleMode } from './repo/sync-throttle.js'
 import { createDocumentsRoute } from './http/documents-route.js'
 import { FileStorageAdapter } from './storage/file-storage-adapter.js'
 import { InstrumentedStorage } from './storage/instrumented-storage.js'
+import { WriteBehindStorage } from './storage/write-behind-storage.js'
 import { UpstreamAdapter, upstreamIdentity } from './upstream.js'
 import { ClusterNode, type ClusterOptions } from './cluster/cluster-node.js'
 import { refreshStoreDocuments } from './cluster/refresh-store-documents.js'
@@ -44,6 +45,8 @@ export const DEFAULT_PORT = 8787
 export const DEFAULT_HOST = '127.0.0.1'
 /** Default idle time after which a document leaves memory. */
 export const DEFAULT_IDLE_UNLOAD_MS = 5 * 60_000
+/** Default window (ms) a document's file writes are held to go out together. */
+export const DEFAULT_WRITE_BEHIND_MS = 250
 
 /** Options of {@link startRelay}; every field has a default. */
 export interface RelayOptions {
@@ -79,6 +82,13 @@ export interface RelayOptions {
   readonly idleUnloadMs?: number
   /** automerge-repo's save debounce (ms). Default 100. */
   readonly saveDebounceMs?: number
+  /**
+   * The default file storage holds a document's writes this long (ms) and writes them together
+   * (storage/write-behind-storage.ts); 0 writes each at once. A kill -9 loses at most this
+   * window plus `saveDebounceMs` of changes, which the devices still hold and send again on
+   * reconnect. Default 250.
+   */
+  readonly writeBehindMs?: number
   /**
    * Least time (ms) between two sync messages of one document (automerge-repo's per-document
    * sync throttle, 100 ms there, set at run time: repo/sync-throttle.ts). Default 0: a change is
@@ -171,12 +181,24 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
 
   const metrics = new RelayMetrics()
   const cluster = options.cluster ? new ClusterNode(options.cluster, log) : undefined
-  const storage = new InstrumentedStorage(
+  const instrumented = new InstrumentedStorage(
     options.storage ??
       cluster?.storage ??
       new FileStorageAdapter(join(dataDir, 'repo'), { fsync: options.fsync ?? false }),
     { onWrite: (seconds, ok) => metrics.observeWrite(seconds, ok) },
   )
+  // The default file storage gets its document writes coalesced per document (a given adapter
+  // or the cluster's PostgreSQL batches on its own terms).
+  const writeBehindMs = options.writeBehindMs ?? DEFAULT_WRITE_BEHIND_MS
+  const writeBehind =
+    options.storage === undefined && cluster === undefined && writeBehindMs > 0
+      ? new WriteBehindStorage(instrumented, {
+          windowMs: writeBehindMs,
+          onError: (err, documentId) =>
+            log.error({ err, documentId }, 'storage write failed; retrying at the next window'),
+        })
+      : undefined
+  const storage: StorageAdapterInterface = writeBehind ?? instrumented
   const directory = new PeerDirectory()
   const revocations = new RevocationList(storage, log)
   /** A token that verifies and is not revoked. */
@@ -302,6 +324,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   liveRepo.on('doc-metrics', (event) => {
     if (event.type !== 'receive-sync-message' && event.type !== 'doc-loaded') return
     const documentId = event.documentId
+    // Only a claim waits for its content; an owned document (every message after its first) has
+    // nothing to settle.
+    if (registry.peek(documentId)?.state !== 'claimed') return
     setImmediate(() => {
       const handle = liveRepo.handles[documentId]
       if (!handle?.isReady()) return
@@ -472,6 +497,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       upstream?.disconnect()
       wss.close()
       await flushAndShutdown(liveRepo, log)
+      await writeBehind?.flush()
       await registry.settled()
       await cluster?.close()
       server.closeAllConnections()

@@ -61,17 +61,56 @@ test('a whole new document sent as one document chunk is judged by its kind', as
   const guard = guardOver(undefined)
   // A relay that has nothing gets the document as a single compressed chunk.
   const message = syncMessage(undefined, fresh)
-  expect(await guard.check(who('terminal'), {}, 'd', message)).toEqual({ allowed: true })
+  // The printer first: once a terminal's frame is allowed, the guard holds those changes.
   expect(await guard.check(who('printer'), {}, 'd', message)).toMatchObject({
     allowed: false,
     reason: 'forbidden-path',
   })
+  expect(await guard.check(who('terminal'), {}, 'd', message)).toEqual({ allowed: true })
   const store = A.from<Doc>({ kind: 'store', storeId: 's', items: {} })
-  expect(await guard.check(who('terminal'), {}, 'd', syncMessage(undefined, store))).toMatchObject({
+  expect(await guard.check(who('terminal'), {}, 's', syncMessage(undefined, store))).toMatchObject({
     allowed: false,
     kind: 'store',
   })
-  expect(await guard.check(who('backoffice'), {}, 'd', syncMessage(undefined, store))).toEqual({
+  expect(await guard.check(who('backoffice'), {}, 's', syncMessage(undefined, store))).toEqual({
+    allowed: true,
+  })
+})
+
+test('a refused frame leaves nothing behind: sent again, it is refused again', async () => {
+  const base = order()
+  const line = A.change(A.clone(base), (d) => {
+    ;(d['lines'] as Doc)['l2'] = { n: 2 }
+  })
+  const guard = guardOver(base)
+  const message = syncMessage(base, line)
+  for (let i = 0; i < 2; i++)
+    expect(await guard.check(who('kitchen'), {}, 'd', message)).toMatchObject({
+      allowed: false,
+      paths: ['lines/l2'],
+    })
+  expect(await guard.check(who('terminal'), {}, 'd', message)).toEqual({ allowed: true })
+})
+
+test('changes the relay got from elsewhere since the last frame are known, not judged again', async () => {
+  let relay = order()
+  const guard = new WriteGuard({ currentDoc: () => Promise.resolve(relay) })
+  const first = A.change(A.clone(relay), (d) => {
+    ;(d['bumps'] as Doc)['b1'] = { ticketId: 't1' }
+  })
+  expect(await guard.check(who('kitchen'), {}, 'd', syncMessage(relay, first))).toEqual({
+    allowed: true,
+  })
+  // A terminal's line reaches the relay's copy without this guard seeing it (the upstream).
+  const fromTerminal = A.change(A.clone(relay), (d) => {
+    ;(d['lines'] as Doc)['l9'] = { n: 9 }
+  })
+  relay = A.merge(A.merge(A.clone(relay), first), fromTerminal)
+  // The kitchen device got that line and bumps again: its frame carries both changes.
+  const kitchen = A.change(A.clone(relay), (d) => {
+    ;(d['bumps'] as Doc)['b2'] = { ticketId: 't2' }
+  })
+  expect(await guard.check(who('kitchen'), {}, 'd', syncMessage(order(), kitchen))).toEqual({
     allowed: true,
   })
 })

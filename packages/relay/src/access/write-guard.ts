@@ -1,5 +1,6 @@
 import * as A from '@automerge/automerge'
 import type { Principal } from './principal.js'
+import { ChangeExpander } from './change-expander.js'
 import { ANY_KIND, ROLE_RIGHTS, mayWritePath, rightsIn, type WritePath } from './role-rights.js'
 import { writePaths, type DocumentMemo } from './write-paths.js'
 
@@ -45,42 +46,41 @@ export class WriteGuard {
   readonly #currentDoc: WriteGuardOptions['currentDoc']
   /** Per connection (any object standing for it), per document: what its accepted frames made. */
   readonly #memos = new WeakMap<object, Map<string, DocumentMemo>>()
+  readonly #expander = new ChangeExpander()
 
   constructor(options: WriteGuardOptions) {
     this.#currentDoc = options.currentDoc
   }
 
   /**
-   * Judges one inbound `sync` or `request` message (its Automerge sync data) of `principal`
-   * on the connection `holder`. Resolves to allowed, or to the refusal and where it wrote.
+   * Judges one inbound `sync` or `request` message (its Automerge sync data, or the changes of
+   * it already decoded) of `principal` on the connection `holder`. Resolves to allowed, or to the refusal and where it wrote.
    */
   async check(
     principal: Principal,
     holder: object,
     documentId: string,
-    data: Uint8Array,
+    message: Uint8Array | readonly Uint8Array[],
   ): Promise<WriteVerdict> {
     const role = principal.role
     if (principal.upstream || role === undefined) return ALLOWED
     if (ROLE_RIGHTS[role][ANY_KIND] === 'all') return ALLOWED
-    const changes = A.decodeSyncMessage(data).changes
+    const changes = message instanceof Uint8Array ? A.decodeSyncMessage(message).changes : message
     if (changes.length === 0) return ALLOWED
 
     const doc = await this.#currentDoc(documentId)
     const memo = this.#memos.get(holder)?.get(documentId)
-    const expanded = expandChanges(doc, changes)
+    const expanded = this.#expander.expand(documentId, doc, changes)
     const summary = writePaths(doc, expanded.changes, memo)
     if (summary.newChanges === 0) return ALLOWED
 
     const kind =
       kindOf(doc) ?? memo?.kind ?? summary.kindSet ?? materializedKind(doc, expanded.changes)
     const rights = rightsIn(role, kind)
-    const refuse = (reason: WriteRefusal, paths: readonly WritePath[]): WriteVerdict => ({
-      allowed: false,
-      reason,
-      kind,
-      paths: paths.map((p) => p.join('/')),
-    })
+    const refuse = (reason: WriteRefusal, paths: readonly WritePath[]): WriteVerdict => {
+      this.#expander.refused(documentId)
+      return { allowed: false, reason, kind, paths: paths.map((p) => p.join('/')) }
+    }
     if (rights === undefined) return refuse(WriteRefusal.forbiddenKind, summary.paths)
     if (rights !== 'all') {
       if (summary.unknownObject || expanded.missingDeps)
@@ -111,32 +111,6 @@ export class WriteGuard {
     memo.kind ??= kind
     if (memo.objects.size + created.size > MAX_MEMO_OBJECTS) memo.objects.clear()
     for (const [id, path] of created) memo.objects.set(id, path)
-  }
-}
-
-/**
- * The sync message's chunks as plain changes. Usually they are changes already; Automerge 3 also
- * sends whole-document (and compressed) chunks, which `decodeChange` cannot read: those are
- * loaded into a scratch copy of the relay's document and the changes they add read back. Changes
- * whose dependencies neither the relay nor the message has stay queued in the scratch copy and
- * cannot be judged (`missingDeps`): for a restricted role that is a refusal, or a device could
- * slip a change past the guard and deliver its dependency later.
- */
-function expandChanges(
-  doc: A.Doc<unknown> | undefined,
-  chunks: readonly Uint8Array[],
-): { changes: readonly Uint8Array[]; missingDeps: boolean } {
-  try {
-    for (const chunk of chunks) A.decodeChange(chunk)
-    return { changes: chunks, missingDeps: false }
-  } catch {
-    const base = doc ?? A.init<unknown>()
-    let scratch = A.clone(base)
-    for (const chunk of chunks) scratch = A.loadIncremental(scratch, chunk)
-    return {
-      changes: A.getChanges(base, scratch),
-      missingDeps: A.getMissingDeps(scratch, []).length > 0,
-    }
   }
 }
 

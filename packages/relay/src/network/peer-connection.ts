@@ -1,3 +1,4 @@
+import type { DecodedSyncMessage } from '@automerge/automerge'
 import type WebSocket from 'ws'
 import { devicePrincipal, type Principal } from '../access/principal.js'
 import type { TokenClaims } from '../auth/claims.js'
@@ -24,7 +25,12 @@ export interface ConnectionHost {
   relayPeerId(): string | undefined
   onJoin(connection: PeerConnection, join: JoinFrame): void
   /** A validated document frame, in arrival order; resolves once handled. */
-  onDocFrame(connection: PeerConnection, frame: DocFrame, carriesChanges: boolean): Promise<void>
+  onDocFrame(
+    connection: PeerConnection,
+    frame: DocFrame,
+    carriesChanges: boolean,
+    sync: DecodedSyncMessage | undefined,
+  ): Promise<void>
   onClosed(connection: PeerConnection): void
   onInbound(bytes: number): void
   onRefused(connection: PeerConnection, code: CloseCode): void
@@ -190,6 +196,7 @@ export class PeerConnection {
       return
     const frame = message
     const carriesChanges = parsed.carriesChanges
+    const sync = parsed.sync
     const size = bytes.byteLength
     this.#queuedBytes += size
     if (this.#queuedBytes > this.#host.limits.maxFrameBytes * 4) {
@@ -199,7 +206,9 @@ export class PeerConnection {
       })
     }
     this.#queue = this.#queue
-      .then(() => (this.#closed ? undefined : this.#host.onDocFrame(this, frame, carriesChanges)))
+      .then(() =>
+        this.#closed ? undefined : this.#host.onDocFrame(this, frame, carriesChanges, sync),
+      )
       .catch((err: unknown) =>
         this.#host.log.error({ err, ...this.logFields() }, 'frame handling failed'),
       )

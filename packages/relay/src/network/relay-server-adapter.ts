@@ -8,7 +8,7 @@ import {
 } from '@automerge/automerge-repo'
 import type WebSocket from 'ws'
 import type { OwnershipRegistry } from '../access/ownership.js'
-import { idAdmits } from '../access/store-bound-ids.js'
+import { IdAdmission } from '../access/store-bound-ids.js'
 import type { WriteGuard } from '../access/write-guard.js'
 import type { TokenClaims } from '../auth/claims.js'
 import { CloseCode, closeReason } from '@tabsync/protocol'
@@ -20,10 +20,6 @@ import { outboundCarriesContent } from '../protocol/parse-frame.js'
 import type { PeerDirectory } from './peer-directory.js'
 import { DEFAULT_HEARTBEAT_MS, Heartbeat, heartbeatAdvert } from './heartbeat.js'
 import { PeerConnection, type ConnectionHost } from './peer-connection.js'
-
-function hasChanges(data: Uint8Array): boolean {
-  return A.decodeSyncMessage(data).changes.length > 0
-}
 
 /** Dependencies of {@link RelayServerAdapter}. */
 export interface RelayServerAdapterOptions {
@@ -68,6 +64,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
   #resolveReady: () => void = () => {}
   readonly #readyPromise = new Promise<void>((resolve) => (this.#resolveReady = resolve))
   readonly #heartbeat: Heartbeat
+  readonly #idAdmission = new IdAdmission()
 
   constructor(options: RelayServerAdapterOptions) {
     super()
@@ -140,10 +137,12 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
     const principal = connection.principal
     if (principal) this.#directory.add(principal)
     this.log.info(connection.logFields(), 'peer joined')
+    // The device's storage id is not passed to the repo: with it, automerge-repo writes the sync
+    // state of every (document, device) pair to storage after every message and reads it back when
+    // the pair first syncs: a file write per device per change, about as many as all the document
+    // writes together, for a shortcut only after a relay restart (a blank sync state costs one
+    // more round trip of heads then). The device keeps its own record of what the relay has.
     const metadata: PeerMetadata = {}
-    if (join.peerMetadata?.storageId !== undefined) {
-      metadata.storageId = join.peerMetadata.storageId as NonNullable<PeerMetadata['storageId']>
-    }
     if (join.peerMetadata?.isEphemeral !== undefined)
       metadata.isEphemeral = join.peerMetadata.isEphemeral
     this.emit('peer-candidate', { peerId, peerMetadata: metadata })
@@ -184,16 +183,20 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
     connection: PeerConnection,
     frame: DocFrame,
     carriesChanges: boolean,
+    sync?: A.DecodedSyncMessage,
   ): Promise<void> {
     const principal = connection.principal
     if (!principal) return
+    // The frame's sync message, decoded once at the edge (parse-frame) and reused below.
+    const changesOf = (data: Uint8Array): Uint8Array[] =>
+      (sync ?? A.decodeSyncMessage(data)).changes
     // Store-bound ids: checked before any claim is recorded, so a store that pushes first under
     // another store's id leaves no trace and the rightful store's content settles normally.
     // `request` frames count too: the repo applies any changes they carry.
     if (
       (frame.type === 'sync' || frame.type === 'request') &&
-      (carriesChanges || hasChanges(frame.data)) &&
-      !(await idAdmits(frame.documentId, principal.storeIds))
+      (carriesChanges || changesOf(frame.data).length > 0) &&
+      !(await this.#idAdmission.admits(frame.documentId, principal.storeIds))
     ) {
       if (!connection.closed) {
         connection.close(CloseCode.documentIdRefused, { documentId: frame.documentId })
@@ -238,7 +241,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
         principal,
         connection,
         frame.documentId,
-        frame.data,
+        changesOf(frame.data),
       )
       if (connection.closed) return
       if (!verdict.allowed) {

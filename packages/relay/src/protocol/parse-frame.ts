@@ -10,7 +10,13 @@ import type { z } from 'zod'
 
 /** Result of {@link parseFrame}: the message, or why it was refused. */
 export type ParsedFrame<T> =
-  | { readonly ok: true; readonly message: T; readonly carriesChanges: boolean }
+  | {
+      readonly ok: true
+      readonly message: T
+      readonly carriesChanges: boolean
+      /** The decoded sync message of a `sync`/`request`, for later checks to reuse. */
+      readonly sync: A.DecodedSyncMessage | undefined
+    }
   | { readonly ok: false; readonly reason: 'not-cbor' | 'bad-shape' | 'bad-sync-data' }
 
 /**
@@ -35,17 +41,19 @@ export function parseFrame<T extends ClientFrame | ServerFrame>(
   if ('documentId' in message && !isValidDocumentId(message.documentId))
     return { ok: false, reason: 'bad-shape' }
   let carriesChanges = false
+  let sync: A.DecodedSyncMessage | undefined
   if (message.type === 'sync' || message.type === 'request') {
     if (message.data.byteLength === 0) return { ok: false, reason: 'bad-sync-data' }
     try {
-      carriesChanges = message.type === 'sync' && hasContent(A.decodeSyncMessage(message.data))
+      sync = A.decodeSyncMessage(message.data)
     } catch {
       return { ok: false, reason: 'bad-sync-data' }
     }
+    carriesChanges = message.type === 'sync' && hasContent(sync)
   } else if (message.type === 'ephemeral') {
     carriesChanges = true // opaque payload: treat as content
   }
-  return { ok: true, message, carriesChanges }
+  return { ok: true, message, carriesChanges, sync }
 }
 
 /** True when an outbound repo message carries document content (changes or ephemeral data). */
