@@ -1,5 +1,5 @@
 import { interpretAsDocumentId, type BinaryDocumentId } from '@automerge/automerge-repo'
-import { storeBoundIdBytes } from '@tabsync/core'
+import { storeBoundIdBytes } from '@tabsync/core/internal'
 import { afterEach, expect, test, vi } from 'vitest'
 import { IdAdmission, idAdmits } from './store-bound-ids.js'
 
