@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws'
 import { OwnershipRegistry } from './access/ownership.js'
 import { WriteGuard } from './access/write-guard.js'
 import { currentDocument } from './repo/current-document.js'
-import { createShareConfig } from './access/share-config.js'
+import { createShareConfig, mayShare } from './access/share-config.js'
 import { resolveSecret, type SecretSource } from './auth/secret.js'
 import { verifyToken, type Secret } from './auth/token.js'
 import { selectSubprotocol, tokenFromRequest } from './auth/request-token.js'
@@ -28,6 +28,7 @@ import { flushAndShutdown } from './repo/flush.js'
 import { IdleUnloader } from './repo/idle-unloader.js'
 import { unloadDocument } from './repo/unload-document.js'
 import { pushStoreDocuments } from './repo/push-store-documents.js'
+import { resetSyncOnReconnect } from './repo/reset-peer-sync.js'
 import { setSyncThrottle, SyncThrottleMode } from './repo/sync-throttle.js'
 import { createDocumentsRoute } from './http/documents-route.js'
 import { FileStorageAdapter } from './storage/file-storage-adapter.js'
@@ -287,6 +288,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     shareConfig: createShareConfig(registry, (p) => directory.get(p)),
     saveDebounceRate: options.saveDebounceMs ?? 100,
   })
+  resetSyncOnReconnect(liveRepo, (peerId, documentId) =>
+    mayShare(registry, (p) => directory.get(p), peerId, documentId),
+  )
   const syncThrottleMs = options.syncThrottleMs ?? 0
   const syncThrottleMode = setSyncThrottle(liveRepo, syncThrottleMs)
   if (syncThrottleMode === SyncThrottleMode.unsupported) {
