@@ -62,6 +62,7 @@ async function serve(cmd: ServeCommand): Promise<void> {
             nodeId: cmd.cluster.nodeId,
             advertise: cmd.cluster.advertise,
             ...(cmd.cluster.leaseMs === undefined ? {} : { leaseMs: cmd.cluster.leaseMs }),
+            ...(cmd.cluster.writeAudit ? { writeAudit: true } : {}),
           },
         }
       : {}),
