@@ -44,6 +44,7 @@ async function serve(cmd: ServeCommand): Promise<void> {
       ? {
           upstream: {
             url: cmd.upstream.url,
+            alternateUrls: cmd.upstream.alternateUrls,
             token: cmd.upstream.token,
             backoff: {
               initialMs: Math.min(250, cmd.upstream.retryMaxMs ?? 250),

@@ -61,6 +61,8 @@ export interface RelayOptions {
   /** Hub mode: the upstream relay's sync URL and this hub's token (role hub) for it. */
   readonly upstream?: {
     readonly url: string
+    /** The other nodes of a relay cluster (see `UpstreamAdapterOptions.alternateUrls`). */
+    readonly alternateUrls?: readonly string[]
     readonly token: string
     readonly backoff?: BackoffOptions
     /** Connect (TCP + upgrade + join) deadline of the upstream link, ms. Default 5 s. */
@@ -243,6 +245,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     peerId = `${identity.deviceId}/hub-${randomUUID().slice(0, 8)}`
     upstream = new UpstreamAdapter({
       url: options.upstream.url,
+      ...(options.upstream.alternateUrls ? { alternateUrls: options.upstream.alternateUrls } : {}),
       token: options.upstream.token,
       identity,
       log,
