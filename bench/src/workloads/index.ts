@@ -8,6 +8,7 @@ import { reconnectWorkload } from './reconnect.js'
 import { capacityWorkload } from './capacity.js'
 import { cliStartWorkload } from './cli-start.js'
 import { relayCostWorkload } from './relay-cost.js'
+import { clusterWorkload } from './cluster.js'
 
 /** All workloads; `--only` picks by name. */
 export const WORKLOADS: readonly Workload[] = [
@@ -17,6 +18,7 @@ export const WORKLOADS: readonly Workload[] = [
   reconnectWorkload,
   capacityWorkload,
   relayCostWorkload,
+  clusterWorkload,
   printWorkload,
   cliStartWorkload,
 ]

@@ -291,8 +291,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     shareConfig: createShareConfig(registry, (p) => directory.get(p)),
     saveDebounceRate: options.saveDebounceMs ?? 100,
   })
-  resetSyncOnReconnect(liveRepo, (peerId, documentId) =>
-    mayShare(registry, (p) => directory.get(p), peerId, documentId),
+  // Not the upstream (hub mode): the repo announces to it, and so restarts its sync itself.
+  resetSyncOnReconnect(
+    liveRepo,
+    (peerId, documentId) =>
+      directory.get(peerId)?.upstream !== true &&
+      mayShare(registry, (p) => directory.get(p), peerId, documentId),
   )
   const syncThrottleMs = options.syncThrottleMs ?? 0
   const syncThrottleMode = setSyncThrottle(liveRepo, syncThrottleMs)
