@@ -118,6 +118,21 @@ async function measureWindow(
   }
 }
 
+/** Records a figure, or says why there is none (no window delivered anything). */
+function recordSome(
+  ctx: BenchContext,
+  spec: Parameters<BenchContext['recorder']['record']>[1],
+  values: readonly number[],
+): void {
+  if (values.length > 0) ctx.recorder.record(W, spec, values)
+  else ctx.log(`${W}: ${spec.name}: not measured (no delivery in any window)`)
+}
+
+/** The 99th percentile, or NaN for a window with no delivery at all (a starved machine). */
+function p99(samples: readonly number[]): number {
+  return samples.length === 0 ? NaN : percentile(samples, 99)
+}
+
 /** A node killed with SIGKILL has no /proc entry any more: count what it used until then as 0. */
 function cpuOf(node: Node): number {
   try {
@@ -181,7 +196,7 @@ async function measureCluster(
     for (let run = 0; run < ctx.runs; run++) {
       const w = await measureWindow(sims, nodes, { ...opts, meanIntervalMs })
       ctx.log(
-        `${W} ${label}: CPU ${w.cpuMs.map((c) => c.toFixed(0)).join(' / ')} ms in ${w.wallMs.toFixed(0)} ms, ${w.changes} changes, p99 ${percentile(w.samples, 99).toFixed(1)} ms, ${w.lost} lost`,
+        `${W} ${label}: CPU ${w.cpuMs.map((c) => c.toFixed(0)).join(' / ')} ms in ${w.wallMs.toFixed(0)} ms, ${w.changes} changes, p99 ${p99(w.samples).toFixed(1)} ms, ${w.lost} lost`,
       )
       windows.push(w)
       await sleep(500)
@@ -210,15 +225,15 @@ async function measureCluster(
       },
       windows.map((w) => (100 * Math.max(...w.cpuMs)) / w.wallMs),
     )
-    ctx.recorder.record(
-      W,
+    recordSome(
+      ctx,
       {
         name: `${label} fan-out p99`,
         path: Path.tabsync,
         unit: Unit.ms,
         note: 'a change on one device until each other device of its store has it',
       },
-      windows.map((w) => percentile(w.samples, 99)),
+      windows.map((w) => p99(w.samples)).filter((v) => !Number.isNaN(v)),
     )
     ctx.recorder.record(
       W,
@@ -271,7 +286,7 @@ async function measureFailover(
     },
   )
   ctx.log(
-    `${W} failover: lease moved ${leaseMovedMs.toFixed(0)} ms after kill -9, longest delivery wait ${Math.max(...w.samples).toFixed(0)} ms, ${w.lost} lost`,
+    `${W} failover: lease moved ${leaseMovedMs.toFixed(0)} ms after kill -9, longest delivery wait ${(w.samples.length > 0 ? Math.max(...w.samples) : NaN).toFixed(0)} ms, ${w.changes} changes, ${w.samples.length} deliveries, ${w.lost} lost`,
   )
   ctx.recorder.record(
     W,
@@ -283,15 +298,15 @@ async function measureFailover(
     },
     [leaseMovedMs],
   )
-  ctx.recorder.record(
-    W,
+  recordSome(
+    ctx,
     {
       name: `3 nodes kill -9: longest delivery wait`,
       path: Path.tabsync,
       unit: Unit.ms,
       note: `the change that waited longest to reach the other devices of its store, across the kill (${w.lost} deliveries lost)`,
     },
-    [Math.max(...w.samples)],
+    w.samples.length === 0 ? [] : [Math.max(...w.samples)],
   )
 }
 
