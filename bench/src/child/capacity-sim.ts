@@ -12,6 +12,8 @@ import { serve } from './serve.js'
 const relayUrl = process.env['TABSYNC_BENCH_URL'] as string
 const kind = process.env['TABSYNC_BENCH_PATH'] ?? 'stock'
 const secret = process.env['TABSYNC_BENCH_SECRET'] ?? ''
+/** The other nodes of a relay cluster (comma-separated), for Tabsync devices to fail over to. */
+const alternateUrls = (process.env['TABSYNC_BENCH_ALTERNATE_URLS'] ?? '').split(',').filter(Boolean)
 
 /** One simulated device: a plain Repo (stock) or a @tabsync/sync device (its repo is used). */
 async function makeDevice(
@@ -23,6 +25,9 @@ async function makeDevice(
     const { tabsyncDevice } = await import('../paths/tabsync-pair.js')
     const device = await tabsyncDevice(relayUrl, secret, `sim-${tag}-s${s}-d${d}`, [`store-${s}`], {
       reopen: false,
+      ...(alternateUrls.length > 0
+        ? { endpoints: [{ url: relayUrl, kind: 'relay' as const, alternateUrls }] }
+        : {}),
     })
     return { repo: device.repo, close: () => device.close() }
   }

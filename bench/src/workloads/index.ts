@@ -9,6 +9,7 @@ import { capacityWorkload } from './capacity.js'
 import { cliStartWorkload } from './cli-start.js'
 import { relayCostWorkload } from './relay-cost.js'
 import { terminalOpenWorkload } from './terminal-open.js'
+import { clusterWorkload } from './cluster.js'
 
 /** All workloads; `--only` picks by name. */
 export const WORKLOADS: readonly Workload[] = [
@@ -18,6 +19,7 @@ export const WORKLOADS: readonly Workload[] = [
   reconnectWorkload,
   capacityWorkload,
   relayCostWorkload,
+  clusterWorkload,
   printWorkload,
   cliStartWorkload,
   terminalOpenWorkload,

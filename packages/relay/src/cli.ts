@@ -44,6 +44,7 @@ async function serve(cmd: ServeCommand): Promise<void> {
       ? {
           upstream: {
             url: cmd.upstream.url,
+            alternateUrls: cmd.upstream.alternateUrls,
             token: cmd.upstream.token,
             backoff: {
               initialMs: Math.min(250, cmd.upstream.retryMaxMs ?? 250),
@@ -62,6 +63,7 @@ async function serve(cmd: ServeCommand): Promise<void> {
             nodeId: cmd.cluster.nodeId,
             advertise: cmd.cluster.advertise,
             ...(cmd.cluster.leaseMs === undefined ? {} : { leaseMs: cmd.cluster.leaseMs }),
+            ...(cmd.cluster.writeAudit ? { writeAudit: true } : {}),
           },
         }
       : {}),

@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws'
 import { OwnershipRegistry } from './access/ownership.js'
 import { WriteGuard } from './access/write-guard.js'
 import { currentDocument } from './repo/current-document.js'
-import { createShareConfig } from './access/share-config.js'
+import { createShareConfig, mayShare } from './access/share-config.js'
 import { resolveSecret, type SecretSource } from './auth/secret.js'
 import { verifyToken, type Secret } from './auth/token.js'
 import { selectSubprotocol, tokenFromRequest } from './auth/request-token.js'
@@ -28,6 +28,7 @@ import { flushAndShutdown } from './repo/flush.js'
 import { IdleUnloader } from './repo/idle-unloader.js'
 import { unloadDocument } from './repo/unload-document.js'
 import { pushStoreDocuments } from './repo/push-store-documents.js'
+import { resetSyncOnReconnect } from './repo/reset-peer-sync.js'
 import { setSyncThrottle, SyncThrottleMode } from './repo/sync-throttle.js'
 import { createDocumentsRoute } from './http/documents-route.js'
 import { FileStorageAdapter } from './storage/file-storage-adapter.js'
@@ -63,6 +64,8 @@ export interface RelayOptions {
   /** Hub mode: the upstream relay's sync URL and this hub's token (role hub) for it. */
   readonly upstream?: {
     readonly url: string
+    /** The other nodes of a relay cluster (see `UpstreamAdapterOptions.alternateUrls`). */
+    readonly alternateUrls?: readonly string[]
     readonly token: string
     readonly backoff?: BackoffOptions
     /** Connect (TCP + upgrade + join) deadline of the upstream link, ms. Default 5 s. */
@@ -264,6 +267,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     peerId = `${identity.deviceId}/hub-${randomUUID().slice(0, 8)}`
     upstream = new UpstreamAdapter({
       url: options.upstream.url,
+      ...(options.upstream.alternateUrls ? { alternateUrls: options.upstream.alternateUrls } : {}),
       token: options.upstream.token,
       identity,
       log,
@@ -309,6 +313,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     shareConfig: createShareConfig(registry, (p) => directory.get(p)),
     saveDebounceRate: options.saveDebounceMs ?? 100,
   })
+  // Not the upstream (hub mode): the repo announces to it, and so restarts its sync itself.
+  resetSyncOnReconnect(
+    liveRepo,
+    (peerId, documentId) =>
+      directory.get(peerId)?.upstream !== true &&
+      mayShare(registry, (p) => directory.get(p), peerId, documentId),
+  )
   const syncThrottleMs = options.syncThrottleMs ?? 0
   const syncThrottleMode = setSyncThrottle(liveRepo, syncThrottleMs)
   if (syncThrottleMode === SyncThrottleMode.unsupported) {

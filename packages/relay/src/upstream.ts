@@ -6,6 +6,7 @@ import {
   type PeerMetadata,
 } from '@automerge/automerge-repo'
 import {
+  CloseCode,
   FrameType,
   REVOCATIONS_FRAME,
   serverFrameSchema,
@@ -71,6 +72,11 @@ export function upstreamIdentity(token: string): UpstreamIdentity {
 export interface UpstreamAdapterOptions {
   /** `ws(s)://relay/sync`. The token travels as a WebSocket subprotocol, never in the URL. */
   readonly url: string
+  /**
+   * The other nodes of a relay cluster, tried in turn when the current one cannot be reached or
+   * refuses (503). A node closing with `CloseCode.moved` sends the link to the store's owner.
+   */
+  readonly alternateUrls?: readonly string[]
   readonly token: string
   readonly identity: UpstreamIdentity
   readonly log: Logger
@@ -103,7 +109,8 @@ export interface UpstreamAdapterOptions {
  * WebSocket open whenever the upstream is reachable, reconnecting with exponential backoff and
  * jitter (the stock client adapter retries every 5 s forever and throws on a 401). Frames from
  * upstream are validated and ownership-checked like device frames, with the upstream trusted for
- * the hub's own stores only.
+ * the hub's own stores only. Against a relay cluster it follows `moved` (4300) to the node that
+ * serves its stores and fails over along its URL list, as `@tabsync/sync` devices do.
  */
 export class UpstreamAdapter extends NetworkAdapter {
   readonly #options: UpstreamAdapterOptions
@@ -118,14 +125,18 @@ export class UpstreamAdapter extends NetworkAdapter {
   #resolveReady: () => void = () => {}
   readonly #readyPromise = new Promise<void>((resolve) => (this.#resolveReady = resolve))
   readonly #watch: LinkWatch
-  /** The URL as it may be logged. */
-  readonly #logUrl: string
+  /** The given URL, then the alternates: where a link that cannot connect goes next. */
+  readonly #urls: readonly string[]
+  /** The URL in use: a listed one, or the owner a cluster node sent the link to. */
+  #url: string
+  #movedAt = -Infinity
 
   constructor(options: UpstreamAdapterOptions) {
     super()
     this.#options = options
     this.#backoff = options.backoff ?? DEFAULT_UPSTREAM_BACKOFF
-    this.#logUrl = redactUrl(options.url)
+    this.#urls = [options.url, ...(options.alternateUrls ?? [])]
+    this.#url = options.url
     this.#watch = new LinkWatch({
       ...(options.connectTimeoutMs === undefined
         ? {}
@@ -137,7 +148,7 @@ export class UpstreamAdapter extends NetworkAdapter {
         const socket = this.#socket
         if (!socket) return
         this.#options.log.warn(
-          { upstream: this.#logUrl, why },
+          { upstream: redactUrl(this.#url), why },
           why === 'connect' ? 'upstream did not answer in time' : 'upstream went silent',
         )
         // terminate(): a silent peer never completes a closing handshake. The close event
@@ -145,6 +156,11 @@ export class UpstreamAdapter extends NetworkAdapter {
         socket.terminate()
       },
     })
+  }
+
+  /** The upstream URL in use (a cluster node may have sent the link elsewhere). */
+  get url(): string {
+    return this.#url
   }
 
   /** True while the upstream handshake is done and the socket open. */
@@ -209,12 +225,13 @@ export class UpstreamAdapter extends NetworkAdapter {
 
   #open(): void {
     if (this.#stopped) return
-    const socket = new WebSocket(this.#options.url, tokenSubprotocols(this.#options.token), {
+    const socket = new WebSocket(this.#url, tokenSubprotocols(this.#options.token), {
       maxPayload: this.#options.maxFrameBytes + 64 * 1024,
     })
     this.#socket = socket
     this.#watch.connecting(socket)
-    const log = this.#options.log.child({ upstream: this.#logUrl })
+    const log = this.#options.log.child({ upstream: redactUrl(this.#url) })
+    let joined = false
 
     socket.on('open', () => {
       this.#write(socket, {
@@ -237,6 +254,7 @@ export class UpstreamAdapter extends NetworkAdapter {
       this.#watch.heard()
       if (!isBinary) return
       this.#onFrame(socket, toBytes(data), log)
+      if (this.#remote) joined = true
     })
     socket.on('error', (err) => log.debug({ err }, 'upstream socket error'))
     socket.on('close', (code, reason) => {
@@ -246,6 +264,14 @@ export class UpstreamAdapter extends NetworkAdapter {
       if (this.#remote) log.warn({ code, reason: reason.toString() }, 'upstream link lost')
       this.#dropRemote()
       this.#markReady()
+      const target = reason.toString()
+      if (code === CloseCode.moved) {
+        if (/^wss?:\/\//.test(target)) return this.#follow(target, log)
+        log.warn({ code }, 'upstream said moved without a ws:// URL: retrying')
+      } else if (!joined) {
+        // A node that cannot be reached or refuses (503): the next attempt goes to the next URL.
+        this.#rotate()
+      }
       this.#schedule()
     })
   }
@@ -336,10 +362,27 @@ export class UpstreamAdapter extends NetworkAdapter {
     this.emit('peer-disconnected', { peerId: remote.peerId as PeerId })
   }
 
-  #schedule(): void {
+  /** Goes to the node a cluster node named: at once, unless it bounced us within the last second. */
+  #follow(url: string, log: Logger): void {
+    log.info({ to: redactUrl(url) }, 'upstream moved: following to the store owner')
+    this.#url = url
+    const now = performance.now()
+    const bounced = now - this.#movedAt < 1000
+    this.#movedAt = now
+    if (!bounced) this.#attempts = 0
+    this.#schedule(bounced ? undefined : 0)
+  }
+
+  #rotate(): void {
+    if (this.#urls.length < 2) return
+    const i = this.#urls.indexOf(this.#url)
+    this.#url = this.#urls[(i + 1) % this.#urls.length] ?? this.#options.url
+  }
+
+  #schedule(delayMs?: number): void {
     if (this.#stopped || this.#retry) return
-    const delay = backoffDelay(this.#attempts, this.#backoff)
-    this.#attempts = Math.min(this.#attempts + 1, 30)
+    const delay = delayMs ?? backoffDelay(this.#attempts, this.#backoff)
+    if (delayMs === undefined) this.#attempts = Math.min(this.#attempts + 1, 30)
     this.#retry = setTimeout(() => {
       this.#retry = undefined
       this.#open()

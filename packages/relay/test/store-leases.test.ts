@@ -90,6 +90,33 @@ describe('store leases', () => {
     expect(keys).toEqual(['before', 'by-b'])
   })
 
+  test('the write audit records the holder and fence of accepted writes only', async () => {
+    const schema = await freshSchema()
+    const a = node(schema, 'a', 300)
+    const b = node(schema, 'b', 60_000)
+    await a.acquire('s1')
+    const stale = { storeId: 's1', holder: a.holder, fence: '1' }
+    const asA = new PostgresStorageAdapter(pool, { schema, fence: () => [stale], audit: true })
+    await asA.save(['doc', 'incremental', 'a1'], new Uint8Array([1]))
+    await asA.save(['doc', 'incremental', 'a2'], new Uint8Array([2]))
+    await until(async () => (await b.acquire('s1')).held)
+    await expect(asA.save(['doc', 'incremental', 'late'], new Uint8Array([3]))).rejects.toThrow()
+    const asB = new PostgresStorageAdapter(pool, {
+      schema,
+      fence: () => [b.fenceOf('s1')!],
+      audit: true,
+    })
+    await asB.save(['doc', 'incremental', 'b1'], new Uint8Array([4]))
+    const rows = await pool.query<{ holder: string; fence: string; writes: number }>(
+      `SELECT holder, fence::text AS fence, writes FROM "${schema}".tabsync_write_audit ORDER BY id`,
+    )
+    expect(rows.rows).toEqual([
+      { holder: a.holder, fence: '1', writes: 1 },
+      { holder: a.holder, fence: '1', writes: 1 },
+      { holder: b.holder, fence: '2', writes: 1 },
+    ])
+  })
+
   test('in one batch, writes of a lost store are refused and the others commit', async () => {
     const schema = await freshSchema()
     const a = node(schema, 'a', 60_000)

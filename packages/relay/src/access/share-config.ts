@@ -15,14 +15,8 @@ export function createShareConfig(
   registry: OwnershipRegistry,
   principalOf: (peerId: string) => Principal | undefined,
 ): ShareConfig {
-  const access = (peerId: PeerId, documentId?: DocumentId): Promise<boolean> => {
-    const principal = principalOf(peerId)
-    if (!principal || documentId === undefined) return Promise.resolve(false)
-    // carriesContent true: a peer the repo starts syncing with may receive content.
-    const record = registry.peek(documentId)
-    if (record === null) return Promise.resolve(true)
-    return Promise.resolve(registry.mayAccess(principal, documentId, true))
-  }
+  const access = (peerId: PeerId, documentId?: DocumentId): Promise<boolean> =>
+    Promise.resolve(mayShare(registry, principalOf, peerId, documentId))
   return {
     access: (peerId, documentId) => access(peerId, documentId),
     announce: async (peerId, documentId) => {
@@ -31,4 +25,22 @@ export function createShareConfig(
       return access(peerId, documentId)
     },
   }
+}
+
+/**
+ * The share config's access check, answered at once (it reads only the ownership cache and the
+ * peer directory): may `peerId` take part in syncing `documentId`, content included?
+ */
+export function mayShare(
+  registry: OwnershipRegistry,
+  principalOf: (peerId: string) => Principal | undefined,
+  peerId: PeerId,
+  documentId: DocumentId | undefined,
+): boolean {
+  const principal = principalOf(peerId)
+  if (!principal || documentId === undefined) return false
+  // carriesContent true: a peer the repo starts syncing with may receive content.
+  const record = registry.peek(documentId)
+  if (record === null) return true
+  return registry.mayAccess(principal, documentId, true)
 }

@@ -35,12 +35,14 @@ describe('cluster arguments', () => {
       TABSYNC_NODE_ID: 'env-node',
       TABSYNC_ADVERTISE: 'wss://env.example/sync',
       TABSYNC_LEASE_MS: '5000',
+      TABSYNC_WRITE_AUDIT: '1',
     }
     expect(clusterArgs({}, server, env)).toEqual({
       postgres: 'postgres://env/db',
       nodeId: 'env-node',
       advertise: 'wss://env.example/sync',
       leaseMs: 5000,
+      writeAudit: true,
     })
     expect(clusterArgs({ 'node-id': 'flag-node' }, server, env)?.nodeId).toBe('flag-node')
   })

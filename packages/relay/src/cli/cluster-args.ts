@@ -7,6 +7,8 @@ export interface ClusterArgs {
   readonly nodeId: string
   readonly advertise: string
   readonly leaseMs: number | undefined
+  /** `TABSYNC_WRITE_AUDIT=1`: record every write's store, holder and fence (diagnostic). */
+  readonly writeAudit: boolean
 }
 
 /** `parseArgs` option declarations of the cluster flags. */
@@ -73,5 +75,6 @@ export function clusterArgs(
     nodeId: nodeId ?? `${hostname()}-${server.port}`,
     advertise: resolved,
     leaseMs,
+    writeAudit: env.TABSYNC_WRITE_AUDIT === '1',
   }
 }

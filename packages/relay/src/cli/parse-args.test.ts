@@ -21,6 +21,8 @@ describe('command line', () => {
         '/d',
         '--upstream',
         'wss://cloud/sync',
+        '--upstream',
+        'wss://cloud-2/sync',
         '--upstream-token',
         't',
         '--max-frame-bytes',
@@ -32,7 +34,7 @@ describe('command line', () => {
       port: 0,
       host: '0.0.0.0',
       dataDir: '/d',
-      upstream: { url: 'wss://cloud/sync', token: 't' },
+      upstream: { url: 'wss://cloud/sync', alternateUrls: ['wss://cloud-2/sync'], token: 't' },
       limits: { maxFrameBytes: 65536, messagesPerSecond: 50 },
     })
   })

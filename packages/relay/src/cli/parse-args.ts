@@ -12,7 +12,13 @@ export interface ServeCommand {
   readonly host: string
   readonly dataDir: string
   readonly upstream:
-    | { readonly url: string; readonly token: string; readonly retryMaxMs: number | undefined }
+    | {
+        readonly url: string
+        /** Further `--upstream` URLs: the other nodes of a relay cluster. */
+        readonly alternateUrls: readonly string[]
+        readonly token: string
+        readonly retryMaxMs: number | undefined
+      }
     | undefined
   readonly idleUnloadMs: number | undefined
   readonly logLevel: LogLevel | undefined
@@ -65,8 +71,8 @@ export type CliCommand = ServeCommand | TokenCommand | RevokeCommand | HelpComma
 /** Usage text printed by `tabsync-relay help` and on bad input. */
 export const USAGE = `Usage:
   tabsync-relay serve [--port 8787] [--host 127.0.0.1] [--data ./.tabsync/relay]
-                      [--upstream ws://cloud/sync --upstream-token <jwt>
-                       [--upstream-retry-max-ms 30000]]
+                      [--upstream ws://cloud/sync [--upstream ws://node-2/sync...]
+                       --upstream-token <jwt> [--upstream-retry-max-ms 30000]]
                       [--idle-unload-ms 300000] [--log-level info]
                       [--max-frame-bytes N] [--messages-per-second N]
                       [--connections-per-device N] [--auth-timeout-ms N]
@@ -120,7 +126,8 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         port: { type: 'string' },
         host: { type: 'string' },
         data: { type: 'string' },
-        upstream: { type: 'string' },
+        // Repeated for a relay cluster: the other nodes, tried when one cannot be reached.
+        upstream: { type: 'string', multiple: true },
         'upstream-token': { type: 'string' },
         'upstream-retry-max-ms': { type: 'string' },
         'idle-unload-ms': { type: 'string' },
@@ -139,7 +146,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     if ((values.upstream === undefined) !== (values['upstream-token'] === undefined)) {
       bad('--upstream and --upstream-token go together')
     }
-    if (values.upstream !== undefined && !/^wss?:\/\//.test(values.upstream)) {
+    if (values.upstream?.some((u) => !/^wss?:\/\//.test(u))) {
       bad('--upstream must be a ws:// or wss:// URL')
     }
     const level = values['log-level']
@@ -160,9 +167,10 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       host: values.host ?? '127.0.0.1',
       dataDir: values.data ?? './.tabsync/relay',
       upstream:
-        values.upstream !== undefined && values['upstream-token'] !== undefined
+        values.upstream?.[0] !== undefined && values['upstream-token'] !== undefined
           ? {
-              url: values.upstream,
+              url: values.upstream[0],
+              alternateUrls: values.upstream.slice(1),
               token: values['upstream-token'],
               retryMaxMs: int(values['upstream-retry-max-ms'], 'upstream-retry-max-ms', 1),
             }

@@ -24,6 +24,11 @@ export interface ClusterOptions {
   readonly leaseMs?: number
   /** Schema of the tables. Default `public`. */
   readonly schema?: string
+  /**
+   * Diagnostic: record every write transaction's store, holder and fencing number in
+   * `tabsync_write_audit` (env `TABSYNC_WRITE_AUDIT=1` for `serve`). Default false.
+   */
+  readonly writeAudit?: boolean
 }
 
 /** Where an arriving client goes (see {@link ClusterNode.admit}). */
@@ -78,6 +83,7 @@ export class ClusterNode {
     this.storage = new PostgresStorageAdapter(this.#pool, {
       schema: this.#schema,
       fence: (key) => this.#fenceFor(key),
+      audit: options.writeAudit ?? false,
     })
     this.leases = new StoreLeases({
       pool: this.#pool,

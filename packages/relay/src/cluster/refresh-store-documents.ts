@@ -1,11 +1,13 @@
 import * as A from '@automerge/automerge'
-import type { Repo, StorageAdapterInterface } from '@automerge/automerge-repo'
+import type { DocumentId, Repo, StorageAdapterInterface } from '@automerge/automerge-repo'
 import type { OwnershipRegistry } from '../access/ownership.js'
 import type { Logger } from '../log.js'
 
 /**
  * Merges what PostgreSQL holds into the documents of `storeId` this node still has in memory,
- * when it takes the store (back) over: another node may have written them meanwhile.
+ * when it takes the store (back) over: another node may have written them meanwhile. Then saves
+ * them: changes this node accepted while its writes were refused (PostgreSQL down, lease lapsed)
+ * are in memory only, and automerge-repo saves a document again only when its heads change.
  *
  * Why not unload them when the store is lost instead: unloading a document under traffic races
  * frames already queued for it (see idle-unloader.ts), and a handle kept in memory remembers which
@@ -21,12 +23,14 @@ export async function refreshStoreDocuments(
   log: Logger,
 ): Promise<void> {
   let refreshed = 0
+  const ofStore: DocumentId[] = []
   for (const handle of Object.values(repo.handles)) {
     const record = registry.peek(handle.documentId)
     if (!record || !handle.isReady()) continue
-    const ofStore =
+    const inStore =
       record.state === 'owned' ? record.storeId === storeId : record.candidates.includes(storeId)
-    if (!ofStore) continue
+    if (!inStore) continue
+    ofStore.push(handle.documentId)
     try {
       const chunks = [
         ...(await storage.loadRange([handle.documentId, 'snapshot'])),
@@ -44,4 +48,10 @@ export async function refreshStoreDocuments(
     }
   }
   if (refreshed > 0) log.info({ storeId, refreshed }, 'store taken over: documents refreshed')
+  try {
+    // Writes what a refused write left unstored (stored heads behind memory); no-op otherwise.
+    await repo.flush(ofStore)
+  } catch (err) {
+    log.warn({ err, storeId }, 'could not save the documents of a store taken over')
+  }
 }

@@ -19,6 +19,9 @@ export function quoteIdent(name: string): string {
  * - `tabsync_leases`: one row per store: which node serves it until when, and the fencing number
  *   every write for that store is checked against. Rows are never deleted, so fencing numbers
  *   only grow.
+ * - `tabsync_write_audit`: with the write audit on, one row per store and fence per committed
+ *   write transaction, numbered in commit order for that store (the lease row's lock orders
+ *   them): the proof that no two nodes ever wrote for one store at once.
  */
 export async function ensurePostgresSchema(pool: Pool, schema: string): Promise<void> {
   const s = quoteIdent(schema)
@@ -39,6 +42,16 @@ export async function ensurePostgresSchema(pool: Pool, schema: string): Promise<
       advertise text NOT NULL,
       fence bigint NOT NULL,
       expires_at timestamptz NOT NULL
+    )`)
+    // Written only by nodes started with the write audit on (a diagnostic, see
+    // PostgresStorageOptions.audit); empty otherwise.
+    await client.query(`CREATE TABLE IF NOT EXISTS ${s}.tabsync_write_audit (
+      id bigserial PRIMARY KEY,
+      store_id text NOT NULL,
+      holder text NOT NULL,
+      fence bigint NOT NULL,
+      writes integer NOT NULL,
+      written_at timestamptz NOT NULL DEFAULT clock_timestamp()
     )`)
     await client.query(`CREATE TABLE IF NOT EXISTS ${s}.tabsync_meta (
       name text PRIMARY KEY,

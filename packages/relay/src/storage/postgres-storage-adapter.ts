@@ -28,6 +28,11 @@ export interface PostgresStorageOptions {
    * writes of its batch still commit.
    */
   readonly fence?: (key: StorageKey) => readonly FenceToken[]
+  /**
+   * Diagnostic: record, in the same transaction, which holder wrote for which store under which
+   * fencing number (`tabsync_write_audit`). Off by default (one more insert per transaction).
+   */
+  readonly audit?: boolean
 }
 
 type Op =
@@ -63,6 +68,7 @@ export class PostgresStorageAdapter implements StorageAdapterInterface {
   readonly #chunks: string
   readonly #leases: string
   readonly #fence: (key: StorageKey) => readonly FenceToken[]
+  readonly #audit: string | undefined
   #queue: Queued[] = []
   #flushing: Promise<void> | undefined
 
@@ -72,6 +78,7 @@ export class PostgresStorageAdapter implements StorageAdapterInterface {
     this.#chunks = `${schema}.tabsync_chunks`
     this.#leases = `${schema}.tabsync_leases`
     this.#fence = options.fence ?? (() => [])
+    this.#audit = options.audit ? `${schema}.tabsync_write_audit` : undefined
   }
 
   async load(key: StorageKey): Promise<Uint8Array | undefined> {
@@ -169,6 +176,7 @@ export class PostgresStorageAdapter implements StorageAdapterInterface {
           [[...upserts.keys()], [...upserts.values()].map((d) => Buffer.from(d))],
         )
       }
+      if (this.#audit !== undefined) await this.#recordWrites(client, accepted)
       await client.query('COMMIT')
       for (const q of batch) {
         if (refused.has(q)) {
@@ -190,6 +198,34 @@ export class PostgresStorageAdapter implements StorageAdapterInterface {
     } finally {
       client?.release()
     }
+  }
+
+  /**
+   * One audit row per (store, holder, fence) of the accepted writes. Inserted while the lease
+   * rows are locked `FOR SHARE`, so a takeover (which updates the row) commits after it: for one
+   * store, ids follow the order in which holders wrote.
+   */
+  async #recordWrites(client: PoolClient, accepted: readonly Queued[]): Promise<void> {
+    const counts = new Map<string, { token: FenceToken; writes: number }>()
+    for (const q of accepted) {
+      for (const f of q.fences) {
+        const entry = counts.get(fenceKey(f)) ?? { token: f, writes: 0 }
+        entry.writes += 1
+        counts.set(fenceKey(f), entry)
+      }
+    }
+    if (counts.size === 0) return
+    const rows = [...counts.values()]
+    await client.query(
+      `INSERT INTO ${this.#audit!} (store_id, holder, fence, writes)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::integer[])`,
+      [
+        rows.map((r) => r.token.storeId),
+        rows.map((r) => r.token.holder),
+        rows.map((r) => r.token.fence),
+        rows.map((r) => r.writes),
+      ],
+    )
   }
 
   /** The queued writes whose leases are not (all) held right now; the rest stay locked. */
