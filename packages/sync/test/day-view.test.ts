@@ -214,7 +214,7 @@ test('watchDays refuses a day count that is not a whole number of days', async (
   expect(() => b.watchDays({ days: 1.5 })).toThrow(/days must be/)
 })
 
-test('after a restart, the re-opening opens the store, every table and the day’s stored orders (a local-only view of today)', async () => {
+test('after a restart, the re-opening opens the store, every table and the day’s stored orders, with no unsynced marker left', async () => {
   const net = createSimNetwork({ seed: 18 })
   const hub = new Repo({
     network: [net.adapter('hub', { kind: 'hub' })],

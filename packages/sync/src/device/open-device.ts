@@ -182,8 +182,9 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     storage,
     network,
     peerId: `${options.deviceId}/${suffix}` as PeerId,
-    // Sent in every join: peers keep no sync state for an ephemeral device.
-    isEphemeral: options.ephemeral ?? false,
+    // Sent in every join: peers keep no sync state for an ephemeral device. Left to the Repo's
+    // default (not ephemeral, it has storage) otherwise.
+    ...(options.ephemeral ? { isEphemeral: true } : {}),
     // A device shares every document it has with every peer it is allowed to talk to; the relay
     // decides what the device may see.
     sharePolicy: async () => true,
