@@ -3,7 +3,8 @@
 // keep saving locally, and once PostgreSQL is back every saved line reaches both devices and a
 // brand-new one.
 import type { AutomergeUrl } from '@automerge/automerge-repo/slim'
-import { addLine, DEMO_TABLES, demoStoreInit } from '@tabsync/core'
+import { addLine } from '@tabsync/core'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { afterAll, expect, test } from 'vitest'
 import { startTestPostgres } from '../../relay/test/helpers/postgres.js'
 import type { Device } from '../src/index.js'
