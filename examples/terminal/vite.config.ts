@@ -7,7 +7,8 @@ export default defineConfig({
     svelte(),
     VitePWA({
       registerType: 'autoUpdate',
-      injectRegister: 'auto',
+      // Deferred: a parser-blocking script held the start chunk (and the floor) back.
+      injectRegister: 'script-defer',
       includeAssets: ['icon.svg', 'icon-192.png', 'icon-512.png'],
       manifest: {
         name: 'Tabsync Terminal',

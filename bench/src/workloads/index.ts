@@ -8,6 +8,7 @@ import { reconnectWorkload } from './reconnect.js'
 import { capacityWorkload } from './capacity.js'
 import { cliStartWorkload } from './cli-start.js'
 import { relayCostWorkload } from './relay-cost.js'
+import { terminalOpenWorkload } from './terminal-open.js'
 
 /** All workloads; `--only` picks by name. */
 export const WORKLOADS: readonly Workload[] = [
@@ -19,4 +20,5 @@ export const WORKLOADS: readonly Workload[] = [
   relayCostWorkload,
   printWorkload,
   cliStartWorkload,
+  terminalOpenWorkload,
 ]

@@ -1,7 +1,41 @@
-import { mount } from 'svelte'
-import App from './App.svelte'
+/*
+ * The start chunk: small, and free of Automerge. It paints the floor this device last showed
+ * (lib/floor-snapshot.ts) in the first frames, then loads the app (its code and Automerge's wasm,
+ * the slow part of a start) and hands over to it; the app keeps that floor on screen until its
+ * own, from the device's documents, is ready.
+ */
+import { mount, unmount } from 'svelte'
+import type * as AppModule from './App.svelte'
+import FloorPreview from './components/FloorPreview.svelte'
+import { readFloorSnapshot } from './lib/floor-snapshot.js'
+import { cachedPairing, identity, pair } from './lib/pairing.js'
 import './app.css'
 
+performance.mark('tabsync:main')
 const target = document.getElementById('app')
 if (!target) throw new Error('no #app element')
-export default mount(App, { target })
+
+const { deviceId } = identity()
+// A new device asks the server for its pairing while the app's code and wasm load, not after.
+const pairing = pair(deviceId)
+const cached = cachedPairing(deviceId)
+// Only on the floor: a reload on an order or check screen waits for that screen itself.
+const onFloor = /^(#\/?(floor)?)?$/.test(location.hash)
+const snapshot = cached && onFloor ? readFloorSnapshot(deviceId, cached.storeId) : undefined
+const preview = snapshot
+  ? mount(FloorPreview, { target, props: { snapshot, phase: 'Opening…' } })
+  : undefined
+if (preview) performance.mark('tabsync:snapshot-floor')
+
+let app: typeof AppModule
+try {
+  app = await import('./App.svelte')
+} catch (e) {
+  // Never leave the snapshot floor up as if the terminal were starting: say it cannot.
+  console.error('tabsync: the terminal code did not load', e)
+  if (preview) void unmount(preview)
+  target.textContent = `The terminal could not load (${String(e)}). Reload to try again.`
+  throw e
+}
+if (preview) void unmount(preview)
+export default mount(app.default, { target, props: { snapshot, pairing } })

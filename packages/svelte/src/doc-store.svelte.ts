@@ -6,7 +6,7 @@
  * by the application's Svelte compiler, as Svelte libraries do.
  */
 import type { DocHandle } from '@automerge/automerge-repo/slim'
-import type { Device, SyncStatus } from '@tabsync/sync'
+import type { DayOrder, Device, SyncStatus, WatchDaysOptions } from '@tabsync/sync'
 
 /** A reactive, read-only view of a source that pushes values. */
 export interface Reactive<V> {
@@ -142,4 +142,51 @@ export function bindFound<T, V>(
  */
 export function bindStatus(device: Pick<Device, 'status' | 'onStatus'>): Reactive<SyncStatus> {
   return bindSource(device.status(), (cb) => device.onStatus(cb))
+}
+
+/** The last business days of a device as rune values (see {@link bindDays}). */
+export interface ReactiveDays extends Reactive<readonly DayOrder[]> {
+  /** Watched business dates, newest first. */
+  readonly dates: readonly string[]
+  /** Documents still being looked for (0: everything the days reference is here). */
+  readonly loading: number
+}
+
+/**
+ * `device.watchDays(options)` as rune values: `current` is the loaded orders of the watched
+ * business days (new array on every change), with `dates` and `loading`. `destroy()` closes the
+ * view.
+ *
+ * @example
+ * const days = bindDays(device)
+ * // in markup: {#each days.current as o (o.url)}<Tile order={o.order} />{/each}
+ */
+export function bindDays(
+  device: Pick<Device, 'watchDays'>,
+  options: WatchDaysOptions = {},
+): ReactiveDays {
+  const view = device.watchDays(options)
+  let orders = $state.raw(view.orders())
+  let dates = $state.raw(view.dates())
+  let loading = $state(view.loading())
+  const off = view.onChange(() => {
+    orders = view.orders()
+    dates = view.dates()
+    loading = view.loading()
+  })
+  return {
+    get current() {
+      return orders
+    },
+    get dates() {
+      return dates
+    },
+    get loading() {
+      return loading
+    },
+    destroy() {
+      off()
+      view.close()
+    },
+  }
 }

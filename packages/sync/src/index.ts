@@ -3,8 +3,12 @@
 export { openDevice, createStore } from './device/open-device.js'
 export type { OpenDeviceOptions, EndpointOption } from './device/open-device.js'
 export { Device } from './device/device.js'
+export { untilLoaded } from './device/day-view.js'
 export type {
   ChangeEvent,
+  DayOrder,
+  DayView,
+  WatchDaysOptions,
   DayOrders,
   DocKindName,
   LoadDayOptions,

@@ -1,12 +1,12 @@
 /*
  * The terminal's device: @tabsync/sync's Device (storage, WebSocket to the relay with backoff,
  * BroadcastChannel between tabs, persisted hybrid clock, sync status, "saved" after flush) plus
- * what the screens need on top: a synchronous cache of the recent orders for the floor, kitchen
- * and review list, and closing sockets when the browser reports it went offline.
+ * what the screens need on top: the recent orders with their summaries, synchronously, for the
+ * floor, kitchen and review list (which orders: sync's day view; each summary follows its
+ * document), and going offline when the browser says so.
  */
 import type { AutomergeUrl } from '@automerge/automerge-repo'
 import {
-  businessDate,
   registerDevice,
   type CommandContext,
   type HybridClock,
@@ -16,7 +16,6 @@ import {
   type StoreDoc,
 } from '@tabsync/core'
 import {
-  isSyncLink,
   openDevice as openSyncDevice,
   type ChangeEvent,
   type Device as SyncDevice,
@@ -106,108 +105,104 @@ export interface Device {
   close(): Promise<void>
 }
 
-const DAY_MS = 86_400_000
 /** Business days kept loaded: today and yesterday (a check opened before the day rolled). */
 const RECENT_DAYS = 2
 
+/** A recent order the terminal follows: its summary once its document is here. */
+interface Followed {
+  summary: OrderSummary | undefined
+  stop: () => void
+}
+
 /** Opens the device; call `ready()` before reading the store. */
 export async function openDevice(options: DeviceOptions): Promise<Device> {
+  const browser = typeof window !== 'undefined'
   const sync = await openSyncDevice({
     deviceId: options.deviceId,
     storeUrl: options.storeUrl,
     ...(options.token ? { token: options.token } : {}),
     endpoints: [...(options.endpoints ?? [])],
     storage: options.storage,
+    // Announced as ephemeral: the relay then keeps no sync state for this device. With a saved
+    // one, a device reloaded with the network off (same storage id, new peer) and back online
+    // kept its offline-made documents unconfirmed in the browser tests; a fresh sync per
+    // connection costs little for one store.
+    ephemeral: true,
+    online: browser ? navigator.onLine : true,
   })
-  const orders = new Map<AutomergeUrl, OrderSummary>()
   const listeners = new Set<(e: ChangeEvent) => void>()
   const emit = (e: ChangeEvent) => listeners.forEach((cb) => cb(e))
 
-  const recentDates = (): string[] => {
-    const now = sync.clock.physicalMs()
-    return Array.from({ length: RECENT_DAYS }, (_, i) =>
-      businessDate(now - i * DAY_MS, sync.store()),
-    )
+  // Which orders are recent is the day view's (tables followed, roll-over at the day's end);
+  // each one's summary follows its document (core's summary needs the document itself: it shows
+  // concurrent overwrites of descriptive fields).
+  const days = sync.watchDays({ days: RECENT_DAYS })
+  const followed = new Map<AutomergeUrl, Followed>()
+  const follow = (url: AutomergeUrl, summary?: OrderSummary) => {
+    const known = followed.get(url)
+    if (known) {
+      if (summary) known.summary = summary
+      return
+    }
+    const entry: Followed = { summary, stop: () => undefined }
+    followed.set(url, entry)
+    entry.stop = sync.watchOrder(url, (s) => {
+      entry.summary = s
+      emit({ url, kind: 'order' })
+    })
   }
+  days.onChange(() => {
+    const listed = new Set(days.orders().map((o) => o.url))
+    for (const url of listed) follow(url)
+    const recent = new Set(days.dates())
+    for (const [url, entry] of followed) {
+      // An order opened or moved here leaves once its day is no longer watched.
+      const date = entry.summary?.order.businessDate ?? days.order(url)?.date
+      if (listed.has(url) || (date !== undefined && recent.has(date))) continue
+      entry.stop()
+      followed.delete(url)
+      emit({ url, kind: 'order' })
+    }
+  })
+  /** Resolves once every order in `urls` is followed with its summary (or the view is done). */
+  const showing = (urls: readonly AutomergeUrl[]) =>
+    new Promise<void>((resolve) => {
+      const done = () =>
+        urls.every((u) => followed.get(u)?.summary) ||
+        (days.loading() === 0 && [...followed.values()].every((e) => e.summary))
+      if (done()) return resolve()
+      const check = () => {
+        if (!done()) return
+        offDays()
+        listeners.delete(onOrder)
+        resolve()
+      }
+      const onOrder = () => check()
+      const offDays = days.onChange(check)
+      listeners.add(onOrder)
+    })
+
+  sync.onChange((e) => {
+    // Orders reach the screens through `follow`; tables through the day view.
+    if (e.kind === 'store') emit(e)
+  })
 
   const missing = new Map<string, number>()
   /** Records a day's missing orders; tells the screens (an order event) when the count changed. */
   const noteMissing = (date: string, refs: readonly { url: string }[]) => {
     if ((missing.get(date) ?? 0) === refs.length) return
     missing.set(date, refs.length)
-    const first = refs[0]?.url ?? [...orders.keys()][0]
+    const first = refs[0]?.url ?? [...followed.keys()][0]
     if (first) emit({ url: first as AutomergeUrl, kind: 'order' })
   }
 
-  const watching = new Set<AutomergeUrl>()
-  const keep = (url: AutomergeUrl, summary: OrderSummary) => {
-    orders.set(url, summary)
-    if (watching.has(url)) return
-    watching.add(url)
-    sync.watchOrder(url, (s) => {
-      orders.set(url, s)
-      emit({ url, kind: 'order' })
-    })
-  }
-
-  // A table document changed: a check may have been opened or moved there by another device.
-  let rescanning: Promise<void> | undefined
-  let rescanAgain = false
-  /** Where the scan that the start screen waits for reports its progress. */
-  let rescanProgress: ((p: SyncLoadProgress) => void) | undefined
-  const rescan = (): Promise<void> => {
-    if (rescanning) {
-      rescanAgain = true
-      return rescanning
-    }
-    rescanning = (async () => {
-      do {
-        rescanAgain = false
-        for (const date of recentDates()) {
-          const day = await sync.loadDay(date, rescanProgress ? { onProgress: rescanProgress } : {})
-          for (const { url, summary } of day.orders) {
-            const known = orders.has(url)
-            keep(url, summary)
-            if (!known) emit({ url, kind: 'order' })
-          }
-          noteMissing(date, day.missing)
-        }
-      } while (rescanAgain)
-    })().finally(() => (rescanning = undefined))
-    return rescanning
-  }
-
-  sync.onChange((e) => {
-    if (e.kind === 'table') void rescan()
-    else if (e.kind !== 'order') emit(e)
-  })
-
   // A browser that reports offline may keep stale sockets open (Chromium's network emulation
-  // does): close the links now and reconnect when it is back, instead of waiting on timeouts.
-  const links = () => sync.repo.networkSubsystem.adapters.filter(isSyncLink)
-  const onOffline = () => links().forEach((l) => l.disconnect())
-  // Announced as ephemeral: the relay then keeps no sync state for this device. With a saved
-  // one, a device reloaded with the network off (same storage id, new peer) and back online
-  // kept its offline-made documents unconfirmed in the browser tests; a fresh sync per
-  // connection costs little for one store.
-  const metadata = (l: ReturnType<typeof links>[number]) => ({
-    ...l.peerMetadata,
-    isEphemeral: true,
-  })
-  const onOnline = () =>
-    links().forEach((l) => {
-      if (l.peerId) l.connect(l.peerId, metadata(l))
-    })
-  for (const l of links()) {
-    for (let i = 0; i < 100 && !l.peerId; i++) await new Promise((r) => setTimeout(r, 20))
-    if (!l.peerId) continue
-    l.disconnect()
-    l.connect(l.peerId, metadata(l))
-  }
-  if (typeof window !== 'undefined') {
+  // does): the device closes its links now and reconnects when it is back.
+  const onOffline = () => sync.setOnline(false)
+  const onOnline = () => sync.setOnline(true)
+  if (browser) {
     window.addEventListener('offline', onOffline)
     window.addEventListener('online', onOnline)
-    if (!navigator.onLine) onOffline()
   }
 
   let readyPromise: Promise<void> | undefined
@@ -221,32 +216,29 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
         onProgress?.({ what: 'store', done: 0, total: 1, fetching: false })
         await sync.ready()
         onProgress?.({ what: 'store', done: 1, total: 1, fetching: false })
-        // Local first: what is stored shows now, online exactly as fast as offline. A full scan
-        // (bulk fetch, finds that wait for peers) used to run first and held the floor back
-        // whenever a relay was connected but had not answered yet.
+        // Local first: what is stored shows now, online exactly as fast as offline; the day view
+        // brings what the hub or relay has beyond that as order events.
+        const shown: AutomergeUrl[] = []
         let tablesMissing = false
-        for (const date of recentDates()) {
+        for (const date of days.dates()) {
           const day = await sync.loadDay(date, {
             localOnly: true,
             onProgress: (p) => onProgress?.({ ...p, fetching: false }),
           })
-          for (const { url, summary } of day.orders) keep(url, summary)
+          shown.push(...day.orders.map((o) => o.url))
           if (day.missingTables.length > 0) tablesMissing = true
         }
-        if (!tablesMissing) {
-          // What the hub or relay has beyond this arrives as order events.
-          void rescan().catch(() => undefined)
-          return
+        if (tablesMissing) {
+          // A new device: without its tables the floor would show busy tables as free.
+          for (const date of days.dates()) {
+            const day = await sync.loadDay(date, {
+              onProgress: (p) => onProgress?.({ ...p, fetching: true }),
+            })
+            shown.push(...day.orders.map((o) => o.url))
+            noteMissing(date, day.missing)
+          }
         }
-        // A new device: without its tables the floor would show busy tables as free.
-        rescanProgress = (p) => onProgress?.({ ...p, fetching: true })
-        try {
-          // A scan already running (a table arrived) reports nothing: run one that does.
-          await rescanning?.catch(() => undefined)
-          await rescan()
-        } finally {
-          rescanProgress = undefined
-        }
+        await showing(shown)
       })()),
     store: () => sync.store(),
     context: () => sync.context(),
@@ -260,7 +252,8 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     },
     async openOrder(tableId, opts = {}) {
       const opened = await sync.openOrder(tableId, opts)
-      keep(opened.url, await sync.orderSummary(opened.url))
+      // On the floor at once, before the day view has seen the table change.
+      follow(opened.url, await sync.orderSummary(opened.url))
       emit({ url: opened.url, kind: 'order' })
       return opened
     },
@@ -268,7 +261,7 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     async transferOrder(sourceUrl, targetUrl) {
       const id = await sync.transferOrder(sourceUrl, targetUrl)
       for (const url of [sourceUrl, targetUrl]) {
-        keep(url, await sync.orderSummary(url))
+        follow(url, await sync.orderSummary(url))
         emit({ url, kind: 'order' })
       }
       return id
@@ -279,14 +272,14 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     async ordersOfDay(date) {
       const day = date ?? sync.businessDate()
       const { orders: entries, missing: gone } = await sync.loadDay(day)
-      if (recentDates().includes(day)) for (const e of entries) keep(e.url, e.summary)
       noteMissing(day, gone)
       return entries
     },
     missingOrders: (date) => missing.get(date) ?? 0,
-    loadedOrders: () => [...orders].map(([url, summary]) => ({ url, summary })),
+    loadedOrders: () =>
+      [...followed].flatMap(([url, { summary }]) => (summary ? [{ url, summary }] : [])),
     today: () => sync.businessDate(),
-    recentDates,
+    recentDates: () => [...days.dates()],
     onChange(cb) {
       listeners.add(cb)
       return () => listeners.delete(cb)
@@ -295,10 +288,12 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     onStatus: (cb) => sync.onStatus(cb),
     flush: () => sync.flush(),
     async close() {
-      if (typeof window !== 'undefined') {
+      if (browser) {
         window.removeEventListener('offline', onOffline)
         window.removeEventListener('online', onOnline)
       }
+      days.close()
+      for (const entry of followed.values()) entry.stop()
       await sync.close()
     },
   }

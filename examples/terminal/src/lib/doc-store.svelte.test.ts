@@ -1,7 +1,9 @@
 import { Repo } from '@automerge/automerge-repo'
 import { flushSync } from 'svelte'
 import { expect, test } from 'vitest'
-import { bindDoc, bindSource, bindWatch } from './doc-store.svelte.js'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
+import { openDevice } from '@tabsync/sync'
+import { bindDays, bindDoc, bindSource, bindWatch } from './doc-store.svelte.js'
 
 interface Counter {
   n: number
@@ -70,6 +72,24 @@ test('a bound source follows its pushes and unsubscribes on destroy', () => {
   expect(bound.current).toBe(5)
   bound.destroy()
   expect(unsubscribed).toBe(true)
+})
+
+test('bindDays follows a device’s recent business days and stops after destroy', async () => {
+  const device = await openDevice({ deviceId: 'till-1', storage: 'memory', reopen: false })
+  await device.createStore({ ...demoStoreInit('store-1', () => ''), tables: DEMO_TABLES })
+  const days = bindDays(device)
+  await expect.poll(() => days.dates.length === 2 && days.loading === 0).toBe(true)
+  expect(days.dates[0]).toBe(device.businessDate())
+  const { url } = await device.openOrder('t4')
+  await expect.poll(() => days.current.map((o) => o.url)).toEqual([url])
+  expect(days.current[0]?.tableId).toBe('t4')
+
+  days.destroy()
+  const later = await device.openOrder('t5')
+  await device.orderSummary(later.url)
+  await new Promise((r) => setTimeout(r, 200))
+  expect(days.current.map((o) => o.url)).toEqual([url])
+  await device.close()
 })
 
 test('a watched source follows its pushes, moves to a new source when what it reads changes, and stops with its owner', () => {

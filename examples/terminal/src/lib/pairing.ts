@@ -63,6 +63,29 @@ const absolute = (endpoint: string): string => {
   return u.toString()
 }
 
+function cached(deviceId: string): Pairing | undefined {
+  const raw = localStorage.getItem(`tabsync.pairing.${deviceId}`)
+  try {
+    return raw ? (JSON.parse(raw) as Pairing) : undefined
+  } catch {
+    console.warn('tabsync: ignoring a cached pairing that is not JSON')
+    return undefined
+  }
+}
+
+/**
+ * The pairing {@link pair} will open at once, without asking the server: the cached one, unless
+ * `?store=` asks for another store (a device stays in the store it was paired with otherwise).
+ */
+export function cachedPairing(
+  deviceId: string,
+  params = new URLSearchParams(location.search),
+): Pairing | undefined {
+  const store = params.get('store')
+  const pairing = cached(deviceId)
+  return pairing && (!store || store === pairing.storeId) ? pairing : undefined
+}
+
 /**
  * The store this device is paired with: the cached pairing when there is one for this store
  * (refreshed in the background for the next start), else fresh from the server. Undefined when
@@ -72,19 +95,16 @@ export async function pair(
   deviceId: string,
   params = new URLSearchParams(location.search),
 ): Promise<Pairing | undefined> {
-  const store = params.get('store')
   const cacheKey = `tabsync.pairing.${deviceId}`
-  const cached = localStorage.getItem(cacheKey)
-  const cachedPairing = cached ? (JSON.parse(cached) as Pairing) : undefined
-  // A device stays in the store it was paired with unless `?store=` asks for another one.
-  if (cachedPairing && (!store || store === cachedPairing.storeId)) {
+  const now = cachedPairing(deviceId, params)
+  if (now) {
     // Local first: the cached pairing opens the store now, online as fast as offline (waiting
     // for /pairing.json held the floor up to its 4 s deadline on a slow network). The fresh
     // pairing (a new token, moved endpoints) is saved for the next start.
-    if (navigator.onLine) void fetchPairing(deviceId, cachedPairing.storeId, cacheKey)
-    return cachedPairing
+    if (navigator.onLine) void fetchPairing(deviceId, now.storeId, cacheKey)
+    return now
   }
-  return (await fetchPairing(deviceId, store, cacheKey)) ?? cachedPairing
+  return (await fetchPairing(deviceId, params.get('store'), cacheKey)) ?? cached(deviceId)
 }
 
 /** Asks the demo server for the pairing and caches it; undefined when it cannot be had. */

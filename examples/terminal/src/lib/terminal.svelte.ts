@@ -21,6 +21,7 @@ import {
   type TableInfo,
 } from '@tabsync/core'
 import type { Device, SyncStatus } from './device.js'
+import { elapsedText, type PlanArea } from './floor-snapshot.js'
 import { humanMessage } from './messages.js'
 import {
   watchPrinters,
@@ -188,6 +189,30 @@ export class Terminal {
     return areas
   })
 
+  /**
+   * The floor in plain data (amounts formatted), as the floor plan draws it and as the floor
+   * snapshot keeps it for the next start.
+   */
+  plan = $derived.by((): PlanArea[] =>
+    [...this.floor].map(([name, tiles]) => ({
+      name,
+      tiles: tiles.map(({ table, state, current, openCount }) => ({
+        id: table.id,
+        label: table.label,
+        state,
+        seats: table.seats,
+        openCount,
+        ...(current
+          ? {
+              total: formatMoney(current.summary.totals.total, this.store.currency),
+              guests: current.summary.order.guests,
+              openedAtMs: hlcMs(current.summary.order.openedAt),
+            }
+          : {}),
+      })),
+    })),
+  )
+
   /** Conflicts of every loaded order, for the review list. */
   review = $derived.by((): ReviewItem[] => {
     const out: ReviewItem[] = []
@@ -251,8 +276,7 @@ export class Terminal {
   }
 
   elapsed(at: string): string {
-    const minutes = Math.max(0, Math.floor((this.now - hlcMs(at)) / 60_000))
-    return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60}`
+    return elapsedText(hlcMs(at), this.now)
   }
 
   /** Shows why an action was refused, in staff's words (see messages.ts). */

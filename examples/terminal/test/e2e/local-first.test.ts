@@ -90,3 +90,37 @@ test('a new device shows what it fetches, with counts, until its floor is there'
   expect(await page.getByTestId('table-t5').getAttribute('data-state')).toBe('open')
   await context.close()
 }, 120_000)
+
+test('a reload paints the floor this device last showed before the app code loads; a table tapped on it opens once the app is up', async () => {
+  // No service worker here, so that page.route sees (and can hold) the app's own code.
+  const context = await stack.browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    serviceWorkers: 'block',
+  })
+  const page = await context.newPage()
+  await page.goto(`${stack.url}/?device=till-snapshot`)
+  await page.getByTestId('table-t7').click()
+  await page.getByTestId('order-screen').waitFor()
+  await page.getByTestId('nav-floor').click()
+  await poll(() => page.getByTestId('table-t7').getAttribute('data-state')).toBe('open')
+
+  // The app chunk (its code, Automerge, the device) is held: only the start chunk runs.
+  const held: Route[] = []
+  await page.route(/\/assets\/App-[\w-]+\.js$/, (route) => void held.push(route))
+  await page.reload()
+  const preview = page.getByTestId('floor-preview')
+  await preview.waitFor({ timeout: 30_000 })
+  expect(await preview.getByTestId('table-t7').getAttribute('data-state')).toBe('open')
+  expect(await preview.getByTestId('table-t1').getAttribute('data-state')).toBe('free')
+  expect(held.length).toBe(1)
+  expect(await page.getByTestId('floor').count()).toBe(0)
+
+  // Tapped before the app is there: kept, and the check opens once the live floor is up.
+  await preview.getByTestId('table-t7').click()
+  await poll(() => page.getByTestId('progress').innerText()).toBe('Opening 7…')
+  for (const r of held) await r.continue()
+  await page.unroute(/\/assets\/App-[\w-]+\.js$/)
+  await page.getByTestId('order-screen').waitFor({ timeout: 30_000 })
+  expect(await page.getByTestId('floor-preview').count()).toBe(0)
+  await context.close()
+}, 120_000)

@@ -1,6 +1,6 @@
 import type { AutomergeUrl } from '@automerge/automerge-repo'
-import { businessDate, recordPrint, type OrderData, type StoreData } from '@tabsync/core'
-import type { Device } from '@tabsync/sync'
+import { recordPrint, type OrderData, type StoreData } from '@tabsync/core'
+import type { DayOrder, Device } from '@tabsync/sync'
 import type { OrderSnapshot, TicketSource } from './ticket-source.js'
 
 /** Options of {@link createDeviceSource}. */
@@ -10,18 +10,20 @@ export interface DeviceSourceOptions {
 }
 
 /**
- * A {@link TicketSource} over a `@tabsync/sync` device: the device brings storage, the hub and
- * relay connections, the persisted hybrid clock and "saved" semantics; this follows the orders
- * of the watched business days through the device's table documents.
+ * A {@link TicketSource} over a `@tabsync/sync` device: a thin adapter from the device's day
+ * view (`device.watchDays`), which follows the tables and orders of the watched business days,
+ * rolls over with the business day and counts what it is still looking for. The device brings
+ * storage, the hub and relay connections, the persisted hybrid clock and "saved" semantics.
  */
 export function createDeviceSource(
   device: Device,
   options: DeviceSourceOptions = {},
 ): TicketSource {
-  const days = options.days ?? 2
-  const orders = new Map<string, OrderData>()
+  const days = device.watchDays(options.days !== undefined ? { days: options.days } : {})
+  /** Orders outside the watched days that the ledger asked for (a ticket of an older day). */
+  const others = new Map<string, OrderData>()
+  const looking = new Set<string>()
   const listeners = new Set<() => void>()
-  let loading = 0
   let closed = false
   let scheduled = false
 
@@ -33,99 +35,48 @@ export function createDeviceSource(
       if (!closed) for (const l of [...listeners]) l()
     })
   }
-  const store = (): StoreData | undefined => {
-    try {
-      return device.store()
-    } catch {
-      return undefined
-    }
-  }
-  const dates = (): string[] => {
-    const s = store()
-    if (!s) return []
-    const now = device.clock.physicalMs()
-    return Array.from({ length: days }, (_, i) => businessDate(now - i * 86_400_000, s))
-  }
-  /** Runs a load, counted in `loading` so the bridge is not idle while documents arrive. */
-  const load = (work: () => Promise<void>) => {
-    loading++
-    work()
-      .catch(() => undefined) // unavailable for now: the next change event tries again
+  const stopDays = days.onChange(emit)
+  /** An order the day view does not follow: loaded once, counted in `loading` meanwhile. */
+  const lookUp = (url: string) => {
+    if (looking.has(url) || closed) return
+    looking.add(url)
+    device
+      .orderSummary(url as AutomergeUrl)
+      .then(
+        (summary) => {
+          if (!closed) others.set(url, summary.fullOrder)
+        },
+        () => undefined, // not here (yet): the next ask tries again
+      )
       .finally(() => {
-        loading--
+        looking.delete(url)
         emit()
       })
   }
-  /**
-   * Re-reads one table's orders for the watched days. One load per table, so a table document
-   * that cannot be had right now (not synced yet, denied) does not hold up the others.
-   */
-  const tableBusy = new Set<string>()
-  const tableAgain = new Set<string>()
-  const refreshTable = (tableId: string) => {
-    if (tableBusy.has(tableId)) {
-      tableAgain.add(tableId)
-      return
-    }
-    tableBusy.add(tableId)
-    load(async () => {
-      try {
-        do {
-          tableAgain.delete(tableId)
-          for (const date of dates()) {
-            for (const { url, summary } of await device.tableOrders(tableId, {
-              businessDate: date,
-            })) {
-              if (!closed) orders.set(url, summary.order)
-            }
-          }
-        } while (tableAgain.has(tableId) && !closed)
-      } finally {
-        tableBusy.delete(tableId)
-      }
-    })
-  }
-  const refresh = (tableUrl?: string) => {
-    const tables = Object.values(store()?.tables ?? {})
-    for (const t of tables) if (tableUrl === undefined || t.url === tableUrl) refreshTable(t.id)
-  }
-  const inflight = new Set<string>()
-  const reload = (url: string) => {
-    if (inflight.has(url)) return
-    inflight.add(url)
-    load(async () => {
-      try {
-        const summary = await device.orderSummary(url as AutomergeUrl)
-        if (!closed) orders.set(url, summary.order)
-      } finally {
-        inflight.delete(url)
-      }
-    })
-  }
 
-  const unsubscribe = device.onChange((event) => {
-    if (event.kind === 'order') reload(event.url)
-    else if (event.kind === 'table') refresh(event.url)
-    else refresh()
-  })
-  load(async () => {
-    await device.ready()
-    refresh()
-  })
-
+  let lastDays: readonly DayOrder[] | undefined
+  let snapshots: OrderSnapshot[] = []
   return {
     deviceId: device.deviceId,
-    store,
-    loading: () => loading,
+    store(): StoreData | undefined {
+      try {
+        return device.store()
+      } catch {
+        return undefined // not loaded yet: the day view is loading it
+      }
+    },
+    loading: () => days.loading() + looking.size,
     orders(): OrderSnapshot[] {
-      const watched = new Set(dates())
-      return [...orders]
-        .filter(([, order]) => watched.has(order.businessDate))
-        .map(([url, order]) => ({ url, order }))
+      const current = days.orders()
+      if (current !== lastDays) {
+        lastDays = current
+        snapshots = current.map((o) => ({ url: o.url, order: o.order }))
+      }
+      return snapshots
     },
     order(url) {
-      const order = orders.get(url)
-      if (!order) reload(url)
+      const order = days.order(url as AutomergeUrl)?.order ?? others.get(url)
+      if (!order) lookUp(url)
       return order
     },
     onChange(listener) {
@@ -133,15 +84,17 @@ export function createDeviceSource(
       return () => listeners.delete(listener)
     },
     async recordPrint(url, input) {
+      const known = days.order(url as AutomergeUrl)?.order ?? others.get(url)
       await device.run(url as AutomergeUrl, (doc, ctx) => {
-        const at = orders.get(url)?.tickets[input.ticketId]?.at
+        const at = known?.tickets[input.ticketId]?.at
         if (at) ctx.clock.receive(at) // the print record is stamped after the fire
         recordPrint(doc, ctx, input)
       })
     },
     async close() {
       closed = true
-      unsubscribe()
+      stopDays()
+      days.close()
       listeners.clear()
     },
   }

@@ -65,6 +65,19 @@ export interface OpenDeviceOptions {
   readonly random?: () => number
   /** Skew against the relay beyond this is flagged. Default 2 minutes. */
   readonly maxSkewMs?: number
+  /**
+   * Announce this device to hubs and relays as ephemeral from its first connection (automerge-
+   * repo's `isEphemeral` peer metadata): they keep no sync state for it and start a fresh sync
+   * on every connection. A browser terminal uses it: with a saved sync state, a device reloaded
+   * offline (same storage id, new peer) kept its offline work unconfirmed after reconnecting.
+   * Default false.
+   */
+  readonly ephemeral?: boolean
+  /**
+   * False: the hub and relay links start closed (`device.setOnline(true)` opens them), e.g. a
+   * browser that starts with `navigator.onLine` false. Default true.
+   */
+  readonly online?: boolean
   /** Re-open the current business day's documents and unsynced ones at start. Default true. */
   readonly reopen?: boolean
   /**
@@ -169,6 +182,8 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     storage,
     network,
     peerId: `${options.deviceId}/${suffix}` as PeerId,
+    // Sent in every join: peers keep no sync state for an ephemeral device.
+    isEphemeral: options.ephemeral ?? false,
     // A device shares every document it has with every peer it is allowed to talk to; the relay
     // decides what the device may see.
     sharePolicy: async () => true,
@@ -198,6 +213,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     reopen: options.reopen ?? true,
     findTimeoutMs: options.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS,
     logger,
+    online: options.online ?? true,
   })
 }
 

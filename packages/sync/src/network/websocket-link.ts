@@ -129,6 +129,8 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
   #connectTimer: ReturnType<typeof setTimeout> | undefined
   #silence: SilenceDeadline | undefined
   #ready = false
+  /** Kept closed by {@link setOffline}. */
+  #offline = false
   #resolveReady: (() => void) | undefined
   #readyPromise = new Promise<void>((resolve) => (this.#resolveReady = resolve))
   #listeners = new Set<() => void>()
@@ -160,6 +162,11 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
   connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
     this.peerId = peerId
     this.peerMetadata = peerMetadata ?? {}
+    if (this.#offline) {
+      // Offline on purpose: remembered for setOffline(false); finds must not wait for it.
+      this.#forceReady()
+      return
+    }
     this.#stopped = false
     this.#attempt = 0
     setTimeout(() => this.#forceReady(), this.#options.readyAfterMs ?? 1000)
@@ -179,6 +186,26 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
     this.#lostPeer()
     if (this.#state !== EndpointState.tokenRejected && this.#state !== EndpointState.refused)
       this.#setState(EndpointState.closed)
+  }
+
+  /**
+   * Offline on purpose (`true`, e.g. the browser fired `offline`): closes the socket now and
+   * stays closed whatever the backoff says. `false` connects at once, without waiting out a
+   * backoff or a silence deadline. A link whose token was rejected stays stopped.
+   */
+  setOffline(offline: boolean): void {
+    if (this.#offline === offline) return
+    this.#offline = offline
+    if (offline) {
+      this.disconnect()
+      this.#forceReady()
+    } else if (
+      this.peerId &&
+      this.#state !== EndpointState.tokenRejected &&
+      this.#state !== EndpointState.refused
+    ) {
+      this.connect(this.peerId, this.peerMetadata)
+    }
   }
 
   /**

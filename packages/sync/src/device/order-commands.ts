@@ -1,0 +1,222 @@
+import type { AutomergeUrl, DocHandle, Repo } from '@automerge/automerge-repo/slim'
+import { assertWritable, migrate, pendingMigrations, text } from '@tabsync/core/internal'
+import {
+  attachOrder,
+  moveOrder,
+  openOrder,
+  readOrder,
+  summarizeOrder,
+  transferOrder,
+  ErrorKind,
+  TabsyncError,
+  type CommandContext,
+  type OrderDoc,
+  type OrderSummary,
+  type TableDoc,
+  type TransferInput,
+} from '@tabsync/core'
+import { createStoreBoundDoc } from '../docs/create-bound.js'
+import { SyncError, SyncErrorKind, isSyncError } from '../errors.js'
+import type { OpenDocs } from './open-docs.js'
+import type { StoreSession } from './store-session.js'
+
+/** What {@link OrderCommands} needs from the device. */
+export interface OrderCommandsParts {
+  readonly deviceId: string
+  readonly repo: Repo
+  readonly docs: OpenDocs
+  readonly session: StoreSession
+  readonly findTimeoutMs: number
+  /** Throws `closed` once the device is closed. */
+  readonly assertOpen: () => void
+}
+
+/**
+ * Core commands against documents, each in one change and resolved when saved: opening a check
+ * on a table, running any command, moving lines between checks; and reading or watching one
+ * order (of this store, within the find deadline).
+ */
+export class OrderCommands {
+  readonly #parts: OrderCommandsParts
+
+  constructor(parts: OrderCommandsParts) {
+    this.#parts = parts
+  }
+
+  /** See `Device.openOrder`. */
+  async openOrder(
+    tableId: string,
+    options: { guests?: number } = {},
+  ): Promise<{ orderId: string; url: AutomergeUrl }> {
+    const { docs, session, repo, deviceId } = this.#parts
+    this.#parts.assertOpen()
+    await session.load()
+    const ctx = session.context()
+    const opened = openOrder(ctx, {
+      tableId,
+      ...(options.guests !== undefined ? { guests: options.guests } : {}),
+    })
+    const table = session.store().tables[tableId]
+    if (!table) throw new SyncError(SyncErrorKind.wrongKind, `unknown table ${tableId}`)
+    const tableHandle = await docs.open<TableDoc>(table.url as AutomergeUrl)
+    prepareWrite(tableHandle)
+    const handle = await createStoreBoundDoc<OrderDoc>(repo, ctx.store.storeId, opened.doc)
+    docs.track(handle as DocHandle<unknown>)
+    tableHandle.change((t) =>
+      attachOrder(t, {
+        orderId: opened.orderId,
+        url: handle.url,
+        businessDate: opened.businessDate,
+        openedAt: opened.openedAt,
+        openedBy: deviceId,
+      }),
+    )
+    await docs.saved([handle as DocHandle<unknown>, tableHandle as DocHandle<unknown>])
+    return { orderId: opened.orderId, url: handle.url }
+  }
+
+  /** See `Device.run`. */
+  async run<R, D = OrderDoc>(
+    url: AutomergeUrl,
+    command: (doc: D, ctx: CommandContext) => R,
+  ): Promise<R> {
+    const { docs, session } = this.#parts
+    this.#parts.assertOpen()
+    await session.load()
+    const handle = await docs.open<D>(url)
+    const ctx = session.context()
+    const before = handle.heads()
+    prepareWrite(handle)
+    let result: R | undefined
+    handle.change((d) => {
+      result = command(d as D, ctx)
+    })
+    const after = handle.heads()
+    const changed = before.length !== after.length || before.some((h, i) => h !== after[i])
+    if (changed) await docs.saved([handle as DocHandle<unknown>])
+    return result as R
+  }
+
+  /** See `Device.transferOrder`. */
+  async transferOrder(
+    sourceUrl: AutomergeUrl,
+    targetUrl: AutomergeUrl,
+    input: TransferInput = {},
+  ): Promise<string | null> {
+    const { docs, session } = this.#parts
+    this.#parts.assertOpen()
+    await session.load()
+    const [source, target] = await Promise.all([
+      this.openOrderDoc(sourceUrl),
+      this.openOrderDoc(targetUrl),
+    ])
+    const ctx = session.context()
+    if (source === target) {
+      // One handle cannot be inside two changes: refuse as core does for the same order.
+      throw new TabsyncError(ErrorKind.invalidInput, 'a check cannot be combined with itself')
+    }
+    prepareWrite(source as DocHandle<unknown>)
+    prepareWrite(target as DocHandle<unknown>)
+    let id: string | null = null
+    // The target first, the source inside it: if the command throws, neither change is kept.
+    target.change((t) => {
+      source.change((s) => {
+        id = transferOrder(s, t, ctx, input)
+      })
+    })
+    if (id !== null) await docs.saved([source as DocHandle<unknown>, target as DocHandle<unknown>])
+    return id
+  }
+
+  /** See `Device.moveOrder`. */
+  async moveOrder(url: AutomergeUrl, toTableId: string): Promise<void> {
+    const { docs, session } = this.#parts
+    this.#parts.assertOpen()
+    await session.load()
+    const order = await this.openOrderDoc(url)
+    const table = session.store().tables[toTableId]
+    if (!table) throw new TabsyncError(ErrorKind.notFound, `unknown table ${toTableId}`)
+    const tableHandle = await docs.open<TableDoc>(table.url as AutomergeUrl)
+    const ctx = session.context()
+    prepareWrite(order as DocHandle<unknown>)
+    prepareWrite(tableHandle as DocHandle<unknown>)
+    order.change((d) => void moveOrder(d, ctx, { toTableId }))
+    const moved = readOrder(order.doc())
+    tableHandle.change((t) =>
+      attachOrder(t, {
+        orderId: moved.orderId,
+        url,
+        businessDate: moved.businessDate,
+        openedAt: moved.openedAt,
+        openedBy: moved.openedBy,
+      }),
+    )
+    await docs.saved([order as DocHandle<unknown>, tableHandle as DocHandle<unknown>])
+  }
+
+  /** See `Device.orderSummary`. */
+  async orderSummary(url: AutomergeUrl): Promise<OrderSummary> {
+    return summarizeOrder((await this.openOrderDoc(url)).doc())
+  }
+
+  /** An order document of this device's store, within the find deadline. */
+  async openOrderDoc(url: AutomergeUrl): Promise<DocHandle<OrderDoc>> {
+    const { docs, session, findTimeoutMs } = this.#parts
+    const handle = await docs.open<OrderDoc>(url, { timeoutMs: findTimeoutMs })
+    const doc = handle.doc() as unknown as { storeId?: unknown; kind?: unknown }
+    const storeId = text(doc.storeId as Parameters<typeof text>[0])
+    const store = session.loaded()
+    if (store && storeId !== store.storeId) {
+      throw new SyncError(
+        SyncErrorKind.forbidden,
+        `document ${url} belongs to another store, not ${store.storeId}`,
+        { url },
+      )
+    }
+    if (text(doc.kind as Parameters<typeof text>[0]) !== 'order') {
+      throw new SyncError(SyncErrorKind.wrongKind, `document ${url} is not an order`, { url })
+    }
+    return handle
+  }
+
+  /** See `Device.watchOrder`. */
+  watchOrder(
+    url: AutomergeUrl,
+    cb: (summary: OrderSummary) => void,
+    onError?: (error: SyncError) => void,
+  ): () => void {
+    let stopped = false
+    let handle: DocHandle<OrderDoc> | undefined
+    const listener = () => {
+      if (!stopped && handle?.isReady()) cb(summarizeOrder(handle.doc()))
+    }
+    // Like orderSummary: a refused or absent document ends in `onError` (unavailable or
+    // forbidden) within findTimeoutMs instead of never calling back.
+    this.openOrderDoc(url).then(
+      (h) => {
+        if (stopped) return
+        handle = h
+        h.on('change', listener)
+        listener()
+      },
+      (e: unknown) => {
+        if (!stopped && onError && isSyncError(e)) onError(e)
+      },
+    )
+    return () => {
+      stopped = true
+      handle?.off('change', listener)
+    }
+  }
+}
+
+/**
+ * The compatibility policy before any write (core's `runCommand` on a handle): a document of a
+ * newer schema is refused with `newer-schema` (nothing written, it keeps syncing untouched), an
+ * older one is raised by core's deterministic migrations, identical on every device.
+ */
+function prepareWrite(handle: DocHandle<unknown>): void {
+  const doc = handle.doc()
+  assertWritable(doc)
+  if (pendingMigrations(doc).length > 0) handle.update((d) => migrate(d))
+}

@@ -1,0 +1,188 @@
+import type { AutomergeUrl, DocHandle, Repo } from '@automerge/automerge-repo/slim'
+import {
+  businessDate,
+  decode,
+  initStoreDoc,
+  initTableDoc,
+  type CommandContext,
+  type HybridClock,
+  type StoreData,
+  type StoreDoc,
+  type StoreInit,
+  type TableInit,
+  type TableDoc,
+} from '@tabsync/core'
+import type { CatchUp } from '../docs/catch-up.js'
+import { createStoreBoundDoc } from '../docs/create-bound.js'
+import { documentIdOf } from '../docs/document-id.js'
+import { SyncError, SyncErrorKind } from '../errors.js'
+import type { Logger } from '../log/logger.js'
+import type { ClosableStorage } from '../storage/closable-storage.js'
+import { DeviceKeys } from '../storage/device-keys.js'
+import type { OpenDocs } from './open-docs.js'
+
+/** What `createStore` takes: a store's configuration with tables that have no document yet. */
+export type NewStore = Omit<StoreInit, 'tables'> & { readonly tables: readonly TableInit[] }
+
+/** What {@link StoreSession} needs from the device. */
+export interface StoreSessionParts {
+  readonly deviceId: string
+  readonly repo: Repo
+  readonly storage: ClosableStorage
+  readonly clock: HybridClock
+  readonly docs: OpenDocs
+  readonly catchUp: CatchUp
+  readonly storeUrl: AutomergeUrl | undefined
+  readonly findTimeoutMs: number
+  readonly logger: Logger
+  /** Throws `closed` once the device is closed. */
+  readonly assertOpen: () => void
+}
+
+/**
+ * The store this device belongs to: pairing (the URL remembered in storage), loading the store
+ * document (in bulk on a new device), creating one, and its configuration as plain data with
+ * change listeners. Everything that needs the menu, the tables or the day rule reads it here.
+ */
+export class StoreSession {
+  readonly #parts: StoreSessionParts
+  #url: AutomergeUrl | undefined
+  #handle: DocHandle<StoreDoc> | undefined
+  #store: StoreData | undefined
+  #loading: Promise<DocHandle<StoreDoc>> | undefined
+  readonly #listeners = new Set<(store: StoreData) => void>()
+
+  constructor(parts: StoreSessionParts) {
+    this.#parts = parts
+    this.#url = parts.storeUrl
+    parts.docs.onChange(({ url, kind }) => {
+      // Before the device's own change listeners: they read the new configuration.
+      if (kind === 'store' && this.#handle?.url === url) this.#refresh(this.#handle)
+    })
+  }
+
+  /** The store document's URL (undefined until paired or created). */
+  get url(): AutomergeUrl | undefined {
+    return this.#url
+  }
+
+  /** The store's configuration, undefined until loaded. */
+  loaded(): StoreData | undefined {
+    return this.#store
+  }
+
+  /** The store's configuration. Throws `no-store` before it is loaded. */
+  store(): StoreData {
+    if (!this.#store) {
+      throw new SyncError(SyncErrorKind.noStore, 'the store is not loaded: await device.ready()')
+    }
+    return this.#store
+  }
+
+  /** The context core commands take: this device, its clock, the current store. */
+  context(): CommandContext {
+    return { deviceId: this.#parts.deviceId, clock: this.#parts.clock, store: this.store() }
+  }
+
+  /** The current business date by the hybrid clock and the store's day rule. */
+  businessDate(): string {
+    return businessDate(this.#parts.clock.now(), this.store())
+  }
+
+  /** Calls `cb` with the store whenever its configuration changes. Returns an unsubscribe. */
+  onStore(cb: (store: StoreData) => void): () => void {
+    this.#listeners.add(cb)
+    return () => this.#listeners.delete(cb)
+  }
+
+  /**
+   * The store document, from storage or (a new device) fetched in bulk, then found through peers
+   * within `findTimeoutMs`. Rejects `no-store` without a URL; a failed load is tried again by
+   * the next call.
+   */
+  load(): Promise<DocHandle<StoreDoc>> {
+    if (this.#handle) return Promise.resolve(this.#handle)
+    const url = this.#url
+    if (!url) {
+      return Promise.reject(
+        new SyncError(
+          SyncErrorKind.noStore,
+          'no store: pass storeUrl to openDevice or createStore',
+        ),
+      )
+    }
+    const { docs, catchUp, storage, logger, findTimeoutMs } = this.#parts
+    this.#loading ??= (async () => {
+      // A new device gets the store document in bulk too (a request instead of a sync exchange).
+      const id = documentIdOf(url)
+      if (id) await catchUp.fetch([id])
+      const h = await docs.open<StoreDoc>(url, { timeoutMs: findTimeoutMs }).catch((e: unknown) => {
+        // Let a later ready() try again (the hub may be reachable by then).
+        this.#loading = undefined
+        throw e
+      })
+      this.#adopt(h)
+      void storage
+        .save(DeviceKeys.storeUrl, new TextEncoder().encode(url))
+        .catch((err: unknown) =>
+          logger.warn({ err, url }, 'could not remember the store URL in storage'),
+        )
+      return h
+    })()
+    return this.#loading
+  }
+
+  /**
+   * Creates a new store (back office / first start): one document per table, then the store
+   * document listing them. The device adopts it. Resolves when everything is saved.
+   */
+  async create(init: NewStore): Promise<{ storeUrl: AutomergeUrl }> {
+    this.#parts.assertOpen()
+    const { repo, docs, storage } = this.#parts
+    // Ids bound to the store (see docs/create-bound.ts): the relay refuses them to other stores.
+    const tables = await Promise.all(
+      init.tables.map(async (t) => ({
+        info: t,
+        handle: await createStoreBoundDoc<TableDoc>(
+          repo,
+          init.storeId,
+          initTableDoc(init.storeId, t.id),
+        ),
+      })),
+    )
+    const storeInit: StoreInit = {
+      ...init,
+      tables: Object.fromEntries(
+        tables.map(({ info, handle }) => [info.id, { ...info, url: handle.url }]),
+      ),
+    }
+    const storeHandle = await createStoreBoundDoc<StoreDoc>(
+      repo,
+      init.storeId,
+      initStoreDoc(storeInit),
+    )
+    for (const { handle } of tables) docs.track(handle as DocHandle<unknown>)
+    this.#url = storeHandle.url
+    this.#adopt(storeHandle)
+    await Promise.all([
+      docs.saved([
+        storeHandle as DocHandle<unknown>,
+        ...tables.map((t) => t.handle as DocHandle<unknown>),
+      ]),
+      storage.save(DeviceKeys.storeUrl, new TextEncoder().encode(storeHandle.url)),
+    ])
+    return { storeUrl: storeHandle.url }
+  }
+
+  #adopt(handle: DocHandle<StoreDoc>): void {
+    if (this.#handle === handle) return
+    this.#handle = handle
+    this.#parts.docs.track(handle as DocHandle<unknown>)
+    this.#refresh(handle)
+  }
+
+  #refresh(handle: DocHandle<StoreDoc>): void {
+    this.#store = decode<StoreData>(handle.doc())
+    for (const cb of [...this.#listeners]) cb(this.#store)
+  }
+}

@@ -1,0 +1,124 @@
+// openDevice({ ephemeral, online }) and device.setOnline against a real relay process (issue 11):
+// what the terminal used to do by hand (polling peerId, reconnecting adapters) is the device's.
+import { readdir } from 'node:fs/promises'
+import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
+import { issueToken } from '@tabsync/relay'
+import { afterEach, expect, test } from 'vitest'
+import { openDevice, type Device, type SyncStatus } from '../src/index.js'
+import { RELAY_SECRET, spawnRelay, tempDir } from './relay-process.js'
+
+const cleanups: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+/** Resolves when the device's status satisfies `ok` (checked on every status change). */
+function until(device: Device, ok: (s: SyncStatus) => boolean): Promise<SyncStatus> {
+  return new Promise((resolve) => {
+    if (ok(device.status())) return resolve(device.status())
+    const off = device.onStatus((s) => {
+      if (!ok(s)) return
+      off()
+      resolve(s)
+    })
+  })
+}
+
+async function relayWithStore() {
+  const data = await tempDir()
+  cleanups.push(data.remove)
+  const relay = await spawnRelay(data.path)
+  cleanups.push(() => relay.stop())
+  const open = async (
+    deviceId: string,
+    options: { storeUrl?: string; ephemeral?: boolean; online?: boolean } = {},
+  ) => {
+    const dir = await tempDir()
+    cleanups.push(dir.remove)
+    const token = await issueToken({
+      secret: RELAY_SECRET,
+      deviceId,
+      storeIds: ['store-1'],
+      role: deviceId.startsWith('office') ? 'backoffice' : 'terminal',
+    })
+    const d = await openDevice({
+      deviceId,
+      token,
+      endpoints: [{ url: relay.syncUrl, kind: 'relay' }],
+      storage: { directory: dir.path },
+      // Short backoff: had the link reconnected on its own while offline, it would within 400 ms.
+      backoff: { initialMs: 50, maxMs: 400 },
+      ...options,
+    })
+    cleanups.push(() => d.close())
+    return d
+  }
+  const office = await open('office-1')
+  await until(office, (s) => s.state === 'online')
+  const { storeUrl } = await office.createStore({
+    ...demoStoreInit('store-1', () => ''),
+    tables: DEMO_TABLES,
+  })
+  await until(office, (s) => s.unsynced === 0)
+  return { relay, data, office, storeUrl, open }
+}
+
+/** Every file path under `dir`. */
+async function files(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true })).map(String)
+}
+
+test('setOnline(false) closes the relay link at once and keeps it closed; setOnline(true) sends the offline work', async () => {
+  const { office, storeUrl, open } = await relayWithStore()
+  const till = await open('till-1', { storeUrl })
+  await till.ready()
+  await until(till, (s) => s.state === 'online')
+
+  till.setOnline(false)
+  expect(till.online).toBe(false)
+  await until(till, (s) => s.state === 'offline' && s.peers.length === 0)
+  const { url } = await till.openOrder('t8')
+  expect(till.status().unsynced).toBe(2) // the order and its table
+  // Several backoff periods later it is still offline: nothing reconnected behind its back.
+  await new Promise((r) => setTimeout(r, 1500))
+  expect(till.status().state).toBe('offline')
+  expect(till.status().endpoints.map((e) => e.state)).toEqual(['closed'])
+
+  till.setOnline(true)
+  await until(till, (s) => s.state === 'online' && s.unsynced === 0)
+  expect((await office.orderSummary(url)).order.tableId).toBe('t8')
+}, 60_000)
+
+test('a device opened with online: false stays offline until setOnline(true)', async () => {
+  const { storeUrl, open } = await relayWithStore()
+  const till = await open('till-2', { storeUrl, online: false })
+  await new Promise((r) => setTimeout(r, 1000))
+  expect(till.status().state).toBe('offline')
+  expect(till.status().peers).toEqual([])
+  till.setOnline(true)
+  await until(till, (s) => s.state === 'online')
+  await till.ready()
+  expect(till.store().storeId).toBe('store-1')
+}, 60_000)
+
+test('an ephemeral device is announced as such from its first connection: the relay keeps no sync state for it', async () => {
+  const { data, storeUrl, open } = await relayWithStore()
+  const kept = await open('till-3', { storeUrl })
+  const ephemeral = await open('till-4', { storeUrl, ephemeral: true })
+  for (const d of [kept, ephemeral]) {
+    await d.ready()
+    const { url } = await d.openOrder('t1')
+    await until(d, (s) => s.state === 'online' && s.unsynced === 0)
+    await d.orderSummary(url)
+  }
+  const keptId = await kept.repo.storageId()
+  const ephemeralId = await ephemeral.repo.storageId()
+  // The relay's sync-state saves are throttled: wait for the control device's to land.
+  let paths = await files(data.path)
+  for (let i = 0; i < 50 && !paths.some((p) => p.includes(keptId!)); i++) {
+    await new Promise((r) => setTimeout(r, 100))
+    paths = await files(data.path)
+  }
+  expect(paths.some((p) => p.includes('sync-state') && p.includes(keptId!))).toBe(true)
+  expect(paths.some((p) => p.includes(ephemeralId!))).toBe(false)
+}, 60_000)
