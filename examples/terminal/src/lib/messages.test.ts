@@ -1,4 +1,5 @@
 import { ErrorKind, formatMoney, TabsyncError } from '@tabsync/core'
+import { SyncError, SyncErrorKind } from '@tabsync/sync'
 import { expect, test } from 'vitest'
 import { humanMessage } from './messages.js'
 
@@ -38,4 +39,11 @@ test('no message shows an internal id or a raw number of cents', () => {
     expect(text).not.toMatch(/item-xyz|3fZ9k|IndexedDB|\b1 is\b/)
     expect(text).toMatch(/[.!]$/)
   }
+})
+
+test('a closed device is not read as a closed check, though SyncError is a TabsyncError too', () => {
+  const closedDevice = new SyncError(SyncErrorKind.closed, 'device closed')
+  expect(humanMessage(closedDevice, eur)).toBe(
+    'Could not save on this device. Try again; if it persists, reload.',
+  )
 })

@@ -4,6 +4,7 @@
  * one place the terminal turns an error into text.
  */
 import { isTabsyncError } from '@tabsync/core'
+import { isSyncError } from '@tabsync/sync'
 
 /** What a sentence needs from the store. */
 export interface MessageContext {
@@ -68,7 +69,11 @@ function capital(s: string): string {
  * // '€500.00 is more than the €27.00 due.'
  */
 export function humanMessage(e: unknown, c: MessageContext): string {
-  if (!isTabsyncError(e)) return 'Could not save on this device. Try again; if it persists, reload.'
+  // Only core's refusals map to the sentences below: a SyncError is also a TabsyncError, and its
+  // `closed` (the device) or `forbidden` (another store's document) must not read as a check's.
+  if (!isTabsyncError(e) || isSyncError(e)) {
+    return 'Could not save on this device. Try again; if it persists, reload.'
+  }
   const text = e.message
   for (const [re, say] of RULES) {
     const m = re.exec(text)
