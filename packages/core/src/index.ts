@@ -43,6 +43,7 @@ export {
   pendingMigrations,
   schemaOf,
   kindOf,
+  fixedActor,
 } from './schema/migrations.js'
 export type { Migration, MigrationRegistry } from './schema/migrations.js'
 export {
@@ -73,6 +74,17 @@ export { encodeBundle, decodeBundle } from './schema/bundle.js'
 export type { BundledDocument } from './schema/bundle.js'
 export { initTableDoc } from './schema/table.js'
 export type { TableData, TableDoc, OrderRef } from './schema/table.js'
+export {
+  TableHint,
+  tableIndexChange,
+  dayChange,
+  withTableIndex,
+  indexOrder,
+  setOrderHint,
+  orderHint,
+  tableDayRefs,
+} from './schema/table-index.js'
+export type { HintedRef } from './schema/table-index.js'
 export {
   initOrderDoc,
   readOrder,
@@ -175,7 +187,9 @@ export { summarizeOrder, summarizeOrderData } from './views/order-summary.js'
 export type { OrderSummary } from './views/order-summary.js'
 export { kitchenQueue, pendingTickets } from './views/kitchen-queue.js'
 export type { QueuedTicket } from './views/kitchen-queue.js'
-export { salesReport, behindDevices } from './views/sales-report.js'
+export { salesReport, salesReportOfDigests, behindDevices } from './views/sales-report.js'
+export { digestOrder, mergeWatermarks, isDigestOnFloor } from './views/report-digest.js'
+export type { OrderDigest } from './views/report-digest.js'
 export type { SalesReport, Bucket } from './views/sales-report.js'
 export { deviceWatermarks, latestStamp } from './views/watermarks.js'
 

@@ -19,6 +19,12 @@ export interface TableData {
   readonly storeId: string
   readonly tableId: string
   readonly orders: Readonly<Record<string, OrderRef>>
+  /**
+   * The same references per business day, and the open/closed hint per order id: the table
+   * index (see `table-index.ts`). Absent until a device of this version writes to the table.
+   */
+  readonly days?: Readonly<Record<string, Readonly<Record<string, OrderRef>>>>
+  readonly hints?: Readonly<Record<string, 'open' | 'closed'>>
 }
 
 export type TableDoc = Encoded<TableData>
