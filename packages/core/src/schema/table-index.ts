@@ -128,9 +128,21 @@ export function setOrderHint(table: TableDoc, orderId: string, hint: TableHint):
   if (!hints) {
     throw new TabsyncError(ErrorKind.invalidInput, 'this table has no index: withTableIndex first')
   }
-  if (text(hints[orderId] as A.ImmutableString | undefined) === hint) return false
+  // A conflict (two devices wrote at once) is written over: it reads as open meanwhile.
+  const current = text(hints[orderId] as A.ImmutableString | undefined)
+  if (current === hint && !hasConflict(hints, orderId)) return false
   hints[orderId] = new A.ImmutableString(hint)
   return true
+}
+
+function hasConflict(hints: Record<string, unknown>, orderId: string): boolean {
+  try {
+    return (
+      Object.keys(A.getConflicts(hints as A.Doc<Record<string, unknown>>, orderId) ?? {}).length > 1
+    )
+  } catch {
+    return false
+  }
 }
 
 /**

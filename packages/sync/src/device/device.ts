@@ -37,6 +37,8 @@ import {
   type TableData,
   type TableDoc,
   readOrder,
+  tableDayRefs,
+  withTableIndex,
 } from '@tabsync/core'
 import { CatchUp, type DocumentFetcher } from '../docs/catch-up.js'
 import { createLimiter } from '../docs/limiter.js'
@@ -57,6 +59,11 @@ import { connectionState, type SyncStatus } from '../status/sync-status.js'
 import { UnsyncedTracker } from '../status/unsynced-tracker.js'
 import type { Logger } from '../log/logger.js'
 import { createStoreBoundDoc } from '../docs/create-bound.js'
+import { openFirst } from './open-first.js'
+import { updateHints } from './table-hints.js'
+import { SummaryCache, type SummaryCacheStats } from './summary-cache.js'
+import { dayDigests, type DayDigests } from './day-digests.js'
+import { dayReport, watchDayReport, type DayReport } from './report-watch.js'
 
 /** The kind of a Tabsync document, from its root `kind` field. */
 export type DocKindName = 'store' | 'table' | 'order'
@@ -166,6 +173,8 @@ export class Device {
   #lastStatusJson = ''
   #statusQueued = false
   #reopened: Promise<{ documents: number }>
+  /** Order digests per heads, in memory and in storage (summary-cache.ts). */
+  #summaries: SummaryCache
   #offs: (() => void)[] = []
   #closed = false
 
@@ -182,6 +191,7 @@ export class Device {
     )
     this.#links = parts.upstreamAdapters.filter(isSyncLink)
     this.#catchUp = new CatchUp(parts.repo, parts.storage, () => this.#fetchers(), parts.logger)
+    this.#summaries = new SummaryCache(parts.storage, parts.repo, { logger: parts.logger })
     this.#wireNetwork()
     this.#reopened = this.#reopen()
     // A failed re-open is reported through `whenReopened`; it must not be an unhandled rejection.
@@ -289,6 +299,8 @@ export class Device {
     if (!table) throw new SyncError(SyncErrorKind.wrongKind, `unknown table ${tableId}`)
     const tableHandle = await this.#open<TableDoc>(table.url as AutomergeUrl)
     prepareWrite(tableHandle)
+    // The day's container exists before the change files the reference into it (table-index.ts).
+    tableHandle.update((t) => withTableIndex(t, [opened.businessDate]))
     const handle = await createStoreBoundDoc<OrderDoc>(this.repo, ctx.store.storeId, opened.doc)
     this.#track(handle as DocHandle<unknown>)
     tableHandle.change((t) =>
@@ -328,7 +340,10 @@ export class Device {
     })
     const after = handle.heads()
     const changed = before.length !== after.length || before.some((h, i) => h !== after[i])
-    if (changed) await this.#saved([handle as DocHandle<unknown>])
+    if (changed) {
+      await this.#saved([handle as DocHandle<unknown>])
+      await this.#updateHints([handle as DocHandle<unknown>])
+    }
     return result as R
   }
 
@@ -364,7 +379,10 @@ export class Device {
         id = transferOrder(s, t, ctx, input)
       })
     })
-    if (id !== null) await this.#saved([source as DocHandle<unknown>, target as DocHandle<unknown>])
+    if (id !== null) {
+      await this.#saved([source as DocHandle<unknown>, target as DocHandle<unknown>])
+      await this.#updateHints([source, target] as DocHandle<unknown>[])
+    }
     return id
   }
 
@@ -471,11 +489,68 @@ export class Device {
    */
   async fetchDay(date?: string): Promise<{ present: number; fetched: number; missing: number }> {
     await this.#loadStore()
-    const refs = await this.#tableRefs(
+    const { refs, first } = await this.#tableRefs(
       Object.keys(this.store().tables),
       date ?? this.businessDate(),
     )
-    return this.#catchUpDay(refs)
+    return this.#catchUpDay(refs, first)
+  }
+
+  /**
+   * The digests (core's `OrderDigest`: totals, status, report lines) of a business day's orders
+   * (default: today), opening only the orders whose digest this device cannot vouch for: a loaded
+   * order gives it at its current heads, a stored one from the summary cache when its stored
+   * chunks are exactly those the digest was derived from, the rest are opened (fetched in bulk
+   * first unless `localOnly`). `opened` and `fromCache` say which was which.
+   */
+  async dayDigests(date?: string, options: { localOnly?: boolean } = {}): Promise<DayDigests> {
+    await this.#loadStore()
+    return dayDigests(
+      {
+        repo: this.repo,
+        cache: this.#summaries,
+        logger: this.#parts.logger,
+        refsOfDay: (day, localOnly) =>
+          this.#tables(Object.keys(this.store().tables), day, { localOnly }),
+        present: (ids) => this.#catchUp.present(ids),
+        fetch: (ids) => this.#catchUp.fetch(ids),
+        openOrder: (url) => this.#open<OrderDoc>(url, 4),
+      },
+      date ?? this.businessDate(),
+      options,
+    )
+  }
+
+  /** The X/Z report of a business day (default: today) from {@link dayDigests}. */
+  async salesReport(date?: string): Promise<DayReport> {
+    await this.#loadStore()
+    return dayReport(this.#reportHost(), date ?? this.businessDate())
+  }
+
+  /**
+   * Calls `cb` with the day's X/Z report now and after every change to an order or table this
+   * device has open, local or received (a report on screen shows the new figures). Returns an
+   * unsubscribe function.
+   */
+  watchSalesReport(
+    date: string,
+    cb: (report: DayReport) => void,
+    onError?: (error: unknown) => void,
+  ): () => void {
+    return watchDayReport(this.#reportHost(), date, cb, onError)
+  }
+
+  #reportHost() {
+    return {
+      dayDigests: (day: string) => this.dayDigests(day),
+      store: () => this.store(),
+      onChange: (cb: (event: ChangeEvent) => void) => this.onChange(cb),
+    }
+  }
+
+  /** What the summary cache served and wrote (tests and the bench count opened documents). */
+  summaryCacheStats(): Readonly<SummaryCacheStats> {
+    return { ...this.#summaries.stats }
   }
 
   /** The current business date by this device's hybrid clock and the store's day rule. */
@@ -549,6 +624,7 @@ export class Device {
       .filter((h) => h.isReady())
       .map((h) => h.documentId)
     await Promise.all([this.repo.flush(ids), this.#parts.clock.persist()])
+    await this.#summaries.flush()
   }
 
   /**
@@ -569,6 +645,7 @@ export class Device {
       }
     }
     if (options.flush !== false) await Promise.all([this.flush(), this.#tracker.flushLastSync()])
+    await this.#summaries.close()
     await this.#parts.storage.close(options.flush !== false)
   }
 
@@ -601,8 +678,8 @@ export class Device {
     tableIds: readonly string[],
     day: string | 'all',
     options: LoadDayOptions = {},
-  ): Promise<OrderRef[]> {
-    return (await this.#tables(tableIds, day, options)).refs
+  ): Promise<{ refs: OrderRef[]; first: number }> {
+    return await this.#tables(tableIds, day, options)
   }
 
   /** The order references of the tables for the day, and (localOnly) the tables not stored here. */
@@ -610,7 +687,7 @@ export class Device {
     tableIds: readonly string[],
     day: string | 'all',
     { localOnly = false, onProgress }: LoadDayOptions = {},
-  ): Promise<{ refs: OrderRef[]; missingTables: string[] }> {
+  ): Promise<{ refs: OrderRef[]; first: number; missingTables: string[] }> {
     const ids = new Map(
       tableIds.flatMap((id) => {
         const docId = documentIdOf(this.store().tables[id]?.url ?? '')
@@ -636,22 +713,19 @@ export class Device {
         const table = this.store().tables[id]!
         const handle = await this.#open<TableDoc>(table.url as AutomergeUrl)
         onProgress?.({ what: 'tables', done: ++done, total: wanted.length })
-        return Object.values(decode<TableData>(handle.doc()).orders)
+        // The day's index (and the legacy references), not every reference the table ever had.
+        return tableDayRefs(handle.doc(), day)
       }),
     )
     const seen = new Set<string>()
-    const refs = lists
-      .flat()
-      .filter(
-        (r) => (day === 'all' || r.businessDate === day) && !seen.has(r.url) && seen.add(r.url),
-      )
-      .sort((a, b) => (a.openedAt < b.openedAt ? 1 : -1))
-    return { refs, missingTables }
+    const hinted = lists.flat().filter((h) => !seen.has(h.ref.url) && seen.add(h.ref.url))
+    return { ...openFirst(hinted), missingTables }
   }
 
   /**
    * Opens every order of the tables for the day. What is missing is fetched in bulk in two
-   * steps: the newest orders (the open checks, mostly), which open at once, then the rest, which
+   * steps: the checks hinted open and the newest unhinted ones, which open at once, then the
+   * rest, which
    * open once all of it is stored. Opening an order starts its sync exchange with the relay;
    * holding those back keeps the relay free to answer the bulk requests first.
    */
@@ -660,7 +734,7 @@ export class Device {
     day: string | 'all',
     options: LoadDayOptions = {},
   ): Promise<DayOrders> {
-    const { refs, missingTables } = await this.#tables(tableIds, day, options)
+    const { refs, first, missingTables } = await this.#tables(tableIds, day, options)
     const { localOnly = false, onProgress } = options
     const missing: OrderRef[] = []
     let done = 0
@@ -693,7 +767,7 @@ export class Device {
         }
       }
     } else {
-      await this.#catchUpDay(refs, async (step, index) => {
+      await this.#catchUpDay(refs, first, async (step, index) => {
         const batch = step.map(open)
         opening.push(...batch)
         // The newest orders open before the rest is fetched: they compete for the same CPU.
@@ -713,15 +787,17 @@ export class Device {
   }
 
   /**
-   * Fetches what is missing of `refs` (newest first) in two steps: the newest orders, then the
-   * rest; `afterStep` runs (and is awaited) as soon as a step is stored (index 0: the newest).
+   * Fetches what is missing of `refs` (in opening order, see open-first.ts) in two steps: the
+   * first `first` (the checks hinted open, the newest unhinted), then the rest; `afterStep` runs
+   * (and is awaited) as soon as a step is stored (index 0: the first).
    */
   async #catchUpDay(
     refs: readonly OrderRef[],
+    first: number,
     afterStep: (step: readonly OrderRef[], index: number) => Promise<void> | void = () => {},
   ): Promise<{ present: number; fetched: number; missing: number }> {
     const total = { present: 0, fetched: 0, missing: 0 }
-    const steps = [refs.slice(0, NEWEST_FIRST), refs.slice(NEWEST_FIRST)]
+    const steps = [refs.slice(0, first), refs.slice(first)]
     for (const [index, step] of steps.entries()) {
       const r = await this.#catchUp.fetch(step.flatMap((ref) => documentIdOf(ref.url) ?? []))
       total.present += r.present.length
@@ -794,7 +870,10 @@ export class Device {
       if (!handle.isReady()) return
       const doc = handle.doc() as { kind?: unknown }
       const kind = text(doc.kind as string | undefined) as DocKindName
-      if (kind === 'order') this.#absorb(handle as DocHandle<OrderDoc>)
+      if (kind === 'order') {
+        this.#absorb(handle as DocHandle<OrderDoc>)
+        this.#summaries.touched(handle as DocHandle<OrderDoc>)
+      }
       if (kind === 'store' && handle === (this.#storeHandle as unknown)) {
         this.#store = decode<StoreData>(handle.doc() as StoreDoc)
         for (const cb of [...this.#storeListeners]) cb(this.#store)
@@ -817,6 +896,7 @@ export class Device {
     this.#tracker.watch(handle)
     if (handle.isReady() && text((handle.doc() as { kind?: string }).kind) === 'order') {
       this.#absorb(handle as DocHandle<OrderDoc>)
+      this.#summaries.touched(handle as DocHandle<OrderDoc>)
     }
   }
 
@@ -835,6 +915,24 @@ export class Device {
       // A malformed stamp from a peer must not break the device; core validates on write.
       this.#parts.logger.warn({ err, documentId: handle.documentId }, 'malformed stamp ignored')
     }
+  }
+
+  /** The tables' open/closed hints of the orders among `handles` (table-hints.ts). */
+  async #updateHints(handles: DocHandle<unknown>[]): Promise<void> {
+    const orders = handles.filter(
+      (h) => text((h.doc() as { kind?: string }).kind) === 'order',
+    ) as DocHandle<OrderDoc>[]
+    if (orders.length === 0 || !this.#store) return
+    await updateHints(
+      {
+        store: () => this.store(),
+        openTable: (url) => this.#open<TableDoc>(url, 2, this.#parts.findTimeoutMs),
+        prepareWrite,
+        saved: (hs) => this.#saved(hs),
+        logger: this.#parts.logger,
+      },
+      orders,
+    )
   }
 
   /** "Saved": the documents are flushed, their unsynced markers and the clock state written. */
@@ -951,9 +1049,7 @@ export class Device {
           (url) => openLocal(url as AutomergeUrl) as Promise<DocHandle<TableDoc> | undefined>,
         ),
       )
-      const refs = tables
-        .flatMap((h) => (h ? Object.values(decode<TableData>(h.doc()).orders) : []))
-        .filter((r) => r.businessDate === day)
+      const refs = tables.flatMap((h) => (h ? tableDayRefs(h.doc(), day).map((r) => r.ref) : []))
       // Orders stored here are announced again. A new device has none: it fetches the day in bulk
       // when it asks for it (loadDay), newest first, rather than all of it here.
       const stored = await this.#catchUp.present(refs.flatMap((r) => documentIdOf(r.url) ?? []))
@@ -976,9 +1072,6 @@ export class Device {
     })
   }
 }
-
-/** How many of a day's newest orders {@link Device.loadDay} fetches and opens ahead of the rest. */
-const NEWEST_FIRST = 100
 
 /** The document id of an automerge URL, or undefined when it is not one (a peer wrote it). */
 function documentIdOf(url: string): DocumentId | undefined {
