@@ -645,7 +645,8 @@ export class Device {
       }
     }
     if (options.flush !== false) await Promise.all([this.flush(), this.#tracker.flushLastSync()])
-    await this.#summaries.close()
+    // Without a flush (a crash in tests) pending cache writes are dropped: entries are optional.
+    await this.#summaries.close(options.flush !== false)
     await this.#parts.storage.close(options.flush !== false)
   }
 

@@ -146,9 +146,12 @@ export class SummaryCache {
     await write
   }
 
-  /** Writes what is pending and stops writing. */
-  async close(): Promise<void> {
-    await this.flush()
+  /** Stops writing; with `flush`, after writing what is pending. */
+  async close(flush: boolean): Promise<void> {
+    if (flush) await this.flush()
+    if (this.#timer) clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#dirty.clear()
     this.#closed = true
   }
 
