@@ -51,7 +51,10 @@ export async function updateHints(
         if (!url) continue
         const table = await host.openTable(url as AutomergeUrl)
         const doc = table.doc()
-        if (!Object.hasOwn(doc.orders, orderId) || orderHint(doc, orderId) === hint) continue
+        if (!Object.hasOwn(doc.orders, orderId)) continue
+        // No hint reads as "open first" already: a new check's first line writes no hint.
+        const current = orderHint(doc, orderId)
+        if (current === hint || (current === undefined && hint === 'open')) continue
         host.prepareWrite(table as DocHandle<unknown>)
         table.update((t) => withTableIndex(t))
         let wrote = false
