@@ -34,7 +34,6 @@ import {
   type StoreData,
   type StoreDoc,
   type StoreInit,
-  type TableData,
   type TableDoc,
   readOrder,
   tableDayRefs,
