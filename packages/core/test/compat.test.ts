@@ -322,7 +322,7 @@ test('the table index is not a schema step: a till of the previous version keeps
   // The previous version writes `orders` only (its attachOrder), on its own replica.
   const old = ref('till-old')
   const previous = A.change(A.clone(base), (t) => {
-    t.orders[old.orderId] = encode(old)
+    ;(t.orders as Record<string, unknown>)[old.orderId] = encode(old)
   })
   const merged = A.merge(A.clone(current), previous)
   // Still schema 1: the previous version (same table schema) may write into it.
