@@ -926,7 +926,12 @@ export class Device {
     await updateHints(
       {
         store: () => this.store(),
-        openTable: (url) => this.#open<TableDoc>(url, 2, this.#parts.findTimeoutMs),
+        // Only a table here: "saved" must never wait for a peer because of a hint.
+        openTable: async (url) => {
+          const id = documentIdOf(url)
+          const here = id && (await this.#catchUp.present([id])).length > 0
+          return here ? this.#open<TableDoc>(url) : undefined
+        },
         prepareWrite,
         saved: (hs) => this.#saved(hs),
         logger: this.#parts.logger,

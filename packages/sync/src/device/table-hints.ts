@@ -15,8 +15,8 @@ import type { Logger } from '../log/logger.js'
 /** What {@link updateHints} needs of the device. */
 export interface HintHost {
   store(): StoreData
-  /** A table document of the store (loaded, or found like any other document). */
-  openTable(url: AutomergeUrl): Promise<DocHandle<TableDoc>>
+  /** A table document of the store if it is on this device (loaded or stored), else undefined. */
+  openTable(url: AutomergeUrl): Promise<DocHandle<TableDoc> | undefined>
   /** The device's compatibility check before a write (refuses a newer schema). */
   prepareWrite(handle: DocHandle<unknown>): void
   /** Resolves when the handles are in local storage. */
@@ -50,6 +50,7 @@ export async function updateHints(
         const url = host.store().tables[tableId]?.url
         if (!url) continue
         const table = await host.openTable(url as AutomergeUrl)
+        if (!table) continue
         const doc = table.doc()
         if (!Object.hasOwn(doc.orders, orderId)) continue
         // No hint reads as "open first" already: a new check's first line writes no hint.
