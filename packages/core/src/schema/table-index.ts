@@ -1,14 +1,14 @@
 import * as A from '@automerge/automerge'
 import { TabsyncError, ErrorKind } from '../errors.js'
 import { isId } from '../ids.js'
-import { decode, encode, text } from './encoding.js'
+import { decode, text } from './encoding.js'
 import { fixedActor } from './migrations.js'
 import type { OrderRef, TableDoc } from './table.js'
 
 /*
  * The table index (issue 15): a table document keeps, next to its append-only `orders` map, the
- * same references grouped per business day (`days[date][orderId]`) and an open/closed hint per
- * order (`hints[orderId]`). A device reads one day without decoding every reference the table
+ * order ids of each business day (`days[date][orderId] = true`; the reference itself stays in
+ * `orders`, written in the same change) and an open/closed hint per order (`hints[orderId]`). A device reads one day without decoding every reference the table
  * ever had, and opens the checks hinted open first.
  *
  * Not a schema step, on purpose: raising the table schema would make every till of the previous
@@ -109,7 +109,8 @@ function indexHashOf(): string {
 export function indexOrder(table: TableDoc, ref: OrderRef): void {
   const day = (table as unknown as IndexRoot).days?.[ref.businessDate]
   if (!day || day[ref.orderId] !== undefined) return
-  day[ref.orderId] = encode(ref)
+  // A marker, not a second copy of the reference: `orders` holds it (written in the same change).
+  day[ref.orderId] = true
 }
 
 /**
@@ -181,11 +182,10 @@ export function tableDayRefs(table: TableDoc, date: string | 'all'): HintedRef[]
   }
   const days = root.days ?? {}
   const dates = date === 'all' ? Object.keys(days) : Object.hasOwn(days, date) ? [date] : []
-  for (const d of dates) {
-    const day = days[d]!
-    for (const id of Object.keys(day)) add(id, day[id])
-  }
   const orders = root.orders ?? {}
+  for (const d of dates) {
+    for (const id of Object.keys(days[d]!)) add(id, orders[id])
+  }
   for (const id of Object.keys(orders)) {
     if (seen.has(id)) continue
     const encoded = orders[id] as { businessDate?: A.ImmutableString } | undefined

@@ -20,10 +20,11 @@ export interface TableData {
   readonly tableId: string
   readonly orders: Readonly<Record<string, OrderRef>>
   /**
-   * The same references per business day, and the open/closed hint per order id: the table
+   * The order ids of each business day (the references stay in `orders`), and the open/closed
+   * hint per order id: the table
    * index (see `table-index.ts`). Absent until a device of this version writes to the table.
    */
-  readonly days?: Readonly<Record<string, Readonly<Record<string, OrderRef>>>>
+  readonly days?: Readonly<Record<string, Readonly<Record<string, true>>>>
   readonly hints?: Readonly<Record<string, 'open' | 'closed'>>
 }
 
