@@ -5,6 +5,7 @@ import path from 'node:path'
 import type { AutomergeUrl, DocumentId } from '@automerge/automerge-repo'
 import { dirBytes } from '../fixtures/files.js'
 import { now, sleep } from '../workload.js'
+import { isDigestOnFloor, salesReport } from '@tabsync/core'
 import { tabsyncDevice } from './tabsync-pair.js'
 
 /** Figures are capped here when the device never gets everything (the count figures say so). */
@@ -22,16 +23,9 @@ export async function tabsyncCold(req: {
   dir: string
 }): Promise<Record<string, number>> {
   const t0 = now()
-  const device = await tabsyncDevice(
-    req.url,
-    req.secret,
-    `cold-${Math.random().toString(36).slice(2, 8)}`,
-    [req.storeId],
-    {
-      storeUrl: req.storeUrl,
-      storage: { directory: path.join(req.dir, 'storage') },
-    },
-  )
+  const deviceId = `cold-${Math.random().toString(36).slice(2, 8)}`
+  const options = { storeUrl: req.storeUrl, storage: { directory: path.join(req.dir, 'storage') } }
+  const device = await tabsyncDevice(req.url, req.secret, deviceId, [req.storeId], options)
   const open = new Set(req.openUrls.map((u) => u.slice('automerge:'.length) as DocumentId))
   const all = req.allUrls.map((u) => u.slice('automerge:'.length) as DocumentId)
   const ready = (id: DocumentId) => device.repo.handles[id]?.isReady() === true
@@ -71,6 +65,7 @@ export async function tabsyncCold(req: {
   const readyCount = all.filter(ready).length
   await device.close()
   const stored = await dirBytes(path.join(req.dir, 'storage'))
+  const report = await reportAtColdStart(req, deviceId, options)
   return {
     usable: usable || CAP_MS,
     whole: whole || CAP_MS,
@@ -81,5 +76,53 @@ export async function tabsyncCold(req: {
     openReturned,
     readyCount,
     storedBytes: stored.bytes,
+    ...report,
+  }
+}
+
+/**
+ * The app starts again on the device that now stores the day: the X/Z report of the day, from
+ * the summary cache (`device.salesReport`), then the same report as the Reports screen computed
+ * it before the cache (every order opened from storage with `loadDay` localOnly, core's
+ * `salesReport`), each in a fresh device on the same storage.
+ */
+async function reportAtColdStart(
+  req: { url: string; secret: string; storeId: string; businessDate: string },
+  deviceId: string,
+  options: Parameters<typeof tabsyncDevice>[4],
+): Promise<Record<string, number>> {
+  const r0 = now()
+  const cached = await tabsyncDevice(req.url, req.secret, deviceId, [req.storeId], options)
+  await cached.ready()
+  const fromCache = await cached.salesReport(req.businessDate)
+  const reportMs = now() - r0
+  // The floor at cold start: the digests of the checks on the floor, from the same cache.
+  const f0 = now()
+  const floor = await cached.dayDigests(req.businessDate, { localOnly: true })
+  const onFloor = floor.orders.filter((o) => isDigestOnFloor(o.digest)).length
+  const floorMs = now() - f0
+  await cached.close()
+  const o0 = now()
+  const opening = await tabsyncDevice(req.url, req.secret, deviceId, [req.storeId], options)
+  await opening.ready()
+  const day = await opening.loadDay(req.businessDate, { localOnly: true })
+  const plain = salesReport(
+    day.orders.map((o) => o.summary.fullOrder),
+    opening.store(),
+    req.businessDate,
+  )
+  const openingMs = now() - o0
+  await opening.close()
+  return {
+    reportMs,
+    reportOpened: fromCache.day.opened,
+    reportCached: fromCache.day.fromCache,
+    reportOrders: fromCache.report.orderCount,
+    reportSame: Number(
+      plain.total === fromCache.report.total && plain.orderCount === fromCache.report.orderCount,
+    ),
+    floorMs,
+    onFloor,
+    reportOpeningMs: openingMs,
   }
 }

@@ -105,6 +105,13 @@ export const coldDeviceWorkload: Workload = {
         m['tabsync.missing'] = t['missing'] as number
         m['tabsync.openReturned'] = t['openReturned'] as number
         m['tabsync.readyCount'] = t['readyCount'] as number
+        m['tabsync.reportMs'] = t['reportMs'] as number
+        m['tabsync.reportOpened'] = t['reportOpened'] as number
+        m['tabsync.reportCached'] = t['reportCached'] as number
+        m['tabsync.reportSame'] = t['reportSame'] as number
+        m['tabsync.floorMs'] = t['floorMs'] as number
+        m['tabsync.onFloor'] = t['onFloor'] as number
+        m['tabsync.reportOpeningMs'] = t['reportOpeningMs'] as number
       }
       return m
     })
@@ -194,6 +201,62 @@ export const coldDeviceWorkload: Workload = {
         {
           note: 'usable/whole figures are capped at 120,000 ms when this is short',
         },
+      )
+      const days = `a stored ${size.orders.toLocaleString('en-US')}-order day`
+      const opening = rec(
+        `tabsync X/Z report at app cold start, every order opened (${days})`,
+        Path.tabsync,
+        Unit.ms,
+        'tabsync.reportOpeningMs',
+        { note: 'before the summary cache: loadDay localOnly + core salesReport, fresh device' },
+      )
+      rec(
+        `tabsync X/Z report at app cold start from the summary cache (${days})`,
+        Path.tabsync,
+        Unit.ms,
+        'tabsync.reportMs',
+        {
+          vs: opening,
+          ...(ctx.quick ? {} : { target: { value: 500 } }),
+          note: 'openDevice + ready + device.salesReport: digests checked against stored chunks',
+        },
+      )
+      rec(
+        'tabsync orders the cold-start report opened',
+        Path.tabsync,
+        Unit.count,
+        'tabsync.reportOpened',
+        {
+          note: 'documents opened because no valid cache entry (0 = all from the cache)',
+        },
+      )
+      rec(
+        'tabsync orders the cold-start report read from the cache',
+        Path.tabsync,
+        Unit.count,
+        'tabsync.reportCached',
+      )
+      rec(
+        'tabsync cached report equals the report over opened orders (1 = yes)',
+        Path.tabsync,
+        Unit.count,
+        'tabsync.reportSame',
+      )
+      rec(
+        `tabsync floor's open checks at app cold start from the summary cache (${days})`,
+        Path.tabsync,
+        Unit.ms,
+        'tabsync.floorMs',
+        {
+          ...(ctx.quick ? {} : { target: { value: 300 } }),
+          note: 'dayDigests localOnly on the started device: table index + cached digests',
+        },
+      )
+      rec(
+        `tabsync checks on the floor (of ${size.open} open)`,
+        Path.tabsync,
+        Unit.count,
+        'tabsync.onFloor',
       )
       rec('tabsync whole day per 1,000 orders', Path.tabsync, Unit.ms, 'tabsync.perThousand', {
         vs: perK,

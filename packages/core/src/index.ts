@@ -27,6 +27,14 @@ export type {
 } from './schema/store.js'
 export { initTableDoc } from './schema/table.js'
 export type { TableData, TableDoc, OrderRef } from './schema/table.js'
+export {
+  TableHint,
+  withTableIndex,
+  setOrderHint,
+  orderHint,
+  tableDayRefs,
+} from './schema/table-index.js'
+export type { HintedRef } from './schema/table-index.js'
 export { readOrder, PrintOutcome, Tender } from './schema/order.js'
 export type { OrderData, OrderDoc, Ticket, TicketItem, Payment } from './schema/order.js'
 
@@ -66,5 +74,8 @@ export { summarizeOrder, summarizeOrderData } from './views/order-summary.js'
 export type { OrderSummary } from './views/order-summary.js'
 export { kitchenQueue } from './views/kitchen-queue.js'
 export type { KitchenQueueTicket } from './views/kitchen-queue.js'
-export { salesReport, behindDevices } from './views/sales-report.js'
+export { salesReport, salesReportOfDigests, behindDevices } from './views/sales-report.js'
+export type { SalesReport, Bucket } from './views/sales-report.js'
+export { digestOrder, isDigestOnFloor } from './views/report-digest.js'
+export type { OrderDigest } from './views/report-digest.js'
 export { latestStamp } from './views/watermarks.js'

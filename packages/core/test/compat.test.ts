@@ -8,7 +8,18 @@ import {
   runCommand,
   summarizeOrder,
   type OrderDoc,
+  attachOrder,
+  decode,
+  formatHlc,
+  initTableDoc,
+  newId,
+  setOrderHint,
+  tableDayRefs,
+  withTableIndex,
+  type TableData,
+  type TableDoc,
 } from '../src/index.js'
+import { encode } from '../src/schema/encoding.js'
 import {
   assertWritable,
   CURRENT_SCHEMA,
@@ -285,4 +296,47 @@ test('a fleet of version N and N+1 devices editing while apart loses nothing, co
     }),
     40,
   )
+})
+
+test('the table index is not a schema step: a till of the previous version keeps reading every check on an indexed table and keeps writing to it', () => {
+  const date = '2026-12-02'
+  const ref = (by: string) => {
+    const orderId = newId()
+    return {
+      orderId,
+      url: `automerge:${orderId}`,
+      businessDate: date,
+      openedAt: formatHlc({ ms: Date.UTC(2026, 11, 2, 19), counter: 0, node: by }),
+      openedBy: by,
+    }
+  }
+  const base = A.from(
+    initTableDoc('store-1', 't4') as unknown as Record<string, unknown>,
+  ) as A.Doc<TableDoc>
+  // This version: the day's container, the reference, and a hint.
+  const fresh = ref('till-new')
+  let current = A.change(withTableIndex(A.clone(base), [date]), (t) => attachOrder(t, fresh))
+  current = A.change(current, (t) => {
+    setOrderHint(t, fresh.orderId, 'closed')
+  })
+  // The previous version writes `orders` only (its attachOrder), on its own replica.
+  const old = ref('till-old')
+  const previous = A.change(A.clone(base), (t) => {
+    ;(t.orders as Record<string, unknown>)[old.orderId] = encode(old)
+  })
+  const merged = A.merge(A.clone(current), previous)
+  // Still schema 1: the previous version (same table schema) may write into it.
+  expect(schemaOf(merged)).toBe(1)
+  expect(compatibility(merged)).toBe('current')
+  expect(() => assertWritable(merged)).not.toThrow()
+  // What the previous version reads: every check, this version's too.
+  expect(Object.keys(decode<TableData>(merged).orders).sort()).toEqual(
+    [fresh.orderId, old.orderId].sort(),
+  )
+  // What this version reads for the day: both, the previous version's found in `orders`.
+  expect(
+    tableDayRefs(merged, date)
+      .map((r) => r.ref.orderId)
+      .sort(),
+  ).toEqual([fresh.orderId, old.orderId].sort())
 })

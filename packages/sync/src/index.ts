@@ -4,6 +4,11 @@ export { openDevice, createStore } from './device/open-device.js'
 export type { OpenDeviceOptions, EndpointOption } from './device/open-device.js'
 export { Device } from './device/device.js'
 export { untilLoaded } from './device/day-view.js'
+export type { DayDigests, DigestEntry } from './device/day-digests.js'
+export type { DayReport } from './device/report-watch.js'
+export type { SummaryCacheStats } from './device/summary-cache.js'
+export { SUMMARY_PREFIX } from './device/summary-cache.js'
+export { NEWEST_FIRST, openFirst } from './device/open-first.js'
 export type {
   ChangeEvent,
   DayOrder,

@@ -7,6 +7,7 @@ import { encode } from '../schema/encoding.js'
 import { initOrderDoc, type OrderData, type OrderDoc } from '../schema/order.js'
 import { readOrder } from '../schema/order.js'
 import type { OrderRef, TableDoc } from '../schema/table.js'
+import { indexOrder } from '../schema/table-index.js'
 import { isCancelledByEvents, isClosedByEvents } from '../views/line-states.js'
 import { orderTotals } from '../views/totals.js'
 import {
@@ -57,9 +58,14 @@ export function openOrder(
   return { orderId, doc, openedAt, businessDate: date }
 }
 
-/** Appends an order reference to a table document (idempotent: keyed by order id). */
+/**
+ * Appends an order reference to a table document (idempotent: keyed by order id): to `orders`,
+ * which every version reads, and to the day's index when the table has it (see
+ * `withTableIndex`: a device adds the day's container before this change).
+ */
 export function attachOrder(table: TableDoc, ref: OrderRef): void {
   check(isId(ref.orderId), 'order id is malformed')
+  indexOrder(table, ref)
   if (table.orders[ref.orderId]) return
   append(table.orders, ref.orderId, encode(ref))
 }

@@ -109,7 +109,16 @@ export function migrationChange(step: Migration): Uint8Array {
 
 /** The actor of a step's change: 16 bytes spelling `ts/<kind>/<from>`, padded with zeros. */
 function migrationActor(step: Migration): string {
-  const label = new TextEncoder().encode(`ts/${step.kind}/${step.from}`).slice(0, 16)
+  return fixedActor(`ts/${step.kind}/${step.from}`)
+}
+
+/**
+ * A fixed actor id: 16 bytes spelling `label` (at most 16 characters), padded with zeros. The
+ * deterministic changes (migrations, the table index in `table-index.ts`) are made by such
+ * actors so that every device builds the same bytes.
+ */
+export function fixedActor(labelText: string): string {
+  const label = new TextEncoder().encode(labelText).slice(0, 16)
   const bytes = new Uint8Array(16)
   bytes.set(label)
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')

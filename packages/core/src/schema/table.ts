@@ -19,6 +19,13 @@ export interface TableData {
   readonly storeId: string
   readonly tableId: string
   readonly orders: Readonly<Record<string, OrderRef>>
+  /**
+   * The order ids of each business day (the references stay in `orders`), and the open/closed
+   * hint per order id: the table
+   * index (see `table-index.ts`). Absent until a device of this version writes to the table.
+   */
+  readonly days?: Readonly<Record<string, Readonly<Record<string, true>>>>
+  readonly hints?: Readonly<Record<string, 'open' | 'closed'>>
 }
 
 export type TableDoc = Encoded<TableData>

@@ -3,8 +3,7 @@ import { localHour } from '../clock/business-day.js'
 import type { OrderData } from '../schema/order.js'
 import type { StoreData } from '../schema/store.js'
 import { summarizeOrderData } from './order-summary.js'
-import { refundedByPayment } from './totals.js'
-import { deviceWatermarks } from './watermarks.js'
+import { digestOrder, mergeWatermarks, type OrderDigest } from './report-digest.js'
 
 export interface Bucket {
   readonly count: number
@@ -51,14 +50,32 @@ export interface SalesReport {
 
 /**
  * Sales over the orders of one business day. Money figures come from the same deterministic
- * totals as each check, so the report adds up to the checks exactly.
+ * totals as each check, so the report adds up to the checks exactly. `orders` may hold other
+ * days' orders too: they count only in `completeness`.
  */
 export function salesReport(
   orders: readonly OrderData[],
   store: StoreData,
   date: string,
 ): SalesReport {
-  const day = orders.filter((o) => o.businessDate === date)
+  return salesReportOfDigests(
+    orders.map((o) => digestOrder(summarizeOrderData(o))),
+    store,
+    date,
+  )
+}
+
+/**
+ * {@link salesReport} from the orders' digests ({@link digestOrder}): what a device computes
+ * from its summary cache without opening the orders. Identical figures by construction:
+ * `salesReport` is this function over fresh digests.
+ */
+export function salesReportOfDigests(
+  digests: readonly OrderDigest[],
+  store: StoreData,
+  date: string,
+): SalesReport {
+  const day = digests.filter((o) => o.businessDate === date)
   const r = {
     gross: 0,
     discounts: 0,
@@ -81,53 +98,44 @@ export function salesReport(
   let combinedCount = 0
 
   for (const order of day) {
-    const s = summarizeOrderData(order)
-    const t = s.totals
+    const t = order.totals
     r.gross += t.subtotal
     r.discounts += t.discounts
     r.comps += t.comps
-    r.tax += t.exclusiveTax + t.inclusiveTax
+    r.tax += t.tax
     r.total += t.total
     r.tips += t.tips
     r.paid += t.paid
     r.guests += order.guests
-    // Refunds and payments this order still holds: moved ones count in the order they went to.
-    r.refunds.count += Object.keys(s.order.refunds).length
+    r.refunds.count += order.refundCount
     r.refunds.amount += t.refunded
+    r.voids.count += order.voids.count
+    r.voids.amount += order.voids.amount
     const device = (byDevice[order.openedBy] ??= { count: 0, amount: 0 })
     device.count += 1
-    for (const ls of s.lines) {
-      if (ls.voided) {
-        r.voids.count += 1
-        r.voids.amount +=
-          (ls.line.unitPrice + ls.line.modifiers.reduce((a, m) => a + m.price, 0)) * ls.quantity
-        continue
-      }
-      const amounts = t.lines[ls.line.id]
-      if (!amounts) continue
-      r.net += amounts.net
-      device.amount += amounts.net
-      const cat = (byCategory[ls.line.categoryId] ??= {
-        name: store.categories[ls.line.categoryId]?.name ?? ls.line.categoryId,
+    for (const line of order.lines) {
+      r.net += line.net
+      device.amount += line.net
+      const cat = (byCategory[line.categoryId] ??= {
+        name: store.categories[line.categoryId]?.name ?? line.categoryId,
         count: 0,
         amount: 0,
       })
-      cat.count += ls.quantity
-      cat.amount += amounts.net
-      const hour = (byHour[localHour(ls.line.at, store.timeZone)] ??= { count: 0, amount: 0 })
-      hour.count += ls.quantity
-      hour.amount += amounts.net
+      cat.count += line.quantity
+      cat.amount += line.net
+      const hour = (byHour[localHour(line.at, store.timeZone)] ??= { count: 0, amount: 0 })
+      hour.count += line.quantity
+      hour.amount += line.net
     }
-    const refunded = refundedByPayment(s.order)
-    for (const p of Object.values(s.order.payments)) {
+    for (const p of order.payments) {
       const b = (byTender[p.tender] ??= { count: 0, amount: 0, tips: 0 })
       b.count += 1
-      b.amount += p.amount - (refunded.get(p.id) ?? 0)
+      b.amount += p.amount
       b.tips += p.tip
     }
-    if (s.status.status === 'cancelled') cancelledCount += 1
-    else if (s.status.status === 'combined') combinedCount += 1
-    else if (s.status.status !== 'closed') {
+    if (order.status.status === 'cancelled') cancelledCount += 1
+    else if (order.status.status === 'combined') combinedCount += 1
+    else if (order.status.status !== 'closed') {
       openChecks.push({ orderId: order.orderId, tableId: order.tableId, balance: t.balance })
     }
   }
@@ -142,7 +150,7 @@ export function salesReport(
     byHour,
     byDevice,
     openChecks,
-    completeness: deviceWatermarks(orders),
+    completeness: mergeWatermarks(digests.map((d) => d.watermarks)),
   }
 }
 

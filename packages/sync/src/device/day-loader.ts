@@ -1,17 +1,17 @@
 import type { AutomergeUrl } from '@automerge/automerge-repo/slim'
 import {
-  decode,
   summarizeOrder,
+  tableDayRefs,
   type OrderDoc,
   type OrderRef,
   type OrderSummary,
-  type TableData,
   type TableDoc,
 } from '@tabsync/core'
 import type { CatchUp } from '../docs/catch-up.js'
 import { documentIdOf } from '../docs/document-id.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
 import type { Logger } from '../log/logger.js'
+import { openFirst } from './open-first.js'
 import type { OpenDocs } from './open-docs.js'
 import type { StoreSession } from './store-session.js'
 
@@ -71,9 +71,6 @@ export interface DayLoaderParts {
   readonly logger: Logger
 }
 
-/** How many of a day's newest orders {@link DayLoader.loadDay} fetches and opens ahead of the rest. */
-export const NEWEST_FIRST = 100
-
 /**
  * One-shot loads of a business day through the table documents: every order of the day (or of
  * one table), fetched in bulk first when this device lacks them (see catch-up.ts), with what
@@ -117,23 +114,25 @@ export class DayLoader {
   async fetchDay(date?: string): Promise<{ present: number; fetched: number; missing: number }> {
     const { session } = this.#parts
     await session.load()
-    const refs = await this.#tableRefs(
+    const { refs, first } = await this.tables(
       Object.keys(session.store().tables),
       date ?? session.businessDate(),
     )
-    return this.catchUpDay(refs)
+    return this.catchUpDay(refs, first)
   }
 
   /**
-   * Fetches what is missing of `refs` (newest first) in two steps: the newest orders, then the
-   * rest; `afterStep` runs (and is awaited) as soon as a step is stored (index 0: the newest).
+   * Fetches what is missing of `refs` (in opening order, see open-first.ts) in two steps: the
+   * first `first` (the checks hinted open, the newest unhinted), then the rest; `afterStep` runs
+   * (and is awaited) as soon as a step is stored (index 0: the first).
    */
   async catchUpDay(
     refs: readonly OrderRef[],
+    first: number,
     afterStep: (step: readonly OrderRef[], index: number) => Promise<void> | void = () => {},
   ): Promise<{ present: number; fetched: number; missing: number }> {
     const total = { present: 0, fetched: 0, missing: 0 }
-    const steps = [refs.slice(0, NEWEST_FIRST), refs.slice(NEWEST_FIRST)]
+    const steps = [refs.slice(0, first), refs.slice(first)]
     for (const [index, step] of steps.entries()) {
       const r = await this.#parts.catchUp.fetch(step.flatMap((ref) => documentIdOf(ref.url) ?? []))
       total.present += r.present.length
@@ -144,21 +143,15 @@ export class DayLoader {
     return total
   }
 
-  /** The order references of some tables for a day ('all': every day), newest first, once each. */
-  async #tableRefs(
-    tableIds: readonly string[],
-    day: string | 'all',
-    options: LoadDayOptions = {},
-  ): Promise<OrderRef[]> {
-    return (await this.#tables(tableIds, day, options)).refs
-  }
-
-  /** The order references of the tables for the day, and (localOnly) the tables not stored here. */
-  async #tables(
+  /**
+   * The order references of the tables for the day in opening order (open-first.ts), how many
+   * make the first step, and (localOnly) the tables not stored here.
+   */
+  async tables(
     tableIds: readonly string[],
     day: string | 'all',
     { localOnly = false, onProgress }: LoadDayOptions = {},
-  ): Promise<{ refs: OrderRef[]; missingTables: string[] }> {
+  ): Promise<{ refs: OrderRef[]; first: number; missingTables: string[] }> {
     const { session, catchUp, docs } = this.#parts
     const ids = new Map(
       tableIds.flatMap((id) => {
@@ -185,23 +178,19 @@ export class DayLoader {
         const table = session.store().tables[id]!
         const handle = await docs.open<TableDoc>(table.url as AutomergeUrl)
         onProgress?.({ what: 'tables', done: ++done, total: wanted.length })
-        return Object.values(decode<TableData>(handle.doc()).orders)
+        // The day's index (and the legacy references), not every reference the table ever had.
+        return tableDayRefs(handle.doc(), day)
       }),
     )
     const seen = new Set<string>()
-    const refs = lists
-      .flat()
-      .filter(
-        (r) => (day === 'all' || r.businessDate === day) && !seen.has(r.url) && seen.add(r.url),
-      )
-      .sort((a, b) => (a.openedAt < b.openedAt ? 1 : -1))
-    return { refs, missingTables }
+    const hinted = lists.flat().filter((h) => !seen.has(h.ref.url) && seen.add(h.ref.url))
+    return { ...openFirst(hinted), missingTables }
   }
 
   /**
    * Opens every order of the tables for the day. What is missing is fetched in bulk in two
-   * steps: the newest orders (the open checks, mostly), which open at once, then the rest, which
-   * open once all of it is stored. Opening an order starts its sync exchange with the relay;
+   * steps: the checks hinted open and the newest unhinted ones, which open at once, then the
+   * rest, which open once all of it is stored. Opening an order starts its sync exchange with the relay;
    * holding those back keeps the relay free to answer the bulk requests first.
    */
   async #ordersOf(
@@ -210,7 +199,7 @@ export class DayLoader {
     options: LoadDayOptions = {},
   ): Promise<DayOrders> {
     const { catchUp, docs, logger } = this.#parts
-    const { refs, missingTables } = await this.#tables(tableIds, day, options)
+    const { refs, first, missingTables } = await this.tables(tableIds, day, options)
     const { localOnly = false, onProgress } = options
     const missing: OrderRef[] = []
     let done = 0
@@ -243,10 +232,10 @@ export class DayLoader {
         }
       }
     } else {
-      await this.catchUpDay(refs, async (step, index) => {
+      await this.catchUpDay(refs, first, async (step, index) => {
         const batch = step.map(open)
         opening.push(...batch)
-        // The newest orders open before the rest is fetched: they compete for the same CPU.
+        // The first step opens before the rest is fetched: they compete for the same CPU.
         if (index === 0) await Promise.all(batch)
       })
     }

@@ -17,7 +17,7 @@ import type { CatchUp } from '../docs/catch-up.js'
 import { documentIdOf } from '../docs/document-id.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
 import type { Logger } from '../log/logger.js'
-import { NEWEST_FIRST } from './day-loader.js'
+import { NEWEST_FIRST } from './open-first.js'
 import { kindOfDoc, type OpenDocs } from './open-docs.js'
 import type { StoreSession } from './store-session.js'
 

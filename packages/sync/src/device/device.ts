@@ -28,6 +28,9 @@ import { OpenDocs, type ChangeEvent } from './open-docs.js'
 import { OrderCommands } from './order-commands.js'
 import { reopenAfterRestart } from './restart-reopen.js'
 import { StoreSession, type NewStore } from './store-session.js'
+import { SummaryCache, type SummaryCacheStats } from './summary-cache.js'
+import { dayDigests, type DayDigests } from './day-digests.js'
+import { dayReport, watchDayReport, type DayReport } from './report-watch.js'
 
 export type { ChangeEvent, DocKindName } from './open-docs.js'
 export type {
@@ -86,6 +89,8 @@ export class Device {
   readonly #network: NetworkStatus
   readonly #catchUp: CatchUp
   readonly #views = new Set<DayWatch>()
+  /** Order digests per heads, in memory and in storage (summary-cache.ts). */
+  readonly #summaries: SummaryCache
   readonly #reopened: Promise<{ documents: number }>
   #closed = false
 
@@ -100,6 +105,8 @@ export class Device {
     // The tracker and the handshake report to the status, which is built from them: late-bound.
     const statusChanged = () => this.#network?.changed()
     this.#tracker = new UnsyncedTracker(storage, () => this.clock.physicalMs(), statusChanged)
+    const summaries = new SummaryCache(storage, repo, { logger })
+    this.#summaries = summaries
     const handshake: ClockHandshake = new ClockHandshake({
       clock: parts.clock,
       wallClock: parts.wallClock,
@@ -113,7 +120,10 @@ export class Device {
       tracker: this.#tracker,
       signal,
       random: parts.random,
-      orderSeen: (h) => handshake.absorb(h),
+      orderSeen: (h) => {
+        handshake.absorb(h)
+        summaries.touched(h)
+      },
       persistClock: () => parts.clock.persist(),
     })
     this.#network = new NetworkStatus({
@@ -145,6 +155,8 @@ export class Device {
       docs: this.#docs,
       session: this.#session,
       findTimeoutMs: parts.findTimeoutMs,
+      catchUp,
+      logger,
       assertOpen,
     })
     this.#days = new DayLoader({ docs: this.#docs, session: this.#session, catchUp, logger })
@@ -349,6 +361,63 @@ export class Device {
     return view
   }
 
+  /**
+   * The digests (core's `OrderDigest`: totals, status, report lines) of a business day's orders
+   * (default: today), opening only the orders whose digest this device cannot vouch for: a loaded
+   * order gives it at its current heads, a stored one from the summary cache when its stored
+   * chunks are exactly those the digest was derived from, the rest are opened (fetched in bulk
+   * first unless `localOnly`). `opened` and `fromCache` say which was which.
+   */
+  async dayDigests(date?: string, options: { localOnly?: boolean } = {}): Promise<DayDigests> {
+    await this.#session.load()
+    return dayDigests(
+      {
+        repo: this.repo,
+        cache: this.#summaries,
+        logger: this.#parts.logger,
+        refsOfDay: (day, localOnly) =>
+          this.#days.tables(Object.keys(this.store().tables), day, { localOnly }),
+        present: (ids) => this.#catchUp.present(ids),
+        fetch: (ids) => this.#catchUp.fetch(ids),
+        openOrder: (url) => this.#docs.open<OrderDoc>(url, { maxAttempts: 4 }),
+      },
+      date ?? this.businessDate(),
+      options,
+    )
+  }
+
+  /** The X/Z report of a business day (default: today) from {@link dayDigests}. */
+  async salesReport(date?: string): Promise<DayReport> {
+    await this.#session.load()
+    return dayReport(this.#reportHost(), date ?? this.businessDate())
+  }
+
+  /**
+   * Calls `cb` with the day's X/Z report now and after every change to an order or table this
+   * device has open, local or received (a report on screen shows the new figures). Returns an
+   * unsubscribe function.
+   */
+  watchSalesReport(
+    date: string,
+    cb: (report: DayReport) => void,
+    onError?: (error: unknown) => void,
+  ): () => void {
+    return watchDayReport(this.#reportHost(), date, cb, onError)
+  }
+
+  #reportHost() {
+    return {
+      dayDigests: (day: string) => this.dayDigests(day),
+      store: () => this.store(),
+      onChange: (cb: (event: ChangeEvent) => void) => this.onChange(cb),
+    }
+  }
+
+  /** What the summary cache served and wrote (tests and the bench count opened documents). */
+  summaryCacheStats(): Readonly<SummaryCacheStats> {
+    return { ...this.#summaries.stats }
+  }
+
   /** The current business date by this device's hybrid clock and the store's day rule. */
   businessDate(): string {
     return this.#session.businessDate()
@@ -412,6 +481,7 @@ export class Device {
       .filter((h) => h.isReady())
       .map((h) => h.documentId)
     await Promise.all([this.repo.flush(ids), this.#parts.clock.persist()])
+    await this.#summaries.flush()
   }
 
   /**
@@ -433,6 +503,8 @@ export class Device {
       }
     }
     if (options.flush !== false) await Promise.all([this.flush(), this.#tracker.flushLastSync()])
+    // Without a flush (a crash in tests) pending cache writes are dropped: entries are optional.
+    await this.#summaries.close(options.flush !== false)
     await this.#parts.storage.close(options.flush !== false)
   }
 

@@ -7,6 +7,7 @@ import {
   readOrder,
   summarizeOrder,
   transferOrder,
+  withTableIndex,
   ErrorKind,
   TabsyncError,
   type CommandContext,
@@ -17,7 +18,11 @@ import {
 } from '@tabsync/core'
 import { createStoreBoundDoc } from '../docs/create-bound.js'
 import { SyncError, SyncErrorKind, isSyncError } from '../errors.js'
+import type { CatchUp } from '../docs/catch-up.js'
+import { documentIdOf } from '../docs/document-id.js'
+import type { Logger } from '../log/logger.js'
 import type { OpenDocs } from './open-docs.js'
+import { updateHints } from './table-hints.js'
 import type { StoreSession } from './store-session.js'
 
 /** What {@link OrderCommands} needs from the device. */
@@ -27,6 +32,9 @@ export interface OrderCommandsParts {
   readonly docs: OpenDocs
   readonly session: StoreSession
   readonly findTimeoutMs: number
+  /** Whether a table document is stored here (a hint is only written to a table on the device). */
+  readonly catchUp: CatchUp
+  readonly logger: Logger
   /** Throws `closed` once the device is closed. */
   readonly assertOpen: () => void
 }
@@ -62,6 +70,8 @@ export class OrderCommands {
     prepareWrite(tableHandle)
     const handle = await createStoreBoundDoc<OrderDoc>(repo, ctx.store.storeId, opened.doc)
     docs.track(handle as DocHandle<unknown>)
+    // The day's container exists before the change files the reference into it (table-index.ts).
+    tableHandle.update((t) => withTableIndex(t, [opened.businessDate]))
     tableHandle.change((t) =>
       attachOrder(t, {
         orderId: opened.orderId,
@@ -93,7 +103,10 @@ export class OrderCommands {
     })
     const after = handle.heads()
     const changed = before.length !== after.length || before.some((h, i) => h !== after[i])
-    if (changed) await docs.saved([handle as DocHandle<unknown>])
+    if (changed) {
+      await docs.saved([handle as DocHandle<unknown>])
+      await this.#updateHints([handle as DocHandle<unknown>])
+    }
     return result as R
   }
 
@@ -124,7 +137,10 @@ export class OrderCommands {
         id = transferOrder(s, t, ctx, input)
       })
     })
-    if (id !== null) await docs.saved([source as DocHandle<unknown>, target as DocHandle<unknown>])
+    if (id !== null) {
+      await docs.saved([source as DocHandle<unknown>, target as DocHandle<unknown>])
+      await this.#updateHints([source, target] as DocHandle<unknown>[])
+    }
     return id
   }
 
@@ -142,6 +158,7 @@ export class OrderCommands {
     prepareWrite(tableHandle as DocHandle<unknown>)
     order.change((d) => void moveOrder(d, ctx, { toTableId }))
     const moved = readOrder(order.doc())
+    tableHandle.update((t) => withTableIndex(t, [moved.businessDate]))
     tableHandle.change((t) =>
       attachOrder(t, {
         orderId: moved.orderId,
@@ -152,6 +169,30 @@ export class OrderCommands {
       }),
     )
     await docs.saved([order as DocHandle<unknown>, tableHandle as DocHandle<unknown>])
+  }
+
+  /** The tables' open/closed hints of the orders among `handles` (table-hints.ts). */
+  async #updateHints(handles: DocHandle<unknown>[]): Promise<void> {
+    const { docs, session, catchUp, logger } = this.#parts
+    const orders = handles.filter(
+      (h) => text((h.doc() as { kind?: string }).kind) === 'order',
+    ) as DocHandle<OrderDoc>[]
+    if (orders.length === 0 || !session.loaded()) return
+    await updateHints(
+      {
+        store: () => session.store(),
+        // Only a table here: "saved" must never wait for a peer because of a hint.
+        openTable: async (url) => {
+          const id = documentIdOf(url)
+          const here = id && (await catchUp.present([id])).length > 0
+          return here ? docs.open<TableDoc>(url) : undefined
+        },
+        prepareWrite,
+        saved: (hs) => docs.saved(hs),
+        logger,
+      },
+      orders,
+    )
   }
 
   /** See `Device.orderSummary`. */

@@ -1,5 +1,5 @@
 import type { AutomergeUrl, DocHandle, DocumentId, Repo } from '@automerge/automerge-repo/slim'
-import { decode, type TableData, type TableDoc } from '@tabsync/core'
+import { tableDayRefs, type TableDoc } from '@tabsync/core'
 import type { CatchUp } from '../docs/catch-up.js'
 import { documentIdOf } from '../docs/document-id.js'
 import type { Logger } from '../log/logger.js'
@@ -62,9 +62,7 @@ export async function reopenAfterRestart(parts: ReopenParts): Promise<{ document
         (url) => openLocal(url as AutomergeUrl) as Promise<DocHandle<TableDoc> | undefined>,
       ),
     )
-    const refs = tables
-      .flatMap((h) => (h ? Object.values(decode<TableData>(h.doc()).orders) : []))
-      .filter((r) => r.businessDate === day)
+    const refs = tables.flatMap((h) => (h ? tableDayRefs(h.doc(), day).map((r) => r.ref) : []))
     // Orders stored here are announced again. A new device has none: it fetches the day in bulk
     // when it asks for it (loadDay), newest first, rather than all of it here.
     const storedOrders = await catchUp.present(refs.flatMap((r) => documentIdOf(r.url) ?? []))
