@@ -12,6 +12,7 @@ import {
   type HybridClock,
   type OrderDoc,
   type OrderSummary,
+  type SalesReport,
   type StoreData,
   type StoreDoc,
 } from '@tabsync/core'
@@ -87,6 +88,11 @@ export interface Device {
   orderSummary(url: AutomergeUrl): Promise<OrderSummary>
   /** Orders of a business day (default today), loading them if needed. */
   ordersOfDay(date?: string): Promise<OrderEntry[]>
+  /**
+   * The X/Z report of a business day from sync's summary cache: only orders whose stored
+   * document changed since their digest are opened (a past day opens none once cached).
+   */
+  salesReport(date: string): Promise<SalesReport>
   /**
    * How many orders the tables list for a day that this device could not get at its last look
    * (0 when unknown): a report of that day is incomplete while it is not 0.
@@ -274,6 +280,11 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
       const { orders: entries, missing: gone } = await sync.loadDay(day)
       noteMissing(day, gone)
       return entries
+    },
+    async salesReport(date) {
+      const { report, day } = await sync.salesReport(date)
+      noteMissing(date, day.missing)
+      return report
     },
     missingOrders: (date) => missing.get(date) ?? 0,
     loadedOrders: () =>
