@@ -26,6 +26,17 @@ interface Backend {
 
 const DEFAULT_CAPACITY = 256
 
+/** Whether `chunk` is exactly one plain change. */
+function isSingleChange(chunk: Uint8Array): boolean {
+  if (chunk[CHUNK_TYPE_OFFSET] !== CHANGE_CHUNK) return false
+  try {
+    A.decodeChange(chunk)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * Turns the chunks of an inbound sync message into plain changes for the write guard.
  *
@@ -62,9 +73,10 @@ export class ChangeExpander {
     doc: A.Doc<unknown> | undefined,
     chunks: readonly Uint8Array[],
   ): ExpandedChanges {
-    // Plain change chunks need no document to be read.
-    if (chunks.every((c) => c[CHUNK_TYPE_OFFSET] === CHANGE_CHUNK))
-      return { changes: chunks, missingDeps: false }
+    // Plain change chunks need no document to be read. A change-type chunk may also hold several
+    // changes back to back (a stock client's sync message did), which `decodeChange` refuses
+    // ("leftover data after parsing"): those go through the replica, which reads any of them.
+    if (chunks.every(isSingleChange)) return { changes: chunks, missingDeps: false }
     const replica = this.#replica(documentId, doc)
     try {
       const before = replica.getHeads()

@@ -193,3 +193,30 @@ test('the hub, the back office and the upstream relay are not inspected', async 
   }
   expect(await guard.check(upstream, {}, 'd', message)).toEqual({ allowed: true })
 })
+
+test('one change chunk holding two changes back to back (as a stock client sends) is judged, not an error', async () => {
+  const base = order()
+  const bump = A.change(A.clone(base), (d) => {
+    ;(d['bumps'] as Doc)['b1'] = { ticketId: 't1', at: { wall: 1 } }
+  })
+  const line = A.change(A.clone(bump), (d) => {
+    ;(d['lines'] as Doc)['l2'] = { n: 2 }
+  })
+  const packed = (changes: Uint8Array[]) => {
+    const out = new Uint8Array(changes.reduce((n, c) => n + c.length, 0))
+    let at = 0
+    for (const c of changes) out.set(c, (at += c.length) - c.length)
+    return out
+  }
+  const bumpTwice = A.change(A.clone(bump), (d) => {
+    ;(d['bumps'] as Doc)['b2'] = { ticketId: 't2', at: { wall: 2 } }
+  })
+  const allowed = packed(A.getChanges(base, bumpTwice))
+  expect(() => A.decodeChange(allowed)).toThrow() // what used to reach the guard undecoded
+  expect(await guardOver(base).check(who('kitchen'), {}, 'd', [allowed])).toEqual({
+    allowed: true,
+  })
+  expect(
+    await guardOver(base).check(who('kitchen'), {}, 'd', [packed(A.getChanges(base, line))]),
+  ).toMatchObject({ allowed: false, reason: 'forbidden-path', paths: ['lines/l2'] })
+})
