@@ -29,10 +29,12 @@ test('no console message and no requested URL contains the device token, also wh
   )
   expect(token).toMatch(/^eyJ[\w-]+\.[\w-]+\.[\w-]+$/)
 
-  // Cut the network: the open socket goes silent, the link drops it and retries, and every
-  // failed connect makes Chromium log an error with the URL it tried.
+  // Cut the network: the device goes offline with the browser (it stops connecting). Then the
+  // page hears "online" while the network is still down (a captive portal, a flaky Wi-Fi): the
+  // link retries, and every failed connect makes Chromium log an error with the URL it tried.
   await till.context.setOffline(true)
   await poll(syncClass).not.toMatch(/\bonline\b/)
+  await till.page.evaluate(() => window.dispatchEvent(new Event('online')))
   await poll(
     async () => till.seen.console.filter((m) => m.includes('/sync')).length,
   ).toBeGreaterThan(0)
