@@ -118,7 +118,7 @@ export function watchDays(parts: DayViewParts, options: WatchDaysOptions = {}): 
   return new DayWatch(parts, options)
 }
 
-/** @internal The {@link DayView} implementation (`documentIds` lists what it has loaded). */
+/** @internal The {@link DayView} implementation; `documentIds` serves the restart re-opening. */
 export class DayWatch implements DayView {
   readonly #parts: DayViewParts
   readonly #days: number

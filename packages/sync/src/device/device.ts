@@ -169,6 +169,7 @@ export class Device {
           catchUp,
           signal,
           logger,
+          watchDays: (options) => this.#watchDays(options),
         })
       : Promise.resolve({ documents: 0 })
     // A failed re-open is reported through `whenReopened`; it must not be an unhandled rejection.
