@@ -2,7 +2,7 @@
 import { runStorageAdapterTests } from '@automerge/automerge-repo/helpers/tests/storage-adapter-tests.js'
 import { expect, test } from 'vitest'
 import { MemoryStorageAdapter } from '../src/index.js'
-import { createCrashableStorage, seededRandom } from '../src/testing/index.js'
+import { createCrashableStorage, fuzzSeed, seededRandom } from '../src/testing/index.js'
 
 runStorageAdapterTests(
   async () => ({ adapter: new MemoryStorageAdapter() }),
@@ -39,4 +39,33 @@ test('a crash keeps completed writes, loses the rest, and the old adapter is dea
   disk.crash()
   expect(await disk.adapter().load(['k'])).toEqual(new Uint8Array([2]))
   expect(await disk.adapter().load(['doc', 'snapshot', 'a'])).toBeUndefined()
+})
+
+test('writes complete in issue order even when the wall clock moves between them (the crash test flaked on it)', async () => {
+  // Real timers on purpose: the bug was Date.now() and the timers' clock disagreeing. The seed
+  // replays the latencies; the clock's ticks are the machine's.
+  const seed = fuzzSeed()
+  for (let round = 0; round < 40; round++) {
+    const disk = createCrashableStorage({
+      random: seededRandom(seed + round),
+      minWriteMs: 1,
+      maxWriteMs: 5,
+    })
+    const adapter = disk.adapter()
+    const completed: number[] = []
+    const writes: Promise<void>[] = []
+    for (let value = 1; value <= 10; value++) {
+      writes.push(
+        adapter.save(['k'], new Uint8Array([value])).then(() => void completed.push(value)),
+      )
+      const tick = Date.now()
+      while (Date.now() === tick); // the wall clock moves between writes, as on a loaded machine
+    }
+    await Promise.all(writes)
+    disk.crash()
+    const survivor = await disk.adapter().load(['k'])
+    const replay = `round ${round}, replay with TABSYNC_SEED=${seed}`
+    expect(completed, replay).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    expect(survivor, replay).toEqual(new Uint8Array([10]))
+  }
 })

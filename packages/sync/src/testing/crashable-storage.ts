@@ -28,7 +28,10 @@ export interface CrashableStorage {
 
 interface Op {
   readonly apply: (m: Map<string, Uint8Array>) => void
-  readonly timer: ReturnType<typeof setTimeout>
+  readonly resolve: () => void
+  timer?: ReturnType<typeof setTimeout>
+  /** Its latency has elapsed; it completes once every earlier write has. */
+  elapsed: boolean
 }
 
 /**
@@ -44,27 +47,33 @@ export function createCrashableStorage(options: CrashableStorageOptions = {}): C
   let durable = new Map<string, Uint8Array>()
   let volatile = new Map<string, Uint8Array>()
   let generation = 0
-  let lastCompletion = 0
-  const pending = new Set<Op>()
+  // Writes in issue order. A timer only marks its write elapsed; writes complete from the front,
+  // so the order never depends on which timer fires first. (Deadlines computed from Date.now()
+  // did not ensure it: timers run on libuv's clock, rounded differently, so two writes given
+  // the same deadline could fire in reverse and the earlier value survived a crash.)
+  const queue: Op[] = []
 
   const never = <T>() => new Promise<T>(() => undefined)
+
+  const drain = () => {
+    for (let op = queue[0]; op?.elapsed; op = queue[0]) {
+      queue.shift()
+      op.apply(durable)
+      op.resolve()
+    }
+  }
 
   const write = (gen: number, apply: (m: Map<string, Uint8Array>) => void): Promise<void> => {
     if (gen !== generation) return never()
     apply(volatile)
-    const now = Date.now()
-    const at = Math.max(lastCompletion, now + min + Math.floor(random() * (max - min + 1)))
-    lastCompletion = at
+    const latency = min + Math.floor(random() * (max - min + 1))
     return new Promise<void>((resolve) => {
-      const op: Op = {
-        apply,
-        timer: setTimeout(() => {
-          pending.delete(op)
-          apply(durable)
-          resolve()
-        }, at - now),
-      }
-      pending.add(op)
+      const op: Op = { apply, resolve, elapsed: false }
+      op.timer = setTimeout(() => {
+        op.elapsed = true
+        drain()
+      }, latency)
+      queue.push(op)
     })
   }
 
@@ -99,8 +108,8 @@ export function createCrashableStorage(options: CrashableStorageOptions = {}): C
       return current
     },
     crash() {
-      for (const op of pending) clearTimeout(op.timer)
-      pending.clear()
+      for (const op of queue) clearTimeout(op.timer)
+      queue.length = 0
       generation++
       volatile = new Map(durable)
       durable = new Map(durable)
@@ -110,7 +119,7 @@ export function createCrashableStorage(options: CrashableStorageOptions = {}): C
       return [...durable.keys()].map(parseKey)
     },
     pendingWrites() {
-      return pending.size
+      return queue.length
     },
   }
 }
