@@ -5,11 +5,10 @@ import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/pro
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import type { CommandContext } from '@tabsync/core'
-import { commandContext, demoStore } from '../fixtures/orders.js'
 import { until } from '../fixtures/schedule.js'
-import { SimRun, type SimTapper } from '../fixtures/sim-run.js'
+import { SimRun } from '../fixtures/sim-run.js'
 import { newYOrder, yTapLine } from '../peers/yjs-order.js'
-import { serve } from './serve.js'
+import { serveSimulator } from './serve-sim.js'
 
 const relayUrl = process.env['TABSYNC_BENCH_URL'] as string
 const token = process.env['TABSYNC_BENCH_SECRET'] ?? ''
@@ -21,7 +20,6 @@ interface YDevice {
   readonly ctx: CommandContext
 }
 
-const stores: YDevice[][] = []
 const sim = new SimRun()
 
 /** Opens `doc` as `name` on the device's socket; resolves once the first sync is done. */
@@ -52,57 +50,29 @@ async function attach(dev: YDevice, name: string, doc: Y.Doc): Promise<void> {
   }
 }
 
-async function setup(m: {
-  stores: number[]
-  devices: number
-  orders: number
-  tag: string
-}): Promise<Record<string, unknown>> {
-  for (const s of m.stores) {
-    const devices: YDevice[] = []
-    for (let d = 0; d < m.devices; d++) {
-      devices.push({
-        socket: new HocuspocusProviderWebsocket({ url: relayUrl, WebSocketPolyfill: WebSocket }),
-        providers: [],
-        docs: [],
-        ctx: commandContext(`s${s}-d${d}`, demoStore(`store-${s}`)),
-      })
-    }
+serveSimulator<YDevice>(sim, {
+  open: ({ ctx }) => ({
+    socket: new HocuspocusProviderWebsocket({ url: relayUrl, WebSocketPolyfill: WebSocket }),
+    providers: [],
+    docs: [],
+    ctx,
+  }),
+  // The first device creates the orders; the others attach empty documents of the same names.
+  async share(devices, tables, { tag, store }) {
     const first = devices[0] as YDevice
-    const names = Array.from({ length: m.orders }, (_, o) => `${m.tag}-s${s}-o${o}`)
+    const names = tables.map((_, o) => `${tag}-s${store}-o${o}`)
     for (const [o, name] of names.entries())
-      await attach(first, name, newYOrder(first.ctx, `t${(o % 8) + 1}`))
+      await attach(first, name, newYOrder(first.ctx, tables[o] as string))
     for (const d of devices.slice(1))
       await Promise.all(names.map((name) => attach(d, name, new Y.Doc())))
-    stores.push(devices)
-  }
-  return { stores: stores.length }
-}
-
-/** A device's tap: a line added to one of its orders, chosen at random. */
-function tapper(dev: YDevice): SimTapper {
-  return {
+  },
+  // A line added to one of the device's orders, chosen at random.
+  tapper: (dev) => ({
     tap: (i) =>
       yTapLine(dev.docs[Math.floor(Math.random() * dev.docs.length)] as Y.Doc, dev.ctx, i),
-  }
-}
-
-serve(
-  {
-    setup: (m) => setup(m as never),
-    run: async (m) => ({
-      ...(await sim.run(
-        stores.map((devices) => devices.map(tapper)),
-        m as never,
-      )),
-    }),
+  }),
+  close: (dev) => {
+    for (const p of dev.providers) p.destroy()
+    dev.socket.destroy()
   },
-  {},
-  () => {
-    for (const devices of stores)
-      for (const d of devices) {
-        for (const p of d.providers) p.destroy()
-        d.socket.destroy()
-      }
-  },
-)
+})
