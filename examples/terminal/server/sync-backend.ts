@@ -27,6 +27,7 @@ import {
   type RunningRelay,
 } from '@tabsync/relay'
 import { openDevice, type Device } from '@tabsync/sync'
+import { createStoreBoundDoc } from '@tabsync/sync/internal'
 
 export interface SyncBackend {
   readonly kind: 'relay'
@@ -105,10 +106,11 @@ export async function startSyncBackend(options: {
       const office = await backofficeDevice(storeId, 'backoffice')
       await until(office, () => office.status().state === 'online', 'the relay is not reachable')
       // One document at a time, each owned by the store before the next. The same documents as
-      // @tabsync/sync's createStore (table documents first, then the store), but a burst of 19
-      // new documents left some unconfirmed in the full browser run (see README).
+      // @tabsync/sync's createStore (table documents first, then the store, ids bound to the
+      // store), but a burst of 19 new documents left some unconfirmed in the full browser run
+      // (see README).
       const introduce = async <T>(init: T): Promise<AutomergeUrl> => {
-        const handle = office.repo.create<T>(init)
+        const handle = await createStoreBoundDoc<T>(office.repo, storeId, init)
         await office.repo.flush([handle.documentId])
         await until(
           office,

@@ -1,8 +1,11 @@
 // The demo port answers the app for `/` only: unknown paths are 404 (not the app's HTML), and the
-// relay's readiness and metrics are proxied.
+// relay's readiness and metrics are proxied. The demo store is created like any device's.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { parseAutomergeUrl, type AutomergeUrl } from '@automerge/automerge-repo'
+import { isIdOfStore } from '@tabsync/core/internal'
+import { openDevice } from '@tabsync/sync'
 import { afterAll, beforeAll, expect, test } from 'vitest'
 import { startDemoServer, type DemoServer } from '../server/demo-server.js'
 
@@ -39,4 +42,33 @@ test("the demo port proxies the relay's /readyz and /metrics", async () => {
   expect(metrics.status).toBe(200)
   expect(metrics.headers.get('content-type')).toContain('text/plain')
   expect(await metrics.text()).toMatch(/^# HELP tabsync_/m)
+})
+
+test("the demo store's documents have ids bound to its store id, as any device creates them", async () => {
+  const storeId = 'demo-bistro'
+  const storeUrl = server.stores[storeId] as AutomergeUrl
+  const till = await openDevice({
+    deviceId: 'till-bound-check',
+    storeUrl,
+    token: await server.backend.issueToken('till-bound-check', storeId),
+    endpoints: [{ url: server.backend.relay.syncUrl, kind: 'relay' }],
+    storage: 'memory',
+  })
+  try {
+    await till.ready()
+    const urls = [storeUrl, ...Object.values(till.store().tables).map((t) => t.url as AutomergeUrl)]
+    expect(urls.length).toBeGreaterThan(1)
+    const bound = async (url: AutomergeUrl, id: string) =>
+      isIdOfStore(parseAutomergeUrl(url).binaryDocumentId, id)
+    const verdicts = await Promise.all(
+      urls.map(async (url) => ({
+        url,
+        own: await bound(url, storeId),
+        other: await bound(url, 'other-store'),
+      })),
+    )
+    expect(verdicts).toEqual(urls.map((url) => ({ url, own: true, other: false })))
+  } finally {
+    await till.close()
+  }
 })
