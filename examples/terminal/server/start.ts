@@ -3,28 +3,15 @@
  * server (sync, pairing, static files) and prints how to open one or more devices.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startDemoServer } from './demo-server.js'
+import { isBuildStale } from './stale-build.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const dist = join(root, 'dist')
 
-function newest(dir: string): number {
-  let latest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name)
-    latest = Math.max(latest, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs)
-  }
-  return latest
-}
-
-const built = existsSync(join(dist, 'index.html')) ? statSync(join(dist, 'index.html')).mtimeMs : 0
-if (
-  process.env.TABSYNC_SKIP_BUILD !== '1' &&
-  built < Math.max(newest(join(root, 'src')), newest(join(root, 'public')))
-) {
+if (process.env.TABSYNC_SKIP_BUILD !== '1' && isBuildStale(root)) {
   console.log('Building the terminal (vite build)...')
   const r = spawnSync('npx', ['vite', 'build'], { cwd: root, stdio: 'inherit' })
   if (r.status !== 0) process.exit(r.status ?? 1)

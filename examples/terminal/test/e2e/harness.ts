@@ -3,36 +3,21 @@
  * on port 0 with a fresh data directory, one Chromium, and one browser context per device.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { startDemoServer, type DemoServer, type DemoStoreSpec } from '../../server/demo-server.js'
+import { isBuildStale } from '../../server/stale-build.js'
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const artifacts = join(root, 'test-results')
 
-function newest(dir: string): number {
-  let latest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name)
-    latest = Math.max(latest, entry.isDirectory() ? newest(p) : statSync(p).mtimeMs)
-  }
-  return latest
-}
-
 /** Builds the terminal unless `dist` is newer than every source file. */
 export function buildOnce(): void {
-  const index = join(root, 'dist', 'index.html')
-  const built = existsSync(index) ? statSync(index).mtimeMs : 0
-  const sources = Math.max(
-    newest(join(root, 'src')),
-    newest(join(root, 'public')),
-    statSync(join(root, 'vite.config.ts')).mtimeMs,
-  )
-  if (built >= sources) return
+  if (!isBuildStale(root)) return
   const r = spawnSync('npx', ['vite', 'build'], { cwd: root, encoding: 'utf8' })
   if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`)
 }
