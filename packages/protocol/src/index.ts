@@ -54,3 +54,10 @@ export {
   documentsRequestSchema,
 } from './documents.js'
 export type { DocumentsRefusalBody, DocumentsRequest } from './documents.js'
+export {
+  setSyncThrottle,
+  syncThrottleOf,
+  SyncThrottleMode,
+  STOCK_SYNC_THROTTLE_MS,
+} from './sync-throttle.js'
+export type { RepoLike } from './sync-throttle.js'

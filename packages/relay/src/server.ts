@@ -13,7 +13,12 @@ import { verifyToken, type Secret } from './auth/token.js'
 import { selectSubprotocol, tokenFromRequest } from './auth/request-token.js'
 import type { TokenClaims } from './auth/claims.js'
 import { RevocationList, revocationSchema, revokes, type Revocation } from './auth/revocations.js'
-import { CloseCode, type BackoffOptions } from '@tabsync/protocol'
+import {
+  CloseCode,
+  setSyncThrottle,
+  SyncThrottleMode,
+  type BackoffOptions,
+} from '@tabsync/protocol'
 import { RelayError, RelayErrorKind, isRelayError } from './errors.js'
 import { createRevocationsRoute } from './http/revocations-route.js'
 import { REVOCATIONS_FRAME } from '@tabsync/protocol'
@@ -29,7 +34,6 @@ import { IdleUnloader } from './repo/idle-unloader.js'
 import { unloadDocument } from './repo/unload-document.js'
 import { pushStoreDocuments } from './repo/push-store-documents.js'
 import { resetSyncOnReconnect } from './repo/reset-peer-sync.js'
-import { setSyncThrottle, SyncThrottleMode } from './repo/sync-throttle.js'
 import { createDocumentsRoute } from './http/documents-route.js'
 import { FileStorageAdapter } from './storage/file-storage-adapter.js'
 import { InstrumentedStorage } from './storage/instrumented-storage.js'

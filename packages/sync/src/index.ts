@@ -45,12 +45,13 @@ export {
 } from '@tabsync/protocol'
 export type { BackoffOptions } from '@tabsync/protocol'
 
+// The sync throttle is written once in @tabsync/protocol (the relay sets it too).
 export {
   setSyncThrottle,
   syncThrottleOf,
   SyncThrottleMode,
   STOCK_SYNC_THROTTLE_MS,
-} from './repo/sync-throttle.js'
+} from '@tabsync/protocol'
 export { consoleLogger, silentLogger } from './log/logger.js'
 export type { Logger } from './log/logger.js'
 export { findDoc } from './docs/find-doc.js'

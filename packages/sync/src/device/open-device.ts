@@ -8,7 +8,7 @@ import {
 } from '@automerge/automerge-repo/slim'
 import { openPersistentClock } from '../clock/persistent-clock.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
-import type { BackoffOptions } from '@tabsync/protocol'
+import { setSyncThrottle, SyncThrottleMode, type BackoffOptions } from '@tabsync/protocol'
 import { isNode } from '../network/socket.js'
 import type { EndpointKind } from '../network/sync-link.js'
 import { WebSocketLink, type WebSocketLinkOptions } from '../network/websocket-link.js'
@@ -16,7 +16,6 @@ import { ClosableStorage } from '../storage/closable-storage.js'
 import { DeviceKeys } from '../storage/device-keys.js'
 import { resolveStorage, type StorageOption } from '../storage/resolve-storage.js'
 import { Device, type NewStore } from './device.js'
-import { setSyncThrottle, SyncThrottleMode } from '../repo/sync-throttle.js'
 import { consoleLogger, type Logger } from '../log/logger.js'
 
 /**

@@ -15,9 +15,15 @@
 // - if automerge-repo's internals no longer look like this, nothing is changed and the caller
 //   is told `unsupported`, to say so at start.
 //
-// The relay has an identical copy (packages/relay/src/repo/sync-throttle.ts; relay may not import
-// sync); both share one registry on globalThis, and a test keeps the two files identical.
-import type { Repo } from '@automerge/automerge-repo/slim'
+// Written once here because both sides set it (a device through @tabsync/sync's openDevice, the
+// relay on its own Repo) and the relay may not import sync. It takes any Repo by shape, so this
+// package needs no automerge-repo; every loaded copy shares one registry on globalThis.
+
+/** What this module uses of automerge-repo's `Repo` (a `Repo` of any 2.x copy is one). */
+export interface RepoLike {
+  create(initialValue: object): { readonly documentId: string }
+  shutdown(): Promise<void>
+}
 
 /** automerge-repo's own per-document sync throttle (ms). */
 export const STOCK_SYNC_THROTTLE_MS = 100
@@ -46,7 +52,7 @@ interface Registration {
   readonly ms: number
 }
 
-/** Shared by every copy of this module in the process (sync's and relay's). */
+/** Shared by every copy of this module in the process (two installed versions of it). */
 interface HookRegistry {
   readonly registrations: Registration[]
   /** DocSynchronizer classes already hooked (a tree may hold two automerge-repo copies). */
@@ -97,7 +103,7 @@ function synchronizerOf(repo: object): CollectionSynchronizerLike | undefined {
 }
 
 /** automerge-repo's DocSynchronizer class, from a throwaway in-memory Repo. */
-function docSynchronizerClass(RepoClass: new (config: object) => Repo): object | undefined {
+function docSynchronizerClass(RepoClass: new (config: object) => RepoLike): object | undefined {
   const probe = new RepoClass({ network: [] })
   try {
     const handle = probe.create({})
@@ -152,7 +158,7 @@ function hook(reg: HookRegistry, DocSynchronizer: object): boolean {
  * const repo = new Repo({ network, storage })
  * const mode = setSyncThrottle(repo, 0) // 'hook' with stock automerge-repo 2.5.6
  */
-export function setSyncThrottle(repo: Repo, ms: number): SyncThrottleMode {
+export function setSyncThrottle(repo: RepoLike, ms: number): SyncThrottleMode {
   if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`sync throttle must be >= 0, got ${ms}`)
   const mutable = repo as unknown as { syncDebounceRate?: unknown }
   if (typeof mutable.syncDebounceRate === 'number') {
@@ -162,7 +168,7 @@ export function setSyncThrottle(repo: Repo, ms: number): SyncThrottleMode {
   const collection = synchronizerOf(repo)
   if (collection === undefined) return SyncThrottleMode.unsupported
   const reg = registry()
-  const RepoClass = repo.constructor as new (config: object) => Repo
+  const RepoClass = repo.constructor as new (config: object) => RepoLike
   if (!reg.probed.has(RepoClass)) reg.probed.set(RepoClass, docSynchronizerClass(RepoClass) ?? null)
   const DocSynchronizer = reg.probed.get(RepoClass) ?? undefined
   if (DocSynchronizer === undefined || !hook(reg, DocSynchronizer)) {
@@ -176,7 +182,7 @@ export function setSyncThrottle(repo: Repo, ms: number): SyncThrottleMode {
  * The throttle (ms) automerge-repo applies to `documentId` in `repo`, or undefined when `repo`
  * has no synchronizer for it (yet). For tests and diagnostics.
  */
-export function syncThrottleOf(repo: Repo, documentId: string): number | undefined {
+export function syncThrottleOf(repo: RepoLike, documentId: string): number | undefined {
   const docSync = synchronizerOf(repo)?.docSynchronizers[documentId] as
     { syncDebounceRate?: unknown } | undefined
   return docSync?.syncDebounceRate === undefined ? undefined : Number(docSync.syncDebounceRate)
