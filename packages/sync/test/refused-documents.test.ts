@@ -1,24 +1,15 @@
 // A document this device cannot have (refused by the relay, or from another store) ends a wait
 // with a typed error within `findTimeoutMs`, never a promise that hangs (issue 10, item 10).
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { openOrder } from '@tabsync/core'
 import { issueToken } from '@tabsync/relay'
 import { afterEach, expect, test } from 'vitest'
 import { isSyncError, openDevice, type Device, type SyncError } from '../src/index.js'
-
-const SECRET = 'tabsync-sync-refused-secret-0123456789'
-const BIN = join(
-  dirname(createRequire(import.meta.url).resolve('@tabsync/relay')),
-  '..',
-  'bin',
-  'tabsync-relay.js',
-)
+import {
+  RELAY_SECRET as SECRET,
+  spawnRelay as spawnRelayProcess,
+  tempDir as newTempDir,
+} from './relay-process.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
@@ -26,32 +17,16 @@ afterEach(async () => {
 })
 
 async function tempDir(): Promise<string> {
-  const path = await mkdtemp(join(tmpdir(), 'tabsync-refused-test-'))
-  cleanups.push(() => rm(path, { recursive: true, force: true, maxRetries: 5 }))
-  return path
+  const dir = await newTempDir()
+  cleanups.push(dir.remove)
+  return dir.path
 }
 
+/** A relay process on a fresh directory, stopped by the cleanups; its sync URL. */
 async function spawnRelay(): Promise<string> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [BIN, 'serve', '--port', '0', '--data', await tempDir()],
-    {
-      env: { ...process.env, TABSYNC_SECRET: SECRET, TABSYNC_RELAY_LOG: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-    await exited
-  })
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve)
-    void exited.then(() => reject(new Error(`relay exited before listening:\n${stderr}`)))
-  })
-  return (JSON.parse(line) as { syncUrl: string }).syncUrl
+  const relay = await spawnRelayProcess(await tempDir())
+  cleanups.push(() => relay.stop())
+  return relay.syncUrl
 }
 
 async function device(

@@ -1,68 +1,33 @@
 // Two Node devices syncing through a real relay process (packages/relay's CLI), real sockets.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
+import { readdir } from 'node:fs/promises'
 import { addLine } from '@tabsync/core'
 import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { issueToken } from '@tabsync/relay'
 import { afterEach, expect, test } from 'vitest'
 import { openDevice, type Device, type SyncStatus } from '../src/index.js'
-
-const SECRET = 'tabsync-sync-integration-secret-0123456789'
-// The relay package exports only its source entry; its bin sits next to `src/`.
-const BIN = join(
-  dirname(createRequire(import.meta.url).resolve('@tabsync/relay')),
-  '..',
-  'bin',
-  'tabsync-relay.js',
-)
+import {
+  RELAY_SECRET as SECRET,
+  spawnRelay,
+  tempDir as newTempDir,
+  type RelayProcess,
+} from './relay-process.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
 
-interface RelayProcess {
-  readonly port: number
-  readonly syncUrl: string
-  stop(): Promise<void>
-}
-
-async function spawnRelay(dataDir: string, port = 0): Promise<RelayProcess> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [BIN, 'serve', '--port', String(port), '--data', dataDir],
-    {
-      env: { ...process.env, TABSYNC_SECRET: SECRET, TABSYNC_RELAY_LOG: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  let stderr = ''
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve)
-    void exited.then(() => reject(new Error(`relay exited before listening:\n${stderr}`)))
-  })
-  const info = JSON.parse(line) as { port: number; syncUrl: string }
-  let stopped = false
-  const stop = async () => {
-    if (stopped) return
-    stopped = true
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-    await exited
-  }
-  cleanups.push(stop)
-  return { port: info.port, syncUrl: info.syncUrl, stop }
+/** A relay process on `dataDir` (and `port`, to restart one), stopped by the cleanups. */
+async function startRelay(dataDir: string, port?: number): Promise<RelayProcess> {
+  const relay = await spawnRelay(dataDir, port === undefined ? {} : { port })
+  cleanups.push(() => relay.stop())
+  return relay
 }
 
 async function tempDir(): Promise<string> {
-  const path = await mkdtemp(join(tmpdir(), 'tabsync-sync-test-'))
-  cleanups.push(() => rm(path, { recursive: true, force: true }))
-  return path
+  const dir = await newTempDir()
+  cleanups.push(dir.remove)
+  return dir.path
 }
 
 /**
@@ -116,7 +81,7 @@ async function device(deviceId: string, syncUrl: string, storeUrl?: string, secr
 // demo store's 19 documents created in one burst lost one. Fixed in relay c874356.
 test('two Node devices sync a store and an order through a real relay process, across a relay restart', async () => {
   const data = await tempDir()
-  const relay = await spawnRelay(data)
+  const relay = await startRelay(data)
 
   const office = await device('office-1', relay.syncUrl)
   await until(office, (s) => s.state === 'online' && s.skew !== undefined)
@@ -149,7 +114,7 @@ test('two Node devices sync a store and an order through a real relay process, a
   await until(till, (s) => s.state === 'offline')
   const second = await till.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'tiramisu' }))
   expect(till.status().unsynced).toBe(1)
-  await spawnRelay(data, relay.port) // stopped by the cleanups
+  await startRelay(data, relay.port) // stopped by the cleanups
   await until(till, (s) => s.state === 'online' && s.unsynced === 0)
   await until(office, (s) => s.state === 'online')
   const after = await new Promise<string[]>((resolve) => {
@@ -166,7 +131,7 @@ test('two Node devices sync a store and an order through a real relay process, a
 })
 
 test('a token signed with another secret is rejected once, and the device stops retrying', async () => {
-  const relay = await spawnRelay(await tempDir())
+  const relay = await startRelay(await tempDir())
   const intruder = await device(
     'till-9',
     relay.syncUrl,
@@ -179,7 +144,7 @@ test('a token signed with another secret is rejected once, and the device stops 
 })
 
 test('a printer device that adds an order line is refused by the relay and its endpoint says so', async () => {
-  const relay = await spawnRelay(await tempDir())
+  const relay = await startRelay(await tempDir())
   const office = await device('office-1', relay.syncUrl)
   const { storeUrl } = await office.createStore({
     ...demoStoreInit('store-1', () => ''),
@@ -201,7 +166,7 @@ test('a printer device that adds an order line is refused by the relay and its e
 })
 
 test('a new device gets the day in bulk from the relay and opens every order from its storage', async () => {
-  const relay = await spawnRelay(await tempDir())
+  const relay = await startRelay(await tempDir())
   const office = await device('office-1', relay.syncUrl)
   const { storeUrl } = await office.createStore({
     ...demoStoreInit('store-1', () => ''),
