@@ -2,13 +2,15 @@
  * The start chunk: small, and free of Automerge. It paints the floor this device last showed
  * (lib/floor-snapshot.ts) in the first frames, then loads the app (its code and Automerge's wasm,
  * the slow part of a start) and hands over to it; the app keeps that floor on screen until its
- * own, from the device's documents, is ready.
+ * own, from the device's documents, is ready. A new device asks for its pairing and then its
+ * store's documents (lib/starter-bundle.ts) while the app loads.
  */
 import { mount, unmount } from 'svelte'
 import type * as AppModule from './App.svelte'
 import FloorPreview from './components/FloorPreview.svelte'
 import { readFloorSnapshot } from './lib/floor-snapshot.js'
 import { cachedPairing, identity, pair } from './lib/pairing.js'
+import { fetchStarterBundle } from './lib/starter-bundle.js'
 import './app.css'
 
 performance.mark('tabsync:main')
@@ -19,6 +21,11 @@ const { deviceId } = identity()
 // A new device asks the server for its pairing while the app's code and wasm load, not after.
 const pairing = pair(deviceId)
 const cached = cachedPairing(deviceId)
+// A new device (no pairing yet) also fetches its store's documents now, in one request, while
+// the app's code and wasm load: the app would otherwise ask for them one level at a time.
+const starter = cached
+  ? undefined
+  : pairing.then((p) => (p?.starter ? fetchStarterBundle(p) : undefined))
 // Only on the floor: a reload on an order or check screen waits for that screen itself.
 const onFloor = /^(#\/?(floor)?)?$/.test(location.hash)
 const snapshot = cached && onFloor ? readFloorSnapshot(deviceId, cached.storeId) : undefined
@@ -38,4 +45,4 @@ try {
   throw e
 }
 if (preview) void unmount(preview)
-export default mount(app.default, { target, props: { snapshot, pairing } })
+export default mount(app.default, { target, props: { snapshot, pairing, starter } })

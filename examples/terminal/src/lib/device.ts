@@ -5,7 +5,7 @@
  * floor, kitchen and review list (which orders: sync's day view; each summary follows its
  * document), and going offline when the browser says so.
  */
-import type { AutomergeUrl } from '@automerge/automerge-repo'
+import type { AutomergeUrl, StorageAdapterInterface } from '@automerge/automerge-repo'
 import {
   registerDevice,
   type CommandContext,
@@ -45,7 +45,14 @@ export interface DeviceOptions {
   readonly token?: string
   /** WebSocket endpoints, e.g. `ws://host:port/sync`. */
   readonly endpoints?: readonly string[]
-  readonly storage: 'indexeddb' | 'memory'
+  /** Where documents are kept: sync's own IndexedDB, memory, or an adapter opened already. */
+  readonly storage: 'indexeddb' | 'memory' | StorageAdapterInterface
+  /**
+   * This device had nothing stored before this start and was given documents fetched early
+   * (seed-storage.ts): `ready()` then also fetches any order its tables list that the early fetch
+   * lacked, as a new device does, so the first floor never shows a busy table as free.
+   */
+  readonly fresh?: boolean
 }
 
 /** An open terminal device. */
@@ -225,16 +232,19 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
         // Local first: what is stored shows now, online exactly as fast as offline; the day view
         // brings what the hub or relay has beyond that as order events.
         const shown: AutomergeUrl[] = []
-        let tablesMissing = false
+        let incomplete = false
         for (const date of days.dates()) {
           const day = await sync.loadDay(date, {
             localOnly: true,
             onProgress: (p) => onProgress?.({ ...p, fetching: false }),
           })
           shown.push(...day.orders.map((o) => o.url))
-          if (day.missingTables.length > 0) tablesMissing = true
+          if (day.missingTables.length > 0) incomplete = true
+          // A device seeded by an early fetch: what its tables list and it lacks (an order opened
+          // since the list was made) is fetched before the floor, as on any new device.
+          if (options.fresh && day.missing.length > 0) incomplete = true
         }
-        if (tablesMissing) {
+        if (incomplete) {
           // A new device: without its tables the floor would show busy tables as free.
           for (const date of days.dates()) {
             const day = await sync.loadDay(date, {
