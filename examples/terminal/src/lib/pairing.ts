@@ -110,9 +110,7 @@ export async function pair(
     return now
   }
   // No pairing here: a new device, which also asks for its starter list (see starter-bundle.ts).
-  return (
-    (await fetchPairing(deviceId, params.get('store'), cacheKey, true)) ?? cached(deviceId)
-  )
+  return (await fetchPairing(deviceId, params.get('store'), cacheKey, true)) ?? cached(deviceId)
 }
 
 /** Asks the demo server for the pairing and caches it; undefined when it cannot be had. */
