@@ -50,7 +50,8 @@ export interface DeviceOptions {
   /**
    * This device had nothing stored before this start and was given documents fetched early
    * (seed-storage.ts): `ready()` then also fetches any order its tables list that the early fetch
-   * lacked, as a new device does, so the first floor never shows a busy table as free.
+   * lacked, as a new device does, so the first floor never shows a busy table as free. Its hub
+   * and relay links open when `ready()` resolves (or when it has to fetch).
    */
   readonly fresh?: boolean
 }
@@ -141,8 +142,12 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     // kept its offline-made documents unconfirmed in the browser tests; a fresh sync per
     // connection costs little for one store.
     ephemeral: true,
-    online: browser ? navigator.onLine : true,
+    // A seeded new device connects once its floor is up (see `ready`): its documents are the
+    // relay's of a moment ago, and each one's sync exchange would compete for the main thread
+    // with opening them.
+    online: !options.fresh && (browser ? navigator.onLine : true),
   })
+  const connect = () => sync.setOnline(browser ? navigator.onLine : true)
   const listeners = new Set<(e: ChangeEvent) => void>()
   const emit = (e: ChangeEvent) => listeners.forEach((cb) => cb(e))
 
@@ -245,6 +250,7 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
           if (options.fresh && day.missing.length > 0) incomplete = true
         }
         if (incomplete) {
+          if (options.fresh) connect()
           // A new device: without its tables the floor would show busy tables as free.
           for (const date of days.dates()) {
             const day = await sync.loadDay(date, {
@@ -255,6 +261,7 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
           }
         }
         await showing(shown)
+        if (options.fresh) connect()
       })()),
     store: () => sync.store(),
     context: () => sync.context(),
