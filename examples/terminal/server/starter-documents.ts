@@ -11,11 +11,16 @@ import type { AutomergeUrl, DocHandle, Repo } from '@automerge/automerge-repo'
 import {
   businessDate,
   decode,
+  summarizeOrder,
   tableDayRefs,
+  type OrderDoc,
+  type OrderSummary,
   type StoreData,
   type StoreDoc,
   type TableDoc,
 } from '@tabsync/core'
+import { floorPlan, floorTables } from '../src/lib/floor-plan.js'
+import type { FloorSnapshot } from '../src/lib/floor-snapshot.js'
 
 /** What `/pairing.json` carries for a new device (see {@link starterDocuments}). */
 export interface StarterDocuments {
@@ -23,6 +28,13 @@ export interface StarterDocuments {
   readonly ids: readonly string[]
   /** How many of them are tables (the start screen's "Fetching tables: 0 of N"). */
   readonly tables: number
+  /**
+   * The floor those documents show, derived here by the terminal's own floor-plan.ts from the
+   * relay's copy: a new device paints it at once, marked provisional, until its own documents
+   * confirm it. Absent when any listed order could not be read (a floor missing a check would
+   * show a busy table as free).
+   */
+  readonly floor?: FloorSnapshot
 }
 
 /** The relay answers at most 500 ids per request; the device's catch-up fetches any beyond. */
@@ -61,6 +73,7 @@ export async function starterDocuments(
   const tableUrls = Object.values(store.tables).map((t) => t.url)
   const open: string[] = []
   const rest: string[] = []
+  const orderUrls: string[] = []
   await Promise.all(
     tableUrls.map(async (url) => {
       const table = await find<TableDoc>(repo, url)
@@ -68,10 +81,39 @@ export async function starterDocuments(
       for (const date of dates) {
         for (const { ref, hint } of tableDayRefs(table.doc(), date)) {
           ;(hint === 'closed' ? rest : open).push(idOf(ref.url))
+          orderUrls.push(ref.url)
         }
       }
     }),
   )
   const ids = [...new Set([idOf(storeUrl), ...tableUrls.map(idOf), ...open, ...rest])]
-  return { ids: ids.slice(0, MAX_IDS), tables: tableUrls.length }
+  const floor = await provisionalFloor(repo, store, [...new Set(orderUrls)], now)
+  return {
+    ids: ids.slice(0, MAX_IDS),
+    tables: tableUrls.length,
+    ...(floor && ids.length <= MAX_IDS ? { floor } : {}),
+  }
+}
+
+/** The floor of these orders, or undefined when one of them cannot be read here. */
+async function provisionalFloor(
+  repo: Repo,
+  store: StoreData,
+  orderUrls: readonly string[],
+  now: number,
+): Promise<FloorSnapshot | undefined> {
+  const orders = await Promise.all(
+    orderUrls.map(async (url) => {
+      const handle = await find<OrderDoc>(repo, url)
+      try {
+        return handle ? ([url as AutomergeUrl, summarizeOrder(handle.doc())] as const) : undefined
+      } catch {
+        return undefined // not an order core can read: no provisional floor, the device decides
+      }
+    }),
+  )
+  const read = orders.filter((o): o is readonly [AutomergeUrl, OrderSummary] => o !== undefined)
+  if (read.length < orders.length) return undefined
+  const areas = floorPlan(store, floorTables(store, read))
+  return { version: 1, storeId: store.storeId, savedAt: now, areas }
 }

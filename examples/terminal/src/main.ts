@@ -8,7 +8,7 @@
 import { mount, unmount } from 'svelte'
 import type * as AppModule from './App.svelte'
 import FloorPreview from './components/FloorPreview.svelte'
-import { readFloorSnapshot } from './lib/floor-snapshot.js'
+import { parseFloorSnapshot, readFloorSnapshot, type FloorSnapshot } from './lib/floor-snapshot.js'
 import { cachedPairing, identity, pair } from './lib/pairing.js'
 import { fetchStarterBundle } from './lib/starter-bundle.js'
 import './app.css'
@@ -29,12 +29,29 @@ const starter = cached
 // Only on the floor: a reload on an order or check screen waits for that screen itself.
 const onFloor = /^(#\/?(floor)?)?$/.test(location.hash)
 const snapshot = cached && onFloor ? readFloorSnapshot(deviceId, cached.storeId) : undefined
-const preview = snapshot
+let preview = snapshot
   ? mount(FloorPreview, { target, props: { snapshot, phase: 'Opening…' } })
   : undefined
 if (preview) performance.mark('tabsync:snapshot-floor')
 
-let app: typeof AppModule
+let app: typeof AppModule | undefined
+// A new device has no floor of its own yet: the store's floor as the server derived it from the
+// documents being fetched, marked provisional until this device's own documents replace it.
+const provisional: Promise<FloorSnapshot | undefined> | undefined =
+  cached || !onFloor
+    ? undefined
+    : pairing.then((p) => {
+        const floor =
+          p?.starter?.floor === undefined ? undefined : parseFloorSnapshot(p.starter.floor)
+        if (floor && !app && !preview) {
+          preview = mount(FloorPreview, {
+            target,
+            props: { snapshot: floor, phase: 'Fetching the store…', provisional: true },
+          })
+          performance.mark('tabsync:provisional-floor')
+        }
+        return floor
+      })
 try {
   app = await import('./App.svelte')
 } catch (e) {
@@ -45,4 +62,4 @@ try {
   throw e
 }
 if (preview) void unmount(preview)
-export default mount(app.default, { target, props: { snapshot, pairing, starter } })
+export default mount(app.default, { target, props: { snapshot, provisional, pairing, starter } })

@@ -20,7 +20,12 @@ export interface Pairing {
    * A new device's first fetch (asked for only without a cached pairing, never cached): the
    * store's documents to get in one `POST /documents`, and how many of them are tables.
    */
-  readonly starter?: { readonly ids: readonly string[]; readonly tables: number }
+  readonly starter?: {
+    readonly ids: readonly string[]
+    readonly tables: number
+    /** The floor those documents show, by the server (shown as provisional; checked on read). */
+    readonly floor?: unknown
+  }
 }
 
 export interface Identity {

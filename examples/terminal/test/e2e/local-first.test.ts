@@ -63,7 +63,7 @@ test('a reload shows the floor and its open check while the relay, pairing and /
   await till.context.close()
 }, 120_000)
 
-test('a new device shows what it fetches, with counts, until its floor is there', async () => {
+test('a new device shows what it fetches, with counts, and the store floor marked provisional until its own floor is there', async () => {
   const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } })
   const page = await context.newPage()
   // The bulk fetch of the store's documents (store, tables, checks) is held.
@@ -79,8 +79,13 @@ test('a new device shows what it fetches, with counts, until its floor is there'
     /^Fetching tables from the store: 0 of \d+$/,
   )
   expect(await page.getByTestId('floor').count()).toBe(0)
+  // Meanwhile the store's floor as the server sees it, with the check on t5, says it is
+  // provisional: it is not this device's yet.
+  const preview = page.getByTestId('floor-preview')
+  expect(await preview.getByTestId('table-t5').getAttribute('data-state')).toBe('open')
+  expect(await page.getByTestId('provisional').innerText()).toMatch(/^Provisional/)
 
-  // Released: the tables arrive and the floor replaces the progress.
+  // Released: the tables arrive and the live floor replaces the provisional one.
   release = true
   expect(held.length).toBeGreaterThan(0)
   for (const r of held) await r.continue()
@@ -88,6 +93,7 @@ test('a new device shows what it fetches, with counts, until its floor is there'
   // The check the first test opened on t5 is there as soon as the floor is: a new device's floor
   // never shows a busy table as free.
   expect(await page.getByTestId('table-t5').getAttribute('data-state')).toBe('open')
+  expect(await page.getByTestId('provisional').count()).toBe(0)
   await context.close()
 }, 120_000)
 
@@ -107,7 +113,7 @@ test('a new device asks for its store, tables and open checks in one request whi
   await page.goto(`${stack.url}/?device=till-one-request`)
 
   // The start chunk alone asks: the app's code has not arrived yet.
-  await poll(() => bulk.length).toBe(1)
+  await poll(async () => bulk.length).toBe(1)
   expect(heldApp.length).toBe(1)
   const asked = (JSON.parse(bulk[0]!) as { ids: string[] }).ids
   const storeId = stack.server.stores['store-a']!.replace('automerge:', '')
