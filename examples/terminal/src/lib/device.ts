@@ -261,8 +261,10 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
           }
         }
         await showing(shown)
+      })().finally(() => {
+        // Floor up, or the start failed: a seeded device now connects (or it never would).
         if (options.fresh) connect()
-      })()),
+      })),
     store: () => sync.store(),
     context: () => sync.context(),
     onStore: (cb) => sync.onStore(cb),
