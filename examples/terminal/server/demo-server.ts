@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
 import { redactSecrets } from '@tabsync/sync'
+import { starterDocuments, type StarterDocuments } from './starter-documents.js'
 import { serveStatic } from './static-files.js'
 import { startSyncBackend, type SyncBackend } from './sync-backend.js'
 
@@ -56,6 +57,11 @@ export interface Pairing {
   readonly timeUrl: string
   /** The print bridge's status for this store (GET with the token as a Bearer header). */
   readonly printerStatusUrl: string
+  /**
+   * Asked for with `&starter=1` (a device with nothing stored): what to fetch in one
+   * `POST /documents` before drawing the floor (see starter-documents.ts).
+   */
+  readonly starter?: StarterDocuments
   readonly demo: true
 }
 
@@ -129,7 +135,14 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         res.end(JSON.stringify({ error: 'unknown store or malformed device id' }))
         return
       }
-      void backend.issueToken(deviceId, storeId).then((token) => {
+      const starter =
+        url.searchParams.get('starter') === '1'
+          ? starterDocuments(backend.relay.repo, store.url).catch((e: unknown) => {
+              log(`pairing: no starter list for ${storeId}: ${String(e)}`)
+              return undefined
+            })
+          : Promise.resolve(undefined)
+      void Promise.all([backend.issueToken(deviceId, storeId), starter]).then(([token, list]) => {
         const body: Pairing = {
           storeId,
           storeName: store.name,
@@ -138,6 +151,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
           endpoints: ['/sync'],
           timeUrl: '/time',
           printerStatusUrl: `/printers/status?store=${encodeURIComponent(storeId)}`,
+          ...(list ? { starter: list } : {}),
           demo: true,
         }
         res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })

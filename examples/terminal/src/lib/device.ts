@@ -5,7 +5,7 @@
  * floor, kitchen and review list (which orders: sync's day view; each summary follows its
  * document), and going offline when the browser says so.
  */
-import type { AutomergeUrl } from '@automerge/automerge-repo'
+import type { AutomergeUrl, StorageAdapterInterface } from '@automerge/automerge-repo'
 import {
   registerDevice,
   type CommandContext,
@@ -45,7 +45,15 @@ export interface DeviceOptions {
   readonly token?: string
   /** WebSocket endpoints, e.g. `ws://host:port/sync`. */
   readonly endpoints?: readonly string[]
-  readonly storage: 'indexeddb' | 'memory'
+  /** Where documents are kept: sync's own IndexedDB, memory, or an adapter opened already. */
+  readonly storage: 'indexeddb' | 'memory' | StorageAdapterInterface
+  /**
+   * This device had nothing stored before this start and was given documents fetched early
+   * (seed-storage.ts): `ready()` then also fetches any order its tables list that the early fetch
+   * lacked, as a new device does, so the first floor never shows a busy table as free. Its hub
+   * and relay links open when `ready()` resolves (or when it has to fetch).
+   */
+  readonly fresh?: boolean
 }
 
 /** An open terminal device. */
@@ -134,8 +142,12 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     // kept its offline-made documents unconfirmed in the browser tests; a fresh sync per
     // connection costs little for one store.
     ephemeral: true,
-    online: browser ? navigator.onLine : true,
+    // A seeded new device connects once its floor is up (see `ready`): its documents are the
+    // relay's of a moment ago, and each one's sync exchange would compete for the main thread
+    // with opening them.
+    online: !options.fresh && (browser ? navigator.onLine : true),
   })
+  const connect = () => sync.setOnline(browser ? navigator.onLine : true)
   const listeners = new Set<(e: ChangeEvent) => void>()
   const emit = (e: ChangeEvent) => listeners.forEach((cb) => cb(e))
 
@@ -225,16 +237,20 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
         // Local first: what is stored shows now, online exactly as fast as offline; the day view
         // brings what the hub or relay has beyond that as order events.
         const shown: AutomergeUrl[] = []
-        let tablesMissing = false
+        let incomplete = false
         for (const date of days.dates()) {
           const day = await sync.loadDay(date, {
             localOnly: true,
             onProgress: (p) => onProgress?.({ ...p, fetching: false }),
           })
           shown.push(...day.orders.map((o) => o.url))
-          if (day.missingTables.length > 0) tablesMissing = true
+          if (day.missingTables.length > 0) incomplete = true
+          // A device seeded by an early fetch: what its tables list and it lacks (an order opened
+          // since the list was made) is fetched before the floor, as on any new device.
+          if (options.fresh && day.missing.length > 0) incomplete = true
         }
-        if (tablesMissing) {
+        if (incomplete) {
+          if (options.fresh) connect()
           // A new device: without its tables the floor would show busy tables as free.
           for (const date of days.dates()) {
             const day = await sync.loadDay(date, {
@@ -245,7 +261,10 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
           }
         }
         await showing(shown)
-      })()),
+      })().finally(() => {
+        // Floor up, or the start failed: a seeded device now connects (or it never would).
+        if (options.fresh) connect()
+      })),
     store: () => sync.store(),
     context: () => sync.context(),
     onStore: (cb) => sync.onStore(cb),

@@ -5,7 +5,7 @@
  * already derived from its own documents, replaced by the live floor as soon as those are open.
  * Imports nothing that loads Automerge: the start chunk (main.ts) reads it.
  */
-import type { TableState } from './terminal.svelte.js'
+import type { TableState } from './floor-plan.js'
 
 /** One table as the floor shows it, in plain data (amounts already formatted). */
 export interface PlanTile {

@@ -16,6 +16,16 @@ export interface Pairing {
   readonly timeUrl: string
   /** The print bridge's status for this store; absent from older pairings. */
   readonly printerStatusUrl?: string
+  /**
+   * A new device's first fetch (asked for only without a cached pairing, never cached): the
+   * store's documents to get in one `POST /documents`, and how many of them are tables.
+   */
+  readonly starter?: {
+    readonly ids: readonly string[]
+    readonly tables: number
+    /** The floor those documents show, by the server (shown as provisional; checked on read). */
+    readonly floor?: unknown
+  }
 }
 
 export interface Identity {
@@ -104,7 +114,8 @@ export async function pair(
     if (navigator.onLine) void fetchPairing(deviceId, now.storeId, cacheKey)
     return now
   }
-  return (await fetchPairing(deviceId, params.get('store'), cacheKey)) ?? cached(deviceId)
+  // No pairing here: a new device, which also asks for its starter list (see starter-bundle.ts).
+  return (await fetchPairing(deviceId, params.get('store'), cacheKey, true)) ?? cached(deviceId)
 }
 
 /** Asks the demo server for the pairing and caches it; undefined when it cannot be had. */
@@ -112,10 +123,12 @@ async function fetchPairing(
   deviceId: string,
   store: string | null,
   cacheKey: string,
+  starter = false,
 ): Promise<Pairing | undefined> {
   try {
     const q = new URLSearchParams({ device: deviceId })
     if (store) q.set('store', store)
+    if (starter) q.set('starter', '1')
     const ctl = new AbortController()
     const timer = setTimeout(() => ctl.abort(), 4000)
     const res = await fetch(`/pairing.json?${q}`, { cache: 'no-store', signal: ctl.signal })
@@ -127,7 +140,11 @@ async function fetchPairing(
       endpoints: body.endpoints.map(absolute),
       timeUrl: new URL(body.timeUrl, location.href).toString(),
     }
-    localStorage.setItem(cacheKey, JSON.stringify(pairing))
+    // The starter list is for this start only: a later start reads its own storage.
+    localStorage.setItem(
+      cacheKey,
+      JSON.stringify(pairing, (key, value: unknown) => (key === 'starter' ? undefined : value)),
+    )
     return pairing
   } catch {
     return undefined

@@ -8,7 +8,6 @@ import {
   cancelOrder,
   formatMoney,
   hlcMs,
-  isOnFloor,
   isTabsyncError,
   keepChecksApart,
   tableForks,
@@ -18,10 +17,10 @@ import {
   type OrderDoc,
   type OrderSummary,
   type StoreData,
-  type TableInfo,
 } from '@tabsync/core'
 import type { Device, SyncStatus } from './device.js'
 import { elapsedText, type PlanArea } from './floor-snapshot.js'
+import { floorPlan, floorTables, type FloorTable } from './floor-plan.js'
 import { humanMessage } from './messages.js'
 import {
   watchPrinters,
@@ -40,26 +39,7 @@ export const Screen = {
 } as const
 export type Screen = (typeof Screen)[keyof typeof Screen]
 
-/** What a table looks like on the floor plan. */
-export const TableState = {
-  free: 'free',
-  open: 'open',
-  fired: 'fired',
-  payment: 'payment',
-  attention: 'attention',
-} as const
-export type TableState = (typeof TableState)[keyof typeof TableState]
-
-export interface FloorTable {
-  readonly table: TableInfo
-  readonly state: TableState
-  /** The check shown when the table is tapped (oldest open one). */
-  readonly current: { readonly url: AutomergeUrl; readonly summary: OrderSummary } | undefined
-  /** Open checks on the table. */
-  readonly openCount: number
-  /** Every open check on the table, oldest first (two after devices opened it while apart). */
-  readonly checks: readonly { readonly url: AutomergeUrl; readonly summary: OrderSummary }[]
-}
+export { TableState, type FloorTable } from './floor-plan.js'
 
 export interface ReviewItem {
   readonly url: AutomergeUrl
@@ -155,63 +135,13 @@ export class Terminal {
   })
 
   /** Every table with its state, by area, in the store's order. */
-  floor = $derived.by((): Map<string, FloorTable[]> => {
-    const open = new Map<string, { url: AutomergeUrl; summary: OrderSummary }[]>()
-    for (const [url, summary] of this.orders) {
-      // Closed, cancelled and combined checks are off the floor.
-      if (!isOnFloor(summary)) continue
-      const list = open.get(summary.order.tableId) ?? []
-      list.push({ url, summary })
-      open.set(summary.order.tableId, list)
-    }
-    const areas = new Map<string, FloorTable[]>()
-    const tables = Object.values(this.store.tables).sort(
-      (a, b) =>
-        areaRank(a.area) - areaRank(b.area) ||
-        a.area.localeCompare(b.area) ||
-        a.label.localeCompare(b.label, undefined, { numeric: true }),
-    )
-    for (const table of tables) {
-      const list = (open.get(table.id) ?? []).sort((a, b) =>
-        a.summary.order.openedAt < b.summary.order.openedAt ? -1 : 1,
-      )
-      const current = list[0]
-      const tiles = areas.get(table.area) ?? []
-      tiles.push({
-        table,
-        current,
-        openCount: list.length,
-        checks: list,
-        state: tableState(list.map((x) => x.summary)),
-      })
-      areas.set(table.area, tiles)
-    }
-    return areas
-  })
+  floor = $derived.by((): Map<string, FloorTable[]> => floorTables(this.store, this.orders))
 
   /**
    * The floor in plain data (amounts formatted), as the floor plan draws it and as the floor
    * snapshot keeps it for the next start.
    */
-  plan = $derived.by((): PlanArea[] =>
-    [...this.floor].map(([name, tiles]) => ({
-      name,
-      tiles: tiles.map(({ table, state, current, openCount }) => ({
-        id: table.id,
-        label: table.label,
-        state,
-        seats: table.seats,
-        openCount,
-        ...(current
-          ? {
-              total: formatMoney(current.summary.totals.total, this.store.currency),
-              guests: current.summary.order.guests,
-              openedAtMs: hlcMs(current.summary.order.openedAt),
-            }
-          : {}),
-      })),
-    })),
-  )
+  plan = $derived.by((): PlanArea[] => floorPlan(this.store, this.floor))
 
   /** Conflicts of every loaded order, for the review list. */
   review = $derived.by((): ReviewItem[] => {
@@ -377,20 +307,4 @@ export class Terminal {
   destroy() {
     this.#stops.forEach((stop) => stop())
   }
-}
-
-/** Rooms first, then terrace, bar and takeaway; other areas after them by name. */
-function areaRank(area: string): number {
-  const order = [/dining|room|hall/i, /patio|terrace|garden/i, /bar|counter/i, /take|pick/i]
-  const i = order.findIndex((re) => re.test(area))
-  return i === -1 ? order.length : i
-}
-
-function tableState(open: OrderSummary[]): TableState {
-  if (open.length === 0) return 'free'
-  const statuses = open.map((s) => s.status.status)
-  if (statuses.includes('needs-attention')) return 'attention'
-  if (statuses.includes('paid') || open.some((s) => s.totals.paid > 0)) return 'payment'
-  if (statuses.includes('fired')) return 'fired'
-  return 'open'
 }

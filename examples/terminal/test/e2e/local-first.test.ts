@@ -2,7 +2,8 @@
  * Local first on screen: a reload shows the floor and its open checks from the device's own
  * storage while every network answer is held (the relay's WebSocket accepts and never answers,
  * /pairing.json, /time and the bulk /documents never answer), and a new device shows what it is
- * fetching, with counts, instead of a blank screen. Real Chromium against the demo server.
+ * fetching, with counts, instead of a blank screen, and fetches it in one request made while the
+ * app's code loads. Real Chromium against the demo server.
  */
 import type { Request, Route, WebSocketRoute } from 'playwright-core'
 import { afterAll, beforeAll, expect, test } from 'vitest'
@@ -62,15 +63,14 @@ test('a reload shows the floor and its open check while the relay, pairing and /
   await till.context.close()
 }, 120_000)
 
-test('a new device shows what it fetches, with counts, until its floor is there', async () => {
+test('a new device shows what it fetches, with counts, and the store floor marked provisional until its own floor is there', async () => {
   const context = await stack.browser.newContext({ viewport: { width: 1280, height: 800 } })
   const page = await context.newPage()
-  // The first bulk fetch (the store document) goes through; the next ones (the tables) are held.
+  // The bulk fetch of the store's documents (store, tables, checks) is held.
   const held: Route[] = []
-  let fetches = 0
   let release = false
   await page.route(/\/documents$/, (route) => {
-    if (release || fetches++ === 0) void route.continue()
+    if (release) void route.continue()
     else held.push(route)
   })
   await page.goto(`${stack.url}/?device=till-new`)
@@ -79,8 +79,13 @@ test('a new device shows what it fetches, with counts, until its floor is there'
     /^Fetching tables from the store: 0 of \d+$/,
   )
   expect(await page.getByTestId('floor').count()).toBe(0)
+  // Meanwhile the store's floor as the server sees it, with the check on t5, says it is
+  // provisional: it is not this device's yet.
+  const preview = page.getByTestId('floor-preview')
+  expect(await preview.getByTestId('table-t5').getAttribute('data-state')).toBe('open')
+  expect(await page.getByTestId('provisional').innerText()).toMatch(/^Provisional/)
 
-  // Released: the tables arrive and the floor replaces the progress.
+  // Released: the tables arrive and the live floor replaces the provisional one.
   release = true
   expect(held.length).toBeGreaterThan(0)
   for (const r of held) await r.continue()
@@ -88,6 +93,40 @@ test('a new device shows what it fetches, with counts, until its floor is there'
   // The check the first test opened on t5 is there as soon as the floor is: a new device's floor
   // never shows a busy table as free.
   expect(await page.getByTestId('table-t5').getAttribute('data-state')).toBe('open')
+  expect(await page.getByTestId('provisional').count()).toBe(0)
+  await context.close()
+}, 120_000)
+
+test('a new device asks for its store, tables and open checks in one request while the app code is still loading', async () => {
+  // No service worker, so that page.route sees (and can hold) the app's own code.
+  const context = await stack.browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    serviceWorkers: 'block',
+  })
+  const page = await context.newPage()
+  const bulk: string[] = []
+  page.on('request', (r) => {
+    if (/\/documents$/.test(r.url())) bulk.push(r.postData() ?? '')
+  })
+  const heldApp: Route[] = []
+  await page.route(/\/assets\/App-[\w-]+\.js$/, (route) => void heldApp.push(route))
+  await page.goto(`${stack.url}/?device=till-one-request`)
+
+  // The start chunk alone asks: the app's code has not arrived yet.
+  await poll(async () => bulk.length).toBe(1)
+  expect(heldApp.length).toBe(1)
+  const asked = (JSON.parse(bulk[0]!) as { ids: string[] }).ids
+  const storeId = stack.server.stores['store-a']!.replace('automerge:', '')
+  expect(asked[0]).toBe(storeId)
+  // The store, its 18 tables and at least the check the first test opened on t5.
+  expect(asked.length).toBeGreaterThan(19)
+
+  for (const r of heldApp) await r.continue()
+  await page.unroute(/\/assets\/App-[\w-]+\.js$/)
+  await page.getByTestId('floor').waitFor({ timeout: 30_000 })
+  expect(await page.getByTestId('table-t5').getAttribute('data-state')).toBe('open')
+  // Nothing more was needed before the floor: it came from that one answer.
+  expect(bulk.length).toBe(1)
   await context.close()
 }, 120_000)
 

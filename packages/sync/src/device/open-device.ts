@@ -14,6 +14,7 @@ import type { EndpointKind } from '../network/sync-link.js'
 import { WebSocketLink, type WebSocketLinkOptions } from '../network/websocket-link.js'
 import { ClosableStorage } from '../storage/closable-storage.js'
 import { DeviceKeys } from '../storage/device-keys.js'
+import { deviceDatabaseName } from '../storage/database-name.js'
 import { resolveStorage, type StorageOption } from '../storage/resolve-storage.js'
 import { Device, type NewStore } from './device.js'
 import { consoleLogger, type Logger } from '../log/logger.js'
@@ -132,7 +133,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
   const random = options.random ?? Math.random
   const wallClock = options.wallClock ?? Date.now
   const storage = new ClosableStorage(
-    await resolveStorage(options.storage, `tabsync-${options.deviceId}`),
+    await resolveStorage(options.storage, deviceDatabaseName(options.deviceId)),
   )
   const clock = await openPersistentClock({
     storage,
