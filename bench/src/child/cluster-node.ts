@@ -16,7 +16,8 @@ const relay = await startRelay({
   port,
   dataDir: env('TABSYNC_BENCH_DIR'),
   secret: env('TABSYNC_BENCH_SECRET'),
-  logLevel: 'silent',
+  // `TABSYNC_BENCH_NODE_LOG=info` (or debug) shows the nodes' pino lines on stderr (diagnosis).
+  logLevel: (process.env['TABSYNC_BENCH_NODE_LOG'] ?? 'silent') as 'silent',
   cluster: {
     postgres: env('TABSYNC_BENCH_POSTGRES'),
     nodeId: env('TABSYNC_BENCH_NODE_ID'),

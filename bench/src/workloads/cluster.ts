@@ -45,6 +45,8 @@ interface Node {
 }
 
 interface Window {
+  /** One line per simulator (which stores lagged, and why a tap failed). */
+  readonly perSim: string[]
   readonly cpuMs: number[]
   readonly wallMs: number
   readonly changes: number
@@ -96,10 +98,13 @@ async function measureWindow(
 ): Promise<Window> {
   const replies = Promise.all(
     sims.map((sim) =>
-      sim.request<{ samples: number[]; changes: number; expected: number }>(
-        { type: 'run', ...opts },
-        opts.durationMs + opts.warmupMs + 120_000,
-      ),
+      sim.request<{
+        samples: number[]
+        changes: number
+        expected: number
+        failedTaps: number
+        firstError?: string
+      }>({ type: 'run', ...opts }, opts.durationMs + opts.warmupMs + 120_000),
     ),
   )
   await sleep(opts.warmupMs)
@@ -110,6 +115,11 @@ async function measureWindow(
   const cpuMs = nodes.map((n, i) => cpuOf(n) - (cpu0[i] ?? 0))
   const samples = results.flatMap((r) => r.samples)
   return {
+    perSim: results.map(
+      (r) =>
+        `${r.changes} changes, p99 ${p99(r.samples).toFixed(0)} ms, ${r.expected - r.samples.length} lost` +
+        (r.failedTaps > 0 ? `, ${r.failedTaps} taps failed (${r.firstError ?? ''})` : ''),
+    ),
     cpuMs,
     wallMs: now() - t0,
     changes: results.reduce((n, r) => n + r.changes, 0),
@@ -196,7 +206,7 @@ async function measureCluster(
     for (let run = 0; run < ctx.runs; run++) {
       const w = await measureWindow(sims, nodes, { ...opts, meanIntervalMs })
       ctx.log(
-        `${W} ${label}: CPU ${w.cpuMs.map((c) => c.toFixed(0)).join(' / ')} ms in ${w.wallMs.toFixed(0)} ms, ${w.changes} changes, p99 ${p99(w.samples).toFixed(1)} ms, ${w.lost} lost`,
+        `${W} ${label}: CPU ${w.cpuMs.map((c) => c.toFixed(0)).join(' / ')} ms in ${w.wallMs.toFixed(0)} ms, ${w.changes} changes, p99 ${p99(w.samples).toFixed(1)} ms, ${w.lost} lost; per simulator: ${w.perSim.join(' | ')}`,
       )
       windows.push(w)
       await sleep(500)

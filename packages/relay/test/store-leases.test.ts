@@ -28,7 +28,13 @@ async function freshSchema(): Promise<string> {
   return schema
 }
 
-function node(schema: string, nodeId: string, leaseMs: number, lost: string[] = []): StoreLeases {
+function node(
+  schema: string,
+  nodeId: string,
+  leaseMs: number,
+  lost: string[] = [],
+  now?: () => number,
+): StoreLeases {
   return new StoreLeases({
     pool,
     schema,
@@ -37,6 +43,7 @@ function node(schema: string, nodeId: string, leaseMs: number, lost: string[] = 
     leaseMs,
     log,
     onLost: (storeId) => lost.push(storeId),
+    ...(now ? { now } : {}),
   })
 }
 
@@ -146,6 +153,28 @@ describe('store leases', () => {
     await a.renew()
     expect(lost).toEqual(['s1'])
     expect(a.fenceOf('s1')).toBeUndefined()
+  })
+
+  // Issue 17 (bench: a 3-node window with no delivery): a renewal late on a loaded machine made a
+  // node drop a store at its local deadline while PostgreSQL still named it, and then refuse the
+  // store's devices (503) until the row expired: they bounced between the nodes for seconds.
+  test('a node that let a lease go at its local deadline while PostgreSQL still names it takes it back at once, same fence', async () => {
+    const schema = await freshSchema()
+    const lost: string[] = []
+    let clock = 0
+    const a = node(schema, 'a', 60_000, lost, () => clock)
+    const b = node(schema, 'b', 60_000)
+    expect(await a.acquire('s1')).toEqual({ held: true, fence: '1' })
+    clock += 60_001 // the local deadline passes (no renewal came in time); the row is unexpired
+    expect(a.heldStores()).toEqual([])
+    expect(lost).toEqual(['s1'])
+    expect(await a.acquire('s1')).toEqual({ held: true, fence: '1' })
+    expect(a.fenceOf('s1')).toEqual({ storeId: 's1', holder: a.holder, fence: '1' })
+    // Still exclusive: the other node is sent to `a`.
+    expect(await b.acquire('s1')).toEqual({
+      held: false,
+      owner: { nodeId: 'a', advertise: 'ws://a.test/sync' },
+    })
   })
 
   test('a released lease is taken at once with a higher fence', async () => {

@@ -32,6 +32,8 @@ export interface StoreLeaseOptions {
   readonly onTaken?: (storeId: string) => void
   /** The lease table answered (true) or not (false) at the last renewal. */
   readonly onHealth?: (ok: boolean) => void
+  /** Monotonic clock (ms) for the local deadlines; tests pass their own. */
+  readonly now?: () => number
 }
 
 interface Held {
@@ -40,7 +42,7 @@ interface Held {
   validUntil: number
 }
 
-const now = (): number => performance.now()
+const monotonicNow = (): number => performance.now()
 
 /**
  * The store leases of one relay node, in PostgreSQL: a row per store (holder, advertised URL,
@@ -65,6 +67,7 @@ export class StoreLeases {
   readonly #onLost: (storeId: string) => void
   readonly #onHealth: (ok: boolean) => void
   readonly #onTaken: (storeId: string) => void
+  readonly #now: () => number
   readonly #held = new Map<string, Held>()
   readonly #acquiring = new Map<string, Promise<AcquireResult>>()
   #timer: ReturnType<typeof setInterval> | undefined
@@ -81,6 +84,7 @@ export class StoreLeases {
     this.#onLost = options.onLost
     this.#onHealth = options.onHealth ?? (() => {})
     this.#onTaken = options.onTaken ?? (() => {})
+    this.#now = options.now ?? monotonicNow
   }
 
   /** Starts the renewal loop. */
@@ -98,13 +102,15 @@ export class StoreLeases {
   /** The fence for writes of `storeId`, or undefined when this node does not hold it. */
   fenceOf(storeId: string): FenceToken | undefined {
     const held = this.#held.get(storeId)
-    if (!held || held.validUntil <= now()) return undefined
+    if (!held || held.validUntil <= this.#now()) return undefined
     return { storeId, holder: this.holder, fence: held.fence }
   }
 
   /**
    * Holds `storeId` after this resolves with `held: true`: already held, free, or expired (then
-   * taken with the next fencing number). Otherwise names the live owner.
+   * taken with the next fencing number), or still this holder's in PostgreSQL after this node let
+   * it go at its local deadline (taken back at once, same fencing number: nobody else held it in
+   * between). Otherwise names the live owner.
    */
   acquire(storeId: string): Promise<AcquireResult> {
     if (this.fenceOf(storeId)) {
@@ -119,13 +125,14 @@ export class StoreLeases {
   }
 
   async #acquire(storeId: string): Promise<AcquireResult> {
-    const started = now()
+    const started = this.#now()
     const taken = await this.#pool.query<{ fence: string }>(
       `INSERT INTO ${this.#table} AS l (store_id, holder, advertise, fence, expires_at)
        VALUES ($1, $2, $3, 1, clock_timestamp() + $4 * interval '1 millisecond')
        ON CONFLICT (store_id) DO UPDATE SET holder = excluded.holder,
-         advertise = excluded.advertise, fence = l.fence + 1, expires_at = excluded.expires_at
-       WHERE l.expires_at <= clock_timestamp()
+         advertise = excluded.advertise, expires_at = excluded.expires_at,
+         fence = CASE WHEN l.holder = excluded.holder THEN l.fence ELSE l.fence + 1 END
+       WHERE l.expires_at <= clock_timestamp() OR l.holder = excluded.holder
        RETURNING fence::text AS fence`,
       [storeId, this.holder, this.advertise, this.leaseMs],
     )
@@ -155,7 +162,7 @@ export class StoreLeases {
     try {
       this.#expireLocally()
       const stores = [...this.#held.keys()]
-      const started = now()
+      const started = this.#now()
       let renewed: Set<string>
       try {
         const result = await this.#pool.query<{ store_id: string }>(
@@ -198,6 +205,14 @@ export class StoreLeases {
     )
   }
 
+  /**
+   * Stops serving `storeId` now (a write of it was refused: PostgreSQL names another holder, or
+   * the lease expired there). Its devices reconnect and are admitted by whoever holds it.
+   */
+  giveUp(storeId: string, why: string): void {
+    this.#lose(storeId, why)
+  }
+
   /** Stops renewing (leases then run out by themselves). */
   stop(): void {
     clearInterval(this.#timer)
@@ -205,7 +220,7 @@ export class StoreLeases {
   }
 
   #expireLocally(): void {
-    const t = now()
+    const t = this.#now()
     for (const [storeId, held] of [...this.#held]) {
       if (held.validUntil <= t) this.#lose(storeId, 'not renewed in time')
     }
