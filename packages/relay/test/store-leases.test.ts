@@ -47,6 +47,48 @@ function node(
   })
 }
 
+/**
+ * A pool whose clients hold every transaction open at its COMMIT until `release()`: the real
+ * adapter's write transaction, caught with its lease row locked.
+ */
+function pausingAtCommit(real: pg.Pool): {
+  pool: pg.Pool
+  atCommit: Promise<void>
+  release: () => void
+} {
+  let release = (): void => {}
+  const gate = new Promise<void>((r) => (release = r))
+  let reached = (): void => {}
+  const atCommit = new Promise<void>((r) => (reached = r))
+  const connect = async (): Promise<pg.PoolClient> => {
+    const client = await real.connect()
+    return new Proxy(client, {
+      get(target, prop, receiver) {
+        if (prop === 'query') {
+          return async (sql: unknown, ...rest: unknown[]) => {
+            if (sql === 'COMMIT') {
+              reached()
+              await gate
+            }
+            return (target.query as (...a: unknown[]) => unknown)(sql, ...rest)
+          }
+        }
+        const value: unknown = Reflect.get(target, prop, receiver)
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value
+      },
+    })
+  }
+  return { pool: { connect } as unknown as pg.Pool, atCommit, release }
+}
+
+/** Backends of the test server waiting for a lock right now. */
+async function lockWaiters(): Promise<number> {
+  const result = await pool.query<{ n: string }>(
+    "SELECT count(*)::text AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+  )
+  return Number(result.rows[0]?.n ?? 0)
+}
+
 async function until(check: () => Promise<boolean> | boolean): Promise<void> {
   for (;;) {
     if (await check()) return
@@ -175,6 +217,42 @@ describe('store leases', () => {
       held: false,
       owner: { nodeId: 'a', advertise: 'ws://a.test/sync' },
     })
+  })
+
+  // Issue 17: with the write's check `FOR SHARE`, renewals queued behind the node's own write
+  // transactions (seconds each on the loaded bench machine) until its leases ran out locally.
+  test('a renewal does not wait for a write transaction of the store; a takeover does', async () => {
+    const schema = await freshSchema()
+    const lost: string[] = []
+    const a = node(schema, 'a', 60_000, lost)
+    const b = node(schema, 'b', 60_000)
+    await a.acquire('s1')
+    const paused = pausingAtCommit(pool)
+    const asA = new PostgresStorageAdapter(paused.pool, {
+      schema,
+      fence: () => [a.fenceOf('s1')!],
+    })
+    const write = asA.save(['d1', 'incremental', 'x'], new Uint8Array([1]))
+    await paused.atCommit // the fence checked, the lease row locked, the transaction open
+
+    let renewed = false
+    const renewal = a.renew().then(() => (renewed = true))
+    await until(async () => renewed || (await lockWaiters()) > 0)
+    expect(renewed).toBe(true)
+    await renewal
+    expect(lost).toEqual([])
+
+    // A takeover (the lease expired meanwhile) must wait for that write to commit.
+    await pool.query(
+      `UPDATE ${schema}.tabsync_leases SET expires_at = clock_timestamp() - interval '1 second'`,
+    )
+    let taken = false
+    const takeover = b.acquire('s1').then((r) => ((taken = true), r))
+    await until(async () => taken || (await lockWaiters()) > 0)
+    expect(taken).toBe(false)
+    paused.release()
+    await write
+    expect(await takeover).toEqual({ held: true, fence: '2' })
   })
 
   test('a released lease is taken at once with a higher fence', async () => {

@@ -126,17 +126,8 @@ export class StoreLeases {
 
   async #acquire(storeId: string): Promise<AcquireResult> {
     const started = this.#now()
-    const taken = await this.#pool.query<{ fence: string }>(
-      `INSERT INTO ${this.#table} AS l (store_id, holder, advertise, fence, expires_at)
-       VALUES ($1, $2, $3, 1, clock_timestamp() + $4 * interval '1 millisecond')
-       ON CONFLICT (store_id) DO UPDATE SET holder = excluded.holder,
-         advertise = excluded.advertise, expires_at = excluded.expires_at,
-         fence = CASE WHEN l.holder = excluded.holder THEN l.fence ELSE l.fence + 1 END
-       WHERE l.expires_at <= clock_timestamp() OR l.holder = excluded.holder
-       RETURNING fence::text AS fence`,
-      [storeId, this.holder, this.advertise, this.leaseMs],
-    )
-    const row = taken.rows[0]
+    const taken = await this.#takeOver(storeId)
+    const row = taken[0]
     if (row) {
       this.#held.set(storeId, { fence: row.fence, validUntil: started + this.leaseMs })
       this.#log.info({ storeId, fence: row.fence, holder: this.holder }, 'store lease taken')
@@ -152,6 +143,44 @@ export class StoreLeases {
     return {
       held: false,
       owner: { nodeId: owner.holder.split('/')[0] ?? owner.holder, advertise: owner.advertise },
+    }
+  }
+
+  /**
+   * The upsert that takes a free or expired lease (or this holder's own), in a transaction that
+   * first locks the row `FOR UPDATE` (only when it looks takeable): that waits for every write transaction holding the row
+   * `FOR KEY SHARE` (their fence check), so no write under the old fence commits after the
+   * takeover. Returns the new fence, or no row when the lease is someone else's.
+   */
+  async #takeOver(storeId: string): Promise<{ fence: string }[]> {
+    const client = await this.#pool.connect()
+    try {
+      // A live lease of another holder: nothing to take, and no reason to wait for its writes.
+      const current = await client.query<{ takeable: boolean }>(
+        `SELECT holder = $2 OR expires_at <= clock_timestamp() AS takeable
+         FROM ${this.#table} WHERE store_id = $1`,
+        [storeId, this.holder],
+      )
+      if (current.rows[0]?.takeable === false) return []
+      await client.query('BEGIN')
+      await client.query(`SELECT 1 FROM ${this.#table} WHERE store_id = $1 FOR UPDATE`, [storeId])
+      const taken = await client.query<{ fence: string }>(
+        `INSERT INTO ${this.#table} AS l (store_id, holder, advertise, fence, expires_at)
+       VALUES ($1, $2, $3, 1, clock_timestamp() + $4 * interval '1 millisecond')
+       ON CONFLICT (store_id) DO UPDATE SET holder = excluded.holder,
+         advertise = excluded.advertise, expires_at = excluded.expires_at,
+         fence = CASE WHEN l.holder = excluded.holder THEN l.fence ELSE l.fence + 1 END
+       WHERE l.expires_at <= clock_timestamp() OR l.holder = excluded.holder
+       RETURNING fence::text AS fence`,
+        [storeId, this.holder, this.advertise, this.leaseMs],
+      )
+      await client.query('COMMIT')
+      return taken.rows
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw err
+    } finally {
+      client.release()
     }
   }
 
