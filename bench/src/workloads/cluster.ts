@@ -104,6 +104,7 @@ async function measureWindow(
         expected: number
         failedTaps: number
         firstError?: string
+        loopDelayMaxMs: number
       }>({ type: 'run', ...opts }, opts.durationMs + opts.warmupMs + 120_000),
     ),
   )
@@ -117,7 +118,7 @@ async function measureWindow(
   return {
     perSim: results.map(
       (r) =>
-        `${r.changes} changes, p99 ${p99(r.samples).toFixed(0)} ms, ${r.expected - r.samples.length} lost` +
+        `${r.changes} changes, p99 ${p99(r.samples).toFixed(0)} ms, ${r.expected - r.samples.length} lost, event loop held up to ${r.loopDelayMaxMs.toFixed(0)} ms` +
         (r.failedTaps > 0 ? `, ${r.failedTaps} taps failed (${r.firstError ?? ''})` : ''),
     ),
     cpuMs,
