@@ -249,7 +249,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   // Tables first: the repo reads its storage id from storage as soon as it is constructed.
   await cluster?.start(registry, (storeId) => {
     // What was kept while the store was away goes out first, then what others wrote comes in.
-    void kept.retry().then(() => refreshStoreDocuments(liveRepo, storage, registry, storeId, log))
+    // (Not while stopping: a device's last admission must not race the pool's end.)
+    if (stopped) return
+    kept
+      .retry()
+      .then(() => refreshStoreDocuments(liveRepo, storage, registry, storeId, log))
+      .catch((err: unknown) => log.warn({ err, storeId }, 'could not refresh a store taken over'))
   })
   cluster?.registerMetrics(metrics)
   // After the cluster's tables exist: in cluster mode the list lives in PostgreSQL.

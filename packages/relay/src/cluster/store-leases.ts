@@ -220,6 +220,21 @@ export class StoreLeases {
         )
         renewed = new Set(result.rows.map((r) => r.store_id))
         this.#onHealth(true)
+        const tookMs = this.#now() - started
+        if (tookMs > this.leaseMs / 3) {
+          // A third of the lease gone in one renewal: the node is close to losing its stores.
+          const { totalCount, idleCount, waitingCount } = this.#pool
+          this.#log.warn(
+            {
+              tookMs: Math.round(tookMs),
+              stores: stores.length,
+              totalCount,
+              idleCount,
+              waitingCount,
+            },
+            'store lease renewal slow',
+          )
+        }
       } catch (err) {
         this.#log.warn({ err }, 'store lease renewal failed (PostgreSQL unreachable?)')
         this.#onHealth(false)
