@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo'
 import { runStorageAdapterTests } from '@automerge/automerge-repo/helpers/tests/storage-adapter-tests.js'
 import { afterEach, describe, expect, test } from 'vitest'
-import { RelayError, isRelayError } from '../src/errors.js'
+import { isRelayError, type RelayError } from '../src/errors.js'
 import { FileStorageAdapter } from '../src/storage/file-storage-adapter.js'
 import { KeptWritesStorage } from '../src/storage/kept-writes-storage.js'
 
