@@ -8,15 +8,15 @@ const env = (name: string): string => {
   if (!value) throw new Error(`${name} is required`)
   return value
 }
-// As `tabsync-relay serve` does: a write refused after a lease was lost rejects inside
-// automerge-repo's save throttle, where nothing observes it; that must not end the node.
-process.on('unhandledRejection', () => {})
+// No process-wide rejection handler: startRelay observes its own storage failures (a write
+// refused after a lease moved is logged, counted and kept), as any embedding relies on.
 const port = Number(env('TABSYNC_BENCH_PORT'))
 const relay = await startRelay({
   port,
   dataDir: env('TABSYNC_BENCH_DIR'),
   secret: env('TABSYNC_BENCH_SECRET'),
-  logLevel: 'silent',
+  // `TABSYNC_BENCH_NODE_LOG=info` (or debug) shows the nodes' pino lines on stderr (diagnosis).
+  logLevel: (process.env['TABSYNC_BENCH_NODE_LOG'] ?? 'silent') as 'silent',
   cluster: {
     postgres: env('TABSYNC_BENCH_POSTGRES'),
     nodeId: env('TABSYNC_BENCH_NODE_ID'),

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { join, resolve } from 'node:path'
-import { Repo, type PeerId, type StorageAdapterInterface } from '@automerge/automerge-repo'
+import {
+  Repo,
+  type PeerId,
+  type StorageAdapterInterface,
+  type StorageKey,
+} from '@automerge/automerge-repo'
 import { WebSocketServer } from 'ws'
 import { OwnershipRegistry } from './access/ownership.js'
 import { WriteGuard } from './access/write-guard.js'
@@ -37,6 +42,7 @@ import { resetSyncOnReconnect } from './repo/reset-peer-sync.js'
 import { createDocumentsRoute } from './http/documents-route.js'
 import { FileStorageAdapter } from './storage/file-storage-adapter.js'
 import { InstrumentedStorage } from './storage/instrumented-storage.js'
+import { KeptWritesStorage } from './storage/kept-writes-storage.js'
 import { WriteBehindStorage } from './storage/write-behind-storage.js'
 import { UpstreamAdapter, upstreamIdentity } from './upstream.js'
 import { ClusterNode, type ClusterOptions } from './cluster/cluster-node.js'
@@ -205,7 +211,20 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
             log.error({ err, documentId }, 'storage write failed; retrying at the next window'),
         })
       : undefined
-  const storage: StorageAdapterInterface = writeBehind ?? instrumented
+  // Outermost: no document write rejects into automerge-repo's unobserved save throttle (an
+  // unhandled rejection would end an embedding process); a failed one is reported and kept.
+  const kept = new KeptWritesStorage(writeBehind ?? instrumented, {
+    onFailure: (error, key, retried) => {
+      const fields = { err: error, kind: error.kind, reason: error.reason, documentId: key[0] }
+      if (retried) log.debug(fields, 'kept document write failed again')
+      else log.error(fields, 'document write failed; kept in memory to write again')
+      metrics.inc(Metric.keptWrites, { reason: error.reason })
+      // Fenced off: another node holds the store (or its lease ran out); stop serving it now.
+      if (error.reason === 'lease-lost') cluster?.writeRefused(key)
+    },
+    ...(cluster ? { mayRetry: (key: StorageKey) => cluster.mayWrite(key) } : {}),
+  })
+  const storage: StorageAdapterInterface = kept
   const directory = new PeerDirectory()
   const revocations = new RevocationList(storage, log)
   /** A token that verifies and is not revoked. */
@@ -233,7 +252,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
 
   // Tables first: the repo reads its storage id from storage as soon as it is constructed.
   await cluster?.start(registry, (storeId) => {
-    void refreshStoreDocuments(liveRepo, storage, registry, storeId, log)
+    // What was kept while the store was away goes out first, then what others wrote comes in.
+    // (Not while stopping: a device's last admission must not race the pool's end.)
+    if (stopped) return
+    kept
+      .retry()
+      .then(() => refreshStoreDocuments(liveRepo, storage, registry, storeId, log))
+      .catch((err: unknown) => log.warn({ err, storeId }, 'could not refresh a store taken over'))
   })
   cluster?.registerMetrics(metrics)
   // After the cluster's tables exist: in cluster mode the list lives in PostgreSQL.
@@ -412,7 +437,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     createHttpHandler({
       mode,
       peerId: () => peerId,
-      ready: () => ready && !stopped && (cluster?.ready ?? true),
+      // Not ready while writes for stores this node serves keep failing (PostgreSQL, disk).
+      ready: () => ready && !stopped && (cluster?.ready ?? true) && kept.retryableWrites === 0,
       startedAt,
       connections: () => serverAdapter.connectionCount,
       documentsLoaded: () => Object.keys(liveRepo.handles).length,
@@ -512,6 +538,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       upstream?.disconnect()
       wss.close()
       await flushAndShutdown(liveRepo, log)
+      const unstored = await kept.flush()
+      if (unstored > 0) {
+        // Their stores are served elsewhere now; the devices that sent them send them there.
+        log.warn({ unstored }, 'stopping with document writes this node could not store')
+      }
       await writeBehind?.flush()
       await registry.settled()
       await cluster?.close()

@@ -1,8 +1,7 @@
 import type { AutomergeUrl } from '@automerge/automerge-repo'
-import { afterAll, beforeAll, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
 import { CloseCode } from '@tabsync/protocol'
-import { createLogger } from '../src/log.js'
-import { startRelay, type RunningRelay } from '../src/server.js'
+import { useTestCluster } from './helpers/cluster.js'
 import {
   findEventually,
   lineCount,
@@ -11,43 +10,10 @@ import {
   until,
   type TestDoc,
 } from './helpers/devices.js'
-import { freePort, startTestPostgres, type TestPostgres } from './helpers/postgres.js'
 import { closeCode, connectRaw } from './helpers/raw-client.js'
-import { TEST_SECRET, runCleanups, tempDir } from './helpers/relay-process.js'
 
-let pg: TestPostgres
-const cleanups: (() => Promise<unknown>)[] = []
-
-beforeAll(async () => {
-  pg = await startTestPostgres()
-}, 60_000)
-
-afterAll(async () => {
-  await runCleanups(cleanups)
-  await pg?.destroy()
-})
-
-async function node(nodeId: string): Promise<RunningRelay> {
-  const port = await freePort()
-  const dir = await tempDir()
-  cleanups.push(dir.remove)
-  const relay = await startRelay({
-    port,
-    dataDir: dir.path,
-    secret: TEST_SECRET,
-    logger: createLogger('silent'),
-    // The stock automerge-repo client of helpers/devices.ts sends its token in the query string.
-    allowQueryToken: true,
-    cluster: {
-      postgres: pg.url,
-      nodeId,
-      advertise: `ws://127.0.0.1:${port}/sync`,
-      leaseMs: 60_000,
-    },
-  })
-  cleanups.push(() => relay.close())
-  return relay
-}
+const cluster = useTestCluster()
+const node = (nodeId: string) => cluster.node(nodeId)
 
 test('a non-owner sends a device to the owner; after the owner stops, another node serves the store from PostgreSQL alone', async () => {
   const a = await node('a')
@@ -55,7 +21,7 @@ test('a non-owner sends a device to the owner; after the owner stops, another no
 
   // A device of store s1 reaches node a first: a takes the store.
   const till = await openDevice(a.syncUrl, 'till-1', 's1')
-  cleanups.push(() => till.close())
+  cluster.defer(() => till.close())
   await until(() => till.repo.peers.length > 0, 'till connected to a')
   const handle = till.repo.create<TestDoc>({ storeId: 's1', kind: 'order', lines: {} })
   for (let i = 0; i < 5; i++) {
@@ -88,13 +54,13 @@ test('a non-owner sends a device to the owner; after the owner stops, another no
   await till.close()
   await a.close()
   const late = await openDevice(b.syncUrl, 'till-3', 's1')
-  cleanups.push(() => late.close())
+  cluster.defer(() => late.close())
   const seen = await findEventually(late.repo, handle.url as AutomergeUrl, 's1 document on b')
   expect(lineCount(seen)).toBe(5)
   expect(b.cluster?.leases.heldStores().sort()).toEqual(['s1', 's2'])
   // Ownership came from PostgreSQL too: a device of s2 on b gets nothing of s1's document.
   const intruder = await openDevice(b.syncUrl, 'till-9', 's2')
-  cleanups.push(() => intruder.close())
+  cluster.defer(() => intruder.close())
   await until(() => intruder.repo.peers.length > 0, 'intruder connected')
   await expect(intruder.repo.find(handle.url as AutomergeUrl)).rejects.toThrow(/unavailable/)
 })

@@ -1,7 +1,8 @@
 // A hub whose upstream is a relay cluster, all real processes on a real PostgreSQL: pointed at a
 // node that does not serve its store, the hub follows `moved` (4300) to the owner; when the owner
 // is killed (kill -9) it fails over along its list of upstream URLs to the node that takes over.
-import { afterAll, beforeAll, expect, test } from 'vitest'
+import { expect, test } from 'vitest'
+import { useTestCluster } from './helpers/cluster.js'
 import {
   findEventually,
   lineCount,
@@ -10,44 +11,11 @@ import {
   until,
   type TestDoc,
 } from './helpers/devices.js'
-import { freePort, startTestPostgres, type TestPostgres } from './helpers/postgres.js'
-import { spawnRelay, tempDir, type RelayProcess, runCleanups } from './helpers/relay-process.js'
+import { spawnRelay, tempDir, type RelayProcess } from './helpers/relay-process.js'
 
 const LEASE_MS = 1500
-let pg: TestPostgres
-const cleanups: (() => Promise<unknown>)[] = []
-
-beforeAll(async () => {
-  pg = await startTestPostgres()
-}, 60_000)
-
-afterAll(async () => {
-  await runCleanups(cleanups)
-  await pg?.destroy()
-})
-
-/** A cluster node process on its own fixed port (so its advertised URL is known up front). */
-async function node(nodeId: string): Promise<RelayProcess> {
-  const port = await freePort()
-  const data = await tempDir()
-  cleanups.push(data.remove)
-  const relay = await spawnRelay([
-    '--port',
-    String(port),
-    '--data',
-    data.path,
-    '--postgres',
-    pg.url,
-    '--node-id',
-    nodeId,
-    '--advertise',
-    `ws://127.0.0.1:${port}/sync`,
-    '--lease-ms',
-    String(LEASE_MS),
-  ])
-  cleanups.push(() => relay.stop('SIGKILL'))
-  return relay
-}
+const cluster = useTestCluster()
+const node = (nodeId: string) => cluster.nodeProcess(nodeId, { leaseMs: LEASE_MS })
 
 async function upstreamConnected(hub: RelayProcess): Promise<boolean> {
   const health = (await (await fetch(`${hub.url}/healthz`)).json()) as {
@@ -62,15 +30,17 @@ test('a hub pointed at a node that does not serve its store follows moved to the
 
   // A back-office device on n1: n1 takes store-a's lease.
   const office = await openDevice(n1.syncUrl, 'office-1', 'store-a', undefined, 'backoffice')
-  cleanups.push(() => office.close())
+  cluster.defer(() => office.close())
   await until(() => office.repo.peers.length > 0, 'office joined on n1')
   expect(
-    (await pg.query("SELECT holder FROM tabsync_leases WHERE store_id = 'store-a'"))[0]?.[0],
+    (
+      await cluster.pg.query("SELECT holder FROM tabsync_leases WHERE store_id = 'store-a'")
+    )[0]?.[0],
   ).toMatch(/^n1\//)
 
   // The hub knows n2 first: n2 sends it to n1.
   const hubData = await tempDir()
-  cleanups.push(hubData.remove)
+  cluster.defer(hubData.remove)
   const hub = await spawnRelay(
     [
       '--port',
@@ -88,12 +58,12 @@ test('a hub pointed at a node that does not serve its store follows moved to the
     ],
     { TABSYNC_RELAY_LOG: 'info' },
   )
-  cleanups.push(() => hub.stop())
+  cluster.defer(() => hub.stop())
   await until(() => upstreamConnected(hub), 'hub linked upstream')
 
   // A till on the hub's LAN writes; the office on n1 sees it: the hub's link is on the owner.
   const till = await openDevice(hub.syncUrl, 'till-1', 'store-a')
-  cleanups.push(() => till.close())
+  cluster.defer(() => till.close())
   const order = till.repo.create<TestDoc>({ kind: 'order', storeId: 'store-a', lines: {} })
   order.change((d) => {
     d.lines.l1 = { item: 'soup', by: 'till-1' }
@@ -114,13 +84,14 @@ test('a hub pointed at a node that does not serve its store follows moved to the
     async () =>
       (await upstreamConnected(hub)) &&
       /^n2\//.test(
-        (await pg.query("SELECT holder FROM tabsync_leases WHERE store_id = 'store-a'"))[0]?.[0] ??
-          '',
+        (
+          await cluster.pg.query("SELECT holder FROM tabsync_leases WHERE store_id = 'store-a'")
+        )[0]?.[0] ?? '',
       ),
     'hub linked to n2, which holds store-a',
   )
   const office2 = await openDevice(n2.syncUrl, 'office-2', 'store-a', undefined, 'backoffice')
-  cleanups.push(() => office2.close())
+  cluster.defer(() => office2.close())
   const onN2 = await findEventually(office2.repo, order.url, 'order on n2')
   await until(() => lineCount(onN2) === 5, 'n2 has every line, through the hub')
   // The first link went to n1 because n2 said so (not by trying the next URL of the list).

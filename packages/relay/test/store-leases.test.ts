@@ -28,7 +28,13 @@ async function freshSchema(): Promise<string> {
   return schema
 }
 
-function node(schema: string, nodeId: string, leaseMs: number, lost: string[] = []): StoreLeases {
+function node(
+  schema: string,
+  nodeId: string,
+  leaseMs: number,
+  lost: string[] = [],
+  now?: () => number,
+): StoreLeases {
   return new StoreLeases({
     pool,
     schema,
@@ -37,7 +43,50 @@ function node(schema: string, nodeId: string, leaseMs: number, lost: string[] = 
     leaseMs,
     log,
     onLost: (storeId) => lost.push(storeId),
+    ...(now ? { now } : {}),
   })
+}
+
+/**
+ * A pool whose clients hold every transaction open at its COMMIT until `release()`: the real
+ * adapter's write transaction, caught with its lease row locked.
+ */
+function pausingAtCommit(real: pg.Pool): {
+  pool: pg.Pool
+  atCommit: Promise<void>
+  release: () => void
+} {
+  let release = (): void => {}
+  const gate = new Promise<void>((r) => (release = r))
+  let reached = (): void => {}
+  const atCommit = new Promise<void>((r) => (reached = r))
+  const connect = async (): Promise<pg.PoolClient> => {
+    const client = await real.connect()
+    return new Proxy(client, {
+      get(target, prop, receiver) {
+        if (prop === 'query') {
+          return async (sql: unknown, ...rest: unknown[]) => {
+            if (sql === 'COMMIT') {
+              reached()
+              await gate
+            }
+            return (target.query as (...a: unknown[]) => unknown)(sql, ...rest)
+          }
+        }
+        const value: unknown = Reflect.get(target, prop, receiver)
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value
+      },
+    })
+  }
+  return { pool: { connect } as unknown as pg.Pool, atCommit, release }
+}
+
+/** Backends of the test server waiting for a lock right now. */
+async function lockWaiters(): Promise<number> {
+  const result = await pool.query<{ n: string }>(
+    "SELECT count(*)::text AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+  )
+  return Number(result.rows[0]?.n ?? 0)
 }
 
 async function until(check: () => Promise<boolean> | boolean): Promise<void> {
@@ -146,6 +195,110 @@ describe('store leases', () => {
     await a.renew()
     expect(lost).toEqual(['s1'])
     expect(a.fenceOf('s1')).toBeUndefined()
+  })
+
+  // Issue 17 (bench: 3-node windows with no delivery): on the loaded machine the renewal beat
+  // came late, the node gave its stores up before even trying (closing every device's socket),
+  // and then refused the stores' devices (503) until the rows expired in PostgreSQL.
+  test('a late renewal beat renews before it gives anything up', async () => {
+    const schema = await freshSchema()
+    const lost: string[] = []
+    let clock = 0
+    const a = node(schema, 'a', 60_000, lost, () => clock)
+    await a.acquire('s1')
+    clock += 60_001 // the beat comes after the local deadline; PostgreSQL still has the row
+    await a.renew()
+    expect(lost).toEqual([])
+    expect(a.heldStores()).toEqual(['s1'])
+  })
+
+  test('a renewal PostgreSQL does not answer in time gives the lease up at its local deadline', async () => {
+    const schema = await freshSchema()
+    const lost: string[] = []
+    let clock = 0
+    let release = (): void => {}
+    const gate = new Promise<void>((r) => (release = r))
+    const slow = {
+      query: async (...args: Parameters<pg.Pool['query']>) => {
+        if (String(args[0]).trimStart().startsWith('UPDATE')) await gate
+        return (pool.query as (...a: unknown[]) => unknown)(...args)
+      },
+      connect: () => pool.connect(),
+    } as unknown as pg.Pool
+    const a = new StoreLeases({
+      pool: slow,
+      schema,
+      nodeId: 'a',
+      advertise: 'ws://a.test/sync',
+      leaseMs: 60_000,
+      log,
+      onLost: (storeId) => lost.push(storeId),
+      now: () => clock,
+    })
+    await a.acquire('s1')
+    const renewal = a.renew() // stuck in PostgreSQL
+    clock += 30_000
+    a.tick()
+    expect(lost).toEqual([])
+    clock += 30_001
+    a.tick()
+    expect(lost).toEqual(['s1'])
+    release()
+    await renewal
+    expect(a.heldStores()).toEqual([])
+  })
+
+  test('a node that gave a lease up while PostgreSQL still names it takes it back at once, same fence', async () => {
+    const schema = await freshSchema()
+    const lost: string[] = []
+    const a = node(schema, 'a', 60_000, lost)
+    const b = node(schema, 'b', 60_000)
+    expect(await a.acquire('s1')).toEqual({ held: true, fence: '1' })
+    a.giveUp('s1', 'test')
+    expect(lost).toEqual(['s1'])
+    expect(await a.acquire('s1')).toEqual({ held: true, fence: '1' })
+    expect(a.fenceOf('s1')).toEqual({ storeId: 's1', holder: a.holder, fence: '1' })
+    // Still exclusive: the other node is sent to `a`.
+    expect(await b.acquire('s1')).toEqual({
+      held: false,
+      owner: { nodeId: 'a', advertise: 'ws://a.test/sync' },
+    })
+  })
+
+  // Issue 17: with the write's check `FOR SHARE`, renewals queued behind the node's own write
+  // transactions (seconds each on the loaded bench machine) until its leases ran out locally.
+  test('a renewal does not wait for a write transaction of the store; a takeover does', async () => {
+    const schema = await freshSchema()
+    const lost: string[] = []
+    const a = node(schema, 'a', 60_000, lost)
+    const b = node(schema, 'b', 60_000)
+    await a.acquire('s1')
+    const paused = pausingAtCommit(pool)
+    const asA = new PostgresStorageAdapter(paused.pool, {
+      schema,
+      fence: () => [a.fenceOf('s1')!],
+    })
+    const write = asA.save(['d1', 'incremental', 'x'], new Uint8Array([1]))
+    await paused.atCommit // the fence checked, the lease row locked, the transaction open
+
+    let renewed = false
+    const renewal = a.renew().then(() => (renewed = true))
+    await until(async () => renewed || (await lockWaiters()) > 0)
+    expect(renewed).toBe(true)
+    await renewal
+    expect(lost).toEqual([])
+
+    // A takeover (the lease expired meanwhile) must wait for that write to commit.
+    await pool.query(
+      `UPDATE ${schema}.tabsync_leases SET expires_at = clock_timestamp() - interval '1 second'`,
+    )
+    let taken = false
+    const takeover = b.acquire('s1').then((r) => ((taken = true), r))
+    await until(async () => taken || (await lockWaiters()) > 0)
+    expect(taken).toBe(false)
+    paused.release()
+    await write
+    expect(await takeover).toEqual({ held: true, fence: '2' })
   })
 
   test('a released lease is taken at once with a higher fence', async () => {

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { issueToken } from '@tabsync/relay'
-// The throwaway PostgreSQL server of the relay's own tests (a test helper, not package API).
-import { freePort } from '../../relay/test/helpers/postgres.js'
+// The relay's cluster test helpers (node addresses, `serve` arguments): not package API.
+import { clusterServeArgs, nodeAddress } from '../../relay/test/helpers/cluster.js'
 import { openDevice, type Device, type SyncStatus } from '../src/index.js'
 
 export const CLUSTER_SECRET = 'tabsync-cluster-test-secret-0123456789'
@@ -46,11 +46,8 @@ export interface ClusterNodeProcess {
 export async function clusterNodes(count: number): Promise<ClusterNodeProcess[]> {
   const nodes: ClusterNodeProcess[] = []
   for (let i = 1; i <= count; i++) {
-    const port = await freePort()
     nodes.push({
-      nodeId: `n${i}`,
-      port,
-      syncUrl: `ws://127.0.0.1:${port}/sync`,
+      ...(await nodeAddress(`n${i}`)),
       child: undefined as unknown as ChildProcess,
       stderr: '',
     })
@@ -69,18 +66,7 @@ export async function startNode(
     [
       BIN,
       'serve',
-      '--port',
-      String(node.port),
-      '--data',
-      await tempDir(),
-      '--postgres',
-      postgres,
-      '--node-id',
-      node.nodeId,
-      '--advertise',
-      node.syncUrl,
-      '--lease-ms',
-      String(options.leaseMs),
+      ...clusterServeArgs(node, { postgres, dataDir: await tempDir(), leaseMs: options.leaseMs }),
     ],
     {
       env: {

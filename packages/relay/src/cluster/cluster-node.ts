@@ -152,6 +152,21 @@ export class ClusterNode {
     }
   }
 
+  /** May a write of `key` go to PostgreSQL now: this node holds every lease it is fenced by. */
+  mayWrite(key: StorageKey): boolean {
+    return this.#fenceFor(key).every((f) => this.leases.fenceOf(f.storeId) !== undefined)
+  }
+
+  /**
+   * A write of `key` was refused for its fence: this node is not the holder any more, whatever
+   * its local deadline says (paused, or its clock ran slow). Give those stores up at once, so
+   * their devices reconnect and are sent to (or, if the lease is free, taken by) the holder.
+   */
+  writeRefused(key: StorageKey): void {
+    for (const { storeId } of this.#fenceFor(key))
+      this.leases.giveUp(storeId, 'a write was refused')
+  }
+
   /** Closes `socket` when one of `storeIds` is lost by this node. */
   track(socket: WebSocket, storeIds: readonly string[]): void {
     this.#sockets.set(socket, storeIds)

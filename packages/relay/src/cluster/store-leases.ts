@@ -32,6 +32,8 @@ export interface StoreLeaseOptions {
   readonly onTaken?: (storeId: string) => void
   /** The lease table answered (true) or not (false) at the last renewal. */
   readonly onHealth?: (ok: boolean) => void
+  /** Monotonic clock (ms) for the local deadlines; tests pass their own. */
+  readonly now?: () => number
 }
 
 interface Held {
@@ -40,7 +42,7 @@ interface Held {
   validUntil: number
 }
 
-const now = (): number => performance.now()
+const monotonicNow = (): number => performance.now()
 
 /**
  * The store leases of one relay node, in PostgreSQL: a row per store (holder, advertised URL,
@@ -51,8 +53,9 @@ const now = (): number => performance.now()
  * holder, so a paused old process can never pass for it.
  *
  * The node also keeps a local deadline per lease (renewal start + `leaseMs`, on the monotonic
- * clock): when PostgreSQL cannot be reached it gives the store up by itself at that deadline,
- * before any other node can have taken it over.
+ * clock): when PostgreSQL does not answer a renewal in time it gives the store up by itself at
+ * that deadline, before any other node can have taken it over. A late renewal beat alone does
+ * not: it renews first (see {@link tick}).
  */
 export class StoreLeases {
   readonly holder: string
@@ -65,6 +68,7 @@ export class StoreLeases {
   readonly #onLost: (storeId: string) => void
   readonly #onHealth: (ok: boolean) => void
   readonly #onTaken: (storeId: string) => void
+  readonly #now: () => number
   readonly #held = new Map<string, Held>()
   readonly #acquiring = new Map<string, Promise<AcquireResult>>()
   #timer: ReturnType<typeof setInterval> | undefined
@@ -81,30 +85,34 @@ export class StoreLeases {
     this.#onLost = options.onLost
     this.#onHealth = options.onHealth ?? (() => {})
     this.#onTaken = options.onTaken ?? (() => {})
+    this.#now = options.now ?? monotonicNow
   }
 
   /** Starts the renewal loop. */
   start(): void {
-    this.#timer ??= setInterval(() => void this.renew(), Math.max(50, this.leaseMs / 3))
+    this.#timer ??= setInterval(() => this.tick(), Math.max(50, this.leaseMs / 3))
     this.#timer.unref?.()
   }
 
   /** Store ids whose lease this node holds now. */
   heldStores(): string[] {
-    this.#expireLocally()
     return [...this.#held.keys()]
   }
 
   /** The fence for writes of `storeId`, or undefined when this node does not hold it. */
   fenceOf(storeId: string): FenceToken | undefined {
     const held = this.#held.get(storeId)
-    if (!held || held.validUntil <= now()) return undefined
+    // Past its local deadline a lease is being renewed (see tick): PostgreSQL, which checks every
+    // write's fence and expiry, decides; the node gives it up if the renewal does not confirm it.
+    if (!held) return undefined
     return { storeId, holder: this.holder, fence: held.fence }
   }
 
   /**
    * Holds `storeId` after this resolves with `held: true`: already held, free, or expired (then
-   * taken with the next fencing number). Otherwise names the live owner.
+   * taken with the next fencing number), or still this holder's in PostgreSQL after this node let
+   * it go at its local deadline (taken back at once, same fencing number: nobody else held it in
+   * between). Otherwise names the live owner.
    */
   acquire(storeId: string): Promise<AcquireResult> {
     if (this.fenceOf(storeId)) {
@@ -119,17 +127,9 @@ export class StoreLeases {
   }
 
   async #acquire(storeId: string): Promise<AcquireResult> {
-    const started = now()
-    const taken = await this.#pool.query<{ fence: string }>(
-      `INSERT INTO ${this.#table} AS l (store_id, holder, advertise, fence, expires_at)
-       VALUES ($1, $2, $3, 1, clock_timestamp() + $4 * interval '1 millisecond')
-       ON CONFLICT (store_id) DO UPDATE SET holder = excluded.holder,
-         advertise = excluded.advertise, fence = l.fence + 1, expires_at = excluded.expires_at
-       WHERE l.expires_at <= clock_timestamp()
-       RETURNING fence::text AS fence`,
-      [storeId, this.holder, this.advertise, this.leaseMs],
-    )
-    const row = taken.rows[0]
+    const started = this.#now()
+    const taken = await this.#takeOver(storeId)
+    const row = taken[0]
     if (row) {
       this.#held.set(storeId, { fence: row.fence, validUntil: started + this.leaseMs })
       this.#log.info({ storeId, fence: row.fence, holder: this.holder }, 'store lease taken')
@@ -148,14 +148,68 @@ export class StoreLeases {
     }
   }
 
-  /** Renews every held lease once (the loop calls this); leases that could not be renewed are lost. */
+  /**
+   * The upsert that takes a free or expired lease (or this holder's own), in a transaction that
+   * first locks the row `FOR UPDATE` (only when it looks takeable): that waits for every write transaction holding the row
+   * `FOR KEY SHARE` (their fence check), so no write under the old fence commits after the
+   * takeover. Returns the new fence, or no row when the lease is someone else's.
+   */
+  async #takeOver(storeId: string): Promise<{ fence: string }[]> {
+    const client = await this.#pool.connect()
+    try {
+      // A live lease of another holder: nothing to take, and no reason to wait for its writes.
+      const current = await client.query<{ takeable: boolean }>(
+        `SELECT holder = $2 OR expires_at <= clock_timestamp() AS takeable
+         FROM ${this.#table} WHERE store_id = $1`,
+        [storeId, this.holder],
+      )
+      if (current.rows[0]?.takeable === false) return []
+      await client.query('BEGIN')
+      await client.query(`SELECT 1 FROM ${this.#table} WHERE store_id = $1 FOR UPDATE`, [storeId])
+      const taken = await client.query<{ fence: string }>(
+        `INSERT INTO ${this.#table} AS l (store_id, holder, advertise, fence, expires_at)
+       VALUES ($1, $2, $3, 1, clock_timestamp() + $4 * interval '1 millisecond')
+       ON CONFLICT (store_id) DO UPDATE SET holder = excluded.holder,
+         advertise = excluded.advertise, expires_at = excluded.expires_at,
+         fence = CASE WHEN l.holder = excluded.holder THEN l.fence ELSE l.fence + 1 END
+       WHERE l.expires_at <= clock_timestamp() OR l.holder = excluded.holder
+       RETURNING fence::text AS fence`,
+        [storeId, this.holder, this.advertise, this.leaseMs],
+      )
+      await client.query('COMMIT')
+      return taken.rows
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw err
+    } finally {
+      client.release()
+    }
+  }
+
+  /**
+   * One beat of the renewal loop: renews, or, while the previous renewal is still unanswered,
+   * gives up the leases whose local deadline passed (PostgreSQL does not answer in time: another
+   * node may take them over once they expire there).
+   *
+   * A beat that comes late (the event loop was held up: a loaded machine, a long GC) is not a
+   * reason to give anything up: it renews first and keeps what PostgreSQL renewed, which proves
+   * no other node took it. Giving a store up closes every socket of its devices, and they come
+   * back only after their reconnect backoff: on the bench's loaded machine late beats cost whole
+   * measuring windows of fan-out.
+   */
+  tick(): void {
+    if (this.#renewing) this.#expireLocally()
+    else void this.renew()
+  }
+
+  /** Renews every held lease once; those PostgreSQL did not renew (or, failing to answer, whose
+   *  local deadline passed) are lost. */
   async renew(): Promise<void> {
     if (this.#renewing) return
     this.#renewing = true
     try {
-      this.#expireLocally()
       const stores = [...this.#held.keys()]
-      const started = now()
+      const started = this.#now()
       let renewed: Set<string>
       try {
         const result = await this.#pool.query<{ store_id: string }>(
@@ -166,10 +220,26 @@ export class StoreLeases {
         )
         renewed = new Set(result.rows.map((r) => r.store_id))
         this.#onHealth(true)
+        const tookMs = this.#now() - started
+        if (tookMs > this.leaseMs / 3) {
+          // A third of the lease gone in one renewal: the node is close to losing its stores.
+          const { totalCount, idleCount, waitingCount } = this.#pool
+          this.#log.warn(
+            {
+              tookMs: Math.round(tookMs),
+              stores: stores.length,
+              totalCount,
+              idleCount,
+              waitingCount,
+            },
+            'store lease renewal slow',
+          )
+        }
       } catch (err) {
         this.#log.warn({ err }, 'store lease renewal failed (PostgreSQL unreachable?)')
         this.#onHealth(false)
-        return // local deadlines expire them if this goes on
+        this.#expireLocally() // the others expire at their deadlines if this goes on
+        return
       }
       for (const storeId of stores) {
         const held = this.#held.get(storeId)
@@ -198,6 +268,14 @@ export class StoreLeases {
     )
   }
 
+  /**
+   * Stops serving `storeId` now (a write of it was refused: PostgreSQL names another holder, or
+   * the lease expired there). Its devices reconnect and are admitted by whoever holds it.
+   */
+  giveUp(storeId: string, why: string): void {
+    this.#lose(storeId, why)
+  }
+
   /** Stops renewing (leases then run out by themselves). */
   stop(): void {
     clearInterval(this.#timer)
@@ -205,7 +283,7 @@ export class StoreLeases {
   }
 
   #expireLocally(): void {
-    const t = now()
+    const t = this.#now()
     for (const [storeId, held] of [...this.#held]) {
       if (held.validUntil <= t) this.#lose(storeId, 'not renewed in time')
     }

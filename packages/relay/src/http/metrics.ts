@@ -12,6 +12,7 @@ export const Metric = {
   denials: 'tabsync_relay_denials_total',
   unloaded: 'tabsync_relay_documents_unloaded_total',
   upstreamConnects: 'tabsync_relay_upstream_connects_total',
+  keptWrites: 'tabsync_relay_storage_writes_kept_total',
 } as const
 
 const COUNTERS: readonly { name: string; help: string; labelNames: string[] }[] = [
@@ -31,6 +32,11 @@ const COUNTERS: readonly { name: string; help: string; labelNames: string[] }[] 
     labelNames: ['reason'],
   },
   { name: Metric.unloaded, help: 'Idle documents unloaded from memory.', labelNames: [] },
+  {
+    name: Metric.keptWrites,
+    help: 'Document writes that failed and were kept to write again, by reason.',
+    labelNames: ['reason'],
+  },
   {
     name: Metric.upstreamConnects,
     help: 'Successful connections to the upstream relay.',

@@ -59,9 +59,13 @@ interface Queued {
  * Several writers are safe: automerge-repo's chunk keys are content-addressed (a hash of the
  * changes or heads they hold), so two nodes saving the same document write either different keys
  * or the same bytes under the same key, and an upsert never loses a chunk another node wrote.
- * With `fence`, each write also checks its store's lease row in the same transaction (`FOR SHARE`:
- * a node taking the lease over waits for the write, and the write re-checks after it), so a node
- * that lost its lease can no longer write for that store.
+ * With `fence`, each write also checks its store's lease row in the same transaction, locked
+ * `FOR KEY SHARE`: a node taking the lease over locks the row `FOR UPDATE` first, so it waits for
+ * the write, and a write that comes later re-checks after the takeover; a node that lost its lease
+ * can no longer write for that store. The weakest lock that does this: a lease *renewal* (an
+ * UPDATE of `expires_at` alone) does not wait for writes. With `FOR SHARE` it did, and on a loaded
+ * machine (a write transaction is several round trips, each waiting for the node's event loop) a
+ * node's renewals queued behind its own writes for seconds until its leases ran out locally.
  */
 export class PostgresStorageAdapter implements StorageAdapterInterface {
   readonly #pool: Pool
@@ -202,8 +206,8 @@ export class PostgresStorageAdapter implements StorageAdapterInterface {
 
   /**
    * One audit row per (store, holder, fence) of the accepted writes. Inserted while the lease
-   * rows are locked `FOR SHARE`, so a takeover (which updates the row) commits after it: for one
-   * store, ids follow the order in which holders wrote.
+   * rows are locked `FOR KEY SHARE`, so a takeover (which locks the row `FOR UPDATE` first)
+   * commits after it: for one store, ids follow the order in which holders wrote.
    */
   async #recordWrites(client: PoolClient, accepted: readonly Queued[]): Promise<void> {
     const counts = new Map<string, { token: FenceToken; writes: number }>()
@@ -240,7 +244,7 @@ export class PostgresStorageAdapter implements StorageAdapterInterface {
        WHERE (store_id, holder, fence) IN (
          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[]))
        AND expires_at > clock_timestamp()
-       FOR SHARE`,
+       FOR KEY SHARE`,
       [list.map((f) => f.storeId), list.map((f) => f.holder), list.map((f) => f.fence)],
     )
     const ok = new Set(held.rows.map((r) => fenceKey({ storeId: r.store_id, ...r })))

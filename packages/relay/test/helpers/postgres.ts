@@ -86,6 +86,10 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     '-c synchronous_commit=off',
     '-c full_page_writes=off',
     '-c max_connections=200',
+    // What made a cluster stall shows in <dir>/log: statements slower than 1 s, lock waits.
+    '-c log_min_duration_statement=1000',
+    '-c log_lock_waits=on',
+    '-c deadlock_timeout=200ms',
   ].join(' ')
   let running = false
   const start = async (): Promise<void> => {
