@@ -70,6 +70,8 @@ const hops: Record<string, number[]> = {
   applied: [],
   'A->relay': [],
   'relay->B': [],
+  'A->relay fast': [],
+  'relay->B fast': [],
   'B change': [],
   'B ack->relay': [],
 }
@@ -90,11 +92,16 @@ for (let i = 0; i < changes; i++) {
   })
   await arrived
   await sleep(60)
-  const first = (f: (x: Frame) => boolean) =>
-    frames.find((x) => x.doc === doc && x.type === 'sync' && f(x))?.t
+  const first = (f: (x: Frame) => boolean, type = 'sync') =>
+    frames.find((x) => x.doc === doc && x.type === type && f(x))?.t
   const aSend = first((x) => isA(x.from) && !isB(x.to))
   const rSend = first((x) => isB(x.to) && !isA(x.from) && !isB(x.from))
   const bAck = first((x) => isB(x.from))
+  // The change fast path (tabsync-change frames), when both sides speak it.
+  const aFast = first((x) => isA(x.from) && !isB(x.to), 'tabsync-change')
+  const rFast = first((x) => isB(x.to) && !isA(x.from) && !isB(x.from), 'tabsync-change')
+  if (aFast) hops['A->relay fast']?.push(aFast - t0)
+  if (rFast) hops['relay->B fast']?.push(rFast - t0)
   hops['applied']?.push(applied - t0)
   if (aSend) hops['A->relay']?.push(aSend - t0)
   if (rSend) hops['relay->B']?.push(rSend - t0)

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { join, resolve } from 'node:path'
-import { Repo, type PeerId, type StorageAdapterInterface } from '@automerge/automerge-repo'
+import {
+  Repo,
+  type DocumentId,
+  type PeerId,
+  type StorageAdapterInterface,
+} from '@automerge/automerge-repo'
 import { WebSocketServer } from 'ws'
 import { OwnershipRegistry } from './access/ownership.js'
 import { WriteGuard } from './access/write-guard.js'
@@ -250,6 +255,16 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     }),
     onActivity: touch,
     beforeDeliver,
+    // Called only once the repo exists, like the registry's isLoaded.
+    changeFrames: {
+      handleOf: (id) => {
+        const handle = liveRepo.handles[id as DocumentId]
+        return handle?.isReady() ? handle : undefined
+      },
+      isPeerOf: (id, peerId) =>
+        liveRepo.synchronizer.docSynchronizers[id as DocumentId]?.hasPeer(peerId as PeerId) ??
+        false,
+    },
     onJoined: (connection) => {
       // A hub gets the list of its stores on every join; later additions are pushed below.
       if (connection.claims.role !== 'hub') return

@@ -12,6 +12,7 @@ export const Metric = {
   denials: 'tabsync_relay_denials_total',
   unloaded: 'tabsync_relay_documents_unloaded_total',
   upstreamConnects: 'tabsync_relay_upstream_connects_total',
+  changeFrames: 'tabsync_relay_change_frames_total',
 } as const
 
 const COUNTERS: readonly { name: string; help: string; labelNames: string[] }[] = [
@@ -31,6 +32,11 @@ const COUNTERS: readonly { name: string; help: string; labelNames: string[] }[] 
     labelNames: ['reason'],
   },
   { name: Metric.unloaded, help: 'Idle documents unloaded from memory.', labelNames: [] },
+  {
+    name: Metric.changeFrames,
+    help: 'Inbound fast-path change frames, by outcome (applied|known|missing-deps|not-loaded|corrupt).',
+    labelNames: ['outcome'],
+  },
   {
     name: Metric.upstreamConnects,
     help: 'Successful connections to the upstream relay.',
