@@ -4,10 +4,9 @@
 // device sends and receives is recorded from its own socket, so order is proven by inspection,
 // never by timing.
 import * as A from '@automerge/automerge'
-import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
-import { addLine, readOrder, type DeviceRole, type OrderDoc } from '@tabsync/core'
-import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
+import type { AutomergeUrl } from '@automerge/automerge-repo'
 import { cbor } from '@automerge/automerge-repo'
+import { addLine, readOrder, type OrderDoc } from '@tabsync/core'
 import {
   CloseCode,
   FrameType,
@@ -21,98 +20,20 @@ import {
 import { issueToken } from '@tabsync/relay'
 import WebSocket from 'ws'
 import { afterEach, expect, test } from 'vitest'
-import { openDevice, WebSocketLink, type Device } from '../src/index.js'
-import { RELAY_SECRET, spawnRelay, tempDir, type RelayProcess } from './relay-process.js'
+import {
+  eventually,
+  recordedDevice,
+  storeWithOrder as storeWithOrderIn,
+  type Cleanups,
+  type Recorded,
+} from './recorded-devices.js'
+import { RELAY_SECRET, type RelayProcess } from './relay-process.js'
 
-/** Setup and delivery bound on a loaded 2-core machine; not a speed claim. */
-const DELIVERY_MS = 20_000
-
-const cleanups: (() => Promise<unknown>)[] = []
+const cleanups: Cleanups = []
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
-
-interface Recorded {
-  readonly dir: 'in' | 'out'
-  readonly frame: Record<string, unknown>
-}
-
-/** A device whose one link records every frame it sends and receives, in order. */
-async function recordedDevice(
-  relay: RelayProcess,
-  deviceId: string,
-  storeId: string,
-  role: DeviceRole,
-  extra: { storeUrl?: AutomergeUrl; changeFrames?: boolean } = {},
-): Promise<{ device: Device; frames: Recorded[]; link: WebSocketLink }> {
-  const token = await issueToken({ secret: RELAY_SECRET, deviceId, storeIds: [storeId], role })
-  const frames: Recorded[] = []
-  const link = new WebSocketLink({
-    url: relay.syncUrl,
-    token,
-    ...(extra.changeFrames === undefined ? {} : { changeFrames: extra.changeFrames }),
-    createSocket: (url, protocols) => {
-      const socket = new WebSocket(url, [...protocols])
-      socket.on('message', (data: Buffer) => {
-        frames.push({ dir: 'in', frame: cbor.decode(new Uint8Array(data)) as Recorded['frame'] })
-      })
-      const send = socket.send.bind(socket)
-      socket.send = ((data: ArrayBuffer) => {
-        frames.push({ dir: 'out', frame: cbor.decode(new Uint8Array(data)) as Recorded['frame'] })
-        send(data)
-      }) as typeof socket.send
-      return Promise.resolve({
-        socket: socket as unknown as import('../src/network/socket.js').LinkSocket,
-        refusedStatus: () => undefined,
-      })
-    },
-  })
-  const device = await openDevice({
-    deviceId,
-    storage: 'memory',
-    network: [link],
-    ...(extra.storeUrl ? { storeUrl: extra.storeUrl } : {}),
-  })
-  cleanups.push(() => device.close({ flush: false }))
-  return { device, frames, link }
-}
-
-async function eventually<T>(check: () => T | undefined, what: string): Promise<T> {
-  const end = Date.now() + DELIVERY_MS
-  for (;;) {
-    const v = check()
-    if (v !== undefined && v !== false) return v
-    if (Date.now() > end) throw new Error(`not within ${DELIVERY_MS} ms: ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
-
-async function whenSynced(device: Device): Promise<void> {
-  await eventually(() => device.repo.peers.length > 0 || undefined, 'relay peer')
-  await eventually(() => device.status().unsynced === 0 || undefined, 'nothing unsynced')
-}
-
-/** A relay process, a store created by a back office A and a terminal B with one order open. */
-async function storeWithOrder(storeId = 'store-fp') {
-  const d = await tempDir()
-  cleanups.push(d.remove)
-  const relay = await spawnRelay(d.path, { logLevel: 'debug' })
-  cleanups.push(relay.stop)
-  const a = await recordedDevice(relay, 'till-a', storeId, 'backoffice')
-  await eventually(() => a.device.repo.peers.length > 0 || undefined, 'A online')
-  const { storeUrl } = await a.device.createStore({
-    ...demoStoreInit(storeId, () => ''),
-    tables: [...DEMO_TABLES],
-  })
-  await whenSynced(a.device)
-  const b = await recordedDevice(relay, 'till-b', storeId, 'terminal', { storeUrl })
-  await b.device.ready()
-  const { url } = await a.device.openOrder(DEMO_TABLES[0]!.id, { guests: 2 })
-  await whenSynced(a.device)
-  const onB = await b.device.repo.find<OrderDoc>(url)
-  await onB.whenReady()
-  return { relay, a, b, url, storeId, storeUrl, onB }
-}
+const storeWithOrder = () => storeWithOrderIn(cleanups)
 
 const documentIdOf = (url: AutomergeUrl) => url.slice('automerge:'.length)
 const hashes = (changes: readonly Uint8Array[]) => changes.map((c) => A.decodeChange(c).hash)
@@ -128,18 +49,6 @@ function syncCarriesChanges(frame: Record<string, unknown>): boolean {
   if (frame['type'] !== FrameType.sync) return false
   const m = A.decodeSyncMessage(frame['data'] as Uint8Array)
   return m.heads.length > 0 && m.changes.length > 0
-}
-
-/** Resolves with the number of frames B had received when `handle` first held `hash`. */
-function arrivalMark(handle: DocHandle<OrderDoc>, frames: Recorded[], hash: string) {
-  return new Promise<number>((resolve) => {
-    const onChange = () => {
-      if (!A.hasHeads(handle.doc() as A.Doc<unknown>, [hash])) return
-      handle.off('change', onChange)
-      resolve(frames.length)
-    }
-    handle.on('change', onChange)
-  })
 }
 
 test('a line added on A reaches B through the relay in a change frame before any sync frame carries it', async () => {
@@ -200,7 +109,7 @@ test('a line added on A reaches B through the relay in a change frame before any
 
 test('a printer adding a line on the fast path is refused with 4006 and the line never reaches B', async () => {
   const { relay, a, b, url, storeId, storeUrl, onB } = await storeWithOrder()
-  const p = await recordedDevice(relay, 'printer-1', storeId, 'printer', { storeUrl })
+  const p = await recordedDevice(cleanups, relay, 'printer-1', storeId, 'printer', { storeUrl })
   await p.device.ready()
   const onP = await p.device.repo.find<OrderDoc>(url)
   await onP.whenReady()
@@ -333,14 +242,14 @@ test('a change frame with missing dependencies or an undecodable change is ignor
 test("a change is never forwarded to another store's device, nor to a device that did not offer change frames, which still converges by sync", async () => {
   const { relay, a, url, onB, storeUrl, storeId } = await storeWithOrder()
   const doc = documentIdOf(url)
-  const other = await recordedDevice(relay, 'till-other', 'store-other', 'terminal')
+  const other = await recordedDevice(cleanups, relay, 'till-other', 'store-other', 'terminal')
   await eventually(() => other.device.repo.peers.length > 0 || undefined, 'other store online')
   // The other store's device asks for the order: refused ("unavailable"), never served.
   const asked = await other.device.repo.find<OrderDoc>(url, {
     allowableStates: ['ready', 'unavailable'],
   })
   expect(asked.isReady()).toBe(false)
-  const old = await recordedDevice(relay, 'till-old', storeId, 'terminal', {
+  const old = await recordedDevice(cleanups, relay, 'till-old', storeId, 'terminal', {
     storeUrl,
     changeFrames: false,
   })
