@@ -45,10 +45,7 @@ export function fitChanges(doc: A.Doc<unknown>, changes: readonly Uint8Array[]):
  * what a device pushes ahead of sync after a command. Changes that arrived from peers, and
  * deterministic changes (migrations, with their fixed actor), are left to sync.
  */
-export function localChangesBetween(
-  before: A.Doc<unknown>,
-  after: A.Doc<unknown>,
-): Uint8Array[] {
+export function localChangesBetween(before: A.Doc<unknown>, after: A.Doc<unknown>): Uint8Array[] {
   const last = A.getLastLocalChange(after)
   if (last === undefined) return []
   // Cheap exit for a change event that brought only other actors' changes. Not `A.hasHeads`:

@@ -37,7 +37,11 @@ export interface ChangeForwarderHost {
    * bound id, ownership, role rights). False: refused, and the host has already closed, logged
    * and counted as it does for a sync frame.
    */
-  admit(connection: PeerConnection, documentId: string, changes: readonly Uint8Array[]): Promise<boolean>
+  admit(
+    connection: PeerConnection,
+    documentId: string,
+    changes: readonly Uint8Array[],
+  ): Promise<boolean>
   /** Joined connections. */
   connections(): Iterable<PeerConnection>
   /** Sends a repo-shaped frame to one connection, checked against ownership on the way out. */
