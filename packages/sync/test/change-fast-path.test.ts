@@ -145,6 +145,23 @@ test('a printer adding a line on the fast path is refused with 4006 and the line
   expect(carried.filter((h) => forbidden.includes(h))).toEqual([])
 }, 60_000)
 
+/** The relay's `tabsync_relay_change_frames_total` by outcome, from its /metrics. */
+async function changeFrameCounts(
+  relay: RelayProcess,
+): Promise<{ applied: number; 'missing-deps': number; corrupt: number }> {
+  const text = await (await fetch(`${relay.url}/metrics`)).text()
+  const counts = { applied: 0, 'missing-deps': 0, corrupt: 0 } as Record<string, number> & {
+    applied: number
+    'missing-deps': number
+    corrupt: number
+  }
+  for (const m of text.matchAll(
+    /^tabsync_relay_change_frames_total\{outcome="([\w-]+)"\} (\d+)$/gm,
+  ))
+    counts[m[1]!] = Number(m[2])
+  return counts
+}
+
 /** A bare WebSocket client of the relay, speaking the wire protocol by hand (a device). */
 async function rawClient(relay: RelayProcess, deviceId: string, storeId: string) {
   const token = await issueToken({
@@ -202,6 +219,7 @@ test('a change frame with missing dependencies or an undecodable change is ignor
   const [first] = A.getChanges(base, one)
   const [second] = A.getChanges(one, two)
   const markB = b.frames.length
+  const before = await changeFrameCounts(relay)
 
   raw.sendChanges(doc, [second!]) // its dependency `first` is unknown to the relay
   raw.sendChanges(doc, [new Uint8Array([0x85, 0x6f, 0x4a, 0x83, 1, 2, 3])]) // not a change
@@ -228,6 +246,12 @@ test('a change frame with missing dependencies or an undecodable change is ignor
   expect(log).toContain('"kind":"corrupt"')
   expect(relay.stderr()).toContain('missing dependencies')
   expect(relay.stderr()).not.toContain('closing connection')
+  const after = await changeFrameCounts(relay)
+  expect({
+    missing: after['missing-deps'] - before['missing-deps'],
+    corrupt: after.corrupt - before.corrupt,
+    applied: after.applied - before.applied,
+  }).toEqual({ missing: 1, corrupt: 1, applied: 1 })
 
   // Normal sync delivers the rest: A takes the second change (as a replica would through sync)
   // and B converges on it.
