@@ -1,4 +1,6 @@
-// Where a change's time goes, hop by hop: `npx tsx bench/src/tools/hop-trace.ts [stock|tabsync] [changes]`.
+// Where a change's time goes, hop by hop:
+// `npx tsx bench/src/tools/hop-trace.ts [stock|tabsync|tabsync-sync-only] [changes]`
+// (`tabsync-sync-only`: the change fast path off, the sync exchange alone).
 // Relay and both devices run in this one process (one clock); every WebSocket frame is decoded
 // to see who sends what when. Prints the median time from the command's start to each hop.
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -47,7 +49,7 @@ WebSocket.prototype.send = function (this: WebSocket, data: unknown, ...rest: un
 const dir = await mkdtemp(path.join(os.tmpdir(), 'tabsync-hop-'))
 let pair: SyncPair
 let close: () => Promise<void>
-if (kind === 'tabsync') {
+if (kind === 'tabsync' || kind === 'tabsync-sync-only') {
   const secret = 'hop-trace-secret-0123456789abcdef'
   const relay = await startRelay({
     port: 0,
@@ -55,7 +57,7 @@ if (kind === 'tabsync') {
     secret,
     logLevel: 'silent',
   })
-  pair = await tabsyncPair(relay.syncUrl, secret)
+  pair = await tabsyncPair(relay.syncUrl, secret, { changeFrames: kind === 'tabsync' })
   close = () => relay.close()
 } else {
   const relay = await startStockRelay(dir)
