@@ -27,6 +27,7 @@ interface Frame {
   readonly from: string
   readonly to: string
   readonly doc: string
+  readonly bytes: number
 }
 const frames: Frame[] = []
 const send = WebSocket.prototype.send
@@ -39,6 +40,7 @@ WebSocket.prototype.send = function (this: WebSocket, data: unknown, ...rest: un
       from: String(m['senderId']),
       to: String(m['targetId']),
       doc: String(m['documentId']),
+      bytes: (data as ArrayBuffer).byteLength,
     })
   } catch {
     // not a CBOR frame (pings, text)
@@ -77,6 +79,7 @@ const hops: Record<string, number[]> = {
   'B change': [],
   'B ack->relay': [],
 }
+const traffic: Record<string, { frames: number; bytes: number }> = {}
 for (let i = 0; i < changes; i++) {
   const url = urls[i % urls.length] as (typeof urls)[number]
   const doc = url.slice('automerge:'.length)
@@ -104,6 +107,15 @@ for (let i = 0; i < changes; i++) {
   const rFast = first((x) => isB(x.to) && !isA(x.from) && !isB(x.from), 'tabsync-change')
   if (aFast) hops['A->relay fast']?.push(aFast - t0)
   if (rFast) hops['relay->B fast']?.push(rFast - t0)
+  // Frames and bytes of this document per link and type, summed over the changes.
+  for (const f of frames) {
+    if (f.doc !== doc) continue
+    const who = (p: string) => (isA(p) ? 'A' : isB(p) ? 'B' : 'relay')
+    const key = `${who(f.from)}->${who(f.to)} ${f.type}`
+    const t = (traffic[key] ??= { frames: 0, bytes: 0 })
+    t.frames += 1
+    t.bytes += f.bytes
+  }
   hops['applied']?.push(applied - t0)
   if (aSend) hops['A->relay']?.push(aSend - t0)
   if (rSend) hops['relay->B']?.push(rSend - t0)
@@ -114,6 +126,11 @@ for (let i = 0; i < changes; i++) {
 process.stdout.write(`${kind}: median ms from the command's start (${changes} changes, 8 orders)\n`)
 for (const [k, v] of Object.entries(hops))
   if (v.length) process.stdout.write(`  ${k.padEnd(14)} ${median(v).toFixed(2)}  (n=${v.length})\n`)
+process.stdout.write(`  frames (bytes) per change, by link and type:\n`)
+for (const [k, t] of Object.entries(traffic).sort())
+  process.stdout.write(
+    `  ${k.padEnd(24)} ${(t.frames / changes).toFixed(2)} (${Math.round(t.bytes / changes)} B)\n`,
+  )
 await pair.close()
 await close()
 await rm(dir, { recursive: true, force: true })
