@@ -9,6 +9,8 @@ export type Unit = (typeof Unit)[keyof typeof Unit]
 /** Which stack produced a figure. */
 export const Path = {
   tabsync: 'tabsync',
+  /** Tabsync with the change fast path off (sync exchange only), for the same-run comparison. */
+  tabsyncSyncOnly: 'tabsync-sync-only',
   automerge: 'automerge',
   stock: 'stock-repo',
   stockNoThrottle: 'stock-repo-nothrottle',

@@ -13,7 +13,9 @@ async function connect(): Promise<SyncPair> {
   if (kind === 'stock') return stockPair(url as string)
   if (kind === 'tabsync') {
     const { tabsyncPair } = await import('../paths/tabsync-pair.js')
-    return tabsyncPair(url as string, process.env['TABSYNC_BENCH_TOKEN_SECRET'] ?? '')
+    return tabsyncPair(url as string, process.env['TABSYNC_BENCH_TOKEN_SECRET'] ?? '', {
+      changeFrames: process.env['TABSYNC_BENCH_CHANGE_FRAMES'] !== '0',
+    })
   }
   throw new Error(`unknown path ${kind}`)
 }

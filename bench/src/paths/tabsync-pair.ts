@@ -62,16 +62,21 @@ export async function whenSynced(device: Device, timeoutMs = 30_000): Promise<vo
 }
 
 /** Two Tabsync devices through a Tabsync relay. */
-export async function tabsyncPair(url: string, secret: string): Promise<SyncPair> {
+export async function tabsyncPair(
+  url: string,
+  secret: string,
+  options: { changeFrames?: boolean } = {},
+): Promise<SyncPair> {
   const storeId = `store-${Math.random().toString(36).slice(2, 8)}`
-  const a = await tabsyncDevice(url, secret, 'till-a', [storeId], {}, 'backoffice')
+  const extra = options.changeFrames === undefined ? {} : { changeFrames: options.changeFrames }
+  const a = await tabsyncDevice(url, secret, 'till-a', [storeId], extra, 'backoffice')
   await whenDeviceOnline(a)
   const { storeUrl } = await a.createStore({
     ...demoStoreInit(storeId, () => ''),
     tables: [...DEMO_TABLES],
   })
   await whenSynced(a)
-  const b = await tabsyncDevice(url, secret, 'till-b', [storeId], { storeUrl })
+  const b = await tabsyncDevice(url, secret, 'till-b', [storeId], { storeUrl, ...extra })
   await b.ready()
   const ctx: CommandContext = a.context()
   const handlesB = new Map<string, DocHandle<OrderDoc>>()

@@ -35,18 +35,25 @@ async function startStockPath(
   return { key, path: throttleMs === undefined ? Path.stock : Path.stockNoThrottle, relay, driver }
 }
 
-async function startTabsyncPath(ctx: BenchContext): Promise<RepoPath | undefined> {
+/** Tabsync; `changeFrames: false` runs it with the change fast path off (sync exchange only). */
+async function startTabsyncPath(
+  ctx: BenchContext,
+  changeFrames = true,
+): Promise<RepoPath | undefined> {
   try {
     const { relay, url, secret } = await startTabsyncRelay(ctx)
-    ctx.log(`latency: Tabsync relay at ${url}`)
+    ctx.log(`latency: Tabsync relay at ${url}${changeFrames ? '' : ' (sync only)'}`)
     const driver = await startChild('latency-driver', {
       env: {
         TABSYNC_BENCH_PATH: 'tabsync',
         TABSYNC_BENCH_URL: url,
         TABSYNC_BENCH_TOKEN_SECRET: secret,
+        TABSYNC_BENCH_CHANGE_FRAMES: changeFrames ? '1' : '0',
       },
     })
-    return { key: 'tabsync', path: Path.tabsync, relay, driver }
+    return changeFrames
+      ? { key: 'tabsync', path: Path.tabsync, relay, driver }
+      : { key: 'synconly', path: Path.tabsyncSyncOnly, relay, driver }
   } catch (e) {
     ctx.log(`latency: Tabsync path unavailable: ${e instanceof Error ? e.message : String(e)}`)
     return undefined
@@ -68,6 +75,8 @@ export const latencyWorkload: Workload = {
     ]
     const tabsync = await startTabsyncPath(ctx)
     if (tabsync) paths.push(tabsync)
+    const syncOnly = await startTabsyncPath(ctx, false)
+    if (syncOnly) paths.push(syncOnly)
 
     const v = await repeat(ctx.runs, async (run) => {
       ctx.log(`latency run ${run + 1}/${ctx.runs}`)
@@ -190,6 +199,28 @@ export const latencyWorkload: Workload = {
             note: rapidNote,
           },
           `tabsync.rapid.${q}`,
+        )
+      }
+      if (syncOnly) {
+        rec(
+          {
+            name: `tabsync sync-only human pace ${q}`,
+            path: Path.tabsyncSyncOnly,
+            unit: ms,
+            vs: bareId,
+            note: `${humanNote}; change fast path off (the sync exchange alone)`,
+          },
+          `synconly.human.${q}`,
+        )
+        rec(
+          {
+            name: `tabsync sync-only rapid taps ${q}`,
+            path: Path.tabsyncSyncOnly,
+            unit: ms,
+            vs: bareId,
+            note: `${rapidNote}; change fast path off`,
+          },
+          `synconly.rapid.${q}`,
         )
       }
     }

@@ -9,6 +9,11 @@ import { HEARTBEAT_FRAME_TYPE } from './subprotocol.js'
 /** Type of the control frame in which an upstream relay tells a hub what is revoked. */
 export const REVOCATIONS_FRAME = 'tabsync-revocations'
 
+/** Type of the fast-path frame: a document's new changes, pushed ahead of the sync exchange. */
+export const CHANGE_FRAME = 'tabsync-change'
+/** Most changes one `tabsync-change` frame may carry (a command makes one). */
+export const MAX_CHANGES_PER_FRAME = 64
+
 /** Every frame type of the protocol, by name. */
 export const FrameType = {
   join: 'join',
@@ -22,6 +27,7 @@ export const FrameType = {
   remoteHeadsChanged: 'remote-heads-changed',
   heartbeat: HEARTBEAT_FRAME_TYPE,
   revocations: REVOCATIONS_FRAME,
+  change: CHANGE_FRAME,
 } as const
 /** One of the {@link FrameType} values. */
 export type FrameType = (typeof FrameType)[keyof typeof FrameType]
@@ -45,6 +51,8 @@ export const joinFrameSchema = z.object({
   senderId: peerIdSchema,
   peerMetadata,
   supportedProtocolVersions: z.array(z.string().max(16)).max(16).optional(),
+  /** The device reads `tabsync-change` frames (the relay sends them to no one else). */
+  changeFrames: z.boolean().optional(),
 })
 
 /** The relay's answer to `join`. `heartbeatMs`: a Tabsync relay that selected `tabsync.v1`
@@ -56,6 +64,8 @@ export const peerFrameSchema = z.object({
   peerMetadata,
   selectedProtocolVersion: z.string().max(16),
   heartbeatMs: z.number().positive().finite().optional(),
+  /** The relay takes `tabsync-change` frames (a device sends them to no other relay). */
+  changeFrames: z.boolean().optional(),
 })
 
 /** An error reported by the other side before it closes. */
@@ -91,6 +101,21 @@ export const ephemeralFrameSchema = z.object({
   data: bytes,
   count: z.number().int().nonnegative(),
   sessionId: z.string().min(1).max(128),
+})
+
+/**
+ * The fast path of a change: the Automerge changes a device just made to one document, sent at
+ * once (device -> relay) or forwarded by the relay after it checked and applied them (relay ->
+ * the other devices of that document's store). Only between sides that said `changeFrames` in
+ * `join`/`peer`; the sync exchange still runs and stays the truth (a receiver that lacks a
+ * change's dependencies ignores the frame, and sync delivers).
+ */
+export const changeFrameSchema = z.object({
+  type: z.literal(FrameType.change),
+  senderId: peerIdSchema,
+  targetId: peerIdSchema,
+  documentId: documentIdSchema,
+  changes: z.array(bytes).min(1).max(MAX_CHANGES_PER_FRAME),
 })
 
 /** The sender does not have (or may not share) the document. */
@@ -136,6 +161,7 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
   unavailableFrameSchema,
   remoteSubscriptionFrameSchema,
   remoteHeadsFrameSchema,
+  changeFrameSchema,
 ])
 /** A frame a device sends. */
 export type ClientFrame = z.infer<typeof clientFrameSchema>
@@ -143,6 +169,8 @@ export type ClientFrame = z.infer<typeof clientFrameSchema>
 export type JoinFrame = z.infer<typeof joinFrameSchema>
 /** The `peer` frame. */
 export type PeerFrame = z.infer<typeof peerFrameSchema>
+/** The `tabsync-change` frame. */
+export type ChangeFrame = z.infer<typeof changeFrameSchema>
 /** A frame about one document's content. */
 export type DocFrame =
   | z.infer<typeof syncFrameSchema>
@@ -160,6 +188,7 @@ export const serverFrameSchema = z.discriminatedUnion('type', [
   unavailableFrameSchema,
   remoteSubscriptionFrameSchema,
   remoteHeadsFrameSchema,
+  changeFrameSchema,
 ])
 /** A frame a relay sends. */
 export type ServerFrame = z.infer<typeof serverFrameSchema>

@@ -7,8 +7,11 @@ export {
 } from './close-codes.js'
 export type { CloseCodeName } from './close-codes.js'
 export {
+  CHANGE_FRAME,
   FrameType,
+  MAX_CHANGES_PER_FRAME,
   REVOCATIONS_FRAME,
+  changeFrameSchema,
   clientFrameSchema,
   documentIdSchema,
   ephemeralFrameSchema,
@@ -24,7 +27,14 @@ export {
   syncFrameSchema,
   unavailableFrameSchema,
 } from './frames.js'
-export type { ClientFrame, DocFrame, JoinFrame, PeerFrame, ServerFrame } from './frames.js'
+export type {
+  ChangeFrame,
+  ClientFrame,
+  DocFrame,
+  JoinFrame,
+  PeerFrame,
+  ServerFrame,
+} from './frames.js'
 export {
   HEARTBEAT_FRAME_TYPE,
   SYNC_SUBPROTOCOL,

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream'
 import { join, resolve } from 'node:path'
 import {
   Repo,
+  type DocumentId,
   type PeerId,
   type StorageAdapterInterface,
   type StorageKey,
@@ -279,6 +280,16 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     }),
     onActivity: touch,
     beforeDeliver,
+    // Called only once the repo exists, like the registry's isLoaded.
+    changeFrames: {
+      handleOf: (id) => {
+        const handle = liveRepo.handles[id as DocumentId]
+        return handle?.isReady() ? handle : undefined
+      },
+      isPeerOf: (id, peerId) =>
+        liveRepo.synchronizer.docSynchronizers[id as DocumentId]?.hasPeer(peerId as PeerId) ??
+        false,
+    },
     onJoined: (connection) => {
       // A hub gets the list of its stores on every join; later additions are pushed below.
       if (connection.claims.role !== 'hub') return

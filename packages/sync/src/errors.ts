@@ -19,6 +19,8 @@ export const SyncErrorKind = {
   wrongKind: 'wrong-kind',
   /** Options given to `openDevice` are invalid. */
   invalidOptions: 'invalid-options',
+  /** A peer sent a frame (or a change in one) that does not parse: logged and ignored. */
+  malformed: 'malformed',
 } as const
 export type SyncErrorKind = (typeof SyncErrorKind)[keyof typeof SyncErrorKind]
 

@@ -15,8 +15,11 @@ import {
   FrameType,
   SYNC_SUBPROTOCOL,
   TIME_PATH,
+  changeFrameSchema,
   clientFrameSchema,
   closeReason,
+  joinFrameSchema,
+  peerFrameSchema,
   documentsRefusalSchema,
   documentsRequestSchema,
   serverFrameSchema,
@@ -25,10 +28,12 @@ import {
 } from '@tabsync/protocol'
 import { issueToken } from '@tabsync/relay'
 import { selectSubprotocol, tokenFromRequest } from '@tabsync/relay/internal'
+import { addLine, readOrder } from '@tabsync/core'
 import { afterEach, expect, test } from 'vitest'
 import { isSyncError, WebSocketLink } from '../src/index.js'
 import { CloseOutcome, closeOutcome } from '../src/network/close-outcome.js'
 import { RELAY_SECRET, spawnRelay, tempDir } from './relay-process.js'
+import { eventually, storeWithOrder } from './recorded-devices.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
@@ -201,3 +206,31 @@ test("the relay's /time and /documents answers and the device's requests are exa
     expect(documentsRequestSchema.strict().safeParse(e.request).error).toBeUndefined()
   expect(documentsRefusalSchema.strict().safeParse(refused!.reply).error).toBeUndefined()
 })
+
+test("the fast path's frames between devices and a relay process are exactly the protocol's: join and peer offer it, change frames go both ways", async () => {
+  const { a, b, url, onB } = await storeWithOrder(cleanups, 'store-wire')
+  await a.device.run(url, (d, ctx) => addLine(d, ctx, { itemId: 'beer' }))
+  await eventually(
+    () => (Object.keys(readOrder(onB.doc()).lines).length === 1 ? true : undefined),
+    'the line on B',
+  )
+  const frames = [...a.frames, ...b.frames]
+  const ofType = (dir: 'in' | 'out', type: string) =>
+    frames.filter((r) => r.dir === dir && r.frame['type'] === type).map((r) => r.frame)
+  // `.strict()`: a key one side adds that the protocol lacks fails here.
+  for (const join of ofType('out', FrameType.join))
+    expect(joinFrameSchema.strict().parse(join).changeFrames).toBe(true)
+  for (const peer of ofType('in', FrameType.peer))
+    expect(peerFrameSchema.strict().parse(peer).changeFrames).toBe(true)
+  const sent = ofType('out', FrameType.change)
+  const forwarded = ofType('in', FrameType.change)
+  expect(sent.length).toBeGreaterThan(0)
+  expect(forwarded.length).toBeGreaterThan(0)
+  for (const frame of [...sent, ...forwarded])
+    expect(changeFrameSchema.strict().safeParse(frame).error).toBeUndefined()
+  // And every frame either side exchanged is one its receiver's schema accepts.
+  for (const r of frames)
+    expect(
+      (r.dir === 'out' ? clientFrameSchema : serverFrameSchema).safeParse(r.frame).error,
+    ).toBeUndefined()
+}, 60_000)

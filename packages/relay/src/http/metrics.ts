@@ -13,6 +13,7 @@ export const Metric = {
   unloaded: 'tabsync_relay_documents_unloaded_total',
   upstreamConnects: 'tabsync_relay_upstream_connects_total',
   keptWrites: 'tabsync_relay_storage_writes_kept_total',
+  changeFrames: 'tabsync_relay_change_frames_total',
 } as const
 
 const COUNTERS: readonly { name: string; help: string; labelNames: string[] }[] = [
@@ -36,6 +37,11 @@ const COUNTERS: readonly { name: string; help: string; labelNames: string[] }[] 
     name: Metric.keptWrites,
     help: 'Document writes that failed and were kept to write again, by reason.',
     labelNames: ['reason'],
+  },
+  {
+    name: Metric.changeFrames,
+    help: 'Inbound fast-path change frames, by outcome (applied|known|missing-deps|not-loaded|corrupt).',
+    labelNames: ['outcome'],
   },
   {
     name: Metric.upstreamConnects,

@@ -7,6 +7,7 @@ import {
   CloseCode,
   clientFrameSchema,
   closeReason,
+  type ChangeFrame,
   type ClientFrame,
   type DocFrame,
   type JoinFrame,
@@ -31,6 +32,8 @@ export interface ConnectionHost {
     carriesChanges: boolean,
     sync: DecodedSyncMessage | undefined,
   ): Promise<void>
+  /** A validated `tabsync-change` frame, in the same order as document frames. */
+  onChangeFrame(connection: PeerConnection, frame: ChangeFrame): Promise<void>
   onClosed(connection: PeerConnection): void
   onInbound(bytes: number): void
   onRefused(connection: PeerConnection, code: CloseCode): void
@@ -56,6 +59,8 @@ export class PeerConnection {
   readonly #bucket: TokenBucket
   readonly #timers: ReturnType<typeof setTimeout>[] = []
   alive = true
+  /** The device said in `join` that it reads `tabsync-change` frames. */
+  readsChangeFrames = false
 
   constructor(
     socket: WebSocket,
@@ -176,6 +181,7 @@ export class PeerConnection {
         return this.close(CloseCode.protocolError, { detail: 'protocol-version' })
       }
       this.#peerId = message.senderId
+      this.readsChangeFrames = message.changeFrames === true
       this.#principal = devicePrincipal(this.claims, message.senderId)
       this.#host.onJoin(this, message)
       return
@@ -194,9 +200,12 @@ export class PeerConnection {
     // Remote-heads gossip is off on the relay: nothing to do with these.
     if (message.type === 'remote-subscription-change' || message.type === 'remote-heads-changed')
       return
-    const frame = message
     const carriesChanges = parsed.carriesChanges
     const sync = parsed.sync
+    const handle =
+      message.type === 'tabsync-change'
+        ? () => this.#host.onChangeFrame(this, message)
+        : () => this.#host.onDocFrame(this, message, carriesChanges, sync)
     const size = bytes.byteLength
     this.#queuedBytes += size
     if (this.#queuedBytes > this.#host.limits.maxFrameBytes * 4) {
@@ -206,9 +215,7 @@ export class PeerConnection {
       })
     }
     this.#queue = this.#queue
-      .then(() =>
-        this.#closed ? undefined : this.#host.onDocFrame(this, frame, carriesChanges, sync),
-      )
+      .then(() => (this.#closed ? undefined : handle()))
       .catch((err: unknown) =>
         this.#host.log.error({ err, ...this.logFields() }, 'frame handling failed'),
       )

@@ -15,11 +15,12 @@ import { CloseCode, closeReason } from '@tabsync/protocol'
 import { Metric, type RelayMetrics } from '../http/metrics.js'
 import type { RelayLimits } from '../limits/limits.js'
 import type { Logger } from '../log.js'
-import type { DocFrame, JoinFrame } from '@tabsync/protocol'
+import type { ChangeFrame, DocFrame, JoinFrame } from '@tabsync/protocol'
 import { outboundCarriesContent } from '../protocol/parse-frame.js'
 import type { PeerDirectory } from './peer-directory.js'
 import { DEFAULT_HEARTBEAT_MS, Heartbeat, heartbeatAdvert } from './heartbeat.js'
 import { PeerConnection, type ConnectionHost } from './peer-connection.js'
+import { ChangeForwarder, type ChangeForwarderHost } from './change-forwarder.js'
 
 /** Dependencies of {@link RelayServerAdapter}. */
 export interface RelayServerAdapterOptions {
@@ -38,6 +39,8 @@ export interface RelayServerAdapterOptions {
   readonly onJoined?: (connection: PeerConnection) => void
   /** Heartbeat interval (see network/heartbeat.ts). Default 2.5 s. */
   readonly keepAliveMs?: number
+  /** The repo's side of the change fast path; absent: `tabsync-change` frames are not offered. */
+  readonly changeFrames?: Pick<ChangeForwarderHost, 'handleOf' | 'isPeerOf'>
 }
 
 /**
@@ -65,6 +68,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
   readonly #readyPromise = new Promise<void>((resolve) => (this.#resolveReady = resolve))
   readonly #heartbeat: Heartbeat
   readonly #idAdmission = new IdAdmission()
+  readonly #changeForwarder: ChangeForwarder | undefined
 
   constructor(options: RelayServerAdapterOptions) {
     super()
@@ -82,6 +86,19 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
       targets: () => this.#connections,
       senderId: () => this.peerId,
     })
+    const repoSide = options.changeFrames
+    this.#changeForwarder = repoSide
+      ? new ChangeForwarder({
+          log: this.log,
+          metrics: this.#metrics,
+          relayPeerId: () => this.peerId,
+          handleOf: (id) => repoSide.handleOf(id),
+          isPeerOf: (id, peerId) => repoSide.isPeerOf(id, peerId),
+          admit: (connection, id, changes) => this.#admit(connection, id, 'sync', true, changes),
+          connections: () => this.#connections,
+          sendDocFrame: (connection, frame) => this.#sendChecked(connection, frame),
+        })
+      : undefined
   }
 
   isReady(): boolean {
@@ -153,6 +170,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
       peerMetadata: this.peerMetadata ?? {},
       selectedProtocolVersion: '1',
       ...heartbeatAdvert(connection.socket, this.#heartbeat.intervalMs),
+      ...(this.#changeForwarder ? { changeFrames: true } : {}),
     })
     this.#onJoined?.(connection)
   }
@@ -185,77 +203,93 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
     carriesChanges: boolean,
     sync?: A.DecodedSyncMessage,
   ): Promise<void> {
-    const principal = connection.principal
-    if (!principal) return
     // The frame's sync message, decoded once at the edge (parse-frame) and reused below.
-    const changesOf = (data: Uint8Array): Uint8Array[] =>
-      (sync ?? A.decodeSyncMessage(data)).changes
+    const changes =
+      frame.type === 'sync' || frame.type === 'request'
+        ? (sync ?? A.decodeSyncMessage(frame.data)).changes
+        : []
+    if (!(await this.#admit(connection, frame.documentId, frame.type, carriesChanges, changes)))
+      return
+    this.emit('message', frame as unknown as Message)
+  }
+
+  /** A device's fast-path change: judged like a sync frame's, applied, then forwarded. */
+  async onChangeFrame(connection: PeerConnection, frame: ChangeFrame): Promise<void> {
+    // A relay built without the fast path never offered it; a device that sends anyway is ignored.
+    await this.#changeForwarder?.receive(connection, frame)
+  }
+
+  /**
+   * The checks every inbound document frame passes before the repo sees it: store-bound ids,
+   * ownership, then rights per role on its changes. A `tabsync-change` frame passes them as a
+   * `sync` frame with the same changes would. False: refused (closed, or denied and logged).
+   */
+  async #admit(
+    connection: PeerConnection,
+    documentId: string,
+    type: DocFrame['type'],
+    carriesChanges: boolean,
+    changes: readonly Uint8Array[],
+  ): Promise<boolean> {
+    const principal = connection.principal
+    if (!principal) return false
+    const syncData = type === 'sync' || type === 'request'
     // Store-bound ids: checked before any claim is recorded, so a store that pushes first under
     // another store's id leaves no trace and the rightful store's content settles normally.
     // `request` frames count too: the repo applies any changes they carry.
     if (
-      (frame.type === 'sync' || frame.type === 'request') &&
-      (carriesChanges || changesOf(frame.data).length > 0) &&
-      !(await this.#idAdmission.admits(frame.documentId, principal.storeIds))
+      syncData &&
+      (carriesChanges || changes.length > 0) &&
+      !(await this.#idAdmission.admits(documentId, principal.storeIds))
     ) {
       if (!connection.closed) {
-        connection.close(CloseCode.documentIdRefused, { documentId: frame.documentId })
+        connection.close(CloseCode.documentIdRefused, { documentId })
       }
-      return
+      return false
     }
     const decision = await this.#registry.authorizeInbound(
       principal,
-      frame.documentId,
+      documentId,
       carriesChanges,
-      frame.type !== 'ephemeral',
+      type !== 'ephemeral',
     )
-    if (connection.closed) return
+    if (connection.closed) return false
     if (!decision.allowed) {
       this.#metrics.inc(Metric.denials, { reason: `document-${decision.reason}` })
       this.log.warn(
-        {
-          ...connection.logFields(),
-          documentId: frame.documentId,
-          type: frame.type,
-          reason: decision.reason,
-        },
+        { ...connection.logFields(), documentId, type, reason: decision.reason },
         'document access denied',
       )
-      if (frame.type === 'sync' || frame.type === 'request') {
+      if (syncData) {
         this.#sendTo(connection, {
           type: 'doc-unavailable',
           senderId: this.peerId,
           targetId: principal.peerId,
-          documentId: frame.documentId,
+          documentId,
         })
       }
-      return
+      return false
     }
-    this.#onActivity(frame.documentId)
-    const unloading = this.#beforeDeliver(frame.documentId)
+    this.#onActivity(documentId)
+    const unloading = this.#beforeDeliver(documentId)
     if (unloading) await unloading
-    if (connection.closed) return
+    if (connection.closed) return false
     // `request` frames carry sync data too, and the repo applies any changes in them.
-    if (this.#writeGuard && (frame.type === 'sync' || frame.type === 'request')) {
-      const verdict = await this.#writeGuard.check(
-        principal,
-        connection,
-        frame.documentId,
-        changesOf(frame.data),
-      )
-      if (connection.closed) return
+    if (this.#writeGuard && syncData) {
+      const verdict = await this.#writeGuard.check(principal, connection, documentId, changes)
+      if (connection.closed) return false
       if (!verdict.allowed) {
         connection.close(CloseCode.forbiddenChange, {
-          documentId: frame.documentId,
+          documentId,
           role: principal.role,
           kind: verdict.kind,
           refusal: verdict.reason,
           paths: verdict.paths.slice(0, 10),
         })
-        return
+        return false
       }
     }
-    this.emit('message', frame as unknown as Message)
+    return true
   }
 
   onClosed(connection: PeerConnection): void {
@@ -283,7 +317,11 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
   send(message: Message): void {
     const connection = this.#byPeer.get(message.targetId)
     if (!connection) return
-    if (message.data && message.data.byteLength === 0)
+    this.#sendChecked(connection, message)
+  }
+
+  #sendChecked(connection: PeerConnection, message: Message | ChangeFrame): void {
+    if ('data' in message && message.data && message.data.byteLength === 0)
       throw new Error('Tried to send a zero-length message')
     const documentId = message.documentId
     if (documentId !== undefined && message.type !== 'doc-unavailable') {
@@ -293,7 +331,11 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
         principal !== undefined &&
         (record
           ? this.#registry.mayAccess(principal, documentId, true)
-          : this.#registry.mayAccess(principal, documentId, outboundCarriesContent(message)))
+          : this.#registry.mayAccess(
+              principal,
+              documentId,
+              message.type === 'tabsync-change' || outboundCarriesContent(message),
+            ))
       if (!allowed) {
         this.#metrics.inc(Metric.denials, { reason: 'outbound-blocked' })
         this.log.warn(

@@ -25,6 +25,7 @@ import {
 import { watchDays, type DayView, type DayWatch, type WatchDaysOptions } from './day-view.js'
 import { NetworkStatus } from './network-status.js'
 import { OpenDocs, type ChangeEvent } from './open-docs.js'
+import { ChangePush, isChangeLink } from '../network/change-push.js'
 import { OrderCommands } from './order-commands.js'
 import { reopenAfterRestart } from './restart-reopen.js'
 import { StoreSession, type NewStore } from './store-session.js'
@@ -83,6 +84,7 @@ export class Device {
   readonly #abort = new AbortController()
   readonly #tracker: UnsyncedTracker
   readonly #docs: OpenDocs
+  readonly #changePush: ChangePush
   readonly #session: StoreSession
   readonly #commands: OrderCommands
   readonly #days: DayLoader
@@ -107,6 +109,7 @@ export class Device {
     this.#tracker = new UnsyncedTracker(storage, () => this.clock.physicalMs(), statusChanged)
     const summaries = new SummaryCache(storage, repo, { logger })
     this.#summaries = summaries
+    this.#changePush = new ChangePush(repo, parts.upstreamAdapters.filter(isChangeLink), logger)
     const handshake: ClockHandshake = new ClockHandshake({
       clock: parts.clock,
       wallClock: parts.wallClock,
@@ -125,6 +128,8 @@ export class Device {
         summaries.touched(h)
       },
       persistClock: () => parts.clock.persist(),
+      changed: (handle, { patchInfo }) =>
+        this.#changePush.changed(handle, patchInfo.before, patchInfo.after),
     })
     this.#network = new NetworkStatus({
       repo,
@@ -496,6 +501,7 @@ export class Device {
     for (const view of [...this.#views]) view.close()
     this.#network.close()
     this.#docs.close()
+    this.#changePush.close()
     for (const adapter of this.repo.networkSubsystem.adapters) {
       try {
         adapter.disconnect()

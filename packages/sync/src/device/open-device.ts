@@ -87,6 +87,12 @@ export interface OpenDeviceOptions {
    */
   readonly syncThrottleMs?: number
   /**
+   * The change fast path: after a command its changes go to the relay at once in one frame, and
+   * changes the relay forwards are applied on arrival; sync still runs underneath. Default true
+   * (used only with relays that offer it).
+   */
+  readonly changeFrames?: boolean
+  /**
    * How long `ready()`, `orderSummary()` and `watchOrder()` wait for a document that is neither
    * here nor given by a connected peer before rejecting with an `unavailable` SyncError (a relay
    * refusing a document answers exactly like one that does not have it). Default 30 s.
@@ -163,6 +169,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
       random,
       now: wallClock,
       logger: options.logger ?? consoleLogger,
+      ...(options.changeFrames === undefined ? {} : { changeFrames: options.changeFrames }),
     })
   })
   const upstream: NetworkAdapterInterface[] = [...links, ...(options.network ?? [])]

@@ -1,4 +1,10 @@
-import type { AutomergeUrl, DocHandle, DocumentId, Repo } from '@automerge/automerge-repo/slim'
+import type {
+  AutomergeUrl,
+  DocHandle,
+  DocHandleChangePayload,
+  DocumentId,
+  Repo,
+} from '@automerge/automerge-repo/slim'
 import type { OrderDoc } from '@tabsync/core'
 import { text } from '@tabsync/core/internal'
 import { findDoc } from '../docs/find-doc.js'
@@ -38,6 +44,8 @@ export interface OpenDocsParts {
   readonly orderSeen: (handle: DocHandle<OrderDoc>) => void
   /** Resolves once the clock's state is in storage (part of "saved"). */
   readonly persistClock: () => Promise<void>
+  /** Called first, in the same turn, with every change of a tracked document (the fast path). */
+  readonly changed?: (handle: DocHandle<unknown>, payload: DocHandleChangePayload<unknown>) => void
 }
 
 /**
@@ -74,7 +82,8 @@ export class OpenDocs {
   track(handle: DocHandle<unknown>): void {
     if (this.#tracked.has(handle.documentId)) return
     const { tracker } = this.#parts
-    const onChange = () => {
+    const onChange = (payload: DocHandleChangePayload<unknown>) => {
+      this.#parts.changed?.(handle, payload)
       if (!handle.isReady()) return
       const kind = kindOfDoc(handle) as DocKindName
       if (kind === 'order') this.#parts.orderSeen(handle as DocHandle<OrderDoc>)

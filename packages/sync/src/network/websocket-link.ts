@@ -11,7 +11,9 @@ import {
   DOCUMENTS_PATH,
   FrameType,
   TIME_PATH,
+  changeFrameSchema,
   documentsRefusalSchema,
+  type ChangeFrame,
   timeReplySchema,
   type DocumentsRequest,
   SYNC_SUBPROTOCOL,
@@ -89,6 +91,11 @@ export interface WebSocketLinkOptions {
    * fails. A node closing with `CloseCode.moved` sends the link to the node serving the store.
    */
   readonly alternateUrls?: readonly string[]
+  /**
+   * Offer the change fast path (`tabsync-change` frames) in `join`. Default true; false speaks
+   * exactly as a device from before it (the relay then sends it none).
+   */
+  readonly changeFrames?: boolean
 }
 
 /**
@@ -134,6 +141,9 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
   #resolveReady: (() => void) | undefined
   #readyPromise = new Promise<void>((resolve) => (this.#resolveReady = resolve))
   #listeners = new Set<() => void>()
+  /** The connected relay said in `peer` that it takes `tabsync-change` frames. */
+  #remoteTakesChanges = false
+  readonly #changeListeners = new Set<(frame: ChangeFrame) => void>()
   /** Reconnect delays actually used, most recent last (bounded; for diagnostics and tests). */
   readonly delays: number[] = []
 
@@ -226,6 +236,32 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
     if (!socket || socket.readyState !== SOCKET_OPEN || !this.#remotePeerId) return
     if ('data' in message && message.data?.byteLength === 0) return
     socket.send(toArrayBuffer(cbor.encode(message)))
+  }
+
+  /**
+   * Sends a document's new changes ahead of the sync exchange (the change fast path), if the
+   * link is joined to a relay that takes them. False when not sent: sync delivers them anyway.
+   */
+  sendChanges(documentId: string, changes: readonly Uint8Array[]): boolean {
+    const socket = this.#socket
+    const relay = this.#remotePeerId
+    if (!socket || socket.readyState !== SOCKET_OPEN || !relay || !this.#remoteTakesChanges)
+      return false
+    const frame: ChangeFrame = {
+      type: FrameType.change,
+      senderId: this.peerId as string,
+      targetId: relay,
+      documentId,
+      changes: changes as ChangeFrame['changes'],
+    }
+    socket.send(toArrayBuffer(cbor.encode(frame)))
+    return true
+  }
+
+  /** Calls `cb` with every well-formed `tabsync-change` frame the relay forwards. */
+  onChangeFrame(cb: (frame: ChangeFrame) => void): () => void {
+    this.#changeListeners.add(cb)
+    return () => this.#changeListeners.delete(cb)
   }
 
   endpoints(): readonly EndpointStatus[] {
@@ -327,6 +363,7 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
         senderId: this.peerId,
         peerMetadata: this.peerMetadata,
         supportedProtocolVersions: [PROTOCOL_V1],
+        ...(this.#options.changeFrames === false ? {} : { changeFrames: true }),
       })
     }
     socket.onmessage = (event) => this.#receive(socket, event.data)
@@ -386,6 +423,8 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       clearTimeout(this.#connectTimer)
       this.#watchSilence(socket, peer.data.heartbeatMs)
       this.#remotePeerId = peer.data.senderId as PeerId
+      this.#remoteTakesChanges =
+        peer.data.changeFrames === true && this.#options.changeFrames !== false
       this.#attempt = 0
       this.#lastConnectedAt = (this.#options.now ?? Date.now)()
       this.#forceReady()
@@ -397,9 +436,23 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
       return
     }
     if (type === FrameType.error) return
+    if (type === FrameType.change) return this.#receiveChanges(frame)
     const any = AnyFrame.safeParse(frame)
     if (!any.success || !this.#remotePeerId) return
     this.emit('message', any.data as unknown as Message)
+  }
+
+  #receiveChanges(frame: unknown): void {
+    const parsed = changeFrameSchema.safeParse(frame)
+    if (!parsed.success || parsed.data.senderId !== this.#remotePeerId) {
+      // Bad input from the relay loses nothing (sync still delivers): say so and keep serving.
+      const err = new SyncError(SyncErrorKind.malformed, 'malformed change frame ignored', {
+        endpoint: this.url,
+      })
+      this.#options.logger?.warn({ err, endpoint: this.url }, err.message)
+      return
+    }
+    for (const cb of [...this.#changeListeners]) cb(parsed.data)
   }
 
   #send(socket: LinkSocket, frame: Record<string, unknown>): void {
@@ -509,6 +562,7 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
     const peerId = this.#remotePeerId
     if (!peerId) return
     this.#remotePeerId = undefined
+    this.#remoteTakesChanges = false
     this.emit('peer-disconnected', { peerId })
   }
 

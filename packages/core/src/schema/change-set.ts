@@ -1,0 +1,56 @@
+import * as A from '@automerge/automerge'
+import { ErrorKind, TabsyncError } from '../errors.js'
+
+/** How a set of changes pushed ahead of sync (a `tabsync-change` frame) fits a document. */
+export type ChangeSetFit =
+  /** Some changes are new and everything they depend on is here: apply `changes`. */
+  | { readonly fit: 'new'; readonly changes: readonly Uint8Array[] }
+  /** The document holds every one of them already. */
+  | { readonly fit: 'known' }
+  /** They depend on changes neither the document nor the set holds: leave them to sync. */
+  | { readonly fit: 'missing-deps'; readonly missing: readonly string[] }
+
+/**
+ * Whether `changes` (plain Automerge changes) can be applied to `doc` as they are. Applying a
+ * change whose dependencies are missing does not fail in Automerge: the document keeps it queued
+ * out of sight, which would make a receiver's state depend on what arrives later; so such a set
+ * is refused here, and the sync exchange, which always runs, delivers it in order.
+ *
+ * Throws a `corrupt` TabsyncError when a change cannot be decoded.
+ *
+ * @example
+ * const fit = fitChanges(handle.doc(), frame.changes)
+ * if (fit.fit === 'new') handle.update((d) => A.applyChanges(d, [...fit.changes])[0])
+ */
+export function fitChanges(doc: A.Doc<unknown>, changes: readonly Uint8Array[]): ChangeSetFit {
+  const decoded = changes.map((bytes, index) => {
+    try {
+      return A.decodeChange(bytes)
+    } catch (cause) {
+      throw new TabsyncError(ErrorKind.corrupt, 'not an Automerge change', { index }, { cause })
+    }
+  })
+  const inSet = new Set(decoded.map((c) => c.hash))
+  const fresh = changes.filter((_, i) => !A.hasHeads(doc, [decoded[i]!.hash]))
+  if (fresh.length === 0) return { fit: 'known' }
+  const missing = [...new Set(decoded.flatMap((c) => c.deps))].filter(
+    (dep) => !inSet.has(dep) && !A.hasHeads(doc, [dep]),
+  )
+  if (missing.length > 0) return { fit: 'missing-deps', missing }
+  return { fit: 'new', changes: fresh }
+}
+
+/**
+ * The changes `after` holds and `before` does not that this replica made itself (its actor):
+ * what a device pushes ahead of sync after a command. Changes that arrived from peers, and
+ * deterministic changes (migrations, with their fixed actor), are left to sync.
+ */
+export function localChangesBetween(before: A.Doc<unknown>, after: A.Doc<unknown>): Uint8Array[] {
+  const last = A.getLastLocalChange(after)
+  if (last === undefined) return []
+  // Cheap exit for a change event that brought only other actors' changes. Not `A.hasHeads`:
+  // an older document value shares its replica's backend, which already holds `after`.
+  if (A.getHeads(before).includes(A.decodeChange(last).hash)) return []
+  const actor = A.getActorId(after)
+  return A.getChanges(before, after).filter((c) => A.decodeChange(c).actor === actor)
+}
