@@ -107,11 +107,7 @@ function tapper(dev: SimDevice): SimTapper {
   }
 }
 
-async function run(m: {
-  durationMs: number
-  meanIntervalMs: number
-  warmupMs?: number
-}): Promise<Record<string, unknown>> {
+async function run(m: Parameters<SimRun['run']>[1]): Promise<Record<string, unknown>> {
   return {
     ...(await sim.run(
       stores.map((s) => s.devices.map(tapper)),
