@@ -10,12 +10,14 @@ if (!dataDir || !secret) throw new Error('TABSYNC_BENCH_DIR and TABSYNC_BENCH_SE
 const limits = process.env['TABSYNC_BENCH_LIMITS']
   ? (JSON.parse(process.env['TABSYNC_BENCH_LIMITS']) as Partial<RelayLimits>)
   : undefined
+const throttle = process.env['TABSYNC_BENCH_RELAY_SYNC_THROTTLE_MS']
 const relay = await startRelay({
   port: 0,
   dataDir,
   secret,
   logLevel: 'silent',
   ...(limits ? { limits } : {}),
+  ...(throttle === undefined ? {} : { syncThrottleMs: Number(throttle) }),
 })
 serve(
   {

@@ -41,15 +41,39 @@ const POINTS: readonly Point[] = [
   { stores: 10, devices: 5 },
 ]
 const KINDS = ['stock', 'yjs', 'tabsync'] as const
+type Kind = (typeof KINDS)[number]
 
-/** `TABSYNC_BENCH_RELAY_COST=tabsync,stock@1x2,10x5`: some relays and points only (profiling). */
-function selection(): { kinds: readonly Kind[]; points: readonly Point[] } {
-  const [kinds, points] = (process.env['TABSYNC_BENCH_RELAY_COST'] ?? '').split('@')
-  const pick = <T>(all: readonly T[], list: string | undefined, name: (x: T) => string) =>
-    list ? all.filter((x) => list.split(',').includes(name(x))) : all
+/** A relay under test: its kind, and for Tabsync the relay's sync throttle when not its default. */
+interface RelaySpec {
+  /** `stock`, `yjs`, `tabsync`, or `tabsync~<ms>` (a Tabsync relay with that sync throttle). */
+  readonly name: string
+  readonly kind: Kind
+  readonly syncThrottleMs?: number
+}
+
+function relaySpec(name: string): RelaySpec | undefined {
+  const [kind, throttle] = name.split('~')
+  if (!KINDS.includes(kind as Kind)) return undefined
+  if (throttle === undefined) return { name, kind: kind as Kind }
+  const ms = Number(throttle)
+  if (kind !== 'tabsync' || !Number.isFinite(ms) || ms < 0) return undefined
+  return { name, kind: 'tabsync', syncThrottleMs: ms }
+}
+
+/** `TABSYNC_BENCH_RELAY_COST=tabsync,stock@1x2,10x5`: some relays and points only (profiling);
+ *  `tabsync~20` is a Tabsync relay with a 20 ms sync throttle (default 0), to compare beside. */
+function selection(): { relays: readonly RelaySpec[]; points: readonly Point[] } {
+  const [relays, points] = (process.env['TABSYNC_BENCH_RELAY_COST'] ?? '').split('@')
+  const names = relays ? relays.split(',').filter(Boolean) : [...KINDS]
+  const specs = names.map((n) => {
+    const spec = relaySpec(n)
+    if (!spec) throw new Error(`TABSYNC_BENCH_RELAY_COST: unknown relay ${n}`)
+    return spec
+  })
+  const list = points?.split(',')
   return {
-    kinds: pick(KINDS, kinds, (k) => k),
-    points: pick(POINTS, points, (p) => `${p.stores}x${p.devices}`),
+    relays: specs,
+    points: list ? POINTS.filter((p) => list.includes(`${p.stores}x${p.devices}`)) : POINTS,
   }
 }
 
@@ -73,14 +97,16 @@ interface Window {
 /** What the relay spent on the changes: the window's CPU less what it spends idle. */
 const netCpuMs = (w: Window): number => Math.max(0, w.cpuMs - w.idleCpuMs)
 
-type Kind = (typeof KINDS)[number]
-
 async function startRelayOf(
   ctx: BenchContext,
-  kind: Kind,
+  spec: RelaySpec,
 ): Promise<{ relay: Child; env: Record<string, string> }> {
+  const kind = spec.kind
   if (kind === 'tabsync') {
-    const t = await startTabsyncRelay(ctx)
+    const t = await startTabsyncRelay(
+      ctx,
+      spec.syncThrottleMs === undefined ? {} : { syncThrottleMs: spec.syncThrottleMs },
+    )
     return {
       relay: t.relay,
       env: { TABSYNC_BENCH_URL: t.url, TABSYNC_BENCH_SECRET: t.secret, TABSYNC_BENCH_PATH: kind },
@@ -105,7 +131,7 @@ async function startRelayOf(
 
 /** One relay of a point with its two device processes, set up and ready to measure. */
 interface Rig {
-  readonly kind: Kind
+  readonly spec: RelaySpec
   readonly relay: Child
   readonly sims: readonly Child[]
   /** Devices in each simulator (the stores are dealt out between them). */
@@ -113,8 +139,9 @@ interface Rig {
   stop(): Promise<void>
 }
 
-async function setUpRig(ctx: BenchContext, kind: Kind, point: Point): Promise<Rig> {
-  const { relay, env } = await startRelayOf(ctx, kind)
+async function setUpRig(ctx: BenchContext, spec: RelaySpec, point: Point): Promise<Rig> {
+  const kind = spec.kind
+  const { relay, env } = await startRelayOf(ctx, spec)
   const sims: Child[] = []
   const stop = async () => {
     await Promise.all([...sims.map((s) => s.stop()), relay.stop()])
@@ -132,14 +159,14 @@ async function setUpRig(ctx: BenchContext, kind: Kind, point: Point): Promise<Ri
             stores: storesOf(k),
             devices: point.devices,
             orders: ORDERS_PER_STORE,
-            tag: `${kind}-${k}`,
+            tag: `${spec.name}-${k}`,
           },
           240_000,
         ),
       ),
     )
     return {
-      kind,
+      spec,
       relay,
       sims,
       devicesPerSim: sims.map((_, k) => storesOf(k).length * point.devices),
@@ -228,15 +255,16 @@ async function measureWindow(
 const pathOf = (kind: Kind) =>
   kind === 'stock' ? Path.stock : kind === 'yjs' ? Path.yjs : Path.tabsync
 
-function recordKind(
+function recordRelay(
   ctx: BenchContext,
-  kind: Kind,
+  spec: RelaySpec,
   label: string,
   point: Point,
   all: readonly Window[],
   stockWindows: readonly Window[] | undefined,
 ): void {
-  const path = pathOf(kind)
+  const kind = spec.name
+  const path = pathOf(spec.kind)
   // Only windows that reached the minimum are ranked; if none did, all are shown, and said so.
   const full = all.filter((w) => w.full)
   const windows = full.length > 0 ? full : all
@@ -327,30 +355,30 @@ export const relayCostWorkload: Workload = {
     const durationMs = ctx.quick ? 5000 : 12_000
     // Long enough for every device to have started (10 x 5 devices send every 2 s each).
     const warmupMs = 3000
-    const { kinds, points } = selection()
+    const { relays, points } = selection()
     for (const point of points) {
       const label = `${point.stores}x${point.devices}`
       const rigs: Rig[] = []
       try {
-        for (const kind of kinds) {
-          ctx.log(`${W} ${kind}: setting up ${point.stores} stores x ${point.devices} devices`)
-          rigs.push(await setUpRig(ctx, kind, point))
+        for (const spec of relays) {
+          ctx.log(`${W} ${spec.name}: setting up ${point.stores} stores x ${point.devices} devices`)
+          rigs.push(await setUpRig(ctx, spec, point))
         }
-        const windows = new Map<Kind, Window[]>(kinds.map((k) => [k, []]))
+        const windows = new Map<string, Window[]>(relays.map((r) => [r.name, []]))
         for (let run = 0; run < ctx.runs; run++) {
           // A B ... then ... B A: a drift in the machine's load hits every relay alike.
           const order = run % 2 === 0 ? rigs : [...rigs].reverse()
           for (const rig of order) {
             const w = await measureWindow(rig, point, { durationMs, warmupMs })
-            windows.get(rig.kind)?.push(w)
+            windows.get(rig.spec.name)?.push(w)
             ctx.log(
-              `${W} ${rig.kind} ${label} run ${run + 1}: relay ${w.cpuMs.toFixed(0)} ms CPU (idle ${w.idleCpuMs.toFixed(0)}) in ${w.wallMs.toFixed(0)} ms, ${w.changes} changes in ${w.sendingMs.toFixed(0)} ms${w.full ? '' : ' (BELOW the minimum)'}, ${w.deliveries} deliveries, ${w.lost} lost, net ${(netCpuMs(w) / Math.max(1, w.changes)).toFixed(2)} ms/change`,
+              `${W} ${rig.spec.name} ${label} run ${run + 1}: relay ${w.cpuMs.toFixed(0)} ms CPU (idle ${w.idleCpuMs.toFixed(0)}) in ${w.wallMs.toFixed(0)} ms, ${w.changes} changes in ${w.sendingMs.toFixed(0)} ms${w.full ? '' : ' (BELOW the minimum)'}, ${w.deliveries} deliveries, ${w.lost} lost, net ${(netCpuMs(w) / Math.max(1, w.changes)).toFixed(2)} ms/change`,
             )
-            if (w.refused) ctx.log(`${W} ${rig.kind} ${label}: ${w.refused}`)
+            if (w.refused) ctx.log(`${W} ${rig.spec.name} ${label}: ${w.refused}`)
           }
         }
-        for (const kind of kinds)
-          recordKind(ctx, kind, label, point, windows.get(kind) ?? [], windows.get('stock'))
+        for (const spec of relays)
+          recordRelay(ctx, spec, label, point, windows.get(spec.name) ?? [], windows.get('stock'))
       } finally {
         await Promise.all(rigs.map((r) => r.stop()))
       }
