@@ -159,7 +159,7 @@ async function setUpRig(ctx: BenchContext, spec: RelaySpec, point: Point): Promi
             stores: storesOf(k),
             devices: point.devices,
             orders: ORDERS_PER_STORE,
-            tag: `${spec.name}-${k}`,
+            tag: `${spec.name.replace('~', '-t')}-${k}`,
           },
           240_000,
         ),
