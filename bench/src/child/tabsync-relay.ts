@@ -27,6 +27,16 @@ serve(
       handles: Object.keys(relay.repo.handles).length,
       peers: relay.repo.peers.length,
     }),
+    /** Frames in and out and storage writes so far (from /metrics): what a window cost in messages. */
+    counters: async () => {
+      const text = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text()
+      const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? NaN)
+      return {
+        framesIn: value(/^tabsync_relay_messages_total\{direction="in"\} (\S+)$/m),
+        framesOut: value(/^tabsync_relay_messages_total\{direction="out"\} (\S+)$/m),
+        storageWrites: value(/^tabsync_relay_storage_write_seconds_count(?:\{\})? (\S+)$/m),
+      }
+    },
     gc: () => {
       ;(globalThis as { gc?: () => void }).gc?.()
       return {}

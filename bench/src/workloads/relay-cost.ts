@@ -92,6 +92,20 @@ interface Window {
   readonly full: boolean
   /** Taps the devices' repos refused (not sent, not counted), with the first error. */
   readonly refused: string | undefined
+  /** Tabsync relays: frames in and out and file writes in the window (its /metrics). */
+  readonly counts: RelayCounters | undefined
+}
+
+interface RelayCounters {
+  readonly framesIn: number
+  readonly framesOut: number
+  readonly storageWrites: number
+}
+
+/** A Tabsync relay's counters now, or undefined for the other relays. */
+async function countersOf(rig: Rig): Promise<RelayCounters | undefined> {
+  if (rig.spec.kind !== 'tabsync') return undefined
+  return rig.relay.request<RelayCounters>({ type: 'counters' })
 }
 
 /** What the relay spent on the changes: the window's CPU less what it spends idle. */
@@ -228,11 +242,13 @@ async function measureWindow(
   // The devices count changes from the end of their warm-up; the relay's CPU is read from
   // the same moment to the last delivery (or the simulators' 5 s wait for a lost one).
   await sleep(opts.warmupMs)
+  const counts0 = await countersOf(rig)
   const cpu0 = processCpuMs(rig.relay.pid)
   const t0 = now()
   const results = await replies
   const cpuMs = processCpuMs(rig.relay.pid) - cpu0
   const wallMs = now() - t0
+  const counts1 = await countersOf(rig)
   const failed = results.reduce((n, r) => n + r.failedTaps, 0)
   const deliveries = results.reduce((n, r) => n + r.samples.length, 0)
   const expected = results.reduce((n, r) => n + r.expected, 0)
@@ -248,6 +264,14 @@ async function measureWindow(
     refused:
       failed > 0
         ? `${failed} taps refused (${results.find((r) => r.firstError)?.firstError})`
+        : undefined,
+    counts:
+      counts0 && counts1
+        ? {
+            framesIn: counts1.framesIn - counts0.framesIn,
+            framesOut: counts1.framesOut - counts0.framesOut,
+            storageWrites: counts1.storageWrites - counts0.storageWrites,
+          }
         : undefined,
   }
 }
@@ -375,6 +399,12 @@ export const relayCostWorkload: Workload = {
               `${W} ${rig.spec.name} ${label} run ${run + 1}: relay ${w.cpuMs.toFixed(0)} ms CPU (idle ${w.idleCpuMs.toFixed(0)}) in ${w.wallMs.toFixed(0)} ms, ${w.changes} changes in ${w.sendingMs.toFixed(0)} ms${w.full ? '' : ' (BELOW the minimum)'}, ${w.deliveries} deliveries, ${w.lost} lost, net ${(netCpuMs(w) / Math.max(1, w.changes)).toFixed(2)} ms/change`,
             )
             if (w.refused) ctx.log(`${W} ${rig.spec.name} ${label}: ${w.refused}`)
+            if (w.counts) {
+              const per = (n: number) => (n / Math.max(1, w.changes)).toFixed(2)
+              ctx.log(
+                `${W} ${rig.spec.name} ${label}: per change ${per(w.counts.framesIn)} frames in, ${per(w.counts.framesOut)} out, ${per(w.counts.storageWrites)} file writes`,
+              )
+            }
           }
         }
         for (const spec of relays)
