@@ -11,6 +11,7 @@ const limits = process.env['TABSYNC_BENCH_LIMITS']
   ? (JSON.parse(process.env['TABSYNC_BENCH_LIMITS']) as Partial<RelayLimits>)
   : undefined
 const throttle = process.env['TABSYNC_BENCH_RELAY_SYNC_THROTTLE_MS']
+const writeBehind = process.env['TABSYNC_BENCH_RELAY_WRITE_BEHIND_MS']
 const relay = await startRelay({
   port: 0,
   dataDir,
@@ -18,6 +19,7 @@ const relay = await startRelay({
   logLevel: 'silent',
   ...(limits ? { limits } : {}),
   ...(throttle === undefined ? {} : { syncThrottleMs: Number(throttle) }),
+  ...(writeBehind === undefined ? {} : { writeBehindMs: Number(writeBehind) }),
 })
 serve(
   {

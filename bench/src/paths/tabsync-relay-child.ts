@@ -23,6 +23,8 @@ export async function startTabsyncRelay(
     exposeGc?: boolean
     /** The relay's `syncThrottleMs` (its default, 0, when absent). */
     syncThrottleMs?: number
+    /** The relay's `writeBehindMs` (its default when absent). */
+    writeBehindMs?: number
   } = {},
 ): Promise<TabsyncRelayChild> {
   const dir = opts.dir ?? (await ctx.tempDir('tabsync-relay'))
@@ -36,6 +38,9 @@ export async function startTabsyncRelay(
       ...(opts.syncThrottleMs === undefined
         ? {}
         : { TABSYNC_BENCH_RELAY_SYNC_THROTTLE_MS: String(opts.syncThrottleMs) }),
+      ...(opts.writeBehindMs === undefined
+        ? {}
+        : { TABSYNC_BENCH_RELAY_WRITE_BEHIND_MS: String(opts.writeBehindMs) }),
     },
   })
   return { relay, url: String(relay.ready['url']), secret, dir }

@@ -43,21 +43,26 @@ const POINTS: readonly Point[] = [
 const KINDS = ['stock', 'yjs', 'tabsync'] as const
 type Kind = (typeof KINDS)[number]
 
-/** A relay under test: its kind, and for Tabsync the relay's sync throttle when not its default. */
+/** A relay under test: its kind, and for Tabsync relay options when not their defaults. */
 interface RelaySpec {
-  /** `stock`, `yjs`, `tabsync`, or `tabsync~<ms>` (a Tabsync relay with that sync throttle). */
+  /** `stock`, `yjs`, `tabsync`, or `tabsync~<ms>` (a Tabsync relay with that sync throttle),
+   *  `tabsync~wb<ms>` (with that write-behind window). */
   readonly name: string
   readonly kind: Kind
   readonly syncThrottleMs?: number
+  readonly writeBehindMs?: number
 }
 
 function relaySpec(name: string): RelaySpec | undefined {
-  const [kind, throttle] = name.split('~')
+  const [kind, option] = name.split('~')
   if (!KINDS.includes(kind as Kind)) return undefined
-  if (throttle === undefined) return { name, kind: kind as Kind }
-  const ms = Number(throttle)
-  if (kind !== 'tabsync' || !Number.isFinite(ms) || ms < 0) return undefined
-  return { name, kind: 'tabsync', syncThrottleMs: ms }
+  if (option === undefined) return { name, kind: kind as Kind }
+  const writeBehind = option.startsWith('wb')
+  const ms = Number(writeBehind ? option.slice(2) : option)
+  if (kind !== 'tabsync' || option === '' || !Number.isFinite(ms) || ms < 0) return undefined
+  return writeBehind
+    ? { name, kind: 'tabsync', writeBehindMs: ms }
+    : { name, kind: 'tabsync', syncThrottleMs: ms }
 }
 
 /** `TABSYNC_BENCH_RELAY_COST=tabsync,stock@1x2,10x5`: some relays and points only (profiling);
@@ -117,10 +122,10 @@ async function startRelayOf(
 ): Promise<{ relay: Child; env: Record<string, string> }> {
   const kind = spec.kind
   if (kind === 'tabsync') {
-    const t = await startTabsyncRelay(
-      ctx,
-      spec.syncThrottleMs === undefined ? {} : { syncThrottleMs: spec.syncThrottleMs },
-    )
+    const t = await startTabsyncRelay(ctx, {
+      ...(spec.syncThrottleMs === undefined ? {} : { syncThrottleMs: spec.syncThrottleMs }),
+      ...(spec.writeBehindMs === undefined ? {} : { writeBehindMs: spec.writeBehindMs }),
+    })
     return {
       relay: t.relay,
       env: { TABSYNC_BENCH_URL: t.url, TABSYNC_BENCH_SECRET: t.secret, TABSYNC_BENCH_PATH: kind },
