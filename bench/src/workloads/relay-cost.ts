@@ -97,7 +97,8 @@ interface Window {
   readonly full: boolean
   /** Taps the devices' repos refused (not sent, not counted), with the first error. */
   readonly refused: string | undefined
-  /** Tabsync relays: frames in and out and file writes in the window (its /metrics). */
+  /** Frames in and out and file writes in the window: a Tabsync relay's /metrics (WebSocket
+   *  frames, heartbeats included), the stock relay's repo messages and storage calls. */
   readonly counts: RelayCounters | undefined
 }
 
@@ -107,9 +108,9 @@ interface RelayCounters {
   readonly storageWrites: number
 }
 
-/** A Tabsync relay's counters now, or undefined for the other relays. */
+/** A Tabsync or stock relay's counters now, or undefined for the Yjs relay. */
 async function countersOf(rig: Rig): Promise<RelayCounters | undefined> {
-  if (rig.spec.kind !== 'tabsync') return undefined
+  if (rig.spec.kind === 'yjs') return undefined
   return rig.relay.request<RelayCounters>({ type: 'counters' })
 }
 
