@@ -29,6 +29,8 @@ const IDLE_MS = 2000
 const MIN_CHANGES_SHARE = 0.8
 /** A window that has not reached the minimum goes on for at most this many times its duration. */
 const MAX_STRETCH = 4
+/** How often the relay's CPU is sampled during a window (ms). */
+const CPU_SAMPLE_MS = 100
 
 interface Point {
   readonly stores: number
@@ -103,6 +105,8 @@ interface Window {
 }
 
 interface RelayCounters {
+  /** Changes the devices sent while these were counted (from the run request: warm-up included). */
+  readonly changes?: number
   readonly framesIn: number
   readonly framesOut: number
   readonly storageWrites: number
@@ -112,6 +116,18 @@ interface RelayCounters {
 async function countersOf(rig: Rig): Promise<RelayCounters | undefined> {
   if (rig.spec.kind === 'yjs') return undefined
   return rig.relay.request<RelayCounters>({ type: 'counters' })
+}
+
+/** The relay's CPU (ms) at time `t` (epoch ms), interpolated between the samples around it. */
+function cpuAt(samples: readonly (readonly [number, number])[], t: number): number {
+  const first = samples[0] as readonly [number, number]
+  if (t <= first[0]) return first[1]
+  for (let i = 1; i < samples.length; i++) {
+    const [t1, c1] = samples[i] as readonly [number, number]
+    const [t0, c0] = samples[i - 1] as readonly [number, number]
+    if (t <= t1) return t1 === t0 ? c1 : c0 + ((c1 - c0) * (t - t0)) / (t1 - t0)
+  }
+  return (samples.at(-1) as readonly [number, number])[1]
 }
 
 /** What the relay spent on the changes: the window's CPU less what it spends idle. */
@@ -227,7 +243,9 @@ async function measureWindow(
       sim.request<{
         samples: number[]
         changes: number
+        changesWithWarmup: number
         sendingMs: number
+        measuredFromEpochMs: number
         expected: number
         failedTaps: number
         firstError?: string
@@ -245,16 +263,27 @@ async function measureWindow(
       ),
     ),
   )
-  // The devices count changes from the end of their warm-up; the relay's CPU is read from
-  // the same moment to the last delivery (or the simulators' 5 s wait for a lost one).
-  await sleep(opts.warmupMs)
+  // The devices count changes from the end of their own warm-up; the relay's CPU is read from
+  // that moment to the last delivery (or the simulators' 5 s wait for a lost one). A timer here
+  // may fire late on a loaded machine, so the CPU is sampled all along with the time of each
+  // sample and read at the simulators' start by interpolation.
   const counts0 = await countersOf(rig)
-  const cpu0 = processCpuMs(rig.relay.pid)
-  const t0 = now()
-  const results = await replies
-  const cpuMs = processCpuMs(rig.relay.pid) - cpu0
-  const wallMs = now() - t0
+  const samples: (readonly [number, number])[] = []
+  const sample = () => samples.push([performance.timeOrigin + now(), processCpuMs(rig.relay.pid)])
+  sample()
+  const sampler = setInterval(sample, CPU_SAMPLE_MS)
+  let results: Awaited<typeof replies>
+  try {
+    results = await replies
+  } finally {
+    clearInterval(sampler)
+  }
+  sample()
   const counts1 = await countersOf(rig)
+  const from = Math.min(...results.map((r) => r.measuredFromEpochMs))
+  const [tEnd, cpuEnd] = samples.at(-1) as readonly [number, number]
+  const cpuMs = cpuEnd - cpuAt(samples, from)
+  const wallMs = tEnd - from
   const failed = results.reduce((n, r) => n + r.failedTaps, 0)
   const deliveries = results.reduce((n, r) => n + r.samples.length, 0)
   const expected = results.reduce((n, r) => n + r.expected, 0)
@@ -274,6 +303,7 @@ async function measureWindow(
     counts:
       counts0 && counts1
         ? {
+            changes: results.reduce((n, r) => n + r.changesWithWarmup, 0),
             framesIn: counts1.framesIn - counts0.framesIn,
             framesOut: counts1.framesOut - counts0.framesOut,
             storageWrites: counts1.storageWrites - counts0.storageWrites,
@@ -406,7 +436,7 @@ export const relayCostWorkload: Workload = {
             )
             if (w.refused) ctx.log(`${W} ${rig.spec.name} ${label}: ${w.refused}`)
             if (w.counts) {
-              const per = (n: number) => (n / Math.max(1, w.changes)).toFixed(2)
+              const per = (n: number) => (n / Math.max(1, w.counts?.changes ?? 0)).toFixed(2)
               ctx.log(
                 `${W} ${rig.spec.name} ${label}: per change ${per(w.counts.framesIn)} frames in, ${per(w.counts.framesOut)} out, ${per(w.counts.storageWrites)} file writes`,
               )
