@@ -29,6 +29,9 @@ const IDLE_MS = 2000
 const MIN_CHANGES_SHARE = 0.8
 /** A window that has not reached the minimum goes on for at most this many times its duration. */
 const MAX_STRETCH = 4
+/** A window whose idle estimate is this share of its CPU or more is too noisy to rank (the idle
+ *  measurement caught something else: a reconnect, another process's burst on the relay's core). */
+const MAX_IDLE_SHARE = 0.5
 /** How often the relay's CPU is sampled during a window (ms). */
 const CPU_SAMPLE_MS = 100
 
@@ -95,8 +98,9 @@ interface Window {
   readonly sendingMs: number
   readonly deliveries: number
   readonly lost: number
-  /** Whether `changes` reached the minimum: only such windows are ranked. */
-  readonly full: boolean
+  /** Whether `changes` reached the minimum and the idle estimate is under half the window's CPU:
+   *  only such windows are ranked. */
+  readonly ranked: boolean
   /** Taps the devices' repos refused (not sent, not counted), with the first error. */
   readonly refused: string | undefined
   /** Frames in and out and file writes in the window: a Tabsync relay's /metrics (WebSocket
@@ -295,7 +299,8 @@ async function measureWindow(
     sendingMs: Math.max(...results.map((r) => r.sendingMs)),
     deliveries,
     lost: expected - deliveries,
-    full: results.every((r, k) => r.changes >= minOf(k)),
+    ranked:
+      results.every((r, k) => r.changes >= minOf(k)) && idle * wallMs < MAX_IDLE_SHARE * cpuMs,
     refused:
       failed > 0
         ? `${failed} taps refused (${results.find((r) => r.firstError)?.firstError})`
@@ -325,13 +330,13 @@ function recordRelay(
 ): void {
   const kind = spec.name
   const path = pathOf(spec.kind)
-  // Only windows that reached the minimum are ranked; if none did, all are shown, and said so.
-  const full = all.filter((w) => w.full)
-  const windows = full.length > 0 ? full : all
+  // Only ranked windows count; if none is, all are shown, and said so.
+  const rankable = all.filter((w) => w.ranked)
+  const windows = rankable.length > 0 ? rankable : all
   const ranked =
-    full.length > 0
-      ? `${full.length}/${all.length} windows`
-      : 'NO window reached the minimum: not rankable'
+    rankable.length > 0
+      ? `${rankable.length}/${all.length} windows`
+      : 'NO window rankable (below the minimum or idle too high)'
   const lost = windows.reduce((n, w) => n + w.lost, 0)
   const vs = (name: string) => (kind !== 'stock' ? { vs: `${W}.stock ${name}` } : {})
   const perChange = windows.map((w) => netCpuMs(w) / Math.max(1, w.changes))
@@ -389,11 +394,11 @@ function recordRelay(
   // load drift disturbs least.
   const pairs = all.flatMap((w, i) => {
     const s = stockWindows[i]
-    if (!s || !w.full || !s.full) return []
+    if (!s || !w.ranked || !s.ranked) return []
     return [netCpuMs(w) / Math.max(1, w.changes) / (netCpuMs(s) / Math.max(1, s.changes))]
   })
   if (pairs.length === 0) {
-    ctx.log(`${W} ${kind} ${label}: no pair of full windows, no paired ratio`)
+    ctx.log(`${W} ${kind} ${label}: no pair of ranked windows, no paired ratio`)
     return
   }
   ctx.recorder.record(
@@ -432,7 +437,7 @@ export const relayCostWorkload: Workload = {
             const w = await measureWindow(rig, point, { durationMs, warmupMs })
             windows.get(rig.spec.name)?.push(w)
             ctx.log(
-              `${W} ${rig.spec.name} ${label} run ${run + 1}: relay ${w.cpuMs.toFixed(0)} ms CPU (idle ${w.idleCpuMs.toFixed(0)}) in ${w.wallMs.toFixed(0)} ms, ${w.changes} changes in ${w.sendingMs.toFixed(0)} ms${w.full ? '' : ' (BELOW the minimum)'}, ${w.deliveries} deliveries, ${w.lost} lost, net ${(netCpuMs(w) / Math.max(1, w.changes)).toFixed(2)} ms/change`,
+              `${W} ${rig.spec.name} ${label} run ${run + 1}: relay ${w.cpuMs.toFixed(0)} ms CPU (idle ${w.idleCpuMs.toFixed(0)}) in ${w.wallMs.toFixed(0)} ms, ${w.changes} changes in ${w.sendingMs.toFixed(0)} ms${w.ranked ? '' : ' (NOT RANKED: below the minimum or idle too high)'}, ${w.deliveries} deliveries, ${w.lost} lost, net ${(netCpuMs(w) / Math.max(1, w.changes)).toFixed(2)} ms/change`,
             )
             if (w.refused) ctx.log(`${W} ${rig.spec.name} ${label}: ${w.refused}`)
             if (w.counts) {
