@@ -10,12 +10,16 @@ if (!dataDir || !secret) throw new Error('TABSYNC_BENCH_DIR and TABSYNC_BENCH_SE
 const limits = process.env['TABSYNC_BENCH_LIMITS']
   ? (JSON.parse(process.env['TABSYNC_BENCH_LIMITS']) as Partial<RelayLimits>)
   : undefined
+const throttle = process.env['TABSYNC_BENCH_RELAY_SYNC_THROTTLE_MS']
+const writeBehind = process.env['TABSYNC_BENCH_RELAY_WRITE_BEHIND_MS']
 const relay = await startRelay({
   port: 0,
   dataDir,
   secret,
   logLevel: 'silent',
   ...(limits ? { limits } : {}),
+  ...(throttle === undefined ? {} : { syncThrottleMs: Number(throttle) }),
+  ...(writeBehind === undefined ? {} : { writeBehindMs: Number(writeBehind) }),
 })
 serve(
   {
@@ -25,6 +29,16 @@ serve(
       handles: Object.keys(relay.repo.handles).length,
       peers: relay.repo.peers.length,
     }),
+    /** Frames in and out and storage writes so far (from /metrics): what a window cost in messages. */
+    counters: async () => {
+      const text = await (await fetch(`http://127.0.0.1:${relay.port}/metrics`)).text()
+      const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? NaN)
+      return {
+        framesIn: value(/^tabsync_relay_messages_total\{direction="in"\} (\S+)$/m),
+        framesOut: value(/^tabsync_relay_messages_total\{direction="out"\} (\S+)$/m),
+        storageWrites: value(/^tabsync_relay_storage_write_seconds_count(?:\{\})? (\S+)$/m),
+      }
+    },
     gc: () => {
       ;(globalThis as { gc?: () => void }).gc?.()
       return {}

@@ -16,7 +16,16 @@ export interface TabsyncRelayChild {
 /** Starts a Tabsync relay child on a fresh (or the given) data directory. */
 export async function startTabsyncRelay(
   ctx: BenchContext,
-  opts: { dir?: string; secret?: string; limits?: Record<string, number>; exposeGc?: boolean } = {},
+  opts: {
+    dir?: string
+    secret?: string
+    limits?: Record<string, number>
+    exposeGc?: boolean
+    /** The relay's `syncThrottleMs` (its default, 0, when absent). */
+    syncThrottleMs?: number
+    /** The relay's `writeBehindMs` (its default when absent). */
+    writeBehindMs?: number
+  } = {},
 ): Promise<TabsyncRelayChild> {
   const dir = opts.dir ?? (await ctx.tempDir('tabsync-relay'))
   const secret = opts.secret ?? randomBytes(32).toString('hex')
@@ -26,6 +35,12 @@ export async function startTabsyncRelay(
       TABSYNC_BENCH_SECRET: secret,
       ...(opts.limits ? { TABSYNC_BENCH_LIMITS: JSON.stringify(opts.limits) } : {}),
       ...(opts.exposeGc ? { NODE_OPTIONS: '--expose-gc' } : {}),
+      ...(opts.syncThrottleMs === undefined
+        ? {}
+        : { TABSYNC_BENCH_RELAY_SYNC_THROTTLE_MS: String(opts.syncThrottleMs) }),
+      ...(opts.writeBehindMs === undefined
+        ? {}
+        : { TABSYNC_BENCH_RELAY_WRITE_BEHIND_MS: String(opts.writeBehindMs) }),
     },
   })
   return { relay, url: String(relay.ready['url']), secret, dir }

@@ -220,3 +220,33 @@ test('one change chunk holding two changes back to back (as a stock client sends
     await guardOver(base).check(who('kitchen'), {}, 'd', [packed(A.getChanges(base, line))]),
   ).toMatchObject({ allowed: false, reason: 'forbidden-path', paths: ['lines/l2'] })
 })
+
+test('in an order a terminal (rights: all) is allowed what a kitchen display is refused', async () => {
+  const base = order()
+  const step1 = A.change(A.clone(base), (d) => {
+    ;(d['bumps'] as Doc)['b1'] = { ticketId: 't1', at: {} }
+  })
+  const step2 = A.change(A.clone(step1), (d) => {
+    ;(((d['bumps'] as Doc)['b1'] as Doc)['at'] as Doc)['wall'] = 9
+    ;(d['lines'] as Doc)['l2'] = { n: 2 }
+  })
+  // The second change alone writes a line and into an object the relay cannot place: a kitchen
+  // display is refused; a terminal may write anything in an order, so its changes are not placed.
+  const [last] = A.getChanges(step1, step2)
+  const message = A.encodeSyncMessage({
+    heads: A.getHeads(step2),
+    need: [],
+    have: [],
+    changes: [last!],
+  })
+  const guard = guardOver(base)
+  expect(await guard.check(who('kitchen'), {}, 'd', message)).toMatchObject({ allowed: false })
+  expect(await guard.check(who('terminal'), {}, 'd', message)).toEqual({ allowed: true })
+  // The kitchen display's next frame is judged on a replica that caught up with the relay's copy.
+  const bumped = A.change(A.clone(base), (d) => {
+    ;(d['bumps'] as Doc)['b9'] = { ticketId: 't9', at: {} }
+  })
+  expect(await guard.check(who('kitchen'), {}, 'd', syncMessage(base, bumped))).toEqual({
+    allowed: true,
+  })
+})
