@@ -159,7 +159,15 @@ export class Device {
       logger,
       assertOpen,
     })
-    this.#days = new DayLoader({ docs: this.#docs, session: this.#session, catchUp, logger })
+    this.#days = new DayLoader({
+      repo,
+      storage,
+      docs: this.#docs,
+      session: this.#session,
+      catchUp,
+      summaries,
+      logger,
+    })
     this.#reopened = parts.reopen
       ? reopenAfterRestart({
           repo,
@@ -167,9 +175,9 @@ export class Device {
           session: this.#session,
           tracker: this.#tracker,
           catchUp,
+          days: this.#days,
           signal,
           logger,
-          watchDays: (options) => this.#watchDays(options),
         })
       : Promise.resolve({ documents: 0 })
     // A failed re-open is reported through `whenReopened`; it must not be an unhandled rejection.
@@ -376,8 +384,14 @@ export class Device {
         repo: this.repo,
         cache: this.#summaries,
         logger: this.#parts.logger,
-        refsOfDay: (day, localOnly) =>
-          this.#days.tables(Object.keys(this.store().tables), day, { localOnly }),
+        refsOfDay: async (day, localOnly) => {
+          const tables = await this.#days.tables(Object.keys(this.store().tables), day, {
+            localOnly,
+          })
+          // Read, not opened: opened after, so a report on screen hears of new checks.
+          void this.#days.openTables(tables.tableUrls)
+          return tables
+        },
         present: (ids) => this.#catchUp.present(ids),
         fetch: (ids) => this.#catchUp.fetch(ids),
         openOrder: (url) => this.#docs.open<OrderDoc>(url, { maxAttempts: 4 }),
