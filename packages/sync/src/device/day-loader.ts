@@ -1,4 +1,9 @@
-import type { AutomergeUrl, Repo, StorageAdapterInterface } from '@automerge/automerge-repo/slim'
+import type {
+  AutomergeUrl,
+  DocumentId,
+  Repo,
+  StorageAdapterInterface,
+} from '@automerge/automerge-repo/slim'
 import {
   tableDayRefs,
   type HintedRef,
@@ -7,7 +12,7 @@ import {
   type OrderSummary,
   type TableDoc,
 } from '@tabsync/core'
-import type { CatchUp } from '../docs/catch-up.js'
+import type { CatchUp, CatchUpResult } from '../docs/catch-up.js'
 import { documentIdOf } from '../docs/document-id.js'
 import { readStoredDoc } from '../docs/stored-doc.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
@@ -15,6 +20,7 @@ import type { Logger } from '../log/logger.js'
 import { openFirst } from './open-first.js'
 import type { OpenDocs } from './open-docs.js'
 import type { StoreSession } from './store-session.js'
+import type { SyncGate } from '../repo/sync-gate.js'
 import type { SummaryCache } from './summary-cache.js'
 
 /** An order with its derived summary. */
@@ -74,6 +80,8 @@ export interface DayLoaderParts {
   readonly catchUp: CatchUp
   /** Order summaries per heads, shared with the reports (summary-cache.ts). */
   readonly summaries: SummaryCache
+  /** Holds the sync of the first step's documents while they open (repo/sync-gate.ts). */
+  readonly syncGate: SyncGate
   readonly logger: Logger
 }
 
@@ -147,7 +155,11 @@ export class DayLoader {
   async catchUpDay(
     refs: readonly OrderRef[],
     first: number,
-    afterStep: (step: readonly OrderRef[], index: number) => Promise<void> | void = () => {},
+    afterStep: (
+      step: readonly OrderRef[],
+      index: number,
+      fetched: CatchUpResult,
+    ) => Promise<void> | void = () => {},
   ): Promise<{ present: number; fetched: number; missing: number }> {
     const total = { present: 0, fetched: 0, missing: 0 }
     const steps = [refs.slice(0, first), refs.slice(first)]
@@ -156,7 +168,7 @@ export class DayLoader {
       total.present += r.present.length
       total.fetched += r.fetched.length
       total.missing += r.missing.length
-      await afterStep(step, index)
+      await afterStep(step, index, r)
     }
     return total
   }
@@ -291,20 +303,37 @@ export class DayLoader {
       }
       openTables()
     } else {
-      await this.catchUpDay(refs, first, async (step, index) => {
-        logger.debug(
-          { phase: index === 0 ? 'first-fetched' : 'rest-fetched', orders: step.length },
-          index === 0 ? 'day: first step fetched' : 'day: the rest fetched',
-        )
-        const batch = step.map(open)
-        opening.push(...batch)
-        // The first step opens before the rest is fetched: they compete for the same CPU.
-        if (index === 0) {
-          await Promise.all(batch)
-          logger.debug({ phase: 'first-opened', orders: step.length }, 'day: first step opened')
-          openTables()
-        }
-      })
+      // The first step's documents that are here (in bulk, or stored before) open with their
+      // sync exchanges held until all of them are open (repo/sync-gate.ts); one that is not
+      // here is not held: it can only come through that sync.
+      let held: DocumentId[] = []
+      const release = () => {
+        this.#parts.syncGate.release(held)
+        held = []
+      }
+      try {
+        await this.catchUpDay(refs, first, async (step, index, fetched) => {
+          logger.debug(
+            { phase: index === 0 ? 'first-fetched' : 'rest-fetched', orders: step.length },
+            index === 0 ? 'day: first step fetched' : 'day: the rest fetched',
+          )
+          if (index === 0) {
+            held = [...fetched.present, ...fetched.fetched]
+            this.#parts.syncGate.hold(held)
+          }
+          const batch = step.map(open)
+          opening.push(...batch)
+          // The first step opens before the rest is fetched: they compete for the same CPU.
+          if (index === 0) {
+            await Promise.all(batch)
+            logger.debug({ phase: 'first-opened', orders: step.length }, 'day: first step opened')
+            release()
+            openTables()
+          }
+        })
+      } finally {
+        release()
+      }
     }
     const opened = await Promise.all(opening)
     await tablesOpened

@@ -12,6 +12,7 @@ import { CatchUp } from '../docs/catch-up.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
 import type { Logger } from '../log/logger.js'
 import type { SyncStatus } from '../status/sync-status.js'
+import { SyncGate } from '../repo/sync-gate.js'
 import { UnsyncedTracker } from '../status/unsynced-tracker.js'
 import type { ClosableStorage } from '../storage/closable-storage.js'
 import { ClockHandshake } from './clock-handshake.js'
@@ -60,6 +61,8 @@ export interface DeviceParts {
   readonly logger: Logger
   /** False: the hub and relay links start closed (`setOnline(true)` opens them). Default true. */
   readonly online?: boolean
+  /** The repo's share policy, holding back the sync of documents a cold start is opening. */
+  readonly syncGate?: SyncGate
 }
 
 /**
@@ -166,6 +169,7 @@ export class Device {
       session: this.#session,
       catchUp,
       summaries,
+      syncGate: parts.syncGate ?? new SyncGate(),
       logger,
     })
     this.#reopened = parts.reopen
@@ -507,6 +511,7 @@ export class Device {
     if (this.#closed) return
     this.#closed = true
     this.#abort.abort()
+    this.#parts.syncGate?.releaseAll()
     for (const view of [...this.#views]) view.close()
     this.#network.close()
     this.#docs.close()
