@@ -159,6 +159,7 @@ export class Device {
       session: this.#session,
       findTimeoutMs: parts.findTimeoutMs,
       catchUp,
+      summaries,
       logger,
       assertOpen,
     })
