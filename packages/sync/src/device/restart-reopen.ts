@@ -73,12 +73,18 @@ export async function reopenAfterRestart(parts: ReopenParts): Promise<{ document
   const tableIds = Object.keys(session.store().tables)
   const { refs, first, tableUrls } = await days.tables(tableIds, day, { localOnly: true })
   const ids = refs.flatMap((r) => documentIdOf(r.url) ?? [])
-  const here = new Set(await catchUp.present(ids))
   // Opening order (open-first.ts): the floor's checks, then older unhinted ones and closed ones.
-  const floor = ids.slice(0, first).filter((id) => here.has(id))
-  const later = ids.slice(first).filter((id) => here.has(id))
+  const floor = await catchUp.present(ids.slice(0, first))
   await Promise.all([...tableUrls.map(openLocal), ...floor.map(openLocal)])
+  // Each looked up in storage as its turn comes: 2,000 lookups at once would stand in front of
+  // the floor and the report the app is showing meanwhile.
   const limiter = createLimiter(CLOSED_IN_FLIGHT)
-  await Promise.all(later.map((id) => limiter.run(() => openLocal(id))))
+  await Promise.all(
+    ids.slice(first).map((id) =>
+      limiter.run(async () => {
+        if ((await catchUp.present([id])).length > 0) await openLocal(id)
+      }),
+    ),
+  )
   return { documents: opened.size }
 }
