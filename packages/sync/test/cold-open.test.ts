@@ -104,14 +104,15 @@ test('a new device reads the tables, opens the hinted checks before any table, a
   await until(office, (s) => s.unsynced === 0)
 
   const tableIds = Object.values(office.store().tables).map((t) => idOf(t.url))
-  let till: Device | undefined
+  const holder: { till?: Device } = {}
   const log = phaseLogger(
     () => tableIds,
-    () => till,
+    () => holder.till,
   )
   const tillDir = await tempDir()
   cleanups.push(tillDir.remove)
-  till = await open('till-1', tillDir.path, { storeUrl, logger: log.logger })
+  const till = await open('till-1', tillDir.path, { storeUrl, logger: log.logger })
+  holder.till = till
   await till.ready()
   expect((await till.whenReopened()).documents).toBe(0) // a new device has nothing to announce
   const day = await till.loadDay(date)
@@ -123,7 +124,7 @@ test('a new device reads the tables, opens the hinted checks before any table, a
   )
   expect(log.lines.find((l) => l.phase === 'first-opened')?.tablesOpen).toBe(0)
   // Opened afterwards: synced and watched.
-  expect(tableIds.every((id) => till!.repo.handles[id]?.isReady())).toBe(true)
+  expect(tableIds.every((id) => till.repo.handles[id]?.isReady())).toBe(true)
 
   const floor = day.orders.filter((o) => isOnFloor(o.summary)).map((o) => o.url)
   expect(floor.sort()).toEqual([wrong.url, plain.url].sort())

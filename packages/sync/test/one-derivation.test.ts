@@ -7,7 +7,7 @@ import { afterEach, expect, test, vi } from 'vitest'
 import { openDevice } from '../src/index.js'
 
 vi.mock('@tabsync/core', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('@tabsync/core')>()
+  const actual = await importOriginal<typeof core>()
   return { ...actual, summarizeOrder: vi.fn(actual.summarizeOrder) }
 })
 

@@ -286,7 +286,9 @@ export class DayLoader {
     }
     // The tables are read, not open: opened (synced, watched) once the first step is usable.
     let tablesOpened: Promise<void> = Promise.resolve()
-    const openTables = () => (tablesOpened = this.openTables(tableUrls))
+    const openTables = () => {
+      tablesOpened = this.openTables(tableUrls)
+    }
     const opening: Promise<OrderEntry | undefined>[] = []
     if (localOnly) {
       // Stored orders only; the others are missing until a load that may fetch them.
