@@ -107,7 +107,10 @@ export const coldDeviceWorkload: Workload = {
           900_000,
         )
         // Every figure the driver measured (an open-only run measures fewer).
-        for (const [key, value] of Object.entries(t)) m[`tabsync.${key}`] = value
+        for (const [key, value] of Object.entries(t)) {
+          // The reply's own fields (`type`, `id`) are not figures.
+          if (typeof value === 'number' && key !== 'id') m[`tabsync.${key}`] = value
+        }
         if (t['whole'] !== undefined) {
           m['tabsync.perThousand'] = ((t['whole'] as number) / size.orders) * 1000
           m['tabsync.deviceBytesPerOrder'] =
