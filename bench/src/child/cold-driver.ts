@@ -14,6 +14,8 @@ interface ColdRequest {
   readonly storeUrl: AutomergeUrl
   readonly openUrls: readonly AutomergeUrl[]
   readonly dir: string
+  /** Stop once the open orders are usable (the whole day is not loaded: no `whole` figure). */
+  readonly usableOnly?: boolean
 }
 
 interface StoreShape {
@@ -46,7 +48,7 @@ async function stockCold(req: ColdRequest): Promise<Record<string, number>> {
   let next = 0
   await Promise.all(
     Array.from({ length: FINDS_IN_FLIGHT }, async () => {
-      while (next < refs.length) {
+      while (next < refs.length && !(req.usableOnly && usable > 0)) {
         const r = refs[next++] as (typeof refs)[number]
         const h = await findReady<OrderDoc>(repo, String(r.url) as AutomergeUrl, 120_000)
         if (open.has(String(r.url) as AutomergeUrl)) {

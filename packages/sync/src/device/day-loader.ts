@@ -1,19 +1,27 @@
-import type { AutomergeUrl } from '@automerge/automerge-repo/slim'
+import type {
+  AutomergeUrl,
+  DocumentId,
+  Repo,
+  StorageAdapterInterface,
+} from '@automerge/automerge-repo/slim'
 import {
-  summarizeOrder,
   tableDayRefs,
+  type HintedRef,
   type OrderDoc,
   type OrderRef,
   type OrderSummary,
   type TableDoc,
 } from '@tabsync/core'
-import type { CatchUp } from '../docs/catch-up.js'
+import type { CatchUp, CatchUpResult } from '../docs/catch-up.js'
 import { documentIdOf } from '../docs/document-id.js'
+import { readStoredDoc } from '../docs/stored-doc.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
 import type { Logger } from '../log/logger.js'
 import { openFirst } from './open-first.js'
 import type { OpenDocs } from './open-docs.js'
 import type { StoreSession } from './store-session.js'
+import type { SyncGate } from '../repo/sync-gate.js'
+import type { SummaryCache } from './summary-cache.js'
 
 /** An order with its derived summary. */
 export interface OrderEntry {
@@ -65,10 +73,28 @@ export interface TableOrdersOptions {
 
 /** What {@link DayLoader} needs from the device. */
 export interface DayLoaderParts {
+  readonly repo: Repo
+  readonly storage: StorageAdapterInterface
   readonly docs: OpenDocs
   readonly session: StoreSession
   readonly catchUp: CatchUp
+  /** Order summaries per heads, shared with the reports (summary-cache.ts). */
+  readonly summaries: SummaryCache
+  /** Holds the sync of the first step's documents while they open (repo/sync-gate.ts). */
+  readonly syncGate: SyncGate
   readonly logger: Logger
+}
+
+/** The day's references in opening order (see {@link DayLoader.tables}). */
+export interface DayTables {
+  /** Every reference once, in opening order (open-first.ts). */
+  readonly refs: OrderRef[]
+  /** How many of `refs` make the first step. */
+  readonly first: number
+  /** Tables not stored here (only a `localOnly` read leaves tables out). */
+  readonly missingTables: string[]
+  /** The table documents read (to open in the repo once the first step is usable). */
+  readonly tableUrls: AutomergeUrl[]
 }
 
 /**
@@ -129,7 +155,11 @@ export class DayLoader {
   async catchUpDay(
     refs: readonly OrderRef[],
     first: number,
-    afterStep: (step: readonly OrderRef[], index: number) => Promise<void> | void = () => {},
+    afterStep: (
+      step: readonly OrderRef[],
+      index: number,
+      fetched: CatchUpResult,
+    ) => Promise<void> | void = () => {},
   ): Promise<{ present: number; fetched: number; missing: number }> {
     const total = { present: 0, fetched: 0, missing: 0 }
     const steps = [refs.slice(0, first), refs.slice(first)]
@@ -138,53 +168,90 @@ export class DayLoader {
       total.present += r.present.length
       total.fetched += r.fetched.length
       total.missing += r.missing.length
-      await afterStep(step, index)
+      await afterStep(step, index, r)
     }
     return total
   }
 
   /**
    * The order references of the tables for the day in opening order (open-first.ts), how many
-   * make the first step, and (localOnly) the tables not stored here.
+   * make the first step, and (localOnly) the tables not stored here. The tables are fetched in
+   * one request when absent and read without being opened (docs/stored-doc.ts): opening 18
+   * table documents costs about three loads each plus a sync exchange each, on the way to the
+   * open checks; {@link #ordersOf} opens them once the first step is usable.
    */
   async tables(
     tableIds: readonly string[],
     day: string | 'all',
     { localOnly = false, onProgress }: LoadDayOptions = {},
-  ): Promise<{ refs: OrderRef[]; first: number; missingTables: string[] }> {
-    const { session, catchUp, docs } = this.#parts
+  ): Promise<DayTables> {
+    const { session, catchUp, repo, storage, logger } = this.#parts
     const ids = new Map(
       tableIds.flatMap((id) => {
-        const docId = documentIdOf(session.store().tables[id]?.url ?? '')
-        return docId ? [[id, docId] as const] : []
+        const url = session.store().tables[id]?.url ?? ''
+        const docId = documentIdOf(url)
+        return docId ? [[id, { docId, url: url as AutomergeUrl }] as const] : []
       }),
     )
+    const docIds = [...ids.values()].map((t) => t.docId)
     let wanted = [...ids.keys()]
     const missingTables: string[] = []
     if (localOnly) {
       // Never a request nor a find that could wait for a peer: only documents stored here.
-      const here = new Set(await catchUp.present([...ids.values()]))
-      for (const id of wanted) if (!here.has(ids.get(id)!)) missingTables.push(id)
-      wanted = wanted.filter((id) => here.has(ids.get(id)!))
+      const here = new Set(await catchUp.present(docIds))
+      for (const id of wanted) if (!here.has(ids.get(id)!.docId)) missingTables.push(id)
+      wanted = wanted.filter((id) => here.has(ids.get(id)!.docId))
     } else {
       // Reported before the fetch: a new device shows what it waits for, not a blank screen.
       onProgress?.({ what: 'tables', done: 0, total: wanted.length })
-      await catchUp.fetch([...ids.values()])
+      const fetched = await catchUp.fetch(docIds)
+      logger.debug(
+        { phase: 'tables-fetched', fetched: fetched.fetched.length },
+        'day: tables fetched',
+      )
     }
     let done = 0
     onProgress?.({ what: 'tables', done, total: wanted.length })
     const lists = await Promise.all(
-      wanted.map(async (id) => {
-        const table = session.store().tables[id]!
-        const handle = await docs.open<TableDoc>(table.url as AutomergeUrl)
+      wanted.map(async (id): Promise<HintedRef[]> => {
+        const { docId, url } = ids.get(id)!
+        let table: TableDoc | undefined
+        try {
+          table = await readStoredDoc<TableDoc>(repo, storage, docId)
+        } catch (err) {
+          logger.warn({ err, url }, 'table document did not load from storage; opening it')
+        }
+        // Not stored (no bulk fetch answered) or unreadable: found through the peers instead.
+        table ??= (await this.#parts.docs.open<TableDoc>(url)).doc()
         onProgress?.({ what: 'tables', done: ++done, total: wanted.length })
         // The day's index (and the legacy references), not every reference the table ever had.
-        return tableDayRefs(handle.doc(), day)
+        return tableDayRefs(table, day)
       }),
     )
+    logger.debug({ phase: 'tables-read', tables: wanted.length }, 'day: tables read')
     const seen = new Set<string>()
     const hinted = lists.flat().filter((h) => !seen.has(h.ref.url) && seen.add(h.ref.url))
-    return { ...openFirst(hinted), missingTables }
+    return {
+      ...openFirst(hinted),
+      missingTables,
+      tableUrls: wanted.map((id) => ids.get(id)!.url),
+    }
+  }
+
+  /**
+   * Opens table documents {@link tables} read (synced with the peers and watched from then on,
+   * so the next read sees what other devices add). Never rejects: a table that cannot be had
+   * now is read again, from storage or through the peers, by the next load.
+   */
+  async openTables(urls: readonly AutomergeUrl[]): Promise<void> {
+    const { docs, logger } = this.#parts
+    await Promise.all(
+      urls.map((url) =>
+        docs.open<TableDoc>(url, { maxAttempts: 4 }).catch((err: unknown) => {
+          logger.debug({ err, url }, 'table not opened after the day was read')
+        }),
+      ),
+    )
   }
 
   /**
@@ -198,8 +265,8 @@ export class DayLoader {
     day: string | 'all',
     options: LoadDayOptions = {},
   ): Promise<DayOrders> {
-    const { catchUp, docs, logger } = this.#parts
-    const { refs, first, missingTables } = await this.tables(tableIds, day, options)
+    const { catchUp, docs, logger, summaries } = this.#parts
+    const { refs, first, missingTables, tableUrls } = await this.tables(tableIds, day, options)
     const { localOnly = false, onProgress } = options
     const missing: OrderRef[] = []
     let done = 0
@@ -207,7 +274,7 @@ export class DayLoader {
     const open = async (ref: OrderRef) => {
       try {
         const h = await docs.open<OrderDoc>(ref.url as AutomergeUrl, { maxAttempts: 4 })
-        return { url: h.url, summary: summarizeOrder(h.doc()) }
+        return { url: h.url, summary: summaries.summaryOf(h) }
       } catch (err) {
         // Not here yet (offline, or not synced): listed as missing, fetched by the next load.
         logger.debug({ err, url: ref.url }, 'order of the day not available')
@@ -216,6 +283,11 @@ export class DayLoader {
       } finally {
         onProgress?.({ what: 'orders', done: ++done, total: refs.length })
       }
+    }
+    // The tables are read, not open: opened (synced, watched) once the first step is usable.
+    let tablesOpened: Promise<void> = Promise.resolve()
+    const openTables = () => {
+      tablesOpened = this.openTables(tableUrls)
     }
     const opening: Promise<OrderEntry | undefined>[] = []
     if (localOnly) {
@@ -231,15 +303,42 @@ export class DayLoader {
           onProgress?.({ what: 'orders', done: ++done, total: refs.length })
         }
       }
+      openTables()
     } else {
-      await this.catchUpDay(refs, first, async (step, index) => {
-        const batch = step.map(open)
-        opening.push(...batch)
-        // The first step opens before the rest is fetched: they compete for the same CPU.
-        if (index === 0) await Promise.all(batch)
-      })
+      // The first step's documents that are here (in bulk, or stored before) open with their
+      // sync exchanges held until all of them are open (repo/sync-gate.ts); one that is not
+      // here is not held: it can only come through that sync.
+      let held: DocumentId[] = []
+      const release = () => {
+        this.#parts.syncGate.release(held)
+        held = []
+      }
+      try {
+        await this.catchUpDay(refs, first, async (step, index, fetched) => {
+          logger.debug(
+            { phase: index === 0 ? 'first-fetched' : 'rest-fetched', orders: step.length },
+            index === 0 ? 'day: first step fetched' : 'day: the rest fetched',
+          )
+          if (index === 0) {
+            held = [...fetched.present, ...fetched.fetched]
+            this.#parts.syncGate.hold(held)
+          }
+          const batch = step.map(open)
+          opening.push(...batch)
+          // The first step opens before the rest is fetched: they compete for the same CPU.
+          if (index === 0) {
+            await Promise.all(batch)
+            logger.debug({ phase: 'first-opened', orders: step.length }, 'day: first step opened')
+            release()
+            openTables()
+          }
+        })
+      } finally {
+        release()
+      }
     }
     const opened = await Promise.all(opening)
+    await tablesOpened
     const seen = new Set<string>()
     const orders: OrderEntry[] = []
     for (const e of opened) {

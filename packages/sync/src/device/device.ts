@@ -12,6 +12,7 @@ import { CatchUp } from '../docs/catch-up.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
 import type { Logger } from '../log/logger.js'
 import type { SyncStatus } from '../status/sync-status.js'
+import { SyncGate } from '../repo/sync-gate.js'
 import { UnsyncedTracker } from '../status/unsynced-tracker.js'
 import type { ClosableStorage } from '../storage/closable-storage.js'
 import { ClockHandshake } from './clock-handshake.js'
@@ -61,6 +62,8 @@ export interface DeviceParts {
   readonly logger: Logger
   /** False: the hub and relay links start closed (`setOnline(true)` opens them). Default true. */
   readonly online?: boolean
+  /** The repo's share policy, holding back the sync of documents a cold start is opening. */
+  readonly syncGate?: SyncGate
 }
 
 /**
@@ -161,10 +164,20 @@ export class Device {
       session: this.#session,
       findTimeoutMs: parts.findTimeoutMs,
       catchUp,
+      summaries,
       logger,
       assertOpen,
     })
-    this.#days = new DayLoader({ docs: this.#docs, session: this.#session, catchUp, logger })
+    this.#days = new DayLoader({
+      repo,
+      storage,
+      docs: this.#docs,
+      session: this.#session,
+      catchUp,
+      summaries,
+      syncGate: parts.syncGate ?? new SyncGate(),
+      logger,
+    })
     this.#reopened = parts.reopen
       ? reopenAfterRestart({
           repo,
@@ -172,9 +185,9 @@ export class Device {
           session: this.#session,
           tracker: this.#tracker,
           catchUp,
+          days: this.#days,
           signal,
           logger,
-          watchDays: (options) => this.#watchDays(options),
         })
       : Promise.resolve({ documents: 0 })
     // A failed re-open is reported through `whenReopened`; it must not be an unhandled rejection.
@@ -381,8 +394,14 @@ export class Device {
         repo: this.repo,
         cache: this.#summaries,
         logger: this.#parts.logger,
-        refsOfDay: (day, localOnly) =>
-          this.#days.tables(Object.keys(this.store().tables), day, { localOnly }),
+        refsOfDay: async (day, localOnly) => {
+          const tables = await this.#days.tables(Object.keys(this.store().tables), day, {
+            localOnly,
+          })
+          // Read, not opened: opened after, so a report on screen hears of new checks.
+          void this.#days.openTables(tables.tableUrls)
+          return tables
+        },
         present: (ids) => this.#catchUp.present(ids),
         fetch: (ids) => this.#catchUp.fetch(ids),
         openOrder: (url) => this.#docs.open<OrderDoc>(url, { maxAttempts: 4 }),
@@ -498,6 +517,7 @@ export class Device {
     if (this.#closed) return
     this.#closed = true
     this.#abort.abort()
+    this.#parts.syncGate?.releaseAll()
     for (const view of [...this.#views]) view.close()
     this.#network.close()
     this.#docs.close()

@@ -17,6 +17,7 @@ import { DeviceKeys } from '../storage/device-keys.js'
 import { deviceDatabaseName } from '../storage/database-name.js'
 import { resolveStorage, type StorageOption } from '../storage/resolve-storage.js'
 import { Device, type NewStore } from './device.js'
+import { SyncGate } from '../repo/sync-gate.js'
 import { consoleLogger, type Logger } from '../log/logger.js'
 
 /**
@@ -185,6 +186,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     Math.floor(random() * 36 ** 8)
       .toString(36)
       .padStart(8, '0')
+  const syncGate = new SyncGate()
   const repo = new Repo({
     storage,
     network,
@@ -193,8 +195,8 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     // default (not ephemeral, it has storage) otherwise.
     ...(options.ephemeral ? { isEphemeral: true } : {}),
     // A device shares every document it has with every peer it is allowed to talk to; the relay
-    // decides what the device may see.
-    sharePolicy: async () => true,
+    // decides what the device may see. The gate only delays documents a cold start is opening.
+    sharePolicy: syncGate.policy,
   })
   const syncThrottleMs = options.syncThrottleMs ?? 0
   const logger = options.logger ?? consoleLogger
@@ -222,6 +224,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     findTimeoutMs: options.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS,
     logger,
     online: options.online ?? true,
+    syncGate,
   })
 }
 

@@ -5,7 +5,6 @@ import {
   moveOrder,
   openOrder,
   readOrder,
-  summarizeOrder,
   transferOrder,
   withTableIndex,
   ErrorKind,
@@ -22,6 +21,7 @@ import type { CatchUp } from '../docs/catch-up.js'
 import { documentIdOf } from '../docs/document-id.js'
 import type { Logger } from '../log/logger.js'
 import type { OpenDocs } from './open-docs.js'
+import type { SummaryCache } from './summary-cache.js'
 import { updateHints } from './table-hints.js'
 import type { StoreSession } from './store-session.js'
 
@@ -34,6 +34,8 @@ export interface OrderCommandsParts {
   readonly findTimeoutMs: number
   /** Whether a table document is stored here (a hint is only written to a table on the device). */
   readonly catchUp: CatchUp
+  /** Order summaries per heads (summary-cache.ts): a change is summarized once. */
+  readonly summaries: SummaryCache
   readonly logger: Logger
   /** Throws `closed` once the device is closed. */
   readonly assertOpen: () => void
@@ -173,7 +175,7 @@ export class OrderCommands {
 
   /** The tables' open/closed hints of the orders among `handles` (table-hints.ts). */
   async #updateHints(handles: DocHandle<unknown>[]): Promise<void> {
-    const { docs, session, catchUp, logger } = this.#parts
+    const { docs, session, catchUp, summaries, logger } = this.#parts
     const orders = handles.filter(
       (h) => text((h.doc() as { kind?: string }).kind) === 'order',
     ) as DocHandle<OrderDoc>[]
@@ -181,6 +183,7 @@ export class OrderCommands {
     await updateHints(
       {
         store: () => session.store(),
+        summaryOf: (h) => summaries.summaryOf(h),
         // Only a table here: "saved" must never wait for a peer because of a hint.
         openTable: async (url) => {
           const id = documentIdOf(url)
@@ -197,7 +200,7 @@ export class OrderCommands {
 
   /** See `Device.orderSummary`. */
   async orderSummary(url: AutomergeUrl): Promise<OrderSummary> {
-    return summarizeOrder((await this.openOrderDoc(url)).doc())
+    return this.#parts.summaries.summaryOf(await this.openOrderDoc(url))
   }
 
   /** An order document of this device's store, within the find deadline. */
@@ -229,7 +232,7 @@ export class OrderCommands {
     let stopped = false
     let handle: DocHandle<OrderDoc> | undefined
     const listener = () => {
-      if (!stopped && handle?.isReady()) cb(summarizeOrder(handle.doc()))
+      if (!stopped && handle?.isReady()) cb(this.#parts.summaries.summaryOf(handle))
     }
     // Like orderSummary: a refused or absent document ends in `onError` (unavailable or
     // forbidden) within findTimeoutMs instead of never calling back.

@@ -1,9 +1,10 @@
-import type { DocumentId, Repo } from '@automerge/automerge-repo/slim'
+import type { AutomergeUrl, DocumentId, Repo } from '@automerge/automerge-repo/slim'
 import type { CatchUp } from '../docs/catch-up.js'
 import { documentIdOf } from '../docs/document-id.js'
+import { createLimiter } from '../docs/limiter.js'
 import type { Logger } from '../log/logger.js'
 import type { UnsyncedTracker } from '../status/unsynced-tracker.js'
-import { untilLoaded, type DayWatch, type WatchDaysOptions } from './day-view.js'
+import type { DayLoader } from './day-loader.js'
 import type { OpenDocs } from './open-docs.js'
 import type { StoreSession } from './store-session.js'
 
@@ -14,22 +15,33 @@ export interface ReopenParts {
   readonly session: StoreSession
   readonly tracker: UnsyncedTracker
   readonly catchUp: CatchUp
+  readonly days: DayLoader
   readonly signal: AbortSignal
   readonly logger: Logger
-  /** A day view of this device (see day-view.ts). */
-  readonly watchDays: (options: WatchDaysOptions) => DayWatch
 }
+
+/**
+ * Checks hinted closed are re-opened this many at a time, after the floor: each one loads and
+ * syncs, and a restarted till shows its floor and its report first (from the summary cache).
+ */
+const CLOSED_IN_FLIGHT = 2
 
 /**
  * Re-opens what a restart would otherwise leave unannounced (automerge-repo announces only
  * documents that were `find()`-ed): every document with an unsynced marker, then the store, its
- * tables and the current business day's orders stored here (a local-only day view of today,
- * closed once it has opened them; the handles stay open, hence announced).
+ * tables and the current business day's orders stored here: the floor's checks (hinted open,
+ * or not hinted) at once, the checks hinted closed after them, a few at a time. A new device
+ * (its store document was not stored when it started) has nothing else stored to announce: its
+ * day comes in bulk when it asks for it (`loadDay`, a day view), open checks first.
  */
 export async function reopenAfterRestart(parts: ReopenParts): Promise<{ documents: number }> {
-  const { repo, docs, session, tracker, catchUp, signal, logger } = parts
+  const { repo, docs, session, tracker, catchUp, days, signal, logger } = parts
+  const storeId = session.url ? documentIdOf(session.url) : undefined
+  // Before anything fetches it: a store stored now means this device has worked before.
+  const storedBefore = storeId !== undefined && (await catchUp.present([storeId])).length > 0
   const opened = new Set<string>()
-  const openLocal = async (id: DocumentId) => {
+  const openLocal = async (id: AutomergeUrl | DocumentId) => {
+    if (signal.aborted) return
     try {
       // One find: local documents load from storage; unavailable ones have nothing to announce.
       const h = await repo.find<unknown>(id, { allowableStates: ['ready', 'unavailable'] })
@@ -53,29 +65,26 @@ export async function reopenAfterRestart(parts: ReopenParts): Promise<{ document
           )
     }),
   )
-  if (session.url && !signal.aborted) {
-    const store = await session.load()
-    opened.add(store.documentId)
-    // The tables of a new device come in bulk; its orders wait until it asks for the day
-    // (loadDay, a day view), newest first, rather than all of it here.
-    const tables = Object.values(session.store().tables)
-    await catchUp.fetch(tables.flatMap((t) => documentIdOf(t.url) ?? []))
-    if (signal.aborted) return { documents: opened.size }
-    const today = parts.watchDays({ days: 1, localOnly: true })
-    try {
-      await Promise.race([untilLoaded(today), aborted(signal)])
-      for (const id of today.documentIds()) opened.add(id)
-    } finally {
-      today.close()
-    }
-  }
+  if (!session.url || signal.aborted || !storedBefore) return { documents: opened.size }
+  const store = await session.load()
+  opened.add(store.documentId)
+  if (signal.aborted) return { documents: opened.size }
+  const day = session.businessDate()
+  const tableIds = Object.keys(session.store().tables)
+  const { refs, first, tableUrls } = await days.tables(tableIds, day, { localOnly: true })
+  const ids = refs.flatMap((r) => documentIdOf(r.url) ?? [])
+  // Opening order (open-first.ts): the floor's checks, then older unhinted ones and closed ones.
+  const floor = await catchUp.present(ids.slice(0, first))
+  await Promise.all([...tableUrls.map(openLocal), ...floor.map(openLocal)])
+  // Each looked up in storage as its turn comes: 2,000 lookups at once would stand in front of
+  // the floor and the report the app is showing meanwhile.
+  const limiter = createLimiter(CLOSED_IN_FLIGHT)
+  await Promise.all(
+    ids.slice(first).map((id) =>
+      limiter.run(async () => {
+        if ((await catchUp.present([id])).length > 0) await openLocal(id)
+      }),
+    ),
+  )
   return { documents: opened.size }
-}
-
-/** Resolves when the device closes. */
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve()
-    else signal.addEventListener('abort', () => resolve(), { once: true })
-  })
 }

@@ -122,6 +122,7 @@ export class StoreSession {
         throw e
       })
       this.#adopt(h)
+      logger.debug({ phase: 'store-ready', url }, 'store document ready')
       void storage
         .save(DeviceKeys.storeUrl, new TextEncoder().encode(url))
         .catch((err: unknown) =>

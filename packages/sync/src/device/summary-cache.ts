@@ -5,7 +5,13 @@ import type {
   StorageAdapterInterface,
   StorageKey,
 } from '@automerge/automerge-repo/slim'
-import { digestOrder, summarizeOrder, type OrderDigest, type OrderDoc } from '@tabsync/core'
+import {
+  digestOrder,
+  summarizeOrder,
+  type OrderDigest,
+  type OrderDoc,
+  type OrderSummary,
+} from '@tabsync/core'
 import { silentLogger, type Logger } from '../log/logger.js'
 
 /*
@@ -66,8 +72,15 @@ export class SummaryCache {
   readonly #repo: Repo
   readonly #logger: Logger
   readonly #delayMs: number
-  /** Digests of loaded documents, by document, with the heads they hold for. */
-  readonly #memory = new Map<DocumentId, { heads: string; digest: OrderDigest }>()
+  /**
+   * Summaries of loaded documents (and their digests, derived when first asked), by document,
+   * with the heads they hold for: a day loaded, its report and the cache write derive each
+   * order once.
+   */
+  readonly #memory = new Map<
+    DocumentId,
+    { heads: string; summary: OrderSummary; digest?: OrderDigest }
+  >()
   /** Stored entries (read once, then kept in step with what this device writes). */
   #stored: Promise<Map<DocumentId, StoredEntry>> | undefined
   readonly #dirty = new Map<DocumentId, DocHandle<OrderDoc>>()
@@ -87,15 +100,25 @@ export class SummaryCache {
     this.#delayMs = options.delayMs ?? SUMMARY_WRITE_DELAY_MS
   }
 
+  /** The summary of a loaded order at its current heads (derived once per heads). */
+  summaryOf(handle: DocHandle<OrderDoc>): OrderSummary {
+    return this.#derived(handle).summary
+  }
+
   /** The digest of a loaded order at its current heads (derived once per heads). */
   fromHandle(handle: DocHandle<OrderDoc>): OrderDigest {
+    const known = this.#derived(handle)
+    return (known.digest ??= digestOrder(known.summary))
+  }
+
+  #derived(handle: DocHandle<OrderDoc>): { summary: OrderSummary; digest?: OrderDigest } {
     const heads = headsKey(handle.heads())
     const known = this.#memory.get(handle.documentId)
-    if (known?.heads === heads) return known.digest
-    const digest = digestOrder(summarizeOrder(handle.doc()))
+    if (known?.heads === heads) return known
+    const entry = { heads, summary: summarizeOrder(handle.doc()) }
     this.stats.derived++
-    this.#memory.set(handle.documentId, { heads, digest })
-    return digest
+    this.#memory.set(handle.documentId, entry)
+    return entry
   }
 
   /**

@@ -3,9 +3,9 @@ import {
   isOnFloor,
   orderHint,
   setOrderHint,
-  summarizeOrder,
   withTableIndex,
   type OrderDoc,
+  type OrderSummary,
   type StoreData,
   type TableDoc,
   type TableHint,
@@ -15,6 +15,8 @@ import type { Logger } from '../log/logger.js'
 /** What {@link updateHints} needs of the device. */
 export interface HintHost {
   store(): StoreData
+  /** The order's summary at its current heads (shared with reports and watchers). */
+  summaryOf(handle: DocHandle<OrderDoc>): OrderSummary
   /** A table document of the store if it is on this device (loaded or stored), else undefined. */
   openTable(url: AutomergeUrl): Promise<DocHandle<TableDoc> | undefined>
   /** The device's compatibility check before a write (refuses a newer schema). */
@@ -38,7 +40,7 @@ export async function updateHints(
   const changed = new Map<string, DocHandle<TableDoc>>()
   for (const order of orders) {
     try {
-      const summary = summarizeOrder(order.doc())
+      const summary = host.summaryOf(order)
       const hint: TableHint = isOnFloor(summary) ? 'open' : 'closed'
       const orderId = summary.fullOrder.orderId
       // The reference is on the table the check was opened on; a move leaves it there.

@@ -34,6 +34,14 @@ export class CatchUp {
   readonly #fetchers: () => DocumentFetcher[]
   /** Fetches in flight, per document: a cold start and a report asking at once fetch once. */
   readonly #inFlight = new Map<DocumentId, Promise<boolean>>()
+  /**
+   * Documents known to be stored here (found or written by this object). A device never removes
+   * a document, so once stored it stays: a day asked for again (a fetch, then a load, then a
+   * report) checks storage once per document, not once per call. The check lists the document's
+   * chunks, which is costly on some adapters (Node files walk its folders; the in-memory key
+   * cache of automerge-repo's file adapter is filtered in full for every listing).
+   */
+  readonly #stored = new Set<DocumentId>()
 
   readonly #logger: Logger
 
@@ -126,6 +134,7 @@ export class CatchUp {
               this.#repo.import(d.bytes, { docId: id })
             } else {
               await this.#storage.save([id, 'incremental', 'catch-up'], d.bytes)
+              this.#stored.add(id)
             }
             stored.add(id)
           }),
@@ -149,7 +158,10 @@ export class CatchUp {
   }
 
   async #isStored(id: DocumentId): Promise<boolean> {
+    if (this.#stored.has(id)) return true
     const chunks = await this.#storage.loadRange([id])
-    return chunks.some((c) => c.key[1] === 'snapshot' || c.key[1] === 'incremental')
+    const stored = chunks.some((c) => c.key[1] === 'snapshot' || c.key[1] === 'incremental')
+    if (stored) this.#stored.add(id)
+    return stored
   }
 }
