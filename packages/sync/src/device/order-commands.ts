@@ -68,7 +68,9 @@ export class OrderCommands {
     })
     const table = session.store().tables[tableId]
     if (!table) throw new SyncError(SyncErrorKind.wrongKind, `unknown table ${tableId}`)
-    const tableHandle = await docs.open<TableDoc>(table.url as AutomergeUrl)
+    const tableHandle = await docs.open<TableDoc>(table.url as AutomergeUrl, {
+      timeoutMs: this.#parts.findTimeoutMs,
+    })
     prepareWrite(tableHandle)
     const handle = await createStoreBoundDoc<OrderDoc>(repo, ctx.store.storeId, opened.doc)
     docs.track(handle as DocHandle<unknown>)

@@ -31,8 +31,9 @@ const CLOSED_IN_FLIGHT = 2
  * documents that were `find()`-ed): every document with an unsynced marker, then the store, its
  * tables and the current business day's orders stored here: the floor's checks (hinted open,
  * or not hinted) at once, the checks hinted closed after them, a few at a time. A new device
- * (its store document was not stored when it started) has nothing else stored to announce: its
- * day comes in bulk when it asks for it (`loadDay`, a day view), open checks first.
+ * (its store document was not stored when it started) has nothing else stored to announce: it
+ * stores its tables in bulk (so it can open a check offline) and its day comes in bulk when it
+ * asks for it (`loadDay`, a day view), open checks first.
  */
 export async function reopenAfterRestart(parts: ReopenParts): Promise<{ documents: number }> {
   const { repo, docs, session, tracker, catchUp, days, signal, logger } = parts
@@ -65,10 +66,17 @@ export async function reopenAfterRestart(parts: ReopenParts): Promise<{ document
           )
     }),
   )
-  if (!session.url || signal.aborted || !storedBefore) return { documents: opened.size }
+  if (!session.url || signal.aborted) return { documents: opened.size }
   const store = await session.load()
-  opened.add(store.documentId)
   if (signal.aborted) return { documents: opened.size }
+  if (!storedBefore) {
+    // A new device stores its tables now (one bulk request, shared with a `loadDay` asking at the
+    // same time), opening nothing: without them it could not open a check offline.
+    const tables = Object.values(session.store().tables)
+    await catchUp.fetch(tables.flatMap((t) => documentIdOf(t.url) ?? []))
+    return { documents: opened.size }
+  }
+  opened.add(store.documentId)
   const day = session.businessDate()
   const tableIds = Object.keys(session.store().tables)
   const { refs, first, tableUrls } = await days.tables(tableIds, day, { localOnly: true })
