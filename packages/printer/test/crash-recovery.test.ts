@@ -196,8 +196,12 @@ for (const step of ['during-send', 'after-send'] as const) {
     })
     // The bridge's machine syncs the ticket into its storage, then the process that prints
     // opens that storage offline.
-    const synced = createDeviceSource(await world.printer())
+    const printerDevice = await world.printer()
+    const synced = createDeviceSource(printerDevice)
     await arrived(synced, url, [ticketId!])
+    // The day (its tables too: the day view opens them after the first checks) is open, so the
+    // flush at close stores all of it for the offline process.
+    await printerDevice.loadDay()
     await synced.close()
     await world.closePrinter()
 
