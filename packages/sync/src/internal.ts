@@ -3,3 +3,4 @@
 // applications: no compatibility promise.
 
 export { createStoreBoundDoc } from './docs/create-bound.js'
+export { bulkChunkKey } from './docs/chunk-keys.js'

@@ -1,8 +1,7 @@
 /*
  * Puts a new device's starter documents (starter-bundle.ts) into its storage before the device
  * opens, so that opening the store, its tables and its checks is a local load: the same place
- * and the same single chunk sync's catch-up writes what it fetches
- * (`[documentId, 'incremental', 'catch-up']`), and only into storage no device has used yet.
+ * and the same single chunk sync's catch-up writes what it fetches (`bulkChunkKey`), and only into storage no device has used yet.
  * The device then syncs each document with the relay as usual, which brings whatever changed
  * since. A bundle that is not one, or a document that is not Automerge data, is left out with a
  * console warning: the device fetches it the usual way.
@@ -12,6 +11,7 @@ import { IndexedDBStorageAdapter } from '@automerge/automerge-repo-storage-index
 import { isTabsyncError } from '@tabsync/core'
 import { decodeBundle } from '@tabsync/core/internal'
 import { DeviceKeys, deviceDatabaseName } from '@tabsync/sync'
+import { bulkChunkKey } from '@tabsync/sync/internal'
 
 /** Every saved Automerge document (a chunk or a whole save) starts with these bytes. */
 const AUTOMERGE_MAGIC = [0x85, 0x6f, 0x4a, 0x83] as const
@@ -41,7 +41,7 @@ export async function seedStorage(
         console.warn(`tabsync: starter document ${documentId} is not Automerge data; left out`)
         return false
       }
-      await storage.save([documentId, 'incremental', 'catch-up'], bytes)
+      await storage.save(bulkChunkKey(documentId), bytes)
       return true
     }),
   )

@@ -12,6 +12,7 @@ import {
   type OrderDoc,
   type OrderSummary,
 } from '@tabsync/core'
+import { isContentChunk } from '../docs/chunk-keys.js'
 import { silentLogger, type Logger } from '../log/logger.js'
 
 /*
@@ -216,7 +217,7 @@ export class SummaryCache {
   async #fingerprint(id: DocumentId): Promise<string[]> {
     const chunks = await this.#storage.loadRange([id])
     return chunks
-      .filter((c) => (c.key[1] === 'snapshot' || c.key[1] === 'incremental') && c.data)
+      .filter((c) => isContentChunk(c) && c.data)
       .map((c) => `${c.key[1]}/${c.key[2] ?? ''}:${c.data!.length}`)
       .sort()
   }

@@ -1,6 +1,7 @@
 import type { DocumentId, Repo, StorageAdapterInterface } from '@automerge/automerge-repo/slim'
 import type { BundledDocument } from '@tabsync/core/internal'
 import { silentLogger, type Logger } from '../log/logger.js'
+import { bulkChunkKey, isContentChunk } from './chunk-keys.js'
 
 /** Asks one hub or relay for many documents at once (see `SyncLink.fetchDocuments`). */
 export type DocumentFetcher = (ids: readonly string[]) => Promise<BundledDocument[]>
@@ -133,7 +134,7 @@ export class CatchUp {
               // A find that is waiting (or gave up: unavailable) gets the content now.
               this.#repo.import(d.bytes, { docId: id })
             } else {
-              await this.#storage.save([id, 'incremental', 'catch-up'], d.bytes)
+              await this.#storage.save(bulkChunkKey(id), d.bytes)
               this.#stored.add(id)
             }
             stored.add(id)
@@ -160,7 +161,7 @@ export class CatchUp {
   async #isStored(id: DocumentId): Promise<boolean> {
     if (this.#stored.has(id)) return true
     const chunks = await this.#storage.loadRange([id])
-    const stored = chunks.some((c) => c.key[1] === 'snapshot' || c.key[1] === 'incremental')
+    const stored = chunks.some(isContentChunk)
     if (stored) this.#stored.add(id)
     return stored
   }

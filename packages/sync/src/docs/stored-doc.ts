@@ -1,5 +1,6 @@
 import * as A from '@automerge/automerge'
 import type { DocumentId, Repo, StorageAdapterInterface } from '@automerge/automerge-repo/slim'
+import { isContentChunk } from './chunk-keys.js'
 
 /**
  * A document's content read without opening it in the repo: from its handle when it is loaded
@@ -18,7 +19,7 @@ export async function readStoredDoc<T>(
   const handle = repo.handles[id]
   if (handle?.isReady() && handle.heads().length > 0) return handle.doc() as A.Doc<T>
   const chunks = (await storage.loadRange([id])).filter(
-    (c) => (c.key[1] === 'snapshot' || c.key[1] === 'incremental') && c.data !== undefined,
+    (c) => isContentChunk(c) && c.data !== undefined,
   )
   if (chunks.length === 0) return undefined
   // Snapshots first, as automerge-repo concatenates them; Automerge loads the chunks as one.
