@@ -60,6 +60,17 @@ export async function openDevice(
   // the relay then replaces (4010) the socket a request was just sent on, and the stock client
   // never notices (it detached that socket's listeners) and waits for its 60 s handle timeout.
   const adapter = new WebSocketClientAdapter(`${syncUrl}?token=${token}`, 1000)
+  // The stock adapter detaches its 'error' listener from a socket it replaces or closes while
+  // that socket is still connecting; a relay stopping meanwhile answers it 503, and `ws` then
+  // throws the error as uncaught. Every socket it opens keeps a listener of its own here.
+  const connect = adapter.connect.bind(adapter)
+  adapter.connect = (peerId, peerMetadata) => {
+    connect(peerId, peerMetadata)
+    ;(adapter.socket as unknown as { on?: (e: string, f: () => void) => void } | undefined)?.on?.(
+      'error',
+      () => {},
+    )
+  }
   const repo = new Repo({
     peerId: deviceId as PeerId,
     network: [adapter],
