@@ -70,4 +70,6 @@ export {
   SyncThrottleMode,
   STOCK_SYNC_THROTTLE_MS,
 } from './sync-throttle.js'
-export type { RepoLike } from './sync-throttle.js'
+export type { RepoLike } from './repo-internals.js'
+export { guardBeginSync } from './begin-sync-guard.js'
+export type { BeginSyncFailure } from './begin-sync-guard.js'

@@ -19,11 +19,14 @@
 // relay on its own Repo) and the relay may not import sync. It takes any Repo by shape, so this
 // package needs no automerge-repo; every loaded copy shares one registry on globalThis.
 
-/** What this module uses of automerge-repo's `Repo` (a `Repo` of any 2.x copy is one). */
-export interface RepoLike {
-  create(initialValue: object): { readonly documentId: string }
-  shutdown(): Promise<void>
-}
+import {
+  docSynchronizerClassOf,
+  holds,
+  synchronizerOf,
+  type CollectionSynchronizerLike,
+  type DocSynchronizerLike,
+  type RepoLike,
+} from './repo-internals.js'
 
 /** automerge-repo's own per-document sync throttle (ms). */
 export const STOCK_SYNC_THROTTLE_MS = 100
@@ -39,14 +42,6 @@ export const SyncThrottleMode = {
 } as const
 export type SyncThrottleMode = (typeof SyncThrottleMode)[keyof typeof SyncThrottleMode]
 
-interface DocSynchronizerLike {
-  readonly documentId: string
-}
-
-interface CollectionSynchronizerLike {
-  readonly docSynchronizers: Record<string, DocSynchronizerLike | undefined>
-}
-
 interface Registration {
   readonly collection: WeakRef<CollectionSynchronizerLike>
   readonly ms: number
@@ -59,8 +54,6 @@ interface HookRegistry {
   readonly hooked: WeakSet<object>
   /** Throttle already resolved per DocSynchronizer instance. */
   readonly resolved: WeakMap<object, number>
-  /** DocSynchronizer class per Repo class (null: not found), so the probe runs once. */
-  readonly probed: WeakMap<object, object | null>
 }
 
 const REGISTRY_KEY = Symbol.for('tabsync.sync-throttle.v1')
@@ -71,7 +64,6 @@ function registry(): HookRegistry {
     registrations: [],
     hooked: new WeakSet(),
     resolved: new WeakMap(),
-    probed: new WeakMap(),
   }
   return global[REGISTRY_KEY]
 }
@@ -87,33 +79,12 @@ function throttleFor(reg: HookRegistry, docSync: DocSynchronizerLike, stock: num
       reg.registrations.splice(i, 1) // that Repo is gone
       continue
     }
-    if (collection.docSynchronizers[docSync.documentId] === docSync) {
+    if (holds(collection, docSync)) {
       reg.resolved.set(docSync, entry.ms)
       return entry.ms
     }
   }
   return stock
-}
-
-function synchronizerOf(repo: object): CollectionSynchronizerLike | undefined {
-  const synchronizer = (repo as { synchronizer?: Partial<CollectionSynchronizerLike> }).synchronizer
-  return synchronizer !== undefined && typeof synchronizer.docSynchronizers === 'object'
-    ? (synchronizer as CollectionSynchronizerLike)
-    : undefined
-}
-
-/** automerge-repo's DocSynchronizer class, from a throwaway in-memory Repo. */
-function docSynchronizerClass(RepoClass: new (config: object) => RepoLike): object | undefined {
-  const probe = new RepoClass({ network: [] })
-  try {
-    const handle = probe.create({})
-    const docSync = synchronizerOf(probe)?.docSynchronizers[handle.documentId]
-    if (docSync === undefined || !('syncDebounceRate' in docSync)) return undefined
-    return (docSync as { constructor: object }).constructor
-  } finally {
-    // A memory-only Repo with no network: shutting down settles nothing that matters.
-    probe.shutdown().catch(() => {})
-  }
 }
 
 /** Puts a constructor between DocSynchronizer and its parent that intercepts the field. */
@@ -168,9 +139,7 @@ export function setSyncThrottle(repo: RepoLike, ms: number): SyncThrottleMode {
   const collection = synchronizerOf(repo)
   if (collection === undefined) return SyncThrottleMode.unsupported
   const reg = registry()
-  const RepoClass = repo.constructor as new (config: object) => RepoLike
-  if (!reg.probed.has(RepoClass)) reg.probed.set(RepoClass, docSynchronizerClass(RepoClass) ?? null)
-  const DocSynchronizer = reg.probed.get(RepoClass) ?? undefined
+  const DocSynchronizer = docSynchronizerClassOf(repo)
   if (DocSynchronizer === undefined || !hook(reg, DocSynchronizer)) {
     return SyncThrottleMode.unsupported
   }

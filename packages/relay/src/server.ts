@@ -21,6 +21,7 @@ import type { TokenClaims } from './auth/claims.js'
 import { RevocationList, revocationSchema, revokes, type Revocation } from './auth/revocations.js'
 import {
   CloseCode,
+  guardBeginSync,
   setSyncThrottle,
   SyncThrottleMode,
   type BackoffOptions,
@@ -370,6 +371,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   } else {
     log.info({ syncThrottleMs, syncThrottleMode }, 'sync throttle set')
   }
+  // A document not ready within automerge-repo's minute (storage stalled) would otherwise be an
+  // unhandled rejection and end the relay process. It syncs on its next change or message.
+  guardBeginSync(liveRepo, (err, documentId) =>
+    log.warn({ err, documentId }, 'sync of a document could not begin: it was not ready in time'),
+  )
 
   // Settle claimed documents as soon as their content is readable.
   liveRepo.on('doc-metrics', (event) => {

@@ -8,7 +8,12 @@ import {
 } from '@automerge/automerge-repo/slim'
 import { openPersistentClock } from '../clock/persistent-clock.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
-import { setSyncThrottle, SyncThrottleMode, type BackoffOptions } from '@tabsync/protocol'
+import {
+  guardBeginSync,
+  setSyncThrottle,
+  SyncThrottleMode,
+  type BackoffOptions,
+} from '@tabsync/protocol'
 import { isNode } from '../network/socket.js'
 import type { EndpointKind } from '../network/sync-link.js'
 import { WebSocketLink, type WebSocketLinkOptions } from '../network/websocket-link.js'
@@ -210,6 +215,14 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
   } else {
     logger.debug({ syncThrottleMs, syncThrottleMode }, 'sync throttle set')
   }
+  // A document not ready within automerge-repo's minute would otherwise be an unhandled
+  // rejection: a print bridge's process would end. It syncs on its next change or message.
+  guardBeginSync(repo, (err, documentId) =>
+    logger.warn(
+      { err, documentId },
+      'sync of a document could not begin: it was not ready in time',
+    ),
+  )
 
   return new Device({
     deviceId: options.deviceId,
