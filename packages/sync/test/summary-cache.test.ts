@@ -143,14 +143,16 @@ async function history(seed: number, devices: number, actions: readonly Action[]
       try {
         await drive(p(), 60_000)
       } catch {
-        // Refused by a command (closed, balance due, not empty) or not reachable offline.
+        // Refused by a command (closed, balance due, not empty), or not reachable offline.
       }
     }
     for (const a of actions) {
       switch (a.kind) {
         case 'open': {
-          const opened = await drive(at(a.d).device.openOrder(TABLES[a.table]!))
-          urls.push(opened.url)
+          // Refused (`unavailable`) on an offline device whose table was lost in a crash.
+          await attempt(async () => {
+            urls.push((await at(a.d).device.openOrder(TABLES[a.table]!)).url)
+          })
           break
         }
         case 'add': {
