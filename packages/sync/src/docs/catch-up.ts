@@ -58,6 +58,11 @@ export class CatchUp {
     this.#logger = logger
   }
 
+  /** True while a bulk fetch is bringing documents into storage. */
+  busy(): boolean {
+    return this.#inFlight.size > 0
+  }
+
   /** The documents among `ids` that are loaded or stored on this device. */
   async present(ids: readonly DocumentId[]): Promise<DocumentId[]> {
     return (await this.#split(ids)).present
