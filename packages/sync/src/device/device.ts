@@ -548,10 +548,17 @@ export class Device {
 
   /** Waits, bounded, until nothing is being opened or fetched in bulk (see {@link close}). */
   async #settleOpens(): Promise<void> {
+    // A document still on its way in the repo counts too: a day view closed just before the
+    // device (a print bridge's source) stops looking, but what it asked for still arrives.
+    const arriving = () =>
+      Object.values(this.repo.handles).some(
+        (h) => h.state === 'loading' || h.state === 'requesting',
+      )
     const busy = () =>
       this.#docs.progressing() > 0 ||
       this.#catchUp.busy() ||
-      [...this.#views].some((view) => view.looking() > 0)
+      [...this.#views].some((view) => view.looking() > 0) ||
+      arriving()
     const deadline = Date.now() + Math.min(this.#parts.findTimeoutMs, CLOSE_SETTLE_MS)
     while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
     if (busy()) {
