@@ -199,9 +199,8 @@ for (const step of ['during-send', 'after-send'] as const) {
     const printerDevice = await world.printer()
     const synced = createDeviceSource(printerDevice)
     await arrived(synced, url, [ticketId!])
-    // The day (its tables too: the day view opens them after the first checks) is open, so the
-    // flush at close stores all of it for the offline process.
-    await printerDevice.loadDay()
+    // Closed right after the ticket arrived: the close waits for the tables and checks the day
+    // view is still opening, so the offline process finds them stored.
     await synced.close()
     await world.closePrinter()
 

@@ -1,9 +1,4 @@
-import type {
-  AutomergeUrl,
-  DocumentId,
-  Repo,
-  StorageAdapterInterface,
-} from '@automerge/automerge-repo/slim'
+import type { AutomergeUrl, Repo, StorageAdapterInterface } from '@automerge/automerge-repo/slim'
 import {
   tableDayRefs,
   type HintedRef,
@@ -12,7 +7,7 @@ import {
   type OrderSummary,
   type TableDoc,
 } from '@tabsync/core'
-import type { CatchUp, CatchUpResult } from '../docs/catch-up.js'
+import type { CatchUp } from '../docs/catch-up.js'
 import { documentIdOf } from '../docs/document-id.js'
 import { readStoredDoc } from '../docs/stored-doc.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
@@ -149,26 +144,18 @@ export class DayLoader {
 
   /**
    * Fetches what is missing of `refs` (in opening order, see open-first.ts) in two steps: the
-   * first `first` (the checks hinted open, the newest unhinted), then the rest; `afterStep` runs
-   * (and is awaited) as soon as a step is stored (index 0: the first).
+   * first `first` (the checks hinted open, the newest unhinted), then the rest.
    */
   async catchUpDay(
     refs: readonly OrderRef[],
     first: number,
-    afterStep: (
-      step: readonly OrderRef[],
-      index: number,
-      fetched: CatchUpResult,
-    ) => Promise<void> | void = () => {},
   ): Promise<{ present: number; fetched: number; missing: number }> {
     const total = { present: 0, fetched: 0, missing: 0 }
-    const steps = [refs.slice(0, first), refs.slice(first)]
-    for (const [index, step] of steps.entries()) {
+    for (const step of [refs.slice(0, first), refs.slice(first)]) {
       const r = await this.#parts.catchUp.fetch(step.flatMap((ref) => documentIdOf(ref.url) ?? []))
       total.present += r.present.length
       total.fetched += r.fetched.length
       total.missing += r.missing.length
-      await afterStep(step, index, r)
     }
     return total
   }
@@ -256,9 +243,10 @@ export class DayLoader {
 
   /**
    * Opens every order of the tables for the day. What is missing is fetched in bulk in two
-   * steps: the checks hinted open and the newest unhinted ones, which open at once, then the
-   * rest, which open once all of it is stored. Opening an order starts its sync exchange with the relay;
-   * holding those back keeps the relay free to answer the bulk requests first.
+   * steps: the checks hinted open and the newest unhinted ones, loaded from the answer and open
+   * at once, then the rest, fetched while the first step opens and opened once all of it is
+   * stored. Opening an order starts its sync exchange with the relay; the first step's are held
+   * until all of it is open, which keeps the relay free to answer the bulk requests first.
    */
   async #ordersOf(
     tableIds: readonly string[],
@@ -305,34 +293,40 @@ export class DayLoader {
       }
       openTables()
     } else {
-      // The first step's documents that are here (in bulk, or stored before) open with their
-      // sync exchanges held until all of them are open (repo/sync-gate.ts); one that is not
-      // here is not held: it can only come through that sync.
-      let held: DocumentId[] = []
+      const ids = (step: readonly OrderRef[]) => step.flatMap((ref) => documentIdOf(ref.url) ?? [])
+      const [firstRefs, restRefs] = [refs.slice(0, first), refs.slice(first)]
+      // The first step's documents are loaded from the bulk answer as it arrives (catch-up.ts),
+      // their sync exchanges held until all of them are open (repo/sync-gate.ts); one that did
+      // not come is released at once: it can only come through that sync.
+      let held = ids(firstRefs)
+      const { syncGate } = this.#parts
+      syncGate.hold(held)
       const release = () => {
-        this.#parts.syncGate.release(held)
+        syncGate.release(held)
         held = []
       }
       try {
-        await this.catchUpDay(refs, first, async (step, index, fetched) => {
-          logger.debug(
-            { phase: index === 0 ? 'first-fetched' : 'rest-fetched', orders: step.length },
-            index === 0 ? 'day: first step fetched' : 'day: the rest fetched',
-          )
-          if (index === 0) {
-            held = [...fetched.present, ...fetched.fetched]
-            this.#parts.syncGate.hold(held)
-          }
-          const batch = step.map(open)
-          opening.push(...batch)
-          // The first step opens before the rest is fetched: they compete for the same CPU.
-          if (index === 0) {
-            await Promise.all(batch)
-            logger.debug({ phase: 'first-opened', orders: step.length }, 'day: first step opened')
-            release()
-            openTables()
-          }
-        })
+        const fetched = await catchUp.fetch(held, { load: true })
+        const notHere = new Set(fetched.missing)
+        syncGate.release(fetched.missing)
+        held = held.filter((id) => !notHere.has(id))
+        logger.debug(
+          { phase: 'first-fetched', orders: firstRefs.length },
+          'day: first step fetched',
+        )
+        // The rest is fetched while the first step opens (requests of a bounded concurrency,
+        // catch-up.ts): they wait on the relay and the disk, the opening on this device's CPU.
+        const rest = catchUp.fetch(ids(restRefs))
+        rest.catch(() => undefined) // awaited below; no unhandled rejection meanwhile
+        const batch = firstRefs.map(open)
+        opening.push(...batch)
+        await Promise.all(batch)
+        logger.debug({ phase: 'first-opened', orders: firstRefs.length }, 'day: first step opened')
+        release()
+        openTables()
+        await rest
+        logger.debug({ phase: 'rest-fetched', orders: restRefs.length }, 'day: the rest fetched')
+        opening.push(...restRefs.map(open))
       } finally {
         release()
       }

@@ -208,6 +208,16 @@ export class DayWatch implements DayView {
     this.#parts.closed?.(this)
   }
 
+  /**
+   * @internal Documents being looked for right now (not those missing and waiting for the next
+   * round): a closing device waits for these (bounded) so that what they bring is stored.
+   */
+  looking(): number {
+    let n = 0
+    for (const id of this.#pending) if (!this.#missing.has(id)) n++
+    return n
+  }
+
   /** @internal Every table and order document this view has loaded. */
   documentIds(): DocumentId[] {
     return [

@@ -35,6 +35,12 @@ import { dayDigests, type DayDigests } from './day-digests.js'
 import { dayReport, watchDayReport, type DayReport } from './report-watch.js'
 
 export type { ChangeEvent, DocKindName } from './open-docs.js'
+
+/**
+ * How long `close()` waits at most (and never longer than `findTimeoutMs`) for the documents
+ * the device is still opening or fetching in bulk, so that what it was bringing in is stored.
+ */
+const CLOSE_SETTLE_MS = 3_000
 export type {
   DayOrders,
   LoadDayOptions,
@@ -510,12 +516,17 @@ export class Device {
   }
 
   /**
-   * Disconnects from every peer, stops retries, flushes (unless `flush: false`, which tests use
-   * to abandon a device whose storage "crashed") and releases the device.
+   * Waits (a few seconds at most) for the documents being opened or fetched in bulk, then
+   * disconnects from every peer, stops retries, flushes (unless `flush: false`, which tests use
+   * to abandon a device whose storage "crashed": that close waits for nothing) and releases the
+   * device. A device closed right after something arrived thus still stores what it was opening
+   * with it (the tables and checks of a day view). Finds that wait for a document no connected
+   * peer has are not waited for.
    */
   async close(options: { flush?: boolean } = {}): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    if (options.flush !== false) await this.#settleOpens()
     this.#abort.abort()
     this.#parts.syncGate?.releaseAll()
     for (const view of [...this.#views]) view.close()
@@ -533,6 +544,29 @@ export class Device {
     // Without a flush (a crash in tests) pending cache writes are dropped: entries are optional.
     await this.#summaries.close(options.flush !== false)
     await this.#parts.storage.close(options.flush !== false)
+  }
+
+  /** Waits, bounded, until nothing is being opened or fetched in bulk (see {@link close}). */
+  async #settleOpens(): Promise<void> {
+    // A document still on its way in the repo counts too: a day view closed just before the
+    // device (a print bridge's source) stops looking, but what it asked for still arrives.
+    const arriving = () =>
+      Object.values(this.repo.handles).some(
+        (h) => h.state === 'loading' || h.state === 'requesting',
+      )
+    const busy = () =>
+      this.#docs.progressing() > 0 ||
+      this.#catchUp.busy() ||
+      [...this.#views].some((view) => view.looking() > 0) ||
+      arriving()
+    const deadline = Date.now() + Math.min(this.#parts.findTimeoutMs, CLOSE_SETTLE_MS)
+    while (busy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    if (busy()) {
+      this.#parts.logger.info(
+        { opening: this.#docs.progressing(), bulk: this.#catchUp.busy() },
+        'device closed with documents still opening: those are not stored',
+      )
+    }
   }
 
   #assertOpen(): void {

@@ -7,6 +7,7 @@ import type {
 } from '@automerge/automerge-repo/slim'
 import type { OrderDoc } from '@tabsync/core'
 import { text } from '@tabsync/core/internal'
+import { documentIdOf } from '../docs/document-id.js'
 import { findDoc } from '../docs/find-doc.js'
 import { createLimiter } from '../docs/limiter.js'
 import type { UnsyncedTracker } from '../status/unsynced-tracker.js'
@@ -59,6 +60,8 @@ export class OpenDocs {
   readonly #finds = createLimiter(64)
   readonly #tracked = new Map<DocumentId, { handle: DocHandle<unknown>; off: () => void }>()
   readonly #listeners = new Set<(event: ChangeEvent) => void>()
+  /** Opens in flight (queued or finding), with the document each is for. */
+  readonly #opening = new Set<{ readonly id: DocumentId | undefined }>()
 
   constructor(parts: OpenDocsParts) {
     this.#parts = parts
@@ -66,16 +69,36 @@ export class OpenDocs {
 
   /** Finds a document (waiting while it is unavailable, within the options' bounds) and tracks it. */
   async open<D>(url: AutomergeUrl | DocumentId, options: OpenOptions = {}): Promise<DocHandle<D>> {
-    const handle = await this.#finds.run(() =>
-      findDoc<D>(this.#parts.repo, url, {
-        signal: options.signal ?? this.#parts.signal,
-        random: this.#parts.random,
-        maxAttempts: options.maxAttempts,
-        timeoutMs: options.timeoutMs,
-      }),
-    )
-    this.track(handle as DocHandle<unknown>)
-    return handle
+    const opening = { id: url.startsWith('automerge:') ? documentIdOf(url) : (url as DocumentId) }
+    this.#opening.add(opening)
+    try {
+      const handle = await this.#finds.run(() =>
+        findDoc<D>(this.#parts.repo, url, {
+          signal: options.signal ?? this.#parts.signal,
+          random: this.#parts.random,
+          maxAttempts: options.maxAttempts,
+          timeoutMs: options.timeoutMs,
+        }),
+      )
+      this.track(handle as DocHandle<unknown>)
+      return handle
+    } finally {
+      this.#opening.delete(opening)
+    }
+  }
+
+  /**
+   * Opens in flight that are still getting somewhere: queued, loading from storage or asking a
+   * peer. One whose document no connected peer has (`unavailable`, waiting for one to appear)
+   * is not counted: a close that waited for it would wait its whole deadline.
+   */
+  progressing(): number {
+    let n = 0
+    for (const { id } of this.#opening) {
+      const state = id ? this.#parts.repo.handles[id]?.state : undefined
+      if (state !== 'unavailable' && state !== 'deleted') n++
+    }
+    return n
   }
 
   /** Watches a document: change events, clock absorption, unsynced tracking. Once per document. */

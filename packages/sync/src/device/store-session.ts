@@ -113,9 +113,10 @@ export class StoreSession {
     }
     const { docs, catchUp, storage, logger, findTimeoutMs } = this.#parts
     this.#loading ??= (async () => {
-      // A new device gets the store document in bulk too (a request instead of a sync exchange).
+      // A new device gets the store document in bulk too (a request instead of a sync exchange),
+      // loaded from the answer (no read back from storage).
       const id = documentIdOf(url)
-      if (id) await catchUp.fetch([id])
+      if (id) await catchUp.fetch([id], { load: true })
       const h = await docs.open<StoreDoc>(url, { timeoutMs: findTimeoutMs }).catch((e: unknown) => {
         // Let a later ready() try again (the hub may be reachable by then).
         this.#loading = undefined

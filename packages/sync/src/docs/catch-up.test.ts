@@ -1,5 +1,5 @@
 import * as A from '@automerge/automerge'
-import { Repo, type DocumentId } from '@automerge/automerge-repo/slim'
+import { Repo, type DocumentId, type StorageAdapterInterface } from '@automerge/automerge-repo/slim'
 import { expect, test } from 'vitest'
 import { MemoryStorageAdapter } from '../storage/memory-storage.js'
 import { CatchUp, type DocumentFetcher } from './catch-up.js'
@@ -92,4 +92,58 @@ test('a refused bulk fetch is reported to the logger, not swallowed', async () =
   expect(lines).toHaveLength(1)
   expect(lines[0]).toMatchObject({ level: 'info', message: expect.stringMatching(/bulk fetch/) })
   expect(String((lines[0]!.fields as { err: unknown }).err)).toContain('ECONNREFUSED')
+})
+
+test('with load, fetched documents are ready in the repo as the answer arrives, and stored too', async () => {
+  const s = server(3)
+  const storage = new MemoryStorageAdapter()
+  // Storage reads are counted: a loaded document needs none to be ready.
+  let reads = 0
+  const counted: StorageAdapterInterface = {
+    load: (key) => storage.load(key),
+    save: (key, data) => storage.save(key, data),
+    remove: (key) => storage.remove(key),
+    loadRange: (prefix) => {
+      reads++
+      return storage.loadRange(prefix)
+    },
+    removeRange: (prefix) => storage.removeRange(prefix),
+  }
+  const device = new Repo({ network: [], storage: counted })
+  const catchUp = new CatchUp(device, counted, () => [s.fetcher])
+  const result = await catchUp.fetch(s.ids, { load: true })
+  reads = 0 // the check of what is here before fetching
+  expect(result.fetched).toEqual(s.ids)
+  for (const [i, id] of s.ids.entries()) {
+    expect(device.handles[id]?.isReady()).toBe(true)
+    expect((await device.find<{ n: number }>(id)).doc().n).toBe(i)
+  }
+  expect(reads).toBe(0)
+  // Stored as fetched: a device on the same storage opens them offline.
+  const later = new Repo({ network: [], storage })
+  expect((await later.find<{ n: number }>(s.ids[2]!)).doc().n).toBe(2)
+})
+
+test('with load, a document whose bytes do not load is logged and stored as it came, the others load', async () => {
+  const s = server(2)
+  const broken = new Uint8Array([1, 2, 3, 4])
+  const fetcher: DocumentFetcher = async (ids) => [
+    ...(await s.fetcher(ids)).filter((d) => d.documentId !== s.ids[0]),
+    { documentId: s.ids[0]!, bytes: broken },
+  ]
+  const storage = new MemoryStorageAdapter()
+  const warnings: object[] = []
+  const noop = () => undefined
+  const logger = {
+    debug: noop,
+    info: noop,
+    warn: (f: object) => void warnings.push(f),
+    error: noop,
+  }
+  const device = new Repo({ network: [], storage })
+  await new CatchUp(device, storage, () => [fetcher], logger).fetch(s.ids, { load: true })
+  expect(device.handles[s.ids[1]!]?.isReady()).toBe(true)
+  expect(device.handles[s.ids[0]!]?.isReady()).not.toBe(true)
+  expect(warnings).toEqual([expect.objectContaining({ documentId: s.ids[0] })])
+  expect((await storage.load([s.ids[0]!, 'incremental', 'catch-up']))?.length).toBe(4)
 })

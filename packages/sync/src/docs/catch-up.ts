@@ -16,6 +16,12 @@ export interface CatchUpResult {
   readonly missing: readonly DocumentId[]
 }
 
+/** Options of {@link CatchUp.fetch}. */
+export interface FetchOptions {
+  /** Load what this call fetches into the repo from the answer's bytes (see `fetch`). */
+  readonly load?: boolean
+}
+
 /** Documents per request: a day of 2,000 orders is 8 requests of ~300 kB. */
 const CATCH_UP_BATCH = 250
 /** Requests in flight at once. */
@@ -58,13 +64,23 @@ export class CatchUp {
     this.#logger = logger
   }
 
+  /** True while a bulk fetch is bringing documents into storage. */
+  busy(): boolean {
+    return this.#inFlight.size > 0
+  }
+
   /** The documents among `ids` that are loaded or stored on this device. */
   async present(ids: readonly DocumentId[]): Promise<DocumentId[]> {
     return (await this.#split(ids)).present
   }
 
-  /** Fetches the documents among `ids` that are not here, in the order given (most wanted first). */
-  async fetch(ids: readonly DocumentId[]): Promise<CatchUpResult> {
+  /**
+   * Fetches the documents among `ids` that are not here, in the order given (most wanted first).
+   * With `load`, each one this call fetches is also loaded into the repo from the bytes in hand
+   * (`repo.import`), so its handle is ready as the answer arrives, without reading back what was
+   * just stored. Its sync starts as for a find (hold it in the sync gate first if it must wait).
+   */
+  async fetch(ids: readonly DocumentId[], options: FetchOptions = {}): Promise<CatchUpResult> {
     const { present, absent } = await this.#split(ids)
 
     // Each absent document's outcome: stored by one of our requests, or by a call already asking.
@@ -93,7 +109,7 @@ export class CatchUp {
       Array.from({ length: Math.min(IN_FLIGHT, jobs.length) }, async () => {
         for (let job = jobs[next++]; job; job = jobs[next++]) {
           job.done(
-            await this.#fetchBatch(job.ids).catch((err: unknown) => {
+            await this.#fetchBatch(job.ids, options.load === true).catch((err: unknown) => {
               this.#logger.warn({ err, documents: job.ids.length }, 'catch-up batch failed')
               return new Set<DocumentId>()
             }),
@@ -110,8 +126,8 @@ export class CatchUp {
     return { present, fetched, missing }
   }
 
-  /** One request, trying each server until one answers; stores what came back. */
-  async #fetchBatch(ids: readonly DocumentId[]): Promise<Set<DocumentId>> {
+  /** One request, trying each server until one answers; stores (and loads) what came back. */
+  async #fetchBatch(ids: readonly DocumentId[], load: boolean): Promise<Set<DocumentId>> {
     const wanted = new Set<string>(ids)
     for (const fetcher of this.#fetchers()) {
       let docs: BundledDocument[]
@@ -134,6 +150,7 @@ export class CatchUp {
               // A find that is waiting (or gave up: unavailable) gets the content now.
               this.#repo.import(d.bytes, { docId: id })
             } else {
+              if (load) this.#load(id, d.bytes)
               await this.#storage.save(bulkChunkKey(id), d.bytes)
               this.#stored.add(id)
             }
@@ -145,12 +162,24 @@ export class CatchUp {
     return new Set()
   }
 
+  /** A fetched document into the repo from its bytes (a find then returns it at once). */
+  #load(id: DocumentId, bytes: Uint8Array): void {
+    try {
+      this.#repo.import(bytes, { docId: id })
+    } catch (err) {
+      // Not loadable as fetched: stored all the same; a find reads it (or syncs it) as before.
+      this.#logger.warn({ err, documentId: id }, 'fetched document did not load; stored only')
+    }
+  }
+
   async #split(
     ids: readonly DocumentId[],
   ): Promise<{ present: DocumentId[]; absent: DocumentId[] }> {
     const present: DocumentId[] = []
     const absent: DocumentId[] = []
     const checks = [...new Set(ids)].map(async (id) => {
+      // Being fetched now (absent when asked): the caller shares that fetch, no storage listing.
+      if (this.#inFlight.has(id)) return { id, here: false }
       const here = this.#repo.handles[id]?.isReady() === true || (await this.#isStored(id))
       return { id, here }
     })
