@@ -42,9 +42,11 @@ export async function startChild(
   // The children run the sources (@tabsync/* through their "@tabsync/source" export condition),
   // so the bench's tests need no build.
   const execArgv = ['--conditions=@tabsync/source', '--import', 'tsx']
-  // `TABSYNC_BENCH_PROFILE=<dir>`: a V8 CPU profile of every relay child, written on exit.
+  // `TABSYNC_BENCH_PROFILE=<dir>`: a V8 CPU profile of every relay child, written on exit
+  // (`TABSYNC_BENCH_PROFILE_ALL=1`: of every child, device drivers too).
   const profileDir = process.env['TABSYNC_BENCH_PROFILE']
-  if (profileDir && entry.endsWith('-relay'))
+  const profileAll = process.env['TABSYNC_BENCH_PROFILE_ALL'] === '1'
+  if (profileDir && (profileAll || entry.endsWith('-relay')))
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`)
   const env: Record<string, string> = { ...(process.env as Record<string, string>), ...options.env }
   if (options.syncThrottleMs !== undefined) {
