@@ -43,9 +43,10 @@ export async function startChild(
   // so the bench's tests need no build.
   const execArgv = ['--conditions=@tabsync/source', '--import', 'tsx']
   // `TABSYNC_BENCH_PROFILE=<dir>`: a V8 CPU profile of every relay child and of the cold
-  // device's driver, written on exit.
+  // device's driver, written on exit (`TABSYNC_BENCH_PROFILE_ALL=1`: of every child).
   const profileDir = process.env['TABSYNC_BENCH_PROFILE']
-  if (profileDir && (entry.endsWith('-relay') || entry === 'cold-driver'))
+  const profileAll = process.env['TABSYNC_BENCH_PROFILE_ALL'] === '1'
+  if (profileDir && (profileAll || entry.endsWith('-relay') || entry === 'cold-driver'))
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`)
   const env: Record<string, string> = { ...(process.env as Record<string, string>), ...options.env }
   if (options.syncThrottleMs !== undefined) {

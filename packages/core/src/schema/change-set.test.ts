@@ -36,6 +36,22 @@ test('a change on top of one the receiver lacks is refused as missing-deps, not 
   expect(fitChanges(b, localChangesBetween(a, a3)).fit).toBe('new')
 })
 
+test("a dependency waiting in the receiver's queue (held, not applied) still counts as missing", () => {
+  const a = base()
+  const b = A.clone(a)
+  const a2 = A.change(a, (d) => void d.n.push(1))
+  const a3 = A.change(a2, (d) => void d.n.push(2))
+  const a4 = A.change(a3, (d) => void d.n.push(3))
+  // b receives the third change without the second: Automerge queues it out of sight.
+  const [queued] = A.applyChanges(b, localChangesBetween(a2, a3))
+  expect(A.getMissingDeps(queued, [])).not.toEqual([])
+  const fourth = localChangesBetween(a3, a4)
+  expect(fitChanges(queued, fourth)).toEqual({
+    fit: 'missing-deps',
+    missing: [A.decodeChange(fourth[0]!).deps[0]],
+  })
+})
+
 test('changes received from another replica are not local changes', () => {
   const a = base()
   const b = A.clone(a)

@@ -31,13 +31,28 @@ export function fitChanges(doc: A.Doc<unknown>, changes: readonly Uint8Array[]):
     }
   })
   const inSet = new Set(decoded.map((c) => c.hash))
-  const fresh = changes.filter((_, i) => !A.hasHeads(doc, [decoded[i]!.hash]))
+  const lacks = absentFrom(doc)
+  const absent = lacks(decoded.map((c) => c.hash))
+  const fresh = changes.filter((_, i) => absent.has(decoded[i]!.hash))
   if (fresh.length === 0) return { fit: 'known' }
-  const missing = [...new Set(decoded.flatMap((c) => c.deps))].filter(
-    (dep) => !inSet.has(dep) && !A.hasHeads(doc, [dep]),
-  )
+  const deps = [...new Set(decoded.flatMap((c) => c.deps))].filter((dep) => !inSet.has(dep))
+  const missingDeps = lacks(deps)
+  const missing = deps.filter((dep) => missingDeps.has(dep))
   if (missing.length > 0) return { fit: 'missing-deps', missing }
   return { fit: 'new', changes: fresh }
+}
+
+/**
+ * Which of some change hashes `doc` does not hold. `A.hasHeads` rebuilds each change it is asked
+ * about from the op set (in Automerge 3 its cost grows with the document); the change graph's own
+ * index answers through `getMissingDeps`, exactly when nothing waits in the document's queue of
+ * changes with missing dependencies (it then also names those, and hides queued ones): the
+ * rare document with a queue is asked change by change.
+ */
+function absentFrom(doc: A.Doc<unknown>): (hashes: readonly string[]) => Set<string> {
+  if (A.getMissingDeps(doc, []).length > 0)
+    return (hashes) => new Set(hashes.filter((h) => !A.hasHeads(doc, [h])))
+  return (hashes) => new Set(hashes.length === 0 ? [] : A.getMissingDeps(doc, [...hashes]))
 }
 
 /**
@@ -46,11 +61,12 @@ export function fitChanges(doc: A.Doc<unknown>, changes: readonly Uint8Array[]):
  * deterministic changes (migrations, with their fixed actor), are left to sync.
  */
 export function localChangesBetween(before: A.Doc<unknown>, after: A.Doc<unknown>): Uint8Array[] {
-  const last = A.getLastLocalChange(after)
-  if (last === undefined) return []
-  // Cheap exit for a change event that brought only other actors' changes. Not `A.hasHeads`:
-  // an older document value shares its replica's backend, which already holds `after`.
-  if (A.getHeads(before).includes(A.decodeChange(last).hash)) return []
+  // Metadata first (no ops decoded: `A.decodeChange` turns every op into JS objects), bytes only
+  // for this replica's own changes. An older document value shares its replica's backend, so
+  // `before` only lends its heads.
   const actor = A.getActorId(after)
-  return A.getChanges(before, after).filter((c) => A.decodeChange(c).actor === actor)
+  const mine = A.getChangesMetaSince(after, A.getHeads(before)).filter((c) => c.actor === actor)
+  if (mine.length === 0) return []
+  const backend = A.getBackend(after)
+  return mine.flatMap((c) => backend.getChangeByHash(c.hash) ?? [])
 }

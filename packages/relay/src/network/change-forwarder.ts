@@ -52,7 +52,8 @@ export interface ChangeForwarderHost {
  * The relay's side of the change fast path: a device's `tabsync-change` frame is judged exactly
  * like a sync frame carrying the same changes, applied to the relay's own copy, and only then
  * forwarded to the other devices that have the document open (same store: the outbound ownership
- * check holds for every frame that leaves). Applying before forwarding is what keeps the role
+ * check holds for every frame that leaves), before the repo's handle does its own work for the
+ * change (change events, storage, sync messages). Applying before forwarding is what keeps the role
  * check sound: a receiver never holds a change the relay lacks, so its later sync never brings
  * another device's change to the relay as if it were its own write. Only changes new to the
  * relay are forwarded; anything else is left to sync, which keeps running underneath.
@@ -92,9 +93,17 @@ export class ChangeForwarder {
     // The checks may have waited (storage, an idle unload): look the document up again.
     const current = this.#host.handleOf(documentId)
     if (!current || connection.closed) return this.#count(ChangeFrameOutcome.notLoaded)
-    current.update((doc) => A.applyChanges(doc, [...fit.changes])[0])
-    this.#count(ChangeFrameOutcome.applied)
-    this.#forward(connection, documentId, fit.changes)
+    // Applied to the relay's copy first: from here Automerge holds the changes (a receiver never
+    // holds one the relay lacks). Forwarded next, and only then handed to the handle, whose
+    // bookkeeping (heads, diff, the repo's change listeners: storage, sync messages) is the heavier
+    // part and nothing a receiver waits for. All in one turn: no frame is read in between.
+    const [next] = A.applyChanges(current.doc(), [...fit.changes])
+    try {
+      this.#count(ChangeFrameOutcome.applied)
+      this.#forward(connection, documentId, fit.changes)
+    } finally {
+      current.update(() => next)
+    }
   }
 
   #forward(from: PeerConnection, documentId: string, changes: readonly Uint8Array[]): void {
