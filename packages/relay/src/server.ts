@@ -37,6 +37,7 @@ import { PeerDirectory } from './network/peer-directory.js'
 import { RelayServerAdapter } from './network/relay-server-adapter.js'
 import { flushAndShutdown } from './repo/flush.js'
 import { IdleUnloader } from './repo/idle-unloader.js'
+import { Base58CheckMemoMode, memoizeBase58Check } from './repo/base58check-memo.js'
 import { unloadDocument } from './repo/unload-document.js'
 import { pushStoreDocuments } from './repo/push-store-documents.js'
 import { resetSyncOnReconnect } from './repo/reset-peer-sync.js'
@@ -370,6 +371,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   } else {
     log.info({ syncThrottleMs, syncThrottleMode }, 'sync throttle set')
   }
+  // automerge-repo re-encodes the same heads and ids on every message (repo/base58check-memo.ts).
+  if (memoizeBase58Check() === Base58CheckMemoMode.unsupported)
+    log.warn('automerge-repo does not reach the base58check memo: heads are encoded at full cost')
 
   // Settle claimed documents as soon as their content is readable.
   liveRepo.on('doc-metrics', (event) => {
