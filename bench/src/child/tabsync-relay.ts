@@ -1,12 +1,15 @@
 // Child process: the Tabsync relay (@tabsync/relay), as `tabsync-relay serve` would run it.
 import * as A from '@automerge/automerge'
 import type { DocumentId } from '@automerge/automerge-repo'
-import { startRelay, type RelayLimits } from '@tabsync/relay'
+import type { RelayLimits, startRelay as StartRelay } from '@tabsync/relay'
 import { serve } from './serve.js'
 
 const dataDir = process.env['TABSYNC_BENCH_DIR']
 const secret = process.env['TABSYNC_BENCH_SECRET']
 if (!dataDir || !secret) throw new Error('TABSYNC_BENCH_DIR and TABSYNC_BENCH_SECRET are required')
+// `TABSYNC_BENCH_RELAY_MODULE`: another relay's sources (a baseline commit's, see relay-cost).
+const relayModule = process.env['TABSYNC_BENCH_RELAY_MODULE'] ?? '@tabsync/relay'
+const { startRelay } = (await import(relayModule)) as { startRelay: typeof StartRelay }
 const limits = process.env['TABSYNC_BENCH_LIMITS']
   ? (JSON.parse(process.env['TABSYNC_BENCH_LIMITS']) as Partial<RelayLimits>)
   : undefined

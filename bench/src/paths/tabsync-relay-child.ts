@@ -25,6 +25,8 @@ export async function startTabsyncRelay(
     syncThrottleMs?: number
     /** The relay's `writeBehindMs` (its default when absent). */
     writeBehindMs?: number
+    /** Another relay's sources to run instead of this tree's (`src/index.ts` of a copy). */
+    relayModule?: string
   } = {},
 ): Promise<TabsyncRelayChild> {
   const dir = opts.dir ?? (await ctx.tempDir('tabsync-relay'))
@@ -41,6 +43,7 @@ export async function startTabsyncRelay(
       ...(opts.writeBehindMs === undefined
         ? {}
         : { TABSYNC_BENCH_RELAY_WRITE_BEHIND_MS: String(opts.writeBehindMs) }),
+      ...(opts.relayModule === undefined ? {} : { TABSYNC_BENCH_RELAY_MODULE: opts.relayModule }),
     },
   })
   return { relay, url: String(relay.ready['url']), secret, dir }

@@ -11,6 +11,8 @@
 // anything) measured just before it; the devices keep a timetable and a window goes on until a
 // minimum number of changes was sent; the ratio to stock is taken per adjacent pair of windows.
 import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { startChild, type Child } from '../child/processes.js'
 import { startTabsyncRelay } from '../paths/tabsync-relay-child.js'
 import { processCpuMs } from '../fixtures/proc-cpu.js'
@@ -51,17 +53,31 @@ type Kind = (typeof KINDS)[number]
 /** A relay under test: its kind, and for Tabsync relay options when not their defaults. */
 interface RelaySpec {
   /** `stock`, `yjs`, `tabsync`, or `tabsync~<ms>` (a Tabsync relay with that sync throttle),
-   *  `tabsync~wb<ms>` (with that write-behind window). */
+   *  `tabsync~wb<ms>` (with that write-behind window), `tabsync~base` (the baseline relay's
+   *  sources named by `TABSYNC_BENCH_BASELINE_RELAY`). */
   readonly name: string
   readonly kind: Kind
   readonly syncThrottleMs?: number
   readonly writeBehindMs?: number
+  readonly relayModule?: string
+}
+
+/** `tabsync~base`: the relay sources of another commit, e.g. made with
+ *  `git archive <commit> packages/relay/src | tar -x -C bench/.baseline/<commit>` (inside the
+ *  repository, so its imports resolve to this tree's node_modules and workspace packages), and
+ *  `TABSYNC_BENCH_BASELINE_RELAY=bench/.baseline/<commit>/packages/relay/src/index.ts`. */
+function baselineRelay(): string {
+  const file = process.env['TABSYNC_BENCH_BASELINE_RELAY']
+  if (!file) throw new Error('tabsync~base needs TABSYNC_BENCH_BASELINE_RELAY=<relay src/index.ts>')
+  return pathToFileURL(path.resolve(file)).href
 }
 
 function relaySpec(name: string): RelaySpec | undefined {
   const [kind, option] = name.split('~')
   if (!KINDS.includes(kind as Kind)) return undefined
   if (option === undefined) return { name, kind: kind as Kind }
+  if (kind === 'tabsync' && option === 'base')
+    return { name, kind: 'tabsync', relayModule: baselineRelay() }
   const writeBehind = option.startsWith('wb')
   const ms = Number(writeBehind ? option.slice(2) : option)
   if (kind !== 'tabsync' || option === '' || !Number.isFinite(ms) || ms < 0) return undefined
@@ -146,6 +162,7 @@ async function startRelayOf(
     const t = await startTabsyncRelay(ctx, {
       ...(spec.syncThrottleMs === undefined ? {} : { syncThrottleMs: spec.syncThrottleMs }),
       ...(spec.writeBehindMs === undefined ? {} : { writeBehindMs: spec.writeBehindMs }),
+      ...(spec.relayModule === undefined ? {} : { relayModule: spec.relayModule }),
     })
     return {
       relay: t.relay,

@@ -38,6 +38,7 @@ import { PeerDirectory } from './network/peer-directory.js'
 import { RelayServerAdapter } from './network/relay-server-adapter.js'
 import { flushAndShutdown } from './repo/flush.js'
 import { IdleUnloader } from './repo/idle-unloader.js'
+import { Base58CheckMemoMode, memoizeBase58Check } from './repo/base58check-memo.js'
 import { unloadDocument } from './repo/unload-document.js'
 import { pushStoreDocuments } from './repo/push-store-documents.js'
 import { resetSyncOnReconnect } from './repo/reset-peer-sync.js'
@@ -376,6 +377,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   guardBeginSync(liveRepo, (err, documentId) =>
     log.warn({ err, documentId }, 'sync of a document could not begin: it was not ready in time'),
   )
+  // automerge-repo re-encodes the same heads and ids on every message (repo/base58check-memo.ts).
+  if (memoizeBase58Check() === Base58CheckMemoMode.unsupported)
+    log.warn('automerge-repo does not reach the base58check memo: heads are encoded at full cost')
 
   // Settle claimed documents as soon as their content is readable.
   liveRepo.on('doc-metrics', (event) => {

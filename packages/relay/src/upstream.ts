@@ -23,7 +23,7 @@ import {
 import WebSocket from 'ws'
 import type { OwnershipRegistry } from './access/ownership.js'
 import type { Principal } from './access/principal.js'
-import { Metric, type RelayMetrics } from './http/metrics.js'
+import { Direction, Metric, type RelayMetrics } from './http/metrics.js'
 import type { Logger } from './log.js'
 import { outboundCarriesContent, parseFrame } from './protocol/parse-frame.js'
 import { RelayError, RelayErrorKind } from './errors.js'
@@ -219,8 +219,8 @@ export class UpstreamAdapter extends NetworkAdapter {
   #write(socket: WebSocket, message: object): void {
     const bytes = cbor.encode(message)
     socket.send(bytes)
-    this.#options.metrics.inc(Metric.messages, { direction: 'out' })
-    this.#options.metrics.inc(Metric.bytes, { direction: 'out' }, bytes.byteLength)
+    this.#options.metrics.inc(Metric.messages, Direction.out)
+    this.#options.metrics.inc(Metric.bytes, Direction.out, bytes.byteLength)
   }
 
   #open(): void {
@@ -277,8 +277,8 @@ export class UpstreamAdapter extends NetworkAdapter {
   }
 
   #onFrame(socket: WebSocket, bytes: Uint8Array, log: Logger): void {
-    this.#options.metrics.inc(Metric.messages, { direction: 'in' })
-    this.#options.metrics.inc(Metric.bytes, { direction: 'in' }, bytes.byteLength)
+    this.#options.metrics.inc(Metric.messages, Direction.in)
+    this.#options.metrics.inc(Metric.bytes, Direction.in, bytes.byteLength)
     const parsed = parseFrame<ServerFrame>(bytes, serverFrameSchema)
     if (!parsed.ok) {
       log.warn({ reason: parsed.reason }, 'malformed frame from upstream: reconnecting')

@@ -3,6 +3,14 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 /** Labels of one series, e.g. `{ direction: 'in' }`. */
 export type Labels = Readonly<Record<string, string>>
 
+/** One counter series: its labels and its value so far. */
+interface Series {
+  readonly labels: Labels
+  value: number
+}
+
+const NO_LABELS: Labels = Object.freeze({})
+
 const WRITE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
 
 /** Counter names, so call sites cannot misspell them. */
@@ -14,6 +22,12 @@ export const Metric = {
   upstreamConnects: 'tabsync_relay_upstream_connects_total',
   keptWrites: 'tabsync_relay_storage_writes_kept_total',
   changeFrames: 'tabsync_relay_change_frames_total',
+} as const
+
+/** The `direction` labels of the per-frame counters, as constants (their series key is cached). */
+export const Direction = {
+  in: Object.freeze({ direction: 'in' }),
+  out: Object.freeze({ direction: 'out' }),
 } as const
 
 const COUNTERS: readonly { name: string; help: string; labelNames: string[] }[] = [
@@ -59,16 +73,32 @@ const COUNTERS: readonly { name: string; help: string; labelNames: string[] }[] 
 export class RelayMetrics {
   /** The prom-client registry: add your own metrics to it, or merge it with others. */
   readonly registry = new Registry()
-  readonly #counters = new Map<string, Counter>()
-  /** Counter values kept beside prom-client's (whose reads are async) for {@link value}. */
-  readonly #values = new Map<string, number>()
+  /**
+   * Counter series, per counter name. Counted here (one addition per frame on the hot path) and
+   * handed to prom-client when it is scraped: prom-client's own `inc` hashes the labels on every
+   * call, about 1% of the relay's CPU per change at four calls per frame.
+   */
+  readonly #series = new Map<string, Map<string, Series>>()
+  /** Series key per labels object: per-frame call sites pass constant ones. */
+  readonly #keys = new WeakMap<Labels, string>()
   readonly #writes: Histogram
   readonly #writeErrors: Counter
   #writeCount = 0
 
   constructor() {
     for (const { name, help, labelNames } of COUNTERS) {
-      this.#counters.set(name, new Counter({ name, help, labelNames, registers: [this.registry] }))
+      const series = new Map<string, Series>()
+      this.#series.set(name, series)
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers: [this.registry],
+        collect() {
+          this.reset()
+          for (const s of series.values()) this.inc(s.labels, s.value)
+        },
+      })
     }
     this.#writes = new Histogram({
       name: 'tabsync_relay_storage_write_seconds',
@@ -84,17 +114,27 @@ export class RelayMetrics {
   }
 
   /** Adds `by` to a counter series. */
-  inc(name: string, labels: Labels = {}, by = 1): void {
-    const counter = this.#counters.get(name)
-    if (!counter) throw new Error(`Unknown counter ${name}`)
-    counter.inc(labels, by)
-    const key = seriesKey(name, labels)
-    this.#values.set(key, (this.#values.get(key) ?? 0) + by)
+  inc(name: string, labels: Labels = NO_LABELS, by = 1): void {
+    const series = this.#series.get(name)
+    if (!series) throw new Error(`Unknown counter ${name}`)
+    const key = this.#keyOf(labels)
+    const entry = series.get(key)
+    if (entry) entry.value += by
+    else series.set(key, { labels: { ...labels }, value: by })
   }
 
   /** Current value of a counter series (tests, health). */
-  value(name: string, labels: Labels = {}): number {
-    return this.#values.get(seriesKey(name, labels)) ?? 0
+  value(name: string, labels: Labels = NO_LABELS): number {
+    return this.#series.get(name)?.get(this.#keyOf(labels))?.value ?? 0
+  }
+
+  #keyOf(labels: Labels): string {
+    let key = this.#keys.get(labels)
+    if (key === undefined) {
+      key = seriesKey(labels)
+      this.#keys.set(labels, key)
+    }
+    return key
   }
 
   /** Registers a gauge read at scrape time; its label names are those of the first series read. */
@@ -141,7 +181,7 @@ function labelNamesOf(name: string): string[] {
   return name === 'tabsync_relay_authenticated_devices' ? ['store'] : []
 }
 
-function seriesKey(name: string, labels: Labels): string {
+function seriesKey(labels: Labels): string {
   const keys = Object.keys(labels).sort()
-  return `${name}{${keys.map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',')}}`
+  return keys.map((k) => `${k}=${JSON.stringify(labels[k])}`).join(',')
 }

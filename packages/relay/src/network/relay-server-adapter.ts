@@ -12,7 +12,7 @@ import { IdAdmission } from '../access/store-bound-ids.js'
 import type { WriteGuard } from '../access/write-guard.js'
 import type { TokenClaims } from '../auth/claims.js'
 import { CloseCode, closeReason } from '@tabsync/protocol'
-import { Metric, type RelayMetrics } from '../http/metrics.js'
+import { Direction, Metric, type RelayMetrics } from '../http/metrics.js'
 import type { RelayLimits } from '../limits/limits.js'
 import type { Logger } from '../log.js'
 import type { ChangeFrame, DocFrame, JoinFrame } from '@tabsync/protocol'
@@ -304,8 +304,8 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
   }
 
   onInbound(bytes: number): void {
-    this.#metrics.inc(Metric.messages, { direction: 'in' })
-    this.#metrics.inc(Metric.bytes, { direction: 'in' }, bytes)
+    this.#metrics.inc(Metric.messages, Direction.in)
+    this.#metrics.inc(Metric.bytes, Direction.in, bytes)
   }
 
   onRefused(_connection: PeerConnection, code: CloseCode): void {
@@ -357,8 +357,8 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
   #sendTo(connection: PeerConnection, message: object): void {
     const bytes = cbor.encode(message)
     if (connection.send(bytes)) {
-      this.#metrics.inc(Metric.messages, { direction: 'out' })
-      this.#metrics.inc(Metric.bytes, { direction: 'out' }, bytes.byteLength)
+      this.#metrics.inc(Metric.messages, Direction.out)
+      this.#metrics.inc(Metric.bytes, Direction.out, bytes.byteLength)
     }
   }
 
