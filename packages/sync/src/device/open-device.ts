@@ -18,6 +18,8 @@ import { isNode } from '../network/socket.js'
 import type { EndpointKind } from '../network/sync-link.js'
 import { WebSocketLink, type WebSocketLinkOptions } from '../network/websocket-link.js'
 import { ClosableStorage } from '../storage/closable-storage.js'
+import { DirtyMarkStorage } from '../storage/dirty-marks.js'
+import { DigestLog } from './digest-log.js'
 import { DeviceKeys } from '../storage/device-keys.js'
 import { deviceDatabaseName } from '../storage/database-name.js'
 import { resolveStorage, type StorageOption } from '../storage/resolve-storage.js'
@@ -144,9 +146,11 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
   }
   const random = options.random ?? Math.random
   const wallClock = options.wallClock ?? Date.now
-  const storage = new ClosableStorage(
-    await resolveStorage(options.storage, deviceDatabaseName(options.deviceId)),
-  )
+  const adapter = await resolveStorage(options.storage, deviceDatabaseName(options.deviceId))
+  // The summary cache's blob and the dirty marks that every document write passes first.
+  const digestLog = new DigestLog(adapter, options.logger ?? consoleLogger)
+  const dirtyMarks = new DirtyMarkStorage(adapter, async () => (await digestLog.entries()).keys())
+  const storage = new ClosableStorage(dirtyMarks)
   const clock = await openPersistentClock({
     storage,
     node: options.deviceId,
@@ -228,6 +232,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     deviceId: options.deviceId,
     repo,
     storage,
+    summaryStorage: { storage, marks: dirtyMarks, log: digestLog },
     clock,
     wallClock,
     storeUrl,
