@@ -28,6 +28,7 @@ const LEASE_MS = 20_000
 /** A few dozen changes' worth. */
 const MAX_KEPT_BYTES = 2048
 const EPISODE_START = 'kept writes at their bound'
+const EPISODE_END = 'kept writes stored: accepting writes again'
 
 afterAll(runCleanups)
 
@@ -114,13 +115,24 @@ test('PostgreSQL stopped with a small kept-writes bound: the store is refused wi
   await Promise.all(rush)
   await until(() => devices.every((d) => settled(d.status())), 'final sync')
 
-  // One error line for the episode, however many devices and reconnects were refused.
+  // One line at each end of an episode, however many devices and reconnects were refused. (A
+  // write failing on a connection PostgreSQL's restart broke can open a second short episode:
+  // one snapshot is larger than this tiny bound.)
+  await until(async () => {
+    const text = await metrics()
+    return (
+      metric(text, 'tabsync_relay_storage_full') === 0 &&
+      metric(text, 'tabsync_relay_storage_kept_bytes') === 0
+    )
+  }, 'nothing kept any more')
   const refusals = await metrics()
-  expect(
+  const refused =
     metric(refusals, 'tabsync_relay_storage_full_refusals_total{at="frame"}') +
-      metric(refusals, 'tabsync_relay_storage_full_refusals_total{at="upgrade"}'),
-  ).toBeGreaterThan(1)
-  expect(node!.stderr.split(EPISODE_START).length - 1).toBe(1)
+    metric(refusals, 'tabsync_relay_storage_full_refusals_total{at="upgrade"}')
+  const starts = node!.stderr.split(EPISODE_START).length - 1
+  expect(starts).toBeGreaterThanOrEqual(1)
+  expect(node!.stderr.split(EPISODE_END).length - 1).toBe(starts)
+  expect(refused).toBeGreaterThan(starts)
 
   const saved = [...acked.values()].flat().sort()
   for (const d of devices) {
