@@ -150,4 +150,4 @@ test('PostgreSQL stopped with a small kept-writes bound: the store is refused wi
     'the new device has every line',
   )
   expect((await fresh.orderSummary(order)).lines.map((l) => l.line.id).sort()).toEqual(saved)
-}, 150_000)
+}, 240_000)
