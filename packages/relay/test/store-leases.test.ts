@@ -230,6 +230,19 @@ describe('store leases', () => {
     expect((await b.acquire('s1')).held).toBe(false)
   })
 
+  test('a renewal never renews a released row (a renewal in flight during a graceful stop)', async () => {
+    const schema = await freshSchema()
+    const lost: string[] = []
+    const a = node(schema, 'a', 60_000, lost)
+    const b = node(schema, 'b', 60_000)
+    await a.acquire('s1')
+    // What releaseAll writes, as if it committed while this node's renewal was on its way.
+    await pool.query(`UPDATE ${schema}.tabsync_leases SET expires_at = '-infinity'`)
+    await a.renew()
+    expect(lost).toEqual(['s1'])
+    expect(await b.acquire('s1')).toEqual({ held: true, fence: '2' })
+  })
+
   test('a renewal PostgreSQL does not answer in time gives the lease up at its local deadline', async () => {
     const schema = await freshSchema()
     const lost: string[] = []
