@@ -24,4 +24,5 @@ test('only protocol codes are close codes, and the fatal ones are among them', (
   expect(isFatalCloseCode(CloseCode.revoked)).toBe(true)
   expect(isFatalCloseCode(CloseCode.rateLimited)).toBe(false)
   expect(isFatalCloseCode(CloseCode.moved)).toBe(false)
+  expect(isFatalCloseCode(CloseCode.storageFull)).toBe(false)
 })

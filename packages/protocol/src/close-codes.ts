@@ -37,6 +37,10 @@ export const CloseCode = {
   documentIdRefused: 4011,
   /** More messages per second than the connection's budget; retried with backoff. */
   rateLimited: 4029,
+  /** The relay cannot keep this store's writes now: its storage is failing and the writes it
+   *  holds in memory to store later reached their bound. Nothing of the refused frame was stored
+   *  or acknowledged; the device keeps its changes and retries with backoff. */
+  storageFull: 4503,
   /** Cluster: another node serves this store; the close reason is that node's sync URL.
    *  Followed at once. */
   moved: 4300,
@@ -62,6 +66,7 @@ export const closeReason: Readonly<Record<CloseCode, string>> = {
   [CloseCode.replaced]: 'replaced',
   [CloseCode.documentIdRefused]: 'document-id-refused',
   [CloseCode.rateLimited]: 'rate-limited',
+  [CloseCode.storageFull]: 'storage-full',
   [CloseCode.moved]: 'moved',
 }
 

@@ -56,6 +56,7 @@ async function serve(cmd: ServeCommand): Promise<void> {
     ...(cmd.idleUnloadMs === undefined ? {} : { idleUnloadMs: cmd.idleUnloadMs }),
     ...(cmd.allowQueryToken ? { allowQueryToken: true } : {}),
     ...(cmd.keepAliveMs === undefined ? {} : { keepAliveMs: cmd.keepAliveMs }),
+    ...(cmd.maxKeptBytes === undefined ? {} : { maxKeptBytes: cmd.maxKeptBytes }),
     ...(cmd.cluster
       ? {
           cluster: {

@@ -10,7 +10,7 @@ import {
   type StorageKey,
 } from '@automerge/automerge-repo'
 import { WebSocketServer } from 'ws'
-import { OwnershipRegistry } from './access/ownership.js'
+import { OwnershipRegistry, storesOfRecord } from './access/ownership.js'
 import { WriteGuard } from './access/write-guard.js'
 import { currentDocument } from './repo/current-document.js'
 import { createShareConfig, mayShare } from './access/share-config.js'
@@ -21,6 +21,7 @@ import type { TokenClaims } from './auth/claims.js'
 import { RevocationList, revocationSchema, revokes, type Revocation } from './auth/revocations.js'
 import {
   CloseCode,
+  closeReason,
   guardBeginSync,
   setSyncThrottle,
   SyncThrottleMode,
@@ -46,6 +47,7 @@ import { createDocumentsRoute } from './http/documents-route.js'
 import { FileStorageAdapter } from './storage/file-storage-adapter.js'
 import { InstrumentedStorage } from './storage/instrumented-storage.js'
 import { KeptWritesStorage } from './storage/kept-writes-storage.js'
+import { DEFAULT_MAX_KEPT_BYTES, KeptWritesBound } from './storage/kept-writes-bound.js'
 import { WriteBehindStorage } from './storage/write-behind-storage.js'
 import { UpstreamAdapter, upstreamIdentity } from './upstream.js'
 import { ClusterNode, type ClusterOptions } from './cluster/cluster-node.js'
@@ -105,6 +107,13 @@ export interface RelayOptions {
    * reconnect. Default 250.
    */
   readonly writeBehindMs?: number
+  /**
+   * Bound (bytes) of the document writes kept in memory while storage fails (PostgreSQL down, a
+   * disk error). At the bound the relay refuses new changes of the stores concerned (close code
+   * `storageFull`, upgrade 503 `storage-full`) until the kept writes are stored; nothing it
+   * acknowledged is dropped (storage/kept-writes-bound.ts). Default 64 MiB.
+   */
+  readonly maxKeptBytes?: number
   /**
    * Least time (ms) between two sync messages of one document (automerge-repo's per-document
    * sync throttle, 100 ms there, set at run time: repo/sync-throttle.ts). Default 0: a change is
@@ -216,7 +225,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       : undefined
   // Outermost: no document write rejects into automerge-repo's unobserved save throttle (an
   // unhandled rejection would end an embedding process); a failed one is reported and kept.
+  const bound = new KeptWritesBound({
+    maxBytes: options.maxKeptBytes ?? DEFAULT_MAX_KEPT_BYTES,
+    keptDocuments: () => kept.keptDocuments(),
+    storesOf: (documentId) => storesOfRecord(registry.peek(documentId)),
+    log,
+  })
   const kept = new KeptWritesStorage(writeBehind ?? instrumented, {
+    onKeptBytes: (bytes) => bound.update(bytes),
     onFailure: (error, key, retried) => {
       const fields = { err: error, kind: error.kind, reason: error.reason, documentId: key[0] }
       if (retried) log.debug(fields, 'kept document write failed again')
@@ -282,6 +298,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     }),
     onActivity: touch,
     beforeDeliver,
+    writesRefused: (documentId, storeIds) => {
+      if (!bound.full) return false
+      const owners = storesOfRecord(registry.peek(documentId))
+      const refused = bound.refuses(owners.length > 0 ? owners : storeIds)
+      if (refused) metrics.inc(Metric.storageFullRefusals, { at: 'frame' })
+      return refused
+    },
     // Called only once the repo exists, like the registry's isLoaded.
     changeFrames: {
       handleOf: (id) => {
@@ -439,6 +462,16 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   metrics.gauge('tabsync_relay_documents_loaded', 'Documents held in memory by the repo.', () => [
     [{}, Object.keys(liveRepo.handles).length],
   ])
+  metrics.gauge(
+    'tabsync_relay_storage_kept_bytes',
+    'Bytes of document writes kept in memory because storage failed (bounded by maxKeptBytes).',
+    () => [[{}, kept.keptBytes]],
+  )
+  metrics.gauge(
+    'tabsync_relay_storage_full',
+    '1 while the kept writes are at their bound and writes of the stores concerned are refused.',
+    () => [[{}, bound.full ? 1 : 0]],
+  )
   metrics.gauge('tabsync_relay_ownership_cached', 'Ownership records cached in memory.', () => [
     [{}, registry.cachedCount],
   ])
@@ -519,6 +552,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     }
     const admission = cluster ? await cluster.admit(claims.storeIds) : { kind: 'serve' as const }
     if (admission.kind === 'unavailable') return refuse(socket, 503, admission.reason)
+    // After the cluster's admission: taking a store's lease back is what writes its kept writes.
+    if (admission.kind === 'serve' && bound.refuses(claims.storeIds)) {
+      metrics.inc(Metric.storageFullRefusals, { at: 'upgrade' })
+      return refuse(socket, 503, closeReason[CloseCode.storageFull])
+    }
     if (stopped) return refuse(socket, 503, 'not-ready')
     wss.handleUpgrade(req, socket, head, (ws) => {
       // A WebSocket cannot follow an HTTP redirect: open it, then close with the owner's URL.

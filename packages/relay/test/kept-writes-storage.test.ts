@@ -117,3 +117,27 @@ test('kept writes wait while mayRetry says no; a retry that fails again is repor
   expect(await storage.flush()).toBe(0)
   expect(landed).toEqual(['save doc1/incremental/a'])
 })
+
+test('kept bytes count the content held in memory, reported on every change, back to 0 once stored or made moot', async () => {
+  const { adapter, setDown } = failing(await files())
+  const reported: number[] = []
+  const storage = new KeptWritesStorage(adapter, {
+    onFailure: () => {},
+    onKeptBytes: (bytes) => reported.push(bytes),
+    retryMs: 60_000,
+  })
+  setDown(true)
+  await storage.save(['doc1', 'incremental', 'a'], new Uint8Array(100))
+  await storage.save(['doc1', 'incremental', 'b'], new Uint8Array(50)) // queued behind a
+  await storage.remove(['doc1', 'incremental', 'a']) // a removal holds no content
+  await storage.save(['doc2', 'snapshot', 's'], new Uint8Array(30))
+  expect(storage.keptBytes).toBe(180)
+  expect([...storage.keptDocuments()].sort()).toEqual(['doc1', 'doc2'])
+  setDown(false)
+  await storage.removeRange(['doc2'])
+  expect(storage.keptBytes).toBe(150)
+  await storage.retry()
+  expect(storage.keptBytes).toBe(0)
+  expect([...storage.keptDocuments()]).toEqual([])
+  expect(reported).toEqual([100, 150, 180, 150, 50, 0])
+})

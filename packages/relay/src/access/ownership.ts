@@ -30,6 +30,17 @@ const recordSchema = z.object({
 /** A persisted ownership record, keyed by document id. */
 export type OwnershipRecord = z.infer<typeof recordSchema>
 
+/**
+ * The stores whose lease or storage a document's writes depend on: its owner store, or while
+ * only claimed, every candidate. A quarantined document's `storeId` is a store its introducer did
+ * not have: it counts as the introducer's stores, whose node keeps it. Empty: no record.
+ */
+export function storesOfRecord(record: OwnershipRecord | null | undefined): readonly string[] {
+  if (!record) return []
+  if (record.state === 'owned' && record.storeId !== undefined) return [record.storeId]
+  return record.candidates
+}
+
 /** Why access was refused (the `reason` label of the denial metric). */
 export type DenialReason = 'other-store' | 'quarantined' | 'unowned-content' | 'storage-error'
 

@@ -87,6 +87,14 @@ describe('command line', () => {
     expect(() => parseCliArgs(['serve', '--keep-alive-ms', '5'])).toThrow(/--keep-alive-ms/)
   })
 
+  test('--max-kept-bytes bounds the writes kept while storage fails', () => {
+    expect(parseCliArgs(['serve', '--max-kept-bytes', '4096'])).toMatchObject({
+      maxKeptBytes: 4096,
+    })
+    expect(() => parseCliArgs(['serve', '--max-kept-bytes', '0'])).toThrow(/--max-kept-bytes/)
+    expect(() => parseCliArgs(['serve', '--max-kept-bytes', '1e'])).toThrow(/--max-kept-bytes/)
+  })
+
   test('--help and --version answer on every command, never as an unknown option', () => {
     for (const command of [[], ['serve'], ['token'], ['help']]) {
       expect(parseCliArgs([...command, '--help'])).toEqual({ command: 'help' })

@@ -26,6 +26,8 @@ export interface ServeCommand {
   readonly allowQueryToken: boolean
   /** `--keep-alive-ms`: heartbeat interval. */
   readonly keepAliveMs: number | undefined
+  /** `--max-kept-bytes` (or `TABSYNC_MAX_KEPT_BYTES`): bound of the writes kept while storage fails. */
+  readonly maxKeptBytes: number | undefined
   readonly limits: {
     maxFrameBytes?: number
     messagesPerSecond?: number
@@ -77,6 +79,7 @@ export const USAGE = `Usage:
                       [--max-frame-bytes N] [--messages-per-second N]
                       [--connections-per-device N] [--auth-timeout-ms N]
                       [--keep-alive-ms 2500] [--allow-query-token]
+                      [--max-kept-bytes 67108864]   (or TABSYNC_MAX_KEPT_BYTES)
 ${CLUSTER_USAGE}
   tabsync-relay token --store <id> [--store <id>...] --device <id>
                       --role terminal|kitchen|hub|printer|backoffice [--ttl 12h] [--data dir]
@@ -137,6 +140,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
         'connections-per-device': { type: 'string' },
         'auth-timeout-ms': { type: 'string' },
         'keep-alive-ms': { type: 'string' },
+        'max-kept-bytes': { type: 'string' },
         'allow-query-token': { type: 'boolean' },
         ...CLUSTER_OPTIONS,
       },
@@ -179,6 +183,11 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       logLevel: level as LogLevel | undefined,
       allowQueryToken: values['allow-query-token'] ?? false,
       keepAliveMs: int(values['keep-alive-ms'], 'keep-alive-ms', 100),
+      maxKeptBytes: int(
+        values['max-kept-bytes'] ?? process.env.TABSYNC_MAX_KEPT_BYTES,
+        'max-kept-bytes',
+        1,
+      ),
       limits,
       cluster: clusterArgs(values, { host: values.host ?? '127.0.0.1', port }),
     }

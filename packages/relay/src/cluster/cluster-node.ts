@@ -1,7 +1,7 @@
 import type { StorageKey } from '@automerge/automerge-repo'
 import pg from 'pg'
 import type { WebSocket } from 'ws'
-import { RELAY_KEY_PREFIX, type OwnershipRegistry } from '../access/ownership.js'
+import { RELAY_KEY_PREFIX, storesOfRecord, type OwnershipRegistry } from '../access/ownership.js'
 import { CloseCode } from '@tabsync/protocol'
 import type { RelayMetrics } from '../http/metrics.js'
 import type { Logger } from '../log.js'
@@ -218,11 +218,6 @@ export class ClusterNode {
   }
 
   #storesOf(documentId: string): readonly string[] {
-    const record = this.#registry?.peek(documentId)
-    if (!record) return []
-    // A quarantined document's storeId is a store its introducer did not have: fence it by the
-    // introducer's stores, whose node is the one that keeps it.
-    if (record.state === 'owned' && record.storeId !== undefined) return [record.storeId]
-    return record.candidates
+    return storesOfRecord(this.#registry?.peek(documentId))
   }
 }

@@ -212,9 +212,16 @@ export class StoreLeases {
       const started = this.#now()
       let renewed: Set<string>
       try {
+        // Not `AND expires_at > clock_timestamp()`: a renewal that reached PostgreSQL after the
+        // row expired (a late beat on a loaded machine) still renews it while the holder is this
+        // node's, since a takeover always writes its own holder: nobody held the store in
+        // between, and the writes refused meanwhile are kept. Giving it up instead closed every
+        // socket of the store, even on a one-node cluster (issue 17, bench after setup). A row
+        // released (`-infinity`, see releaseAll) is never renewed: a renewal in flight during a
+        // graceful stop must not hold the store for another lease.
         const result = await this.#pool.query<{ store_id: string }>(
           `UPDATE ${this.#table} SET expires_at = clock_timestamp() + $3 * interval '1 millisecond'
-           WHERE holder = $1 AND store_id = ANY($2::text[]) AND expires_at > clock_timestamp()
+           WHERE holder = $1 AND store_id = ANY($2::text[]) AND expires_at > '-infinity'
            RETURNING store_id`,
           [this.holder, stores, this.leaseMs],
         )

@@ -21,6 +21,7 @@ export const Metric = {
   unloaded: 'tabsync_relay_documents_unloaded_total',
   upstreamConnects: 'tabsync_relay_upstream_connects_total',
   keptWrites: 'tabsync_relay_storage_writes_kept_total',
+  storageFullRefusals: 'tabsync_relay_storage_full_refusals_total',
   changeFrames: 'tabsync_relay_change_frames_total',
 } as const
 
@@ -51,6 +52,11 @@ const COUNTERS: readonly { name: string; help: string; labelNames: string[] }[] 
     name: Metric.keptWrites,
     help: 'Document writes that failed and were kept to write again, by reason.',
     labelNames: ['reason'],
+  },
+  {
+    name: Metric.storageFullRefusals,
+    help: 'Writes refused because storage fails and the kept writes are at their bound, by where (frame: socket closed 4503; upgrade: 503).',
+    labelNames: ['at'],
   },
   {
     name: Metric.changeFrames,

@@ -124,7 +124,9 @@ export class PeerConnection {
     this.#closed = true
     if (code !== CloseCode.goingAway) {
       this.#host.onRefused(this, code)
-      this.#host.log.warn(
+      // A full storage is logged once per episode (storage/kept-writes-bound.ts), not per device.
+      const level = code === CloseCode.storageFull ? 'debug' : 'warn'
+      this.#host.log[level](
         { ...this.logFields(), code, reason: closeReason[code], ...detail },
         'closing connection',
       )

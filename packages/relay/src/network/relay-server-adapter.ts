@@ -41,6 +41,12 @@ export interface RelayServerAdapterOptions {
   readonly keepAliveMs?: number
   /** The repo's side of the change fast path; absent: `tabsync-change` frames are not offered. */
   readonly changeFrames?: Pick<ChangeForwarderHost, 'handleOf' | 'isPeerOf'>
+  /**
+   * True when storage cannot keep this document's changes now (failing, and what it keeps in
+   * memory at its bound): they are refused with `storageFull` before the repo sees them, so the
+   * relay never acknowledges them. `storeIds`: the sending device's stores.
+   */
+  readonly writesRefused?: (documentId: string, storeIds: readonly string[]) => boolean
 }
 
 /**
@@ -69,6 +75,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
   readonly #heartbeat: Heartbeat
   readonly #idAdmission = new IdAdmission()
   readonly #changeForwarder: ChangeForwarder | undefined
+  readonly #writesRefused: (documentId: string, storeIds: readonly string[]) => boolean
 
   constructor(options: RelayServerAdapterOptions) {
     super()
@@ -81,6 +88,7 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
     this.#onJoined = options.onJoined
     this.#onActivity = options.onActivity
     this.#beforeDeliver = options.beforeDeliver ?? (() => undefined)
+    this.#writesRefused = options.writesRefused ?? (() => false)
     this.#heartbeat = new Heartbeat({
       intervalMs: options.keepAliveMs ?? DEFAULT_HEARTBEAT_MS,
       targets: () => this.#connections,
@@ -268,6 +276,11 @@ export class RelayServerAdapter extends NetworkAdapter implements ConnectionHost
           documentId,
         })
       }
+      return false
+    }
+    // Before anything loads the document: a full storage refuses what it could not keep.
+    if (syncData && changes.length > 0 && this.#writesRefused(documentId, principal.storeIds)) {
+      connection.close(CloseCode.storageFull, { documentId })
       return false
     }
     this.#onActivity(documentId)

@@ -9,6 +9,8 @@ export interface KeptWritesOptions {
   readonly mayRetry?: (key: StorageKey) => boolean
   /** Period (ms) of the retry of kept writes while there are any. Default 2 000. */
   readonly retryMs?: number
+  /** The bytes held in memory changed (a write kept, stored at last, or made moot). */
+  readonly onKeptBytes?: (bytes: number) => void
 }
 
 /** One kept operation: bytes to save, or null for a removal. */
@@ -43,6 +45,7 @@ export class KeptWritesStorage implements StorageAdapterInterface {
   /** Document id -> its kept operations, oldest first. */
   readonly #kept = new Map<string, KeptOp[]>()
   readonly #draining = new Map<string, Promise<void>>()
+  #keptBytes = 0
   #timer: ReturnType<typeof setInterval> | undefined
 
   constructor(inner: StorageAdapterInterface, options: KeptWritesOptions) {
@@ -55,6 +58,16 @@ export class KeptWritesStorage implements StorageAdapterInterface {
     let n = 0
     for (const ops of this.#kept.values()) n += ops.length
     return n
+  }
+
+  /** Bytes of document content held in memory by the kept writes (what a bound limits). */
+  get keptBytes(): number {
+    return this.#keptBytes
+  }
+
+  /** Ids of the documents with kept writes. */
+  keptDocuments(): IterableIterator<string> {
+    return this.#kept.keys()
   }
 
   /** Kept writes that `mayRetry` allows now: storage is failing for a store this node serves. */
@@ -98,10 +111,14 @@ export class KeptWritesStorage implements StorageAdapterInterface {
 
   async removeRange(keyPrefix: StorageKey): Promise<void> {
     // Kept writes under the prefix are moot once it is removed.
-    for (const [doc, ops] of this.#kept) {
+    for (const doc of [...this.#kept.keys()]) {
       if (keyPrefix.length > 0 && doc !== keyPrefix[0]) continue
       await this.#draining.get(doc)
+      // Read after the drain: it may have emptied (and dropped) the document's queue meanwhile.
+      const ops = this.#kept.get(doc)
+      if (!ops) continue
       const rest = ops.filter((op) => !keyPrefix.every((part, i) => op.key[i] === part))
+      this.#addBytes(sizeOf(rest) - sizeOf(ops))
       if (rest.length > 0) this.#kept.set(doc, rest)
       else this.#kept.delete(doc)
     }
@@ -126,6 +143,7 @@ export class KeptWritesStorage implements StorageAdapterInterface {
     if (queued) {
       // Behind the document's kept writes, never before them.
       queued.push(op)
+      this.#addBytes(sizeOf([op]))
       return
     }
     try {
@@ -138,6 +156,7 @@ export class KeptWritesStorage implements StorageAdapterInterface {
   #keep(doc: string, ops: readonly KeptOp[], err: unknown): void {
     const queued = this.#kept.get(doc) ?? []
     this.#kept.set(doc, [...ops, ...queued])
+    this.#addBytes(sizeOf(ops))
     this.#startTimer()
     this.#options.onFailure(asStorageError(err), ops[0]!.key, false)
   }
@@ -162,11 +181,18 @@ export class KeptWritesStorage implements StorageAdapterInterface {
           break
         }
         ops.shift()
+        this.#addBytes(-sizeOf([op]))
       }
       if (this.#kept.size === 0) this.#stopTimer()
     })().finally(() => this.#draining.delete(doc))
     this.#draining.set(doc, running)
     return running
+  }
+
+  #addBytes(delta: number): void {
+    if (delta === 0) return
+    this.#keptBytes += delta
+    this.#options.onKeptBytes?.(this.#keptBytes)
   }
 
   #latest(key: StorageKey): KeptOp | undefined {
@@ -187,6 +213,13 @@ export class KeptWritesStorage implements StorageAdapterInterface {
     clearInterval(this.#timer)
     this.#timer = undefined
   }
+}
+
+/** Content bytes of kept operations (a removal holds none). */
+function sizeOf(ops: readonly KeptOp[]): number {
+  let n = 0
+  for (const op of ops) n += op.data?.byteLength ?? 0
+  return n
 }
 
 function isDocumentChunk(key: StorageKey): boolean {

@@ -30,6 +30,7 @@ export function closeOutcome(code: number): CloseOutcome {
     case CloseCode.frameTooLarge:
     case CloseCode.replaced:
     case CloseCode.rateLimited:
+    case CloseCode.storageFull:
       return CloseOutcome.retry
     case CloseCode.forgedSender:
     case CloseCode.tokenExpired:
