@@ -242,15 +242,6 @@ export const coldDeviceWorkload: Workload = {
         },
       )
       rec(
-        `tabsync X/Z report call alone at app cold start (${days})`,
-        Path.tabsync,
-        Unit.ms,
-        'tabsync.reportCallMs',
-        {
-          note: 'device.salesReport on the device just started (its openDevice + ready not counted)',
-        },
-      )
-      rec(
         'tabsync orders the cold-start report opened',
         Path.tabsync,
         Unit.count,

@@ -7,8 +7,7 @@ export { untilLoaded } from './device/day-view.js'
 export type { DayDigests, DigestEntry } from './device/day-digests.js'
 export type { DayReport } from './device/report-watch.js'
 export type { SummaryCacheStats } from './device/summary-cache.js'
-export { DIGEST_PREFIX } from './device/digest-log.js'
-export { DIRTY_PREFIX } from './storage/dirty-marks.js'
+export { SUMMARY_PREFIX } from './device/summary-cache.js'
 export { NEWEST_FIRST, openFirst } from './device/open-first.js'
 export type {
   ChangeEvent,

@@ -20,8 +20,6 @@ import {
 import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { afterEach, expect, test } from 'vitest'
 import { openDevice, type Device } from '../src/index.js'
-import { DigestLog } from '../src/device/digest-log.js'
-import { DirtyMarkStorage } from '../src/storage/dirty-marks.js'
 import { tempDir } from './relay-process.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
@@ -111,14 +109,9 @@ test('a report at cold start reads the summary cache: no order opened, and exact
   expect(urls.filter((u) => second.repo.handles[u.slice(10) as never]?.isReady())).toEqual([])
   await second.close()
 
-  // A change lands in storage without the cache hearing of it (a process that stopped before
-  // its debounced cache write): every writer of a device's storage goes through the wrapper
-  // that writes a dirty mark first, so that order alone is checked against its chunks, and
-  // opened.
-  const disk = new NodeFSStorageAdapter(dir.path)
-  const log = new DigestLog(disk)
-  const marked = new DirtyMarkStorage(disk, async () => (await log.entries()).keys())
-  const other = new Repo({ storage: marked, network: [] })
+  // A change lands in storage without the cache hearing of it (another process, or a crash
+  // before the debounced cache write): that order's chunks moved, so it alone is opened.
+  const other = new Repo({ storage: new NodeFSStorageAdapter(dir.path), network: [] })
   const changed = await other.find<OrderDoc>(urls[1]!)
   const ctx = {
     deviceId: 'till-9',

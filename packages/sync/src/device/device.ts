@@ -30,7 +30,7 @@ import { ChangePush, isChangeLink } from '../network/change-push.js'
 import { OrderCommands } from './order-commands.js'
 import { reopenAfterRestart } from './restart-reopen.js'
 import { StoreSession, type NewStore } from './store-session.js'
-import { SummaryCache, type SummaryCacheStats, type SummaryStorage } from './summary-cache.js'
+import { SummaryCache, type SummaryCacheStats } from './summary-cache.js'
 import { dayDigests, type DayDigests } from './day-digests.js'
 import { dayReport, watchDayReport, type DayReport } from './report-watch.js'
 
@@ -56,8 +56,6 @@ export interface DeviceParts {
   readonly deviceId: string
   readonly repo: Repo
   readonly storage: ClosableStorage
-  /** The summary cache's blob and the storage wrapper writing its dirty marks. */
-  readonly summaryStorage: SummaryStorage
   readonly clock: PersistentClock
   readonly wallClock: () => number
   readonly storeUrl: AutomergeUrl | undefined
@@ -118,7 +116,7 @@ export class Device {
     // The tracker and the handshake report to the status, which is built from them: late-bound.
     const statusChanged = () => this.#network?.changed()
     this.#tracker = new UnsyncedTracker(storage, () => this.clock.physicalMs(), statusChanged)
-    const summaries = new SummaryCache(parts.summaryStorage, repo, { logger })
+    const summaries = new SummaryCache(storage, repo, { logger })
     this.#summaries = summaries
     this.#changePush = new ChangePush(repo, parts.upstreamAdapters.filter(isChangeLink), logger)
     const handshake: ClockHandshake = new ClockHandshake({

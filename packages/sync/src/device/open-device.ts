@@ -18,8 +18,6 @@ import { isNode } from '../network/socket.js'
 import type { EndpointKind } from '../network/sync-link.js'
 import { WebSocketLink, type WebSocketLinkOptions } from '../network/websocket-link.js'
 import { ClosableStorage } from '../storage/closable-storage.js'
-import { DirtyMarkStorage } from '../storage/dirty-marks.js'
-import { DigestLog } from './digest-log.js'
 import { DeviceKeys } from '../storage/device-keys.js'
 import { deviceDatabaseName } from '../storage/database-name.js'
 import { resolveStorage, type StorageOption } from '../storage/resolve-storage.js'
@@ -146,11 +144,9 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
   }
   const random = options.random ?? Math.random
   const wallClock = options.wallClock ?? Date.now
-  const adapter = await resolveStorage(options.storage, deviceDatabaseName(options.deviceId))
-  // The summary cache's blob and the dirty marks that every document write passes first.
-  const digestLog = new DigestLog(adapter, options.logger ?? consoleLogger)
-  const dirtyMarks = new DirtyMarkStorage(adapter, async () => (await digestLog.entries()).keys())
-  const storage = new ClosableStorage(dirtyMarks)
+  const storage = new ClosableStorage(
+    await resolveStorage(options.storage, deviceDatabaseName(options.deviceId)),
+  )
   const clock = await openPersistentClock({
     storage,
     node: options.deviceId,
@@ -232,7 +228,6 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     deviceId: options.deviceId,
     repo,
     storage,
-    summaryStorage: { storage, marks: dirtyMarks, log: digestLog },
     clock,
     wallClock,
     storeUrl,

@@ -14,53 +14,43 @@ import {
 } from '@tabsync/core'
 import { isContentChunk } from '../docs/chunk-keys.js'
 import { silentLogger, type Logger } from '../log/logger.js'
-import type { DirtyMarkStorage } from '../storage/dirty-marks.js'
-import type { DigestLog, StoredDigest } from './digest-log.js'
 
 /*
  * The summary cache (issue 15): for each order document stored on this device, the digest the
- * floor and the X/Z report need (core's `digestOrder`), valid for exactly the heads it was
+ * floor and the X/Z report need (core's `digestOrder`), stored in the device's own storage next
+ * to the document, under `['tabsync-summary', documentId]`, valid for exactly the heads it was
  * derived at. A report of a stored day reads digests instead of opening 2,000 documents.
  *
- * Where entries live: all in one blob, `['tabsync-digests']` (digest-log.ts: a base and small
- * deltas, read with one `loadRange`), each entry with the heads it was derived at and the
- * document's chunks then (its fingerprint: `type/name:bytes` of every snapshot and incremental;
- * automerge-repo names an incremental by the SHA-256 of its bytes and a snapshot by the hash of
- * its heads, and the catch-up's one chunk is written only while the document is absent).
+ * How a stored entry is known to be valid without opening the document: automerge-repo stores a
+ * document as chunks under `[documentId, 'snapshot' | 'incremental', name]`, and the names are
+ * content hashes (an incremental is named by the SHA-256 of its bytes, a snapshot by the hash of
+ * its heads; the one chunk the bulk catch-up writes, `catch-up`, is written only while the
+ * document is absent). An entry records the chunk names and sizes it was derived from (its
+ * fingerprint). Rule: the entry is valid when the document's chunks now are exactly those; any
+ * change saved since adds or replaces a chunk, so the entry no longer matches and the order is
+ * opened. A compaction that only rewrites chunks is a miss too (the order is opened once more),
+ * never a stale figure. Reading the fingerprint reads the chunk keys (the adapters return their
+ * bytes too) but decodes nothing and starts no sync exchange.
  *
- * How a stored entry is known to be valid without opening the document: write-ahead dirty
- * marks (storage/dirty-marks.ts). Every write of the device's storage passes a wrapper; before
- * the first write of a document's content (a save, a compaction, a removal, a bulk chunk) after
- * its entry was written, the wrapper writes `['tabsync-dirty', id]` and waits for it. So an
- * entry without a mark is valid: nothing of its document was written since. A marked entry is
- * checked the old way: valid when the document's chunks now are exactly its fingerprint (one
- * listing of that document); otherwise the order is opened. A compaction that only rewrites
- * chunks is a miss (opened once more), never a stale figure. A crash between the mark and the
- * chunk, or between the chunk and the blob, leaves the mark. A cold start reads the blob and
- * the marks (two `loadRange`s), lists only the marked documents and opens only the misses.
- *
- * Entries are written only from a document this device has loaded: the wrapper is told first
- * (from then on its writes are marked), the repo flushes it, the writes in flight complete, the
- * digest is taken at heads that did not move meanwhile, with the fingerprint read back; the
- * mark goes only once the blob holding the entry is on disk and no content of the document was
- * written since (else the next change writes it again). Debounced, so a check being rung up is
- * not rewritten per keystroke. A loaded document is always read from memory (its digest kept per
- * heads), never from storage: changes not yet saved count. A digest is never taken from another
- * device: the prefixes are not documents, so nothing syncs them, and nothing reads a summary out
- * of a document. One process writes a device's storage (one Device per storage).
+ * Entries are written only from a document this device has loaded: after the repo flushed it,
+ * with the fingerprint read back and the heads unchanged meanwhile (else the next change writes
+ * it again). Debounced per document, so a check being rung up is not rewritten per keystroke.
+ * A loaded document is always read from memory (its digest kept per heads), never from storage:
+ * changes not yet saved count. A digest is never taken from another device: the prefix is not a
+ * document, so nothing syncs it, and nothing reads a summary out of a document.
  */
 
-/** Storage prefix of the per-document entries of earlier versions (ignored; removed once). */
-const LEGACY_SUMMARY_PREFIX: StorageKey = ['tabsync-summary']
+/** Storage prefix of the summary cache. */
+export const SUMMARY_PREFIX: StorageKey = ['tabsync-summary']
 
-/** Where the cache keeps its entries (see open-device.ts). */
-export interface SummaryStorage {
-  /** The device's storage (reads, and removals of old entries). */
-  readonly storage: StorageAdapterInterface
-  /** The wrapper below it that writes the dirty marks. */
-  readonly marks: DirtyMarkStorage
-  /** The digest blob (the one `marks` reads its documents from). */
-  readonly log: DigestLog
+/** What the cache stores per order document. */
+interface StoredEntry {
+  readonly v: 1
+  /** Heads (base58, sorted) the digest was derived at. */
+  readonly heads: readonly string[]
+  /** The document's chunks then: `type/name:bytes`, sorted. */
+  readonly chunks: readonly string[]
+  readonly digest: OrderDigest
 }
 
 /** Counters for tests and the bench: what reads were served from where. */
@@ -71,8 +61,6 @@ export interface SummaryCacheStats {
   storedHits: number
   /** Stored entries found stale (chunks changed) or unreadable. */
   storedMisses: number
-  /** Stored entries with a dirty mark, checked against the document's chunks. */
-  storedChecked: number
   /** Entries written. */
   written: number
 }
@@ -82,8 +70,6 @@ export const SUMMARY_WRITE_DELAY_MS = 1_000
 
 export class SummaryCache {
   readonly #storage: StorageAdapterInterface
-  readonly #marks: DirtyMarkStorage
-  readonly #log: DigestLog
   readonly #repo: Repo
   readonly #logger: Logger
   readonly #delayMs: number
@@ -96,27 +82,20 @@ export class SummaryCache {
     DocumentId,
     { heads: string; summary: OrderSummary; digest?: OrderDigest }
   >()
+  /** Stored entries (read once, then kept in step with what this device writes). */
+  #stored: Promise<Map<DocumentId, StoredEntry>> | undefined
   readonly #dirty = new Map<DocumentId, DocHandle<OrderDoc>>()
   #timer: ReturnType<typeof setTimeout> | undefined
   #writing: Promise<void> = Promise.resolve()
-  #legacyRemoved = false
   #closed = false
-  readonly stats: SummaryCacheStats = {
-    derived: 0,
-    storedHits: 0,
-    storedMisses: 0,
-    storedChecked: 0,
-    written: 0,
-  }
+  readonly stats: SummaryCacheStats = { derived: 0, storedHits: 0, storedMisses: 0, written: 0 }
 
   constructor(
-    parts: SummaryStorage,
+    storage: StorageAdapterInterface,
     repo: Repo,
     options: { logger?: Logger; delayMs?: number } = {},
   ) {
-    this.#storage = parts.storage
-    this.#marks = parts.marks
-    this.#log = parts.log
+    this.#storage = storage
     this.#repo = repo
     this.#logger = options.logger ?? silentLogger
     this.#delayMs = options.delayMs ?? SUMMARY_WRITE_DELAY_MS
@@ -144,23 +123,16 @@ export class SummaryCache {
   }
 
   /**
-   * Stored digests of documents that are not loaded: an entry without a dirty mark as it is, a
-   * marked one when the document's chunks are exactly those it was derived from (the rules
-   * above). Others are left out: open them.
+   * Stored digests of documents that are not loaded, for those whose chunks are exactly the
+   * ones the digest was derived from (the rule above). Others are left out: open them.
    */
   async fromStorage(ids: readonly DocumentId[]): Promise<Map<DocumentId, OrderDigest>> {
-    const [stored, marked] = await Promise.all([this.#log.entries(), this.#marks.marked()])
+    const stored = await this.#load()
     const out = new Map<DocumentId, OrderDigest>()
     await Promise.all(
       ids.map(async (id) => {
         const entry = stored.get(id)
         if (!entry) return
-        if (!marked.has(id)) {
-          out.set(id, entry.digest)
-          this.stats.storedHits++
-          return
-        }
-        this.stats.storedChecked++
         try {
           const chunks = await this.#fingerprint(id)
           if (sameList(chunks, entry.chunks)) {
@@ -209,69 +181,36 @@ export class SummaryCache {
 
   async #write(handles: readonly DocHandle<OrderDoc>[]): Promise<void> {
     const ready = handles.filter((h) => h.isReady())
-    if (ready.length === 0 || this.#closed) return
-    const stored = await this.#log.entries()
-    // The heads the flush saves (it takes each document as it is now).
-    const flushed = new Map(ready.map((h) => [h.documentId, headsKey(h.heads())]))
+    if (ready.length === 0) return
+    const stored = await this.#load()
     await this.#repo.flush(ready.map((h) => h.documentId)).catch((err: unknown) => {
       this.#logger.warn({ err }, 'flush before the summary cache write failed')
     })
-    const tokens = new Map<DocumentId, number>()
-    const changed = new Map<DocumentId, StoredDigest>()
-    const unchanged: DocumentId[] = []
     await Promise.all(
       ready.map(async (handle) => {
-        const id = handle.documentId
         try {
-          // From here on the document's writes are marked first; those issued (the flush's)
-          // have completed.
-          const token = await this.#marks.beginEntry(id)
-          // A change since the flush (even one not saved yet): the chunks are not these heads'.
-          // Its change event touches the document again.
-          if (headsKey(handle.heads()) !== flushed.get(id)) return
           const heads = [...handle.heads()].sort()
           const digest = this.fromHandle(handle)
-          const chunks = await this.#fingerprint(id)
-          if (headsKey(handle.heads()) !== flushed.get(id) || chunks.length === 0) return
-          tokens.set(id, token)
-          const known = stored.get(id)
-          // Already stored for these chunks (a document re-opened at start): no new entry.
-          if (known && sameList(known.chunks, chunks)) unchanged.push(id)
-          else changed.set(id, { heads, chunks, digest })
+          const chunks = await this.#fingerprint(handle.documentId)
+          // A change since the digest (even one not saved yet): the chunks may not be these
+          // heads'. Its change event touches the document again.
+          if (headsKey(handle.heads()) !== headsKey(heads) || chunks.length === 0) return
+          const known = stored.get(handle.documentId)
+          // Already stored for these chunks (a document re-opened at start): nothing to write.
+          if (known && sameList(known.chunks, chunks)) return
+          const entry: StoredEntry = { v: 1, heads, chunks, digest }
+          if (this.#closed) return
+          await this.#storage.save(
+            [...SUMMARY_PREFIX, handle.documentId],
+            new TextEncoder().encode(JSON.stringify(entry)),
+          )
+          stored.set(handle.documentId, entry)
+          this.stats.written++
         } catch (err) {
-          this.#logger.warn({ err, documentId: id }, 'summary cache not written')
+          this.#logger.warn({ err, documentId: handle.documentId }, 'summary cache not written')
         }
       }),
     )
-    if (this.#closed) return
-    if (changed.size > 0) {
-      try {
-        const dropped = await this.#log.append(changed)
-        this.stats.written += changed.size
-        await Promise.all(dropped.map((id) => this.#marks.untrack(id)))
-      } catch (err) {
-        // Not on disk: the marks stay, the entries are checked against the chunks.
-        this.#logger.warn({ err, documents: changed.size }, 'summary cache not written')
-        return
-      }
-    }
-    await Promise.all(
-      [...changed.keys(), ...unchanged].map((id) =>
-        this.#marks.entryWritten(id, tokens.get(id)!).catch((err: unknown) => {
-          this.#logger.warn({ err, documentId: id }, 'dirty mark not removed')
-        }),
-      ),
-    )
-    this.#removeLegacy()
-  }
-
-  /** Earlier versions kept one value per document under `['tabsync-summary']`: gone once. */
-  #removeLegacy(): void {
-    if (this.#legacyRemoved || this.#closed) return
-    this.#legacyRemoved = true
-    this.#storage.removeRange(LEGACY_SUMMARY_PREFIX).catch((err: unknown) => {
-      this.#logger.warn({ err }, 'old summary cache entries not removed')
-    })
   }
 
   /** The document's chunks in storage: `type/name:bytes`, sorted (sync states left out). */
@@ -281,6 +220,39 @@ export class SummaryCache {
       .filter((c) => isContentChunk(c) && c.data)
       .map((c) => `${c.key[1]}/${c.key[2] ?? ''}:${c.data!.length}`)
       .sort()
+  }
+
+  #load(): Promise<Map<DocumentId, StoredEntry>> {
+    this.#stored ??= (async () => {
+      const map = new Map<DocumentId, StoredEntry>()
+      for (const chunk of await this.#storage.loadRange(SUMMARY_PREFIX)) {
+        const id = chunk.key[1] as DocumentId | undefined
+        if (!id || !chunk.data) continue
+        const entry = parseEntry(chunk.data)
+        if (entry) map.set(id, entry)
+        else this.#logger.warn({ documentId: id }, 'unreadable summary cache entry ignored')
+      }
+      return map
+    })()
+    return this.#stored
+  }
+}
+
+function parseEntry(bytes: Uint8Array): StoredEntry | undefined {
+  try {
+    const value = JSON.parse(new TextDecoder().decode(bytes)) as Partial<StoredEntry>
+    if (
+      value.v !== 1 ||
+      !Array.isArray(value.heads) ||
+      !Array.isArray(value.chunks) ||
+      value.digest === null ||
+      typeof value.digest !== 'object'
+    ) {
+      return undefined
+    }
+    return value as StoredEntry
+  } catch {
+    return undefined
   }
 }
 

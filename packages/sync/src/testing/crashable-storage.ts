@@ -22,11 +22,6 @@ export interface CrashableStorage {
   crash(): void
   /** Keys whose writes completed (what survives a crash). */
   durableKeys(): string[][]
-  /**
-   * A read-only adapter over what would survive a crash now (completed writes only), for
-   * checking what a device restarted at this moment would read. Its writes reject.
-   */
-  durableView(): StorageAdapterInterface
   /** Writes issued and not yet completed. */
   pendingWrites(): number
 }
@@ -122,19 +117,6 @@ export function createCrashableStorage(options: CrashableStorageOptions = {}): C
     },
     durableKeys() {
       return [...durable.keys()].map(parseKey)
-    },
-    durableView() {
-      const refuse = () => Promise.reject(new Error('the durable view of a storage is read-only'))
-      return {
-        load: async (key: StorageKey) => durable.get(keyString(key)),
-        loadRange: async (prefix: StorageKey): Promise<Chunk[]> =>
-          [...durable]
-            .filter(([k]) => hasPrefix(k, prefix))
-            .map(([k, data]) => ({ key: parseKey(k), data })),
-        save: refuse,
-        remove: refuse,
-        removeRange: refuse,
-      }
     },
     pendingWrites() {
       return queue.length
