@@ -221,18 +221,21 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
           windowMs: writeBehindMs,
           onError: (err, documentId) =>
             log.error({ err, documentId }, 'storage write failed; retrying at the next window'),
+          onFailingBytes: () => bound.update(heldBytes()),
         })
       : undefined
+  /** Acknowledged document writes held in memory because storage failed, in either layer. */
+  const heldBytes = (): number => kept.keptBytes + (writeBehind?.failingBytes ?? 0)
   // Outermost: no document write rejects into automerge-repo's unobserved save throttle (an
   // unhandled rejection would end an embedding process); a failed one is reported and kept.
   const bound = new KeptWritesBound({
     maxBytes: options.maxKeptBytes ?? DEFAULT_MAX_KEPT_BYTES,
-    keptDocuments: () => kept.keptDocuments(),
+    keptDocuments: () => [...kept.keptDocuments(), ...(writeBehind?.failingDocuments() ?? [])],
     storesOf: (documentId) => storesOfRecord(registry.peek(documentId)),
     log,
   })
   const kept = new KeptWritesStorage(writeBehind ?? instrumented, {
-    onKeptBytes: (bytes) => bound.update(bytes),
+    onKeptBytes: () => bound.update(heldBytes()),
     onFailure: (error, key, retried) => {
       const fields = { err: error, kind: error.kind, reason: error.reason, documentId: key[0] }
       if (retried) log.debug(fields, 'kept document write failed again')
@@ -465,7 +468,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   metrics.gauge(
     'tabsync_relay_storage_kept_bytes',
     'Bytes of document writes kept in memory because storage failed (bounded by maxKeptBytes).',
-    () => [[{}, kept.keptBytes]],
+    () => [[{}, heldBytes()]],
   )
   metrics.gauge(
     'tabsync_relay_storage_full',
@@ -492,7 +495,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       mode,
       peerId: () => peerId,
       // Not ready while writes for stores this node serves keep failing (PostgreSQL, disk).
-      ready: () => ready && !stopped && (cluster?.ready ?? true) && kept.retryableWrites === 0,
+      ready: () =>
+        ready &&
+        !stopped &&
+        (cluster?.ready ?? true) &&
+        kept.retryableWrites === 0 &&
+        (writeBehind?.failingBytes ?? 0) === 0,
       startedAt,
       connections: () => serverAdapter.connectionCount,
       documentsLoaded: () => Object.keys(liveRepo.handles).length,

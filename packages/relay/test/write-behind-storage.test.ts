@@ -127,6 +127,53 @@ test('a failed background write is retried at the next window and reported', asy
   expect(storage.pendingDocuments).toBe(0)
 })
 
+test('writes held because storage fails are counted (bytes, documents) until a retry stores them, also while a retry is in flight', async () => {
+  const inner = await files()
+  let fail = true
+  let slow = true
+  const waiting: (() => void)[] = []
+  const reported: number[] = []
+  const flaky: StorageAdapterInterface = {
+    ...recording(inner).adapter,
+    save: async (k, d) => {
+      if (fail) throw new Error('disk full')
+      if (slow) await new Promise<void>((resolve) => waiting.push(resolve)) // the retry is in flight
+      return inner.save(k, d)
+    },
+  }
+  const storage = new WriteBehindStorage(flaky, {
+    windowMs: 60_000,
+    onFailingBytes: (bytes) => reported.push(bytes),
+  })
+  await storage.save(['doc1', 'incremental', 'a'], new Uint8Array(100))
+  expect(storage.failingBytes).toBe(0) // held by the window, not by a failure
+  await storage.flush()
+  expect(storage.failingBytes).toBe(100)
+  expect([...storage.failingDocuments()]).toEqual(['doc1'])
+  await storage.save(['doc1', 'incremental', 'b'], new Uint8Array(50))
+  await storage.save(['doc2', 'incremental', 'c'], new Uint8Array(30)) // its write has not failed
+  expect(storage.failingBytes).toBe(150)
+  expect([...storage.failingDocuments()]).toEqual(['doc1'])
+
+  fail = false
+  const retry = storage.flush()
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  expect(storage.failingBytes).toBe(150) // in flight, not stored yet: still held
+  await storage.save(['doc1', 'incremental', 'd'], new Uint8Array(10)) // arrives meanwhile
+  expect(storage.failingBytes).toBe(160)
+  while (waiting.length > 0) {
+    for (const resolve of waiting.splice(0)) resolve()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  await retry
+  expect(storage.failingBytes).toBe(0)
+  expect([...storage.failingDocuments()]).toEqual([])
+  expect(reported).toEqual([100, 150, 160, 0])
+  slow = false
+  await storage.flush() // d, held by its window since
+  expect((await inner.loadRange(['doc1'])).length).toBe(2) // a and b as one chunk, then d
+})
+
 function concat(chunks: readonly { data?: Uint8Array | undefined }[]): Uint8Array {
   return Buffer.concat(chunks.map((c) => c.data as Uint8Array))
 }

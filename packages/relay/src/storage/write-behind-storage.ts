@@ -6,6 +6,8 @@ export interface WriteBehindOptions {
   readonly windowMs: number
   /** A background write failed (it is retried at the next window). */
   readonly onError?: (err: unknown, documentId: string) => void
+  /** The bytes held for documents whose last write failed changed ({@link failingBytes}). */
+  readonly onFailingBytes?: (bytes: number) => void
 }
 
 /** One pending operation on a key: bytes to save, or null for a removal. */
@@ -21,6 +23,10 @@ interface Batch {
   timer: ReturnType<typeof setTimeout> | undefined
   /** The write of this batch in progress, if any. */
   writing: Promise<void> | undefined
+  /** The operations of the write in progress (still held until it succeeds). */
+  inFlight: readonly Pending[]
+  /** The last write of this document failed: what it holds waits on storage, not on a timer. */
+  failing: boolean
 }
 
 const SEP = '\u0000'
@@ -46,22 +52,41 @@ const BUFFERED = new Set(['incremental', 'snapshot', 'sync-state'])
  * reconnect (automerge sync; see test/crash-restart.test.ts). {@link flush} writes everything now
  * (graceful shutdown). The relay's own records (ownership, revocations) are never held back:
  * they must be stored before the frame they concern reaches the repo.
+ *
+ * While storage fails, a document's writes stay here until a retry succeeds: they were
+ * acknowledged already, so they are never dropped. {@link failingBytes} and
+ * {@link failingDocuments} say what is held that way, so the relay's kept-writes bound counts it
+ * like the writes `KeptWritesStorage` keeps (storage/kept-writes-bound.ts).
  */
 export class WriteBehindStorage implements StorageAdapterInterface {
   readonly inner: StorageAdapterInterface
   readonly #windowMs: number
   readonly #onError: (err: unknown, documentId: string) => void
+  readonly #onFailingBytes: (bytes: number) => void
   readonly #batches = new Map<string, Batch>()
+  /** Bytes held for failing documents, as last reported. */
+  #failingBytes = 0
 
   constructor(inner: StorageAdapterInterface, options: WriteBehindOptions) {
     this.inner = inner
     this.#windowMs = options.windowMs
     this.#onError = options.onError ?? (() => {})
+    this.#onFailingBytes = options.onFailingBytes ?? (() => {})
   }
 
   /** Documents with writes waiting (tests, metrics). */
   get pendingDocuments(): number {
     return this.#batches.size
+  }
+
+  /** Bytes of document content held for documents whose last write failed. */
+  get failingBytes(): number {
+    return this.#failingBytes
+  }
+
+  /** Ids of the documents whose last write failed (their writes are held until one succeeds). */
+  *failingDocuments(): IterableIterator<string> {
+    for (const [doc, batch] of this.#batches) if (batch.failing) yield doc
   }
 
   async load(key: StorageKey): Promise<Uint8Array | undefined> {
@@ -116,7 +141,7 @@ export class WriteBehindStorage implements StorageAdapterInterface {
     const doc = op.key[0] as string
     let batch = this.#batches.get(doc)
     if (!batch) {
-      batch = { ops: new Map(), timer: undefined, writing: undefined }
+      batch = { ops: new Map(), timer: undefined, writing: undefined, inFlight: [], failing: false }
       this.#batches.set(doc, batch)
     }
     const k = op.key.join(SEP)
@@ -127,6 +152,7 @@ export class WriteBehindStorage implements StorageAdapterInterface {
     if (previous) batch.ops.delete(k)
     batch.ops.set(k, op)
     batch.timer ??= setTimeout(() => void this.#write(doc), this.#windowMs)
+    if (batch.failing) this.#reportFailing()
   }
 
   /** Writes one document's pending batch (after any write of it in progress). */
@@ -142,21 +168,46 @@ export class WriteBehindStorage implements StorageAdapterInterface {
     }
     const ops = [...batch.ops.values()]
     batch.ops.clear()
-    batch.writing = this.#writeOps(ops).catch((err: unknown) => {
-      this.#onError(err, doc)
-      // Put back what a later operation has not superseded, and try again next window.
-      for (const op of ops) {
-        const k = op.key.join(SEP)
-        if (!batch.ops.has(k)) batch.ops.set(k, op)
-      }
-      batch.timer ??= setTimeout(() => void this.#write(doc), this.#windowMs)
-    })
+    batch.inFlight = ops
+    batch.writing = this.#writeOps(ops).then(
+      () => {
+        batch.inFlight = []
+        if (!batch.failing) return
+        batch.failing = false
+        this.#reportFailing()
+      },
+      (err: unknown) => {
+        batch.inFlight = []
+        this.#onError(err, doc)
+        // Put back what a later operation has not superseded, and try again next window.
+        for (const op of ops) {
+          const k = op.key.join(SEP)
+          if (!batch.ops.has(k)) batch.ops.set(k, op)
+        }
+        batch.failing = true
+        this.#reportFailing()
+        batch.timer ??= setTimeout(() => void this.#write(doc), this.#windowMs)
+      },
+    )
     try {
       await batch.writing
     } finally {
       batch.writing = undefined
       if (batch.ops.size === 0 && !batch.timer) this.#batches.delete(doc)
     }
+  }
+
+  /** Reports the bytes held for failing documents when they changed. */
+  #reportFailing(): void {
+    let bytes = 0
+    for (const batch of this.#batches.values()) {
+      if (!batch.failing) continue
+      for (const op of batch.ops.values()) bytes += op.data?.byteLength ?? 0
+      for (const op of batch.inFlight) bytes += op.data?.byteLength ?? 0
+    }
+    if (bytes === this.#failingBytes) return
+    this.#failingBytes = bytes
+    this.#onFailingBytes(bytes)
   }
 
   /** Saves (incrementals merged into one chunk) in order, then removals. */
