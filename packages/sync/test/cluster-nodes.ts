@@ -40,6 +40,8 @@ export interface ClusterNodeProcess {
   readonly syncUrl: string
   child: ChildProcess
   stderr: string
+  /** The data directory of the latest start. */
+  dataDir: string
 }
 
 /** `count` node slots (ids `n1`..., free ports), not started. */
@@ -50,34 +52,35 @@ export async function clusterNodes(count: number): Promise<ClusterNodeProcess[]>
       ...(await nodeAddress(`n${i}`)),
       child: undefined as unknown as ChildProcess,
       stderr: '',
+      dataDir: '',
     })
   }
   return nodes
 }
 
-/** Starts (or restarts, same id and port) one relay node through the CLI. */
+/**
+ * Starts (or restarts, same id and port) one relay node through the CLI; with no `postgres`, a
+ * single relay on its own file storage (same port and secret), for the same devices.
+ */
 export async function startNode(
   node: ClusterNodeProcess,
-  postgres: string,
+  postgres: string | undefined,
   options: { leaseMs: number; env?: Record<string, string> },
 ): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    [
-      BIN,
-      'serve',
-      ...clusterServeArgs(node, { postgres, dataDir: await tempDir(), leaseMs: options.leaseMs }),
-    ],
-    {
-      env: {
-        ...process.env,
-        TABSYNC_SECRET: CLUSTER_SECRET,
-        TABSYNC_RELAY_LOG: 'warn',
-        ...options.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  node.dataDir = await tempDir()
+  const args =
+    postgres === undefined
+      ? ['--port', String(node.port), '--data', node.dataDir]
+      : clusterServeArgs(node, { postgres, dataDir: node.dataDir, leaseMs: options.leaseMs })
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], {
+    env: {
+      ...process.env,
+      TABSYNC_SECRET: CLUSTER_SECRET,
+      TABSYNC_RELAY_LOG: 'warn',
+      ...options.env,
     },
-  )
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   node.child = child
   node.stderr = ''
   child.stderr?.on('data', (d: Buffer) => (node.stderr += d.toString()))

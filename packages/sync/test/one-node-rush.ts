@@ -1,6 +1,7 @@
-// The traffic both PostgreSQL-outage tests run: one relay node (a real process) on a given
-// PostgreSQL, a back office and a till of one store writing lines into one order every 60 ms,
-// and the end check that every acknowledged line reached both devices and a brand-new one.
+// The traffic the storage-outage tests run: one relay node (a real process) on a given
+// PostgreSQL, or a single relay on its own files, a back office and a till of one store writing
+// lines into one order every 60 ms, and the end check that every acknowledged line reached both
+// devices and a brand-new one.
 import type { AutomergeUrl } from '@automerge/automerge-repo/slim'
 import { addLine } from '@tabsync/core'
 import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
@@ -31,9 +32,12 @@ export interface OneNodeRush {
   expectEveryLineEverywhere(): Promise<void>
 }
 
-/** Starts the node and both devices, and has them write until {@link OneNodeRush.stop}. */
+/**
+ * Starts the node (on `postgres`, or on files when undefined) and both devices, and has them
+ * write until {@link OneNodeRush.stop}.
+ */
 export async function startOneNodeRush(
-  postgres: string,
+  postgres: string | undefined,
   nodeOptions: Parameters<typeof startNode>[2],
 ): Promise<OneNodeRush> {
   const [node] = await clusterNodes(1)
