@@ -127,6 +127,31 @@ test('a failed background write is retried at the next window and reported', asy
   expect(storage.pendingDocuments).toBe(0)
 })
 
+test('a write in flight is seen by load and loadRange until it is stored (a slow disk)', async () => {
+  const inner = await files()
+  const waiting: (() => void)[] = []
+  const slow: StorageAdapterInterface = {
+    ...recording(inner).adapter,
+    save: async (k, d) => {
+      await new Promise<void>((resolve) => waiting.push(resolve))
+      return inner.save(k, d)
+    },
+  }
+  const storage = new WriteBehindStorage(slow, { windowMs: 60_000 })
+  await storage.save(['doc1', 'snapshot', 's'], new Uint8Array([1, 2]))
+  const written = storage.flush()
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  expect(waiting).toHaveLength(1) // in flight, not stored
+  expect(await inner.load(['doc1', 'snapshot', 's'])).toBeUndefined()
+  expect(await storage.load(['doc1', 'snapshot', 's'])).toEqual(new Uint8Array([1, 2]))
+  expect((await storage.loadRange(['doc1'])).map((c) => c.key.join('/'))).toEqual([
+    'doc1/snapshot/s',
+  ])
+  waiting.shift()!()
+  await written
+  expect(await inner.load(['doc1', 'snapshot', 's'])).toEqual(new Uint8Array([1, 2]))
+})
+
 test('writes held because storage fails are counted (bytes, documents) until a retry stores them, also while a retry is in flight', async () => {
   const inner = await files()
   let fail = true

@@ -47,8 +47,8 @@ const BUFFERED = new Set(['incremental', 'snapshot', 'sync-state'])
  * - a chunk saved and removed (compacted) within the window is never written at all;
  * - removals go out after the saves of the same pass, so older chunks disappear only once the
  *   snapshot that replaces them is on disk.
- * Reads see pending writes (load, loadRange), so nothing in the process can tell the difference;
- * what a crash can lose is the last window, which devices still hold and send again when they
+ * Reads see pending writes, also those in flight (load, loadRange), so nothing in the process can
+ * tell the difference; what a crash can lose is the last window, which devices still hold and send again when they
  * reconnect (automerge sync; see test/crash-restart.test.ts). {@link flush} writes everything now
  * (graceful shutdown). The relay's own records (ownership, revocations) are never held back:
  * they must be stored before the frame they concern reaches the repo.
@@ -90,7 +90,8 @@ export class WriteBehindStorage implements StorageAdapterInterface {
   }
 
   async load(key: StorageKey): Promise<Uint8Array | undefined> {
-    const pending = this.#batches.get(key[0] ?? '')?.ops.get(key.join(SEP))
+    const batch = this.#batches.get(key[0] ?? '')
+    const pending = batch && pendingOps(batch).get(key.join(SEP))
     if (pending) return pending.data ?? undefined
     return this.inner.load(key)
   }
@@ -108,11 +109,12 @@ export class WriteBehindStorage implements StorageAdapterInterface {
   }
 
   async loadRange(keyPrefix: StorageKey): Promise<Chunk[]> {
-    const stored = await this.inner.loadRange(keyPrefix)
+    // Taken before the read: a write that lands meanwhile is still seen, from here.
     const overlay = [...this.#batches.entries()]
       .filter(([doc]) => keyPrefix.length === 0 || doc === keyPrefix[0])
-      .flatMap(([, batch]) => [...batch.ops.values()])
+      .flatMap(([, batch]) => [...pendingOps(batch).values()])
       .filter((op) => keyPrefix.every((part, i) => op.key[i] === part))
+    const stored = await this.inner.loadRange(keyPrefix)
     if (overlay.length === 0) return stored
     const touched = new Set(overlay.map((op) => op.key.join(SEP)))
     return [
@@ -226,6 +228,21 @@ export class WriteBehindStorage implements StorageAdapterInterface {
     }
     for (const op of removals) await this.inner.remove(op.key)
   }
+}
+
+/**
+ * What a batch holds that storage may not have yet, by key: the write in flight, then what waits
+ * (later operations win). Reads see both: a write in flight is not stored until it resolves.
+ */
+function pendingOps(batch: Batch): Map<string, Pending> {
+  if (batch.inFlight.length === 0) return batch.ops
+  const all = new Map<string, Pending>()
+  for (const op of batch.inFlight) all.set(op.key.join(SEP), op)
+  for (const [k, op] of batch.ops) {
+    all.delete(k)
+    all.set(k, op)
+  }
+  return all
 }
 
 function isBuffered(key: StorageKey): boolean {
