@@ -25,7 +25,7 @@
 // If automerge-repo's internals no longer look like this, nothing is changed and the caller is
 // told `unsupported`.
 
-import type { RepoLike } from './repo-internals.js'
+import { synchronizerOf, type CollectionSynchronizerLike, type RepoLike } from './repo-internals.js'
 
 /** The Automerge functions the hook loads with: pass the module automerge-repo itself uses. */
 export interface AutomergeLoader {
@@ -61,6 +61,8 @@ export interface LoadHookStats {
 
 interface Context {
   readonly mode: LoadHookMode
+  /** The Repo's synchronizer (its DocSynchronizers listen to their handles). */
+  readonly collection: WeakRef<CollectionSynchronizerLike>
   readonly automerge: AutomergeLoader
   readonly stats: LoadHookStats
   /** Heads of each document the hook loaded from storage, until its first save that writes. */
@@ -69,6 +71,7 @@ interface Context {
 
 interface HandleLike {
   readonly documentId: string
+  isReady(): boolean
   listenerCount(event: string): number
   update(callback: (doc: unknown) => unknown): void
 }
@@ -88,6 +91,11 @@ interface HookRegistry {
   /** The document the current stock `import` call must put in its new handle (one call long). */
   pending:
     { readonly documentId: string; readonly doc: object; readonly context: Context } | undefined
+  /**
+   * Documents the storage hook loaded, by id, until the Repo hands them to their handle (an
+   * aborted find leaves one here until the next load of that id; the check is by identity).
+   */
+  readonly storageLoaded: Map<string, { readonly doc: object; readonly context: Context }>
 }
 
 const REGISTRY_KEY = Symbol.for('tabsync.load-hook.v1')
@@ -101,6 +109,7 @@ function registry(): HookRegistry {
     probed: new WeakMap(),
     contexts: new WeakMap(),
     pending: undefined,
+    storageLoaded: new Map(),
   }
   return global[REGISTRY_KEY]
 }
@@ -114,27 +123,45 @@ function sameHeads(a: readonly string[], b: readonly string[]): boolean {
 type Meta = { mostRecentPatch?: unknown }
 
 /**
- * Hands `doc` to `handle` as its first content. With no change listener, the diff DocHandle
- * computes for its change event is answered from Automerge's cache with nothing (no event, which
- * nobody would hear), then the cache is cleared.
+ * True when nobody but automerge-repo's own synchronizer listens to `handle`'s changes. Its
+ * DocSynchronizer adds one change listener, which only sends sync messages to the peers the
+ * document's sync has begun with; on a document's first content that sync is begun anyway
+ * (`beginSync` waits for the handle to be ready, then sends), so that event tells it nothing.
+ */
+function unheard(handle: HandleLike, context: Context): boolean {
+  const synchronizer = context.collection.deref()
+  const own = synchronizer?.docSynchronizers[handle.documentId] === undefined ? 0 : 1
+  return handle.listenerCount('change') <= own
+}
+
+/**
+ * Runs `handle`'s update with `callback`; when it returns `doc` (the hook's load) and nobody
+ * would hear the change event, the diff from no heads DocHandle computes for that event is
+ * answered from Automerge's own cache with nothing (so no event), and the cache is cleared
+ * right after the update, so no later `A.diff` sees it.
  */
 function firstUpdate(
   update: (this: HandleLike, cb: (doc: unknown) => unknown) => void,
   handle: HandleLike,
+  callback: (doc: unknown) => unknown,
   doc: object,
   context: Context,
 ): void {
   const meta = (doc as { [AM_STATE]?: Meta })[AM_STATE]
-  const skip = meta !== undefined && handle.listenerCount('change') === 0
-  if (skip) {
-    const heads = context.automerge.getHeads(doc as never)
-    meta.mostRecentPatch = { before: [], after: heads, patches: [] }
-    context.stats.diffsSkipped++
-  }
+  let skipped = false
   try {
-    update.call(handle, () => doc)
+    update.call(handle, (before: unknown) => {
+      const after = callback(before)
+      if (after === doc && meta !== undefined && unheard(handle, context)) {
+        const heads = context.automerge.getHeads(doc as never)
+        meta.mostRecentPatch = { before: [], after: heads, patches: [] }
+        skipped = true
+        context.stats.diffsSkipped++
+      }
+      return after
+    })
   } finally {
-    if (skip) meta.mostRecentPatch = undefined
+    if (skipped) meta!.mostRecentPatch = undefined
   }
 }
 
@@ -142,15 +169,27 @@ function hookDocHandle(reg: HookRegistry, DocHandle: object): boolean {
   if (reg.hooked.has(DocHandle)) return true
   const proto = (DocHandle as { prototype?: Record<string, unknown> }).prototype
   const update = proto?.['update']
-  if (proto === undefined || typeof update !== 'function' || !('listenerCount' in proto)) {
+  if (
+    proto === undefined ||
+    typeof update !== 'function' ||
+    typeof proto['listenerCount'] !== 'function'
+  ) {
     return false
   }
   const stock = update as (this: HandleLike, cb: (doc: unknown) => unknown) => void
   proto['update'] = function (this: HandleLike, callback: (doc: unknown) => unknown): void {
     const pending = reg.pending
     if (pending !== undefined && pending.documentId === this.documentId) {
+      // The stock import's update of a new handle: our document instead of its loadIncremental.
       reg.pending = undefined
-      firstUpdate(stock, this, pending.doc, pending.context)
+      firstUpdate(stock, this, () => pending.doc, pending.doc, pending.context)
+      return
+    }
+    // A storage load through the hook: the Repo hands the loaded document to its handle.
+    const loaded = this.isReady() ? undefined : reg.storageLoaded.get(this.documentId)
+    if (loaded !== undefined) {
+      reg.storageLoaded.delete(this.documentId)
+      firstUpdate(stock, this, callback, loaded.doc, loaded.context)
       return
     }
     stock.call(this, callback)
@@ -231,6 +270,7 @@ function hookStorage(reg: HookRegistry, StorageSubsystem: object): boolean {
     this.emit('document-loaded', { documentId, durationMillis: performance.now() - start })
     context.loadedHeads.set(documentId, context.automerge.getHeads(doc as never))
     context.stats.storageLoaded++
+    reg.storageLoaded.set(documentId, { doc, context })
     return doc
   }
   proto['saveDoc'] = function (this: object, documentId: string, doc: unknown): Promise<void> {
@@ -272,7 +312,13 @@ function hookRepoClasses(
     if (typeof handle.constructor !== 'function') return false
     if (!hookDocHandle(reg, handle.constructor) || !hookRepo(reg, RepoClass)) return false
     const stats = { imported: 0, storageLoaded: 0, fellBack: 0, diffsSkipped: 0, savesSkipped: 0 }
-    const context = { mode: LoadHookMode.importOnly, automerge, stats, loadedHeads: new Map() }
+    const context: Context = {
+      mode: LoadHookMode.importOnly,
+      collection: new WeakRef(synchronizerOf(target) ?? { docSynchronizers: {} }),
+      automerge,
+      stats,
+      loadedHeads: new Map(),
+    }
     reg.contexts.set(target, context)
     const bytes = automerge.save(handle.doc() as never)
     const imported = (target as unknown as RepoWithImport).import(bytes, {
@@ -319,7 +365,10 @@ export function installLoadHook(repo: RepoLike, automerge: AutomergeLoader): Loa
     typeof storage.constructor === 'function' &&
     hookStorage(reg, storage.constructor)
   const mode = storageHooked ? LoadHookMode.hook : LoadHookMode.importOnly
+  const collection = synchronizerOf(repo)
+  if (collection === undefined) return LoadHookMode.unsupported
   const context: Context = {
+    collection: new WeakRef(collection),
     automerge,
     mode,
     stats: { imported: 0, storageLoaded: 0, fellBack: 0, diffsSkipped: 0, savesSkipped: 0 },
