@@ -124,11 +124,31 @@ test('storage loads go through one Automerge.load, equal stock, and unchanged do
     expect(a.heads()).toEqual(b.heads())
     expect(plain(a.doc())).toEqual(plain(b.doc()))
   }
-  expect(loadHookStats(hooked)?.storageLoaded).toBe(6)
+  expect(loadHookStats(hooked)).toMatchObject({ storageLoaded: 6, diffsSkipped: 6, fellBack: 0 })
   // A flush of documents nobody changed writes nothing, as stock (which knows their heads).
   await hooked.flush()
   expect(writes.filter((k) => !k.startsWith('storage-adapter-id'))).toEqual([])
   expect(loadHookStats(hooked)?.savesSkipped).toBe(6)
+  await hooked.shutdown()
+})
+
+test('a change listener on a handle before its storage load still hears the load, with its patches', async () => {
+  const [[docId, bytes]] = [...savedDocs(1)]
+  const storage = new MemoryStorageAdapter()
+  const writer = new Repo({ storage, network: [] })
+  writer.import(bytes, { docId })
+  await writer.flush()
+  await writer.shutdown()
+
+  const hooked = new Repo({ storage, network: [] })
+  installLoadHook(hooked, A)
+  const progress = hooked.findWithProgress<Check>(docId)
+  const heard: number[] = []
+  progress.handle.on('change', ({ patches }) => heard.push(patches.length))
+  await progress.handle.whenReady()
+  expect(loadHookStats(hooked)).toMatchObject({ storageLoaded: 1, diffsSkipped: 0 })
+  expect(heard).toHaveLength(1)
+  expect(heard[0]).toBeGreaterThan(0)
   await hooked.shutdown()
 })
 
