@@ -18,7 +18,7 @@ import { expect, test } from 'vitest'
 import { MemoryStorageAdapter } from '../src/storage/memory-storage.js'
 import { createSimNetwork } from '../src/testing/index.js'
 
-interface Check {
+type Check = {
   lines: { id: string; qty: A.Counter }[]
   note: string
 }
@@ -34,6 +34,13 @@ function savedDocs(n: number): Map<DocumentId, Uint8Array> {
     docs.set(parseAutomergeUrl(generateAutomergeUrl()).documentId, A.save(doc))
   }
   return docs
+}
+
+/** One saved document: its id and bytes. */
+function oneDoc(): [DocumentId, Uint8Array] {
+  const [entry] = savedDocs(1)
+  if (entry === undefined) throw new Error('no document')
+  return entry
 }
 
 const hexHeads = (doc: unknown) => A.getHeads(doc as A.Doc<unknown>)
@@ -68,7 +75,7 @@ test('installLoadHook works on stock automerge-repo: imports of new documents lo
 })
 
 test('an import into a document the Repo already has merges the stock way', () => {
-  const [[docId, bytes]] = [...savedDocs(1)]
+  const [docId, bytes] = oneDoc()
   const repo = new Repo({ network: [] })
   installLoadHook(repo, A)
   const first = repo.import<Check>(bytes, { docId })
@@ -133,7 +140,7 @@ test('storage loads go through one Automerge.load, equal stock, and unchanged do
 })
 
 test('a change listener on a handle before its storage load still hears the load, with its patches', async () => {
-  const [[docId, bytes]] = [...savedDocs(1)]
+  const [docId, bytes] = oneDoc()
   const storage = new MemoryStorageAdapter()
   const writer = new Repo({ storage, network: [] })
   writer.import(bytes, { docId })
@@ -153,7 +160,7 @@ test('a change listener on a handle before its storage load still hears the load
 })
 
 test('changes to a document the hook loaded from storage are saved: a restart has every one of them', async () => {
-  const [[docId, bytes]] = [...savedDocs(1)]
+  const [docId, bytes] = oneDoc()
   const storage = new MemoryStorageAdapter()
   const writer = new Repo({ storage, network: [] })
   writer.import(bytes, { docId })
@@ -184,7 +191,7 @@ test('changes to a document the hook loaded from storage are saved: a restart ha
 })
 
 test('a document imported through the hook syncs both ways with a stock peer', async () => {
-  const [[docId, bytes]] = [...savedDocs(1)]
+  const [docId, bytes] = oneDoc()
   const net = createSimNetwork({ seed: 7, faults: { minDelayMs: 1, maxDelayMs: 5 } })
   const a = new Repo({ network: [net.adapter('a')], peerId: 'a' as PeerId })
   const b = new Repo({ network: [net.adapter('b')], peerId: 'b' as PeerId })
