@@ -68,10 +68,18 @@ export async function tabsyncCold(req: {
   dir: string
   /** Stop once the open orders are usable and the day stored (no whole day, no reports). */
   openOnly?: boolean
+  /** `openDevice`'s `loadHook` (default: on unless TABSYNC_BENCH_LOAD_HOOK=0). */
+  loadHook?: boolean
 }): Promise<Record<string, number>> {
   const t0 = now()
   const deviceId = `cold-${Math.random().toString(36).slice(2, 8)}`
-  const options = { storeUrl: req.storeUrl, storage: { directory: path.join(req.dir, 'storage') } }
+  const options = {
+    storeUrl: req.storeUrl,
+    storage: { directory: path.join(req.dir, 'storage') },
+    // TABSYNC_BENCH_LOAD_HOOK=0: automerge-repo's own loading (the before figure of issue 15's
+    // load hook, measured by the same build).
+    loadHook: req.loadHook ?? process.env['TABSYNC_BENCH_LOAD_HOOK'] !== '0',
+  }
   const storage = watchedStorage(path.join(req.dir, 'storage'), t0)
   const device = await tabsyncDevice(req.url, req.secret, deviceId, [req.storeId], {
     ...options,

@@ -59,6 +59,12 @@ export const coldDeviceWorkload: Workload = {
     // run then takes minutes less per run (and its request fits a very loaded machine).
     const openOnly = process.env['TABSYNC_BENCH_COLD'] === 'open'
     const stockWhole = !openOnly && process.env['TABSYNC_BENCH_COLD_STOCK_WHOLE'] !== '0'
+    const bothLoads = process.env['TABSYNC_BENCH_LOAD_HOOK'] === 'both'
+    const stockLoad = (m: Record<string, number>, t: Record<string, number>) => {
+      for (const key of ['usable', 'stored', 'phase.openStored', 'phase.tablesRead']) {
+        if (typeof t[key] === 'number') m[`tabsyncStockLoad.${key}`] = t[key]
+      }
+    }
     const v = await repeat(runs, async (run) => {
       ctx.log(`cold-device run ${run + 1}/${runs}`)
       const dir = await ctx.tempDir('cold-device')
@@ -90,22 +96,28 @@ export const coldDeviceWorkload: Workload = {
       }
       m['relayBytesPerOrder'] = relayStored.bytes / day.docs.size
       if (tabsync) {
-        const dir2 = await ctx.tempDir('cold-tabsync-device')
-        const t = await tabsync.driver.request<Record<string, number>>(
-          {
-            type: 'cold',
-            url: tabsync.url,
-            secret: tabsync.secret,
-            storeId: day.storeId,
-            storeUrl: day.storeUrl,
-            openUrls: day.openUrls,
-            allUrls: day.orderUrls,
-            businessDate: tabsync.businessDate,
-            dir: dir2,
-            openOnly,
-          },
-          900_000,
-        )
+        const coldStart = async (loadHook: boolean) =>
+          tabsync.driver.request<Record<string, number>>(
+            {
+              type: 'cold',
+              url: tabsync.url,
+              secret: tabsync.secret,
+              storeId: day.storeId,
+              storeUrl: day.storeUrl,
+              openUrls: day.openUrls,
+              allUrls: day.orderUrls,
+              businessDate: tabsync.businessDate,
+              dir: await ctx.tempDir('cold-tabsync-device'),
+              openOnly,
+              loadHook,
+            },
+            900_000,
+          )
+        // TABSYNC_BENCH_LOAD_HOOK=both: each run also starts a cold device with automerge-repo's
+        // own loading (the load hook's before figure), first or second by turns.
+        if (bothLoads && run % 2 === 0) stockLoad(m, await coldStart(false))
+        const t = await coldStart(process.env['TABSYNC_BENCH_LOAD_HOOK'] !== '0')
+        if (bothLoads && run % 2 === 1) stockLoad(m, await coldStart(false))
         // Every figure the driver measured (an open-only run measures fewer).
         for (const [key, value] of Object.entries(t)) {
           // The reply's own fields (`type`, `id`) are not figures.
@@ -165,6 +177,19 @@ export const coldDeviceWorkload: Workload = {
         ...(ctx.quick ? {} : { target: { value: 300 } }),
         note: 'openDevice + ready + loadDay (bulk fetch, newest first); open orders watched in the repo',
       })
+      rec(
+        `tabsync open orders usable, automerge-repo's own loading (${n})`,
+        Path.tabsync,
+        Unit.ms,
+        'tabsyncStockLoad.usable',
+        { note: 'TABSYNC_BENCH_LOAD_HOOK=both: openDevice({ loadHook: false }), same runs' },
+      )
+      rec(
+        `tabsync whole day stored, automerge-repo's own loading (${size.orders.toLocaleString('en-US')} orders)`,
+        Path.tabsync,
+        Unit.ms,
+        'tabsyncStockLoad.stored',
+      )
       for (const phase of COLD_PHASES) {
         rec(
           `tabsync cold phase: ${COLD_PHASE_NAMES[phase]}`,

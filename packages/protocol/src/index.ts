@@ -73,3 +73,5 @@ export {
 export type { RepoLike } from './repo-internals.js'
 export { guardBeginSync } from './begin-sync-guard.js'
 export type { BeginSyncFailure } from './begin-sync-guard.js'
+export { installLoadHook, loadHookStats, LoadHookMode } from './load-hook.js'
+export type { AutomergeLoader, LoadHookStats } from './load-hook.js'

@@ -52,6 +52,9 @@ export {
   SyncThrottleMode,
   STOCK_SYNC_THROTTLE_MS,
 } from '@tabsync/protocol'
+// One Automerge.load per document opened, also written in @tabsync/protocol (any Repo by shape).
+export { installLoadHook, loadHookStats, LoadHookMode } from '@tabsync/protocol'
+export type { AutomergeLoader, LoadHookStats } from '@tabsync/protocol'
 export { consoleLogger, silentLogger } from './log/logger.js'
 export type { Logger } from './log/logger.js'
 export { findDoc } from './docs/find-doc.js'

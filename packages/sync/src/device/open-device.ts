@@ -1,3 +1,4 @@
+import * as A from '@automerge/automerge'
 import { BroadcastChannelNetworkAdapter } from '@automerge/automerge-repo-network-broadcastchannel'
 import {
   Repo,
@@ -10,6 +11,8 @@ import { openPersistentClock } from '../clock/persistent-clock.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
 import {
   guardBeginSync,
+  installLoadHook,
+  LoadHookMode,
   setSyncThrottle,
   SyncThrottleMode,
   type BackoffOptions,
@@ -98,6 +101,12 @@ export interface OpenDeviceOptions {
    * (used only with relays that offer it).
    */
   readonly changeFrames?: boolean
+  /**
+   * Open each document with one `Automerge.load` instead of about three (automerge-repo loads
+   * incrementally, then diffs from empty): set at run time on stock automerge-repo, see
+   * `installLoadHook`. Default true; false keeps automerge-repo's own loading.
+   */
+  readonly loadHook?: boolean
   /**
    * How long `ready()`, `orderSummary()` and `watchOrder()` wait for a document that is neither
    * here nor given by a connected peer before rejecting with an `unavailable` SyncError (a relay
@@ -223,6 +232,16 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
       'sync of a document could not begin: it was not ready in time',
     ),
   )
+
+  if (options.loadHook ?? true) {
+    // A cold start opens its open checks, tables and day through here: one load each.
+    const loadHookMode = installLoadHook(repo, A)
+    if (loadHookMode === LoadHookMode.unsupported) {
+      logger.warn({}, 'this automerge-repo version cannot take the load hook: documents open stock')
+    } else {
+      logger.debug({ loadHookMode }, 'load hook installed')
+    }
+  }
 
   return new Device({
     deviceId: options.deviceId,
