@@ -41,8 +41,14 @@ export interface OpenDocsParts {
   /** Aborted when the device closes: every find stops. */
   readonly signal: AbortSignal
   readonly random: () => number
-  /** Called with every order that is opened or changes (the clock absorbs its stamps). */
-  readonly orderSeen: (handle: DocHandle<OrderDoc>) => void
+  /**
+   * Called with every order that is opened (no payload) or changes (the clock absorbs its
+   * stamps); a change's payload says what it brought.
+   */
+  readonly orderSeen: (
+    handle: DocHandle<OrderDoc>,
+    change?: DocHandleChangePayload<unknown>,
+  ) => void
   /** Resolves once the clock's state is in storage (part of "saved"). */
   readonly persistClock: () => Promise<void>
   /** Called first, in the same turn, with every change of a tracked document (the fast path). */
@@ -109,7 +115,7 @@ export class OpenDocs {
       this.#parts.changed?.(handle, payload)
       if (!handle.isReady()) return
       const kind = kindOfDoc(handle) as DocKindName
-      if (kind === 'order') this.#parts.orderSeen(handle as DocHandle<OrderDoc>)
+      if (kind === 'order') this.#parts.orderSeen(handle as DocHandle<OrderDoc>, payload)
       for (const cb of [...this.#listeners]) cb({ url: handle.url, kind })
     }
     const onHeads = () => tracker.check(handle)
