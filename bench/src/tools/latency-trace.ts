@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
 import { addLine } from '@tabsync/core'
+import { Device } from '@tabsync/sync'
 import { startChild } from '../child/processes.js'
 import { lineInput } from '../fixtures/orders.js'
 import { paced, until } from '../fixtures/schedule.js'
@@ -37,13 +38,14 @@ const cpuMs = () => {
 const at = (): Mark => ({ t: performance.timeOrigin + performance.now(), cpu: cpuMs() })
 
 /** Type and ends of a repo frame, read from its first bytes (CBOR text keys and values). */
-function peek(data: unknown): { type: string; fromA: boolean; toB: boolean } {
+function peek(data: unknown): { head: string; type: string; fromA: boolean; toB: boolean } {
   const u8 = data instanceof ArrayBuffer ? new Uint8Array(data) : (data as Uint8Array)
   const head = Buffer.from(u8.buffer, u8.byteOffset, Math.min(160, u8.byteLength)).toString(
     'latin1',
   )
   const type = head.includes('tabsync-change') ? 'change' : head.includes('sync') ? 'sync' : 'other'
   return {
+    head,
     type,
     fromA: /senderId(?:[\x60-\x77]|\x78.)till-a\//s.test(head),
     toB: /targetId(?:[\x60-\x77]|\x78.)till-b\//s.test(head),
@@ -63,11 +65,21 @@ WebSocket.prototype.send = function (this: WebSocket, data: unknown, ...rest: un
   }
   return (send as (...a: unknown[]) => void).call(this, data, ...rest)
 } as typeof WebSocket.prototype.send
+// When A's command resolves ("saved": flushed, hints written): the end of its bookkeeping.
+const run = Device.prototype.run
+Device.prototype.run = function (this: Device, ...args: Parameters<Device['run']>) {
+  const row = current
+  return run.apply(this, args).finally(() => {
+    if (row && row['A saved'] === undefined) row['A saved'] = at()
+  })
+} as Device['run']
 const emit = WebSocket.prototype.emit
 WebSocket.prototype.emit = function (this: WebSocket, event: string, ...args: unknown[]) {
   if (event === 'message' && current) {
     const f = peek(args[0])
     if (f.toB) mark(`B ${f.type} in`)
+    else if (f.type === 'sync' && /targetId(?:[\x60-\x77]|\x78.)till-a\//s.test(String(f.head)))
+      mark('A sync in')
   }
   return emit.call(this, event, ...args)
 } as typeof WebSocket.prototype.emit
@@ -163,7 +175,9 @@ for (const [round, rows] of allRows.entries()) {
     seg('relay out -> B frame in', rout ? { t: rout.t, cpu: NaN } : undefined, r['B change in'])
     seg('B frame in -> B change', r['B change in'], r['B change'])
     seg('device CPU while relay forwards', out, r['B change in'])
-    seg('A start -> A sync out', r['start'], r['A sync out'])
+    seg('A frame out -> A saved', out, r['A saved'])
+    seg('A frame out -> A sync out', out, r['A sync out'])
+    seg('A frame out -> relay ack in', out, r['A sync in'])
     seg('total', r['start'], r['B change'])
   }
   process.stdout.write(
