@@ -1,3 +1,4 @@
+import * as A from '@automerge/automerge'
 import type {
   AutomergeUrl,
   DocHandle,
@@ -75,6 +76,10 @@ export class OpenDocs {
 
   /** Finds a document (waiting while it is unavailable, within the options' bounds) and tracks it. */
   async open<D>(url: AutomergeUrl | DocumentId, options: OpenOptions = {}): Promise<DocHandle<D>> {
+    // Every command opens its document: one this device already watches, ready with content,
+    // is returned as it is (no find, no URL checksum), ahead of the command's change.
+    const open = (options.signal ?? this.#parts.signal).aborted ? undefined : this.#openAlready(url)
+    if (open) return open as DocHandle<D>
     const opening = { id: url.startsWith('automerge:') ? documentIdOf(url) : (url as DocumentId) }
     this.#opening.add(opening)
     try {
@@ -91,6 +96,17 @@ export class OpenDocs {
     } finally {
       this.#opening.delete(opening)
     }
+  }
+
+  /** The tracked handle of a plain document URL or id, when it is ready with content. */
+  #openAlready(url: AutomergeUrl | DocumentId): DocHandle<unknown> | undefined {
+    // A URL naming heads (`#...`) is a view: that one goes through the repo.
+    const id = url.startsWith('automerge:') ? url.slice('automerge:'.length) : url
+    if (id.includes('#')) return undefined
+    const handle = this.#tracked.get(id as DocumentId)?.handle
+    if (!handle?.isReady() || A.getHeads(handle.doc() as A.Doc<unknown>).length === 0)
+      return undefined
+    return handle
   }
 
   /**
