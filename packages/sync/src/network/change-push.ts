@@ -110,12 +110,15 @@ export class ChangePush {
       return this.#corrupt(frame, cause)
     }
     if (fit.fit !== 'new') return fit.fit
+    let next
     try {
-      // A throwing update leaves the handle's document as it was.
-      handle.update((doc) => A.applyChanges(doc, [...fit.changes])[0])
+      // Applied before the handle sees it: a change Automerge refuses leaves the document as it
+      // was, and a listener's error is not taken for a bad frame.
+      ;[next] = A.applyChanges(handle.doc() as A.Doc<unknown>, [...fit.changes])
     } catch (cause) {
       return this.#corrupt(frame, cause)
     }
+    handle.update(() => next)
     return 'applied'
   }
 
