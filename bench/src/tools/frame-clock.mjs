@@ -2,6 +2,8 @@
 // reads and sends `tabsync-change` frames, on the machine's clock (timeOrigin + now, comparable
 // across processes), and writes them to TABSYNC_FRAME_CLOCK as JSON lines at exit.
 import { writeFileSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+import process from 'node:process'
 import { decode } from 'cbor-x'
 import WebSocket from 'ws'
 

@@ -40,9 +40,7 @@ const at = (): Mark => ({ t: performance.timeOrigin + performance.now(), cpu: cp
 /** Type and ends of a repo frame, read from its first bytes (CBOR text keys and values). */
 function peek(data: unknown): { head: string; type: string; fromA: boolean; toB: boolean } {
   const u8 = data instanceof ArrayBuffer ? new Uint8Array(data) : (data as Uint8Array)
-  const head = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength).toString(
-    'latin1',
-  )
+  const head = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength).toString('latin1')
   const type = head.includes('tabsync-change') ? 'change' : head.includes('sync') ? 'sync' : 'other'
   return {
     head,
