@@ -70,3 +70,26 @@ test('bytes that are not a change give a corrupt TabsyncError', () => {
     expect(isTabsyncError(e, 'corrupt')).toBe(true)
   }
 })
+
+test("read: 'header' fits every set exactly as decoding does, and still refuses bytes that are not a change", () => {
+  const a = base()
+  const b = A.clone(a)
+  const a2 = A.change(a, (d) => void d.n.push(1))
+  const a3 = A.change(a2, (d) => void d.n.push(2))
+  const [b2] = A.applyChanges(A.clone(b), localChangesBetween(a, a2))
+  const [queued] = A.applyChanges(A.clone(b), localChangesBetween(a2, a3))
+  const cases: [A.Doc<Doc>, Uint8Array[]][] = [
+    [b, localChangesBetween(a, a2)], // new
+    [b2, localChangesBetween(a, a2)], // known
+    [b, localChangesBetween(a2, a3)], // missing dependency
+    [b, localChangesBetween(a, a3)], // the set brings its own dependency
+    [queued, localChangesBetween(a2, a3)], // a document with a queue
+    [b2, localChangesBetween(a, a3)], // one known, one new
+  ]
+  for (const [doc, changes] of cases) {
+    expect(fitChanges(doc, changes, { read: 'header' })).toEqual(fitChanges(doc, changes))
+  }
+  expect(() => fitChanges(base(), [new Uint8Array([1, 2, 3])], { read: 'header' })).toThrow(
+    expect.objectContaining({ kind: 'corrupt' }),
+  )
+})

@@ -1,5 +1,6 @@
 import * as A from '@automerge/automerge'
 import { ErrorKind, TabsyncError } from '../errors.js'
+import { readChangeHeader, type ChangeHeader } from './change-header.js'
 
 /** How a set of changes pushed ahead of sync (a `tabsync-change` frame) fits a document. */
 export type ChangeSetFit =
@@ -9,6 +10,18 @@ export type ChangeSetFit =
   | { readonly fit: 'known' }
   /** They depend on changes neither the document nor the set holds: leave them to sync. */
   | { readonly fit: 'missing-deps'; readonly missing: readonly string[] }
+
+/** Options of {@link fitChanges}. */
+export interface FitOptions {
+  /**
+   * How a change's hash and dependencies are read. `decode` (default): `A.decodeChange`, so an
+   * undecodable change is refused here. `header`: from the change's header, checked against its
+   * checksum (change-header.ts), without turning every operation into JS objects; a change
+   * damaged behind a valid checksum (made so on purpose) then fails where it is applied, and
+   * the caller treats that failure as corrupt. Anything the header cannot vouch for is decoded.
+   */
+  readonly read?: 'decode' | 'header'
+}
 
 /**
  * Whether `changes` (plain Automerge changes) can be applied to `doc` as they are. Applying a
@@ -22,8 +35,14 @@ export type ChangeSetFit =
  * const fit = fitChanges(handle.doc(), frame.changes)
  * if (fit.fit === 'new') handle.update((d) => A.applyChanges(d, [...fit.changes])[0])
  */
-export function fitChanges(doc: A.Doc<unknown>, changes: readonly Uint8Array[]): ChangeSetFit {
-  const decoded = changes.map((bytes, index) => {
+export function fitChanges(
+  doc: A.Doc<unknown>,
+  changes: readonly Uint8Array[],
+  options: FitOptions = {},
+): ChangeSetFit {
+  const decoded = changes.map((bytes, index): ChangeHeader => {
+    const header = options.read === 'header' ? readChangeHeader(bytes) : undefined
+    if (header) return header
     try {
       return A.decodeChange(bytes)
     } catch (cause) {

@@ -1,3 +1,4 @@
+import * as A from '@automerge/automerge'
 import type { DocHandle, PeerId } from '@automerge/automerge-repo/slim'
 import { latestStamp, readOrder, type OrderDoc } from '@tabsync/core'
 import type { PersistentClock } from '../clock/persistent-clock.js'
@@ -28,8 +29,17 @@ export class ClockHandshake {
     this.#parts = parts
   }
 
-  /** Feeds the latest stamp of an order into the hybrid clock. */
-  absorb(handle: DocHandle<OrderDoc>): void {
+  /**
+   * Feeds the latest stamp of an order into the hybrid clock; after a change (`before` ->
+   * `after`), only when it holds another replica's changes: this device's own entries carry its
+   * own clock's stamps, and reading the whole order after every command cost more than the rest
+   * of its bookkeeping.
+   */
+  absorb(
+    handle: DocHandle<OrderDoc>,
+    change?: { readonly before: A.Doc<unknown>; readonly after: A.Doc<unknown> },
+  ): void {
+    if (change && !fromOtherReplicas(change.before, change.after)) return
     try {
       this.#parts.clock.clock.receive(latestStamp(readOrder(handle.doc())))
     } catch (err) {
@@ -58,4 +68,10 @@ export class ClockHandshake {
       this.#parts.logger.info({ err }, 'clock calibration failed; keeping the previous one')
     }
   }
+}
+
+/** True when `after` holds changes `before` lacks that another actor made. */
+function fromOtherReplicas(before: A.Doc<unknown>, after: A.Doc<unknown>): boolean {
+  const actor = A.getActorId(after)
+  return A.getChangesMetaSince(after, A.getHeads(before)).some((c) => c.actor !== actor)
 }

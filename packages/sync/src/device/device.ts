@@ -132,8 +132,8 @@ export class Device {
       tracker: this.#tracker,
       signal,
       random: parts.random,
-      orderSeen: (h) => {
-        handshake.absorb(h)
+      orderSeen: (h, change) => {
+        handshake.absorb(h, change?.patchInfo)
         summaries.touched(h)
       },
       persistClock: () => parts.clock.persist(),
@@ -173,6 +173,7 @@ export class Device {
       summaries,
       logger,
       assertOpen,
+      commit: (handle, callback) => this.#changePush.change(handle, callback),
     })
     this.#days = new DayLoader({
       repo,

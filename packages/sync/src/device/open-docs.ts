@@ -1,3 +1,4 @@
+import * as A from '@automerge/automerge'
 import type {
   AutomergeUrl,
   DocHandle,
@@ -41,8 +42,14 @@ export interface OpenDocsParts {
   /** Aborted when the device closes: every find stops. */
   readonly signal: AbortSignal
   readonly random: () => number
-  /** Called with every order that is opened or changes (the clock absorbs its stamps). */
-  readonly orderSeen: (handle: DocHandle<OrderDoc>) => void
+  /**
+   * Called with every order that is opened (no payload) or changes (the clock absorbs its
+   * stamps); a change's payload says what it brought.
+   */
+  readonly orderSeen: (
+    handle: DocHandle<OrderDoc>,
+    change?: DocHandleChangePayload<unknown>,
+  ) => void
   /** Resolves once the clock's state is in storage (part of "saved"). */
   readonly persistClock: () => Promise<void>
   /** Called first, in the same turn, with every change of a tracked document (the fast path). */
@@ -69,6 +76,10 @@ export class OpenDocs {
 
   /** Finds a document (waiting while it is unavailable, within the options' bounds) and tracks it. */
   async open<D>(url: AutomergeUrl | DocumentId, options: OpenOptions = {}): Promise<DocHandle<D>> {
+    // Every command opens its document: one this device already watches, ready with content,
+    // is returned as it is (no find, no URL checksum), ahead of the command's change.
+    const open = (options.signal ?? this.#parts.signal).aborted ? undefined : this.#openAlready(url)
+    if (open) return open as DocHandle<D>
     const opening = { id: url.startsWith('automerge:') ? documentIdOf(url) : (url as DocumentId) }
     this.#opening.add(opening)
     try {
@@ -85,6 +96,17 @@ export class OpenDocs {
     } finally {
       this.#opening.delete(opening)
     }
+  }
+
+  /** The tracked handle of a plain document URL or id, when it is ready with content. */
+  #openAlready(url: AutomergeUrl | DocumentId): DocHandle<unknown> | undefined {
+    // A URL naming heads (`#...`) is a view: that one goes through the repo.
+    const id = url.startsWith('automerge:') ? url.slice('automerge:'.length) : url
+    if (id.includes('#')) return undefined
+    const handle = this.#tracked.get(id as DocumentId)?.handle
+    if (!handle?.isReady() || A.getHeads(handle.doc() as A.Doc<unknown>).length === 0)
+      return undefined
+    return handle
   }
 
   /**
@@ -109,7 +131,7 @@ export class OpenDocs {
       this.#parts.changed?.(handle, payload)
       if (!handle.isReady()) return
       const kind = kindOfDoc(handle) as DocKindName
-      if (kind === 'order') this.#parts.orderSeen(handle as DocHandle<OrderDoc>)
+      if (kind === 'order') this.#parts.orderSeen(handle as DocHandle<OrderDoc>, payload)
       for (const cb of [...this.#listeners]) cb({ url: handle.url, kind })
     }
     const onHeads = () => tracker.check(handle)

@@ -39,6 +39,11 @@ export interface OrderCommandsParts {
   readonly logger: Logger
   /** Throws `closed` once the device is closed. */
   readonly assertOpen: () => void
+  /**
+   * Makes a command's change on a handle, as `handle.change` (default), or pushing it to the
+   * relay before the handle's bookkeeping (change-push.ts).
+   */
+  readonly commit?: <T>(handle: DocHandle<T>, callback: (doc: T) => void) => void
 }
 
 /**
@@ -102,7 +107,8 @@ export class OrderCommands {
     const before = handle.heads()
     prepareWrite(handle)
     let result: R | undefined
-    handle.change((d) => {
+    const commit = this.#parts.commit ?? ((h, cb) => h.change(cb))
+    commit(handle, (d) => {
       result = command(d as D, ctx)
     })
     const after = handle.heads()

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import * as A from '@automerge/automerge'
 import { Repo } from '@automerge/automerge-repo/slim'
 import { FrameType, type ChangeFrame } from '@tabsync/protocol'
@@ -75,4 +76,42 @@ test('an undecodable change is logged as a malformed SyncError and changes nothi
   expect(results).toEqual(['corrupt'])
   expect(handle.heads()).toEqual(heads)
   expect(isSyncError((warnings[0] as { err?: unknown }).err, 'malformed')).toBe(true)
+})
+
+test('a change cut short behind a recomputed checksum is refused where it is applied: logged as malformed, nothing changed', () => {
+  const { handle, deliver, results, warnings, frame } = setup()
+  const other = A.change(A.clone(handle.doc(), { actor: 'abcdef04' }), (d) => void d.n.push(7))
+  const change = A.getLastLocalChange(other)!
+  expect(change[9]).toBeLessThan(0x80) // a one-byte chunk length, cut by one below
+  const cut = change.slice(0, change.length - 1)
+  cut[9] = change[9]! - 1
+  cut.set(createHash('sha256').update(cut.subarray(8)).digest().subarray(0, 4), 4)
+  const heads = handle.heads()
+  deliver(frame([cut]))
+  expect(results).toEqual(['corrupt'])
+  expect(handle.heads()).toEqual(heads)
+  expect(isSyncError((warnings[0] as { err?: unknown }).err, 'malformed')).toBe(true)
+})
+
+test('a command through ChangePush.change pushes its change once, before the handle emits it, and a throwing command changes nothing', () => {
+  const { handle, push, sent } = setup()
+  let sentWhenEmitted = -1
+  handle.on('change', ({ patchInfo }) => {
+    sentWhenEmitted = sent.length
+    push.changed(handle, patchInfo.before, patchInfo.after)
+  })
+  push.change(handle, (d) => void d.n.push(1))
+  expect(sent).toHaveLength(1)
+  expect(sentWhenEmitted).toBe(1) // the frame was out when the handle told its listeners
+  expect(A.decodeChange(sent[0]!.changes[0]!).hash).toBe(A.getHeads(handle.doc())[0])
+  expect(handle.doc().n).toEqual([1])
+  const heads = handle.heads()
+  expect(() =>
+    push.change(handle, (d) => {
+      d.n.push(2)
+      throw new Error('refused')
+    }),
+  ).toThrow('refused')
+  expect(handle.heads()).toEqual(heads)
+  expect(sent).toHaveLength(1)
 })
