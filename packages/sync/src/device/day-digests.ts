@@ -67,7 +67,10 @@ export async function dayDigests(
     if (handle?.isReady()) found.push({ url: handle.url, digest: host.cache.fromHandle(handle) })
     else closed.push({ ref, id })
   }
-  const cached = await host.cache.fromStorage(closed.map((c) => c.id))
+  const cached = await host.cache.fromStorage(
+    closed.map((c) => c.id),
+    date,
+  )
   const toOpen = closed.filter((c) => {
     const digest = cached.get(c.id)
     if (digest) found.push({ url: c.ref.url as AutomergeUrl, digest })
