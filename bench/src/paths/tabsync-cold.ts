@@ -45,7 +45,12 @@ function watchedStorage(dir: string, t0: number) {
     load: (key) => inner.load(key),
     save: async (key, data) => {
       await inner.save(key, data)
-      if (key[1] === 'incremental' && key[2]?.startsWith('catch-up') === true && key[0] && !saved.has(key[0])) {
+      if (
+        key[1] === 'incremental' &&
+        key[2]?.startsWith('catch-up') === true &&
+        key[0] &&
+        !saved.has(key[0])
+      ) {
         saved.set(key[0], now() - t0)
       }
     },

@@ -5,7 +5,8 @@
 // device on the copy: openDevice + ready + salesReport (the report), then dayDigests localOnly
 // (the floor), as the cold-device workload times them. `node --cpu-prof` works on it
 // (`node --import tsx --cpu-prof --cpu-prof-dir <dir> bench/src/tools/cold-report-profile.ts`).
-import { cp, mkdir, rm, stat } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { cp, mkdir, readFile, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import * as A from '@automerge/automerge'
@@ -60,10 +61,13 @@ function timedStorage(dir: string, t0: () => number) {
   return { adapter, calls }
 }
 
-// The stored day, summary cache written, kept between calls (named by the sync build's mtime:
+// The stored day, summary cache written, kept between calls (named by the built cache's code:
 // another cache format needs another stored day).
-const built = (await stat(new URL(import.meta.resolve('@tabsync/sync')))).mtimeMs
-const template = path.join(os.tmpdir(), `tabsync-cold-report-${orders}-${Math.round(built)}`)
+const cacheCode = await readFile(
+  new URL('./device/summary-cache.js', import.meta.resolve('@tabsync/sync')),
+)
+const built = createHash('sha256').update(cacheCode).digest('hex').slice(0, 12)
+const template = path.join(os.tmpdir(), `tabsync-cold-report-${orders}-${built}`)
 try {
   await stat(path.join(template, 'done'))
 } catch {

@@ -52,7 +52,9 @@ export async function fingerprintOfKeys(
 
 function entryOf(key: StorageKey, data: Uint8Array): string {
   const name = key[2] ?? ''
-  return isAddressedName(name) ? `${key[1]}/${name}` : `${key[1]}/${name}#${data.length}.${hash(data)}`
+  return isAddressedName(name)
+    ? `${key[1]}/${name}`
+    : `${key[1]}/${name}#${data.length}.${hash(data)}`
 }
 
 /** Two 32-bit FNV-1a hashes with other offsets: accidental collisions only matter here. */

@@ -42,7 +42,8 @@ export async function listKeys(
   logger?: Logger,
 ): Promise<StorageKey[]> {
   const s = storage as unknown as Record<string, unknown>
-  if (typeof s['listKeys'] === 'function') return (storage as unknown as KeyListing).listKeys(prefix)
+  if (typeof s['listKeys'] === 'function')
+    return (storage as unknown as KeyListing).listKeys(prefix)
   if (
     typeof s['baseDirectory'] === 'string' &&
     typeof s['getFilePath'] === 'function' &&
