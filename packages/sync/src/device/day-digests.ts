@@ -53,6 +53,8 @@ export async function dayDigests(
   date: string,
   { localOnly = false }: { localOnly?: boolean } = {},
 ): Promise<DayDigests> {
+  // The day's stored entries are read while the tables are.
+  host.cache.prepare(date)
   const { refs, missingTables } = await host.refsOfDay(date, localOnly)
   const missing: OrderRef[] = []
   const found: DigestEntry[] = []

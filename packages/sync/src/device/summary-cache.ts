@@ -131,6 +131,11 @@ export class SummaryCache {
     return entry
   }
 
+  /** Starts reading the stored entries of `date` (a report reads its tables meanwhile). */
+  prepare(date: string): void {
+    void this.#day(date)
+  }
+
   /**
    * Stored digests of orders of business day `date` that are not loaded, for those whose chunks
    * are exactly the ones an entry (of any writer) was derived from (the rule above). Others are
@@ -268,7 +273,11 @@ export class SummaryCache {
   #day(date: string): Promise<StoredDay> {
     let day = this.#days.get(date)
     if (!day) {
-      day = this.#readDay(date)
+      // Unreadable storage: no entries (every order is opened), reported once per day.
+      day = this.#readDay(date).catch((err: unknown) => {
+        this.#logger.warn({ err, date }, 'summary cache entries not read')
+        return new StoredDay()
+      })
       this.#days.set(date, day)
     }
     return day
