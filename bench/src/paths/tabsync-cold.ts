@@ -37,7 +37,7 @@ export const COLD_PHASE_NAMES: Record<ColdPhase, string> = {
   usable: 'open checks usable',
 }
 
-/** The device's storage, noting when each document's first bulk chunk (`catch-up`) is saved. */
+/** The device's storage, noting when each document's first bulk chunk (`catch-up-*`) is saved. */
 function watchedStorage(dir: string, t0: number) {
   const inner = new NodeFSStorageAdapter(dir)
   const saved = new Map<string, number>()
@@ -45,7 +45,12 @@ function watchedStorage(dir: string, t0: number) {
     load: (key) => inner.load(key),
     save: async (key, data) => {
       await inner.save(key, data)
-      if (key[1] === 'incremental' && key[2] === 'catch-up' && key[0] && !saved.has(key[0])) {
+      if (
+        key[1] === 'incremental' &&
+        key[2]?.startsWith('catch-up') === true &&
+        key[0] &&
+        !saved.has(key[0])
+      ) {
         saved.set(key[0], now() - t0)
       }
     },

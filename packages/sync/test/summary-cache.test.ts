@@ -4,7 +4,6 @@
 // every digest a device reports equals a fresh derivation of the document it has.
 import * as A from '@automerge/automerge'
 import {
-  encodeHeads,
   Repo,
   type AutomergeUrl,
   type DocumentId,
@@ -105,13 +104,24 @@ async function checkStorage(
   const storage = c.slots[index]!.storage.adapter()
   const ids = urls.map((u) => u.slice('automerge:'.length) as DocumentId)
   const reader = new SummaryCache(storage, new Repo({ network: [] }))
-  const served = await drive(reader.fromStorage(ids))
-  for (const [id, digest] of served) {
-    const doc = await drive(storedDoc(storage, id))
-    expect(doc, `a digest is served for ${id}, which is not stored`).toBeDefined()
-    expect(digest).toEqual(digestOrder(summarizeOrder(doc!)))
+  let count = 0
+  for (const date of await businessDates(storage)) {
+    const served = await drive(reader.fromStorage(ids, date))
+    for (const [id, digest] of served) {
+      const doc = await drive(storedDoc(storage, id))
+      expect(doc, `a digest is served for ${id}, which is not stored`).toBeDefined()
+      expect(digest).toEqual(digestOrder(summarizeOrder(doc!)))
+    }
+    count += served.size
   }
-  return served.size
+  return count
+}
+
+/** The business dates the cache holds blobs of (a reader asks per day). */
+async function businessDates(storage: StorageAdapterInterface): Promise<string[]> {
+  const dates = new Set<string>()
+  for (const c of await drive(storage.loadRange(['tabsync-summaries']))) dates.add(c.key[1]!)
+  return [...dates]
 }
 
 /** Every digest the device reports for the day equals a fresh derivation of its document. */
@@ -250,8 +260,8 @@ test(
   RUNS * 120_000,
 )
 
-test('heads of a served entry are those of the stored document', async () => {
-  // The cache's rule in one case: an entry written after a flush names the stored heads.
+test('an entry written after a flush is served, and equals the digest of the stored document', async () => {
+  // The cache's rule in one case (checkStorage compares what is served with the stored document).
   useSimTime()
   const c = await createCluster({ seed: 7, devices: 1 })
   try {
@@ -259,12 +269,6 @@ test('heads of a served entry are those of the stored document', async () => {
     const { url } = await drive(device.openOrder('t1'))
     await drive(device.run(url, (doc, ctx) => addLine(doc, ctx, { itemId: 'soup' })))
     await drive(device.flush())
-    const storage = c.slots[0]!.storage.adapter()
-    const id = url.slice('automerge:'.length) as DocumentId
-    const [entry] = await drive(storage.loadRange(['tabsync-summary', id]))
-    const stored = JSON.parse(new TextDecoder().decode(entry!.data)) as { heads: string[] }
-    const doc = await drive(storedDoc(storage, id))
-    expect(stored.heads).toEqual(encodeHeads(A.getHeads(doc!)).sort())
     expect(await checkStorage(c, 0, [url])).toBe(1)
   } finally {
     await c.close()

@@ -53,6 +53,8 @@ export async function dayDigests(
   date: string,
   { localOnly = false }: { localOnly?: boolean } = {},
 ): Promise<DayDigests> {
+  // The day's stored entries are read while the tables are.
+  host.cache.prepare(date)
   const { refs, missingTables } = await host.refsOfDay(date, localOnly)
   const missing: OrderRef[] = []
   const found: DigestEntry[] = []
@@ -67,7 +69,10 @@ export async function dayDigests(
     if (handle?.isReady()) found.push({ url: handle.url, digest: host.cache.fromHandle(handle) })
     else closed.push({ ref, id })
   }
-  const cached = await host.cache.fromStorage(closed.map((c) => c.id))
+  const cached = await host.cache.fromStorage(
+    closed.map((c) => c.id),
+    date,
+  )
   const toOpen = closed.filter((c) => {
     const digest = cached.get(c.id)
     if (digest) found.push({ url: c.ref.url as AutomergeUrl, digest })

@@ -1,3 +1,4 @@
+import * as A from '@automerge/automerge'
 import type {
   DocHandle,
   DocumentId,
@@ -5,6 +6,7 @@ import type {
   StorageAdapterInterface,
   StorageKey,
 } from '@automerge/automerge-repo/slim'
+import { decodeHeads } from '@automerge/automerge-repo/slim'
 import {
   digestOrder,
   summarizeOrder,
@@ -12,46 +14,50 @@ import {
   type OrderDoc,
   type OrderSummary,
 } from '@tabsync/core'
-import { isContentChunk } from '../docs/chunk-keys.js'
+import { fingerprintOfChunks, fingerprintOfKeys, isContentKey } from '../docs/chunk-fingerprint.js'
 import { silentLogger, type Logger } from '../log/logger.js'
+import { listKeys } from '../storage/key-listing.js'
+import {
+  SUMMARY_BLOBS_PREFIX,
+  blobKey,
+  dayPrefix,
+  encodeBlob,
+  parseBlob,
+  type DayEntries,
+  type SummaryEntry,
+} from './summary-blobs.js'
 
 /*
  * The summary cache (issue 15): for each order document stored on this device, the digest the
- * floor and the X/Z report need (core's `digestOrder`), stored in the device's own storage next
- * to the document, under `['tabsync-summary', documentId]`, valid for exactly the heads it was
- * derived at. A report of a stored day reads digests instead of opening 2,000 documents.
+ * floor and the X/Z report need (core's `digestOrder`), kept in the device's own storage, so a
+ * report of a stored day reads digests instead of opening 2,000 documents.
  *
- * How a stored entry is known to be valid without opening the document: automerge-repo stores a
- * document as chunks under `[documentId, 'snapshot' | 'incremental', name]`, and the names are
- * content hashes (an incremental is named by the SHA-256 of its bytes, a snapshot by the hash of
- * its heads; the one chunk the bulk catch-up writes, `catch-up`, is written only while the
- * document is absent). An entry records the chunk names and sizes it was derived from (its
- * fingerprint). Rule: the entry is valid when the document's chunks now are exactly those; any
- * change saved since adds or replaces a chunk, so the entry no longer matches and the order is
- * opened. A compaction that only rewrites chunks is a miss too (the order is opened once more),
- * never a stale figure. Reading the fingerprint reads the chunk keys (the adapters return their
- * bytes too) but decodes nothing and starts no sync exchange.
- *
- * Entries are written only from a document this device has loaded: after the repo flushed it,
- * with the fingerprint read back and the heads unchanged meanwhile (else the next change writes
- * it again). Debounced per document, so a check being rung up is not rewritten per keystroke.
- * A loaded document is always read from memory (its digest kept per heads), never from storage:
- * changes not yet saved count. A digest is never taken from another device: the prefix is not a
- * document, so nothing syncs it, and nothing reads a summary out of a document.
+ * An entry says: "this digest is of the document stored as exactly these chunks". automerge-repo
+ * stores a document as chunks under `[documentId, 'snapshot' | 'incremental', name]` whose names
+ * each stand for one content (chunk-fingerprint.ts). So:
+ * - Written from storage, not from memory: after the repo flushed the document, its chunks are
+ *   read back with their bytes; if the document they make has the loaded handle's heads, the
+ *   digest of the handle is theirs, else the digest is derived from those bytes. Whoever wrote
+ *   the chunks (this repo, another tab on the same storage, a save still in flight), the entry
+ *   matches its own fingerprint.
+ * - Served only when the document's chunks are exactly the entry's now (listed without their
+ *   bytes where the adapter allows: key-listing.ts). Any change saved since adds a chunk; a
+ *   compaction replaces chunks: a miss (the order is opened), never a stale figure. A chunk
+ *   lost in a crash is a miss too.
+ * Several writers may share one storage: each SummaryCache is one writer with its own blob per
+ * business day (summary-blobs.ts), read with one `loadRange` per day. Entries of other writers
+ * are used only through the same check, and folded into this writer's blob when it first writes
+ * that day (their blobs are then removed: a writer still running writes its own again from
+ * memory; an entry lost so is a miss). A loaded document is always read from memory (its digest
+ * kept per heads), never from storage: changes not yet saved count. A digest is never taken from
+ * another device: the prefix is not a document, so nothing syncs it.
  */
 
 /** Storage prefix of the summary cache. */
-export const SUMMARY_PREFIX: StorageKey = ['tabsync-summary']
+export const SUMMARY_PREFIX: StorageKey = SUMMARY_BLOBS_PREFIX
 
-/** What the cache stores per order document. */
-interface StoredEntry {
-  readonly v: 1
-  /** Heads (base58, sorted) the digest was derived at. */
-  readonly heads: readonly string[]
-  /** The document's chunks then: `type/name:bytes`, sorted. */
-  readonly chunks: readonly string[]
-  readonly digest: OrderDigest
-}
+/** Where entries of earlier versions lived (one per document, removed on the first write). */
+const LEGACY_PREFIX: StorageKey = ['tabsync-summary']
 
 /** Counters for tests and the bench: what reads were served from where. */
 export interface SummaryCacheStats {
@@ -73,6 +79,8 @@ export class SummaryCache {
   readonly #repo: Repo
   readonly #logger: Logger
   readonly #delayMs: number
+  /** This writer (one per SummaryCache: two tabs on one storage are two writers). */
+  readonly writer = randomWriterId()
   /**
    * Summaries of loaded documents (and their digests, derived when first asked), by document,
    * with the heads they hold for: a day loaded, its report and the cache write derive each
@@ -82,11 +90,12 @@ export class SummaryCache {
     DocumentId,
     { heads: string; summary: OrderSummary; digest?: OrderDigest }
   >()
-  /** Stored entries (read once, then kept in step with what this device writes). */
-  #stored: Promise<Map<DocumentId, StoredEntry>> | undefined
+  /** Per business day: the stored blobs, read once (this writer's kept in step with its writes). */
+  readonly #days = new Map<string, Promise<StoredDay>>()
   readonly #dirty = new Map<DocumentId, DocHandle<OrderDoc>>()
   #timer: ReturnType<typeof setTimeout> | undefined
   #writing: Promise<void> = Promise.resolve()
+  #legacyRemoved = false
   #closed = false
   readonly stats: SummaryCacheStats = { derived: 0, storedHits: 0, storedMisses: 0, written: 0 }
 
@@ -122,21 +131,32 @@ export class SummaryCache {
     return entry
   }
 
+  /** Starts reading the stored entries of `date` (a report reads its tables meanwhile). */
+  prepare(date: string): void {
+    void this.#day(date)
+  }
+
   /**
-   * Stored digests of documents that are not loaded, for those whose chunks are exactly the
-   * ones the digest was derived from (the rule above). Others are left out: open them.
+   * Stored digests of orders of business day `date` that are not loaded, for those whose chunks
+   * are exactly the ones an entry (of any writer) was derived from (the rule above). Others are
+   * left out: open them.
    */
-  async fromStorage(ids: readonly DocumentId[]): Promise<Map<DocumentId, OrderDigest>> {
-    const stored = await this.#load()
+  async fromStorage(
+    ids: readonly DocumentId[],
+    date: string,
+  ): Promise<Map<DocumentId, OrderDigest>> {
+    const day = await this.#day(date)
     const out = new Map<DocumentId, OrderDigest>()
     await Promise.all(
       ids.map(async (id) => {
-        const entry = stored.get(id)
-        if (!entry) return
+        const candidates = day.candidates(id)
+        if (candidates.length === 0) return
         try {
-          const chunks = await this.#fingerprint(id)
-          if (sameList(chunks, entry.chunks)) {
-            out.set(id, entry.digest)
+          const keys = await listKeys(this.#storage, [id], this.#logger)
+          const chunks = await fingerprintOfKeys(this.#storage, keys)
+          const hit = chunks && candidates.find((e) => sameList(e.chunks, chunks))
+          if (hit) {
+            out.set(id, hit.digest)
             this.stats.storedHits++
           } else this.stats.storedMisses++
         } catch (err) {
@@ -182,78 +202,136 @@ export class SummaryCache {
   async #write(handles: readonly DocHandle<OrderDoc>[]): Promise<void> {
     const ready = handles.filter((h) => h.isReady())
     if (ready.length === 0) return
-    const stored = await this.#load()
     await this.#repo.flush(ready.map((h) => h.documentId)).catch((err: unknown) => {
       this.#logger.warn({ err }, 'flush before the summary cache write failed')
     })
+    const changed = new Set<string>()
     await Promise.all(
       ready.map(async (handle) => {
         try {
-          const heads = [...handle.heads()].sort()
-          const digest = this.fromHandle(handle)
-          const chunks = await this.#fingerprint(handle.documentId)
-          // A change since the digest (even one not saved yet): the chunks may not be these
-          // heads'. Its change event touches the document again.
-          if (headsKey(handle.heads()) !== headsKey(heads) || chunks.length === 0) return
-          const known = stored.get(handle.documentId)
+          const entry = await this.#entryFromStorage(handle)
+          if (!entry || this.#closed) return
+          const day = await this.#day(entry.digest.businessDate)
+          const known = day.own.get(handle.documentId)
           // Already stored for these chunks (a document re-opened at start): nothing to write.
-          if (known && sameList(known.chunks, chunks)) return
-          const entry: StoredEntry = { v: 1, heads, chunks, digest }
-          if (this.#closed) return
-          await this.#storage.save(
-            [...SUMMARY_PREFIX, handle.documentId],
-            new TextEncoder().encode(JSON.stringify(entry)),
-          )
-          stored.set(handle.documentId, entry)
+          if (known && sameList(known.chunks, entry.chunks)) return
+          day.own.set(handle.documentId, entry)
+          changed.add(entry.digest.businessDate)
           this.stats.written++
         } catch (err) {
           this.#logger.warn({ err, documentId: handle.documentId }, 'summary cache not written')
         }
       }),
     )
-  }
-
-  /** The document's chunks in storage: `type/name:bytes`, sorted (sync states left out). */
-  async #fingerprint(id: DocumentId): Promise<string[]> {
-    const chunks = await this.#storage.loadRange([id])
-    return chunks
-      .filter((c) => isContentChunk(c) && c.data)
-      .map((c) => `${c.key[1]}/${c.key[2] ?? ''}:${c.data!.length}`)
-      .sort()
-  }
-
-  #load(): Promise<Map<DocumentId, StoredEntry>> {
-    this.#stored ??= (async () => {
-      const map = new Map<DocumentId, StoredEntry>()
-      for (const chunk of await this.#storage.loadRange(SUMMARY_PREFIX)) {
-        const id = chunk.key[1] as DocumentId | undefined
-        if (!id || !chunk.data) continue
-        const entry = parseEntry(chunk.data)
-        if (entry) map.set(id, entry)
-        else this.#logger.warn({ documentId: id }, 'unreadable summary cache entry ignored')
+    for (const date of changed) {
+      if (this.#closed) return
+      const day = await this.#day(date)
+      try {
+        await this.#storage.save(blobKey(date, this.writer), encodeBlob(this.writer, day.own))
+        // Folded into this writer's blob: the other blobs read for the day go (bounded storage).
+        const folded = day.others.splice(0)
+        await Promise.all(folded.map((key) => this.#storage.remove(key)))
+      } catch (err) {
+        this.#logger.warn({ err, date }, 'summary cache blob not written')
       }
-      return map
-    })()
-    return this.#stored
+    }
+    if (changed.size > 0 && !this.#legacyRemoved && !this.#closed) {
+      this.#legacyRemoved = true
+      await this.#storage.removeRange(LEGACY_PREFIX).catch((err: unknown) => {
+        this.#logger.warn({ err }, 'summary cache entries of an earlier version not removed')
+      })
+    }
+  }
+
+  /**
+   * The entry of the document as stored now: its chunks read back with their bytes, and the
+   * digest of exactly those (the handle's when they make its heads, else derived from them).
+   * Undefined when it has no content chunk or one vanished while read.
+   */
+  async #entryFromStorage(handle: DocHandle<OrderDoc>): Promise<SummaryEntry | undefined> {
+    const stored = (await this.#storage.loadRange([handle.documentId])).filter((c) =>
+      isContentKey(c.key),
+    )
+    const chunks = fingerprintOfChunks(stored)
+    if (!chunks || chunks.length === 0) return undefined
+    // Loaded as automerge-repo loads a document: snapshots first, then incrementals.
+    let doc = A.init<OrderDoc>()
+    for (const type of ['snapshot', 'incremental']) {
+      for (const c of stored) if (c.key[1] === type && c.data) doc = A.loadIncremental(doc, c.data)
+    }
+    const storedHeads = A.getHeads(doc)
+    if (storedHeads.length === 0) return undefined
+    const handleHeads = decodeHeads(handle.heads())
+    const digest =
+      headsKey(storedHeads) === headsKey(handleHeads)
+        ? this.fromHandle(handle)
+        : digestOrder(summarizeOrder(doc))
+    return { chunks, digest }
+  }
+
+  /** The blobs of `date`: read once, this writer's own entries kept in step with its writes. */
+  #day(date: string): Promise<StoredDay> {
+    let day = this.#days.get(date)
+    if (!day) {
+      // Unreadable storage: no entries (every order is opened), reported once per day.
+      day = this.#readDay(date).catch((err: unknown) => {
+        this.#logger.warn({ err, date }, 'summary cache entries not read')
+        return new StoredDay()
+      })
+      this.#days.set(date, day)
+    }
+    return day
+  }
+
+  async #readDay(date: string): Promise<StoredDay> {
+    const day = new StoredDay()
+    for (const chunk of await this.#storage.loadRange(dayPrefix(date))) {
+      const writer = chunk.key[chunk.key.length - 1]
+      if (!chunk.data || writer === undefined) continue
+      const entries = parseBlob(chunk.data)
+      if (!entries) {
+        this.#logger.warn({ date, writer }, 'unreadable summary cache blob ignored')
+        continue
+      }
+      if (writer === this.writer) for (const [id, e] of entries) day.own.set(id, e)
+      else {
+        day.others.push(chunk.key)
+        for (const [id, e] of entries) {
+          // Folded into this writer's entries on its first write of the day; all are checked.
+          if (!day.own.has(id)) day.own.set(id, e)
+          else day.extra(id, e)
+        }
+      }
+    }
+    return day
   }
 }
 
-function parseEntry(bytes: Uint8Array): StoredEntry | undefined {
-  try {
-    const value = JSON.parse(new TextDecoder().decode(bytes)) as Partial<StoredEntry>
-    if (
-      value.v !== 1 ||
-      !Array.isArray(value.heads) ||
-      !Array.isArray(value.chunks) ||
-      value.digest === null ||
-      typeof value.digest !== 'object'
-    ) {
-      return undefined
-    }
-    return value as StoredEntry
-  } catch {
-    return undefined
+/** The entries of one business day this writer knows. */
+class StoredDay {
+  /** This writer's entries (with those of other writers folded in). */
+  readonly own: DayEntries = new Map()
+  /** Keys of other writers' blobs read (removed once folded into this writer's blob). */
+  readonly others: StorageKey[] = []
+  /** Other entries for documents that already have one (another fingerprint, another writer). */
+  readonly #extra = new Map<DocumentId, SummaryEntry[]>()
+
+  extra(id: DocumentId, entry: SummaryEntry): void {
+    const list = this.#extra.get(id) ?? []
+    list.push(entry)
+    this.#extra.set(id, list)
   }
+
+  /** Every entry known for `id`, this writer's first. */
+  candidates(id: DocumentId): SummaryEntry[] {
+    const own = this.own.get(id)
+    return [...(own ? [own] : []), ...(this.#extra.get(id) ?? [])]
+  }
+}
+
+function randomWriterId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8))
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')
 }
 
 function headsKey(heads: readonly string[]): string {

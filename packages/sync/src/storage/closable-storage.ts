@@ -1,4 +1,5 @@
 import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo/slim'
+import { listKeys, type KeyListing } from './key-listing.js'
 
 /**
  * Wraps the device's storage adapter so that closing the device is final: automerge-repo keeps
@@ -6,7 +7,7 @@ import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/auto
  * write into a directory the caller is already removing. After {@link close} writes are
  * dropped (everything was flushed before), and `close` waits for writes still in flight.
  */
-export class ClosableStorage implements StorageAdapterInterface {
+export class ClosableStorage implements StorageAdapterInterface, KeyListing {
   #inner: StorageAdapterInterface
   #inFlight = new Set<Promise<unknown>>()
   #closed = false
@@ -21,6 +22,11 @@ export class ClosableStorage implements StorageAdapterInterface {
 
   loadRange(prefix: StorageKey): Promise<Chunk[]> {
     return this.#inner.loadRange(prefix)
+  }
+
+  /** The keys under `prefix`, listed by the wrapped adapter where it can (key-listing.ts). */
+  listKeys(prefix: StorageKey): Promise<StorageKey[]> {
+    return listKeys(this.#inner, prefix)
   }
 
   save(key: StorageKey, data: Uint8Array): Promise<void> {

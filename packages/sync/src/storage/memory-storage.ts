@@ -25,6 +25,11 @@ export class MemoryStorageAdapter implements StorageAdapterInterface {
       .map(([k, data]) => ({ key: parseKey(k), data }))
   }
 
+  /** The keys under `prefix`, without their values (see key-listing.ts). */
+  async listKeys(prefix: StorageKey): Promise<StorageKey[]> {
+    return [...this.#data.keys()].filter((k) => hasPrefix(k, prefix)).map(parseKey)
+  }
+
   async removeRange(prefix: StorageKey): Promise<void> {
     for (const k of [...this.#data.keys()]) if (hasPrefix(k, prefix)) this.#data.delete(k)
   }

@@ -1,4 +1,5 @@
 import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo/slim'
+import type { KeyListing } from '../storage/key-listing.js'
 import { hasPrefix, keyString, parseKey } from '../storage/memory-storage.js'
 
 /** Options of {@link createCrashableStorage}. */
@@ -77,7 +78,7 @@ export function createCrashableStorage(options: CrashableStorageOptions = {}): C
     })
   }
 
-  const makeAdapter = (gen: number): StorageAdapterInterface => ({
+  const makeAdapter = (gen: number): StorageAdapterInterface & KeyListing => ({
     async load(key: StorageKey) {
       if (gen !== generation) return never()
       return volatile.get(keyString(key))
@@ -94,6 +95,11 @@ export function createCrashableStorage(options: CrashableStorageOptions = {}): C
       return [...volatile]
         .filter(([k]) => hasPrefix(k, prefix))
         .map(([k, data]) => ({ key: parseKey(k), data }))
+    },
+    // Listed without values, as the file and IndexedDB adapters can (see key-listing.ts).
+    async listKeys(prefix: StorageKey): Promise<StorageKey[]> {
+      if (gen !== generation) return never()
+      return [...volatile.keys()].filter((k) => hasPrefix(k, prefix)).map(parseKey)
     },
     removeRange(prefix: StorageKey) {
       return write(gen, (m) => {
