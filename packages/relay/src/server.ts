@@ -40,6 +40,8 @@ import { RelayServerAdapter } from './network/relay-server-adapter.js'
 import { flushAndShutdown } from './repo/flush.js'
 import { IdleUnloader } from './repo/idle-unloader.js'
 import { Base58CheckMemoMode, memoizeBase58Check } from './repo/base58check-memo.js'
+import { EdgeDecodeHandoffMode, installEdgeDecodeHandoff } from './repo/edge-decode-handoff.js'
+import { keepSyncStatesInWasm, WasmSyncStatesMode } from './repo/wasm-sync-states.js'
 import { unloadDocument } from './repo/unload-document.js'
 import { pushStoreDocuments } from './repo/push-store-documents.js'
 import { resetSyncOnReconnect } from './repo/reset-peer-sync.js'
@@ -403,6 +405,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   // automerge-repo re-encodes the same heads and ids on every message (repo/base58check-memo.ts).
   if (memoizeBase58Check() === Base58CheckMemoMode.unsupported)
     log.warn('automerge-repo does not reach the base58check memo: heads are encoded at full cost')
+  // Sync states stay in WebAssembly between automerge-repo's calls (repo/wasm-sync-states.ts),
+  // and the repo takes the edge's decode of a sync message (repo/edge-decode-handoff.ts).
+  if (keepSyncStatesInWasm() === WasmSyncStatesMode.unsupported)
+    log.warn('Automerge is out of reach of the sync-state hook: states are converted per message')
+  if (installEdgeDecodeHandoff() === EdgeDecodeHandoffMode.unsupported)
+    log.warn('Automerge is out of reach of the decode hand-off: sync messages are decoded twice')
 
   // Settle claimed documents as soon as their content is readable.
   liveRepo.on('doc-metrics', (event) => {
