@@ -73,3 +73,4 @@ export {
 export type { RepoLike } from './repo-internals.js'
 export { guardBeginSync } from './begin-sync-guard.js'
 export type { BeginSyncFailure } from './begin-sync-guard.js'
+export { idleBeginSyncsSkipped, shortcutIdleBeginSync } from './begin-sync-shortcut.js'

@@ -24,6 +24,7 @@ import {
   closeReason,
   guardBeginSync,
   setSyncThrottle,
+  shortcutIdleBeginSync,
   SyncThrottleMode,
   type BackoffOptions,
 } from '@tabsync/protocol'
@@ -402,6 +403,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   guardBeginSync(liveRepo, (err, documentId) =>
     log.warn({ err, documentId }, 'sync of a document could not begin: it was not ready in time'),
   )
+  // automerge-repo begins a sync with no new peer after every inbound message: answered at once
+  // for ready documents (@tabsync/protocol's begin-sync-shortcut.ts).
+  if (!shortcutIdleBeginSync(liveRepo))
+    log.warn('automerge-repo internals differ: every message waits for its document twice')
   // automerge-repo re-encodes the same heads and ids on every message (repo/base58check-memo.ts).
   if (memoizeBase58Check() === Base58CheckMemoMode.unsupported)
     log.warn('automerge-repo does not reach the base58check memo: heads are encoded at full cost')
