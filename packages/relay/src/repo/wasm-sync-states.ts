@@ -15,11 +15,12 @@ import {
 // relay's devices do not). In the relay's 1 × 10 relay-cost profile the two conversions were 13%
 // of its main-thread CPU, more than the sync protocol itself.
 //
-// Here the export hands out an object that keeps a copy of the WebAssembly state and whose fields
-// are filled in (by the stock export) the first time any of them is read or written; an import of
-// such an untouched object is a copy of the kept state, with no conversion. A field read makes
-// it an ordinary object, imported the stock way from then on, so any reader (or writer) sees the
-// stock contents. Process-wide (Automerge's API object is), idempotent, checked at install:
+// Here the export hands out a proxy over a copy of the WebAssembly state whose fields are filled
+// in (by the stock export) the first time anything reads, writes, lists or spreads them; an
+// import of an untouched one is a copy of the kept state, with no conversion. Once filled it
+// behaves as the stock object and is imported the stock way, so any reader (or writer) sees the
+// stock contents. (A first version defined ten lazy getters per state: defining them cost a third
+// of what it saved.) Process-wide (Automerge's API object is), idempotent, checked at install:
 // if the wasm module cannot be reached or the check fails, nothing stays changed (`unsupported`).
 
 /** How {@link keepSyncStatesInWasm} took effect. */
@@ -52,62 +53,59 @@ function hookState(): HookState | undefined {
   return (globalThis as { [STATE_KEY]?: HookState })[STATE_KEY]
 }
 
-/** The fields of an exported sync state (taken from a stock export at install). */
-function fieldsOf(api: AutomergeWasmApi): readonly string[] {
-  const fresh = A.initSyncState()
-  const wasm = api.importSyncState(fresh)
-  try {
-    return Object.keys(api.exportSyncState(wasm))
-  } finally {
-    wasm.free()
+/** Behind each exported state: its WebAssembly copy until a field is touched, then the fields. */
+class KeptState {
+  readonly copy: WasmSyncState
+  fields: Record<string, unknown> | undefined = undefined
+  constructor(copy: WasmSyncState) {
+    this.copy = copy
   }
 }
 
+/** Read through an exported state's proxy without filling it: its {@link KeptState}. */
+const KEPT = Symbol('tabsync.kept-sync-state')
+
 function install(api: AutomergeWasmApi, counts: WasmSyncStatesCounts): void {
-  const fields = fieldsOf(api)
-  /** Untouched exported states and their own WebAssembly copy. */
-  const kept = new WeakMap<object, WasmSyncState>()
+  const fieldsOf = (kept: KeptState): Record<string, unknown> => {
+    if (kept.fields === undefined) {
+      kept.fields = api.exportSyncState(kept.copy)
+      counts.filled += 1
+    }
+    return kept.fields
+  }
+  // One handler for every state: any access but the KEPT probe fills the fields (the stock
+  // export) and goes to them, so the state reads, writes, spreads and serializes like a stock one.
+  const handler: ProxyHandler<KeptState> = {
+    get: (kept, key) => (key === KEPT ? kept : Reflect.get(fieldsOf(kept), key)),
+    set: (kept, key, value) => Reflect.set(fieldsOf(kept), key, value),
+    has: (kept, key) => key in fieldsOf(kept),
+    ownKeys: (kept) => Reflect.ownKeys(fieldsOf(kept)),
+    getOwnPropertyDescriptor: (kept, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(fieldsOf(kept), key)
+      // The proxy's target does not hold the field: it may only be reported configurable.
+      return descriptor === undefined ? undefined : { ...descriptor, configurable: true }
+    },
+    defineProperty: (kept, key, descriptor) =>
+      Reflect.defineProperty(fieldsOf(kept), key, descriptor),
+    deleteProperty: (kept, key) => Reflect.deleteProperty(fieldsOf(kept), key),
+    getPrototypeOf: () => Object.prototype,
+  }
 
   const exportSyncState = (state: WasmSyncState): object => {
-    // The caller may free or reuse `state` (decodeSyncState frees it): keep a copy of our own.
-    const copy = state.clone()
-    const exported: Record<string, unknown> = {}
-    const fill = (): void => {
-      if (!kept.delete(exported)) return
-      counts.filled += 1
-      const full = api.exportSyncState(copy)
-      for (const key of fields)
-        Object.defineProperty(exported, key, {
-          value: full[key],
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        })
-    }
-    for (const key of fields)
-      Object.defineProperty(exported, key, {
-        enumerable: true,
-        configurable: true,
-        get() {
-          fill()
-          return exported[key]
-        },
-        set(value: unknown) {
-          fill()
-          exported[key] = value
-        },
-      })
-    kept.set(exported, copy)
     counts.kept += 1
-    return exported
+    // The caller may free or reuse `state` (decodeSyncState frees it): keep a copy of our own.
+    return new Proxy(new KeptState(state.clone()), handler)
   }
 
   const importSyncState = (state: unknown): WasmSyncState => {
-    const copy = typeof state === 'object' && state !== null ? kept.get(state) : undefined
-    if (copy === undefined) return api.importSyncState(state)
+    const kept =
+      typeof state === 'object' && state !== null
+        ? (state as { [KEPT]?: KeptState })[KEPT]
+        : undefined
+    if (!(kept instanceof KeptState) || kept.fields !== undefined) return api.importSyncState(state)
     counts.reused += 1
     // A copy again: the caller advances (or frees) what it gets.
-    return copy.clone()
+    return kept.copy.clone()
   }
 
   useApiEntries({ exportSyncState, importSyncState })
