@@ -62,7 +62,8 @@ function collectionOf(
 ): CollectionWithRepo | undefined {
   for (let i = reg.collections.length - 1; i >= 0; i--) {
     const collection = reg.collections[i]!.deref()
-    if (collection === undefined) reg.collections.splice(i, 1) // that Repo is gone
+    if (collection === undefined)
+      reg.collections.splice(i, 1) // that Repo is gone
     else if (holds(collection, docSync)) return collection
   }
   return undefined

@@ -43,6 +43,7 @@ import { IdleUnloader } from './repo/idle-unloader.js'
 import { Base58CheckMemoMode, memoizeBase58Check } from './repo/base58check-memo.js'
 import { EdgeDecodeHandoffMode, installEdgeDecodeHandoff } from './repo/edge-decode-handoff.js'
 import { keepSyncStatesInWasm, WasmSyncStatesMode } from './repo/wasm-sync-states.js'
+import { shortcutUnchangedDocs, UnchangedDocShortcutMode } from './repo/unchanged-doc-shortcut.js'
 import { unloadDocument } from './repo/unload-document.js'
 import { pushStoreDocuments } from './repo/push-store-documents.js'
 import { resetSyncOnReconnect } from './repo/reset-peer-sync.js'
@@ -416,6 +417,10 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     log.warn('Automerge is out of reach of the sync-state hook: states are converted per message')
   if (installEdgeDecodeHandoff() === EdgeDecodeHandoffMode.unsupported)
     log.warn('Automerge is out of reach of the decode hand-off: sync messages are decoded twice')
+  // An acknowledgement changes nothing: its next document root is built in JavaScript
+  // (repo/unchanged-doc-shortcut.ts).
+  if (shortcutUnchangedDocs() === UnchangedDocShortcutMode.unsupported)
+    log.warn('Automerge is out of reach of the unchanged-document shortcut: acks rebuild the root')
 
   // Settle claimed documents as soon as their content is readable.
   liveRepo.on('doc-metrics', (event) => {

@@ -48,7 +48,11 @@ function linkedRepos(): { relay: Repo; device: Repo } {
   const b = new LinkEnd()
   a.other = b
   b.other = a
-  const relay = new Repo({ network: [a], peerId: 'relay' as PeerId, sharePolicy: async () => false })
+  const relay = new Repo({
+    network: [a],
+    peerId: 'relay' as PeerId,
+    sharePolicy: async () => false,
+  })
   const device = new Repo({ network: [b], peerId: 'device' as PeerId })
   return { relay, device }
 }

@@ -1,10 +1,12 @@
 // The relay's per-message shortcuts (src/repo/wasm-sync-states.ts, edge-decode-handoff.ts,
-// @tabsync/protocol's begin-sync-shortcut.ts) take effect on the relay's own repo: a change still
+// unchanged-doc-shortcut.ts, @tabsync/protocol's begin-sync-shortcut.ts) take effect on the relay's own repo: a change still
 // reaches every other device of the store, while the repo reused kept sync states, took the
-// edge's decode of the devices' messages and skipped its empty sync starts.
+// edge's decode of the devices' messages, skipped its empty sync starts and built unchanged
+// roots in JavaScript.
 import { idleBeginSyncsSkipped } from '@tabsync/protocol'
 import { afterEach, expect, test } from 'vitest'
 import { edgeDecodesTaken } from '../src/repo/edge-decode-handoff.js'
+import { unchangedDocsAnswered } from '../src/repo/unchanged-doc-shortcut.js'
 import { wasmSyncStatesCounts } from '../src/repo/wasm-sync-states.js'
 import { startRelay } from '../src/server.js'
 import { findEventually, lineCount, openDevice, until, type TestDoc } from './helpers/devices.js'
@@ -13,7 +15,7 @@ import { runCleanups, tempDir, TEST_SECRET } from './helpers/relay-process.js'
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(() => runCleanups(cleanups))
 
-test('with the shortcuts on, every change reaches every device; the repo reuses kept states, the edge decode, and skips empty sync starts', async () => {
+test('with the shortcuts on, every change reaches every device; the repo reuses kept states and the edge decode, skips empty sync starts and builds unchanged roots in JavaScript', async () => {
   const data = await tempDir()
   cleanups.push(data.remove)
   const relay = await startRelay({
@@ -35,6 +37,7 @@ test('with the shortcuts on, every change reaches every device; the repo reuses 
   const decodesBefore = edgeDecodesTaken()
   const statesBefore = wasmSyncStatesCounts()
   const skippedBefore = idleBeginSyncsSkipped()
+  const unchangedBefore = unchangedDocsAnswered()
   for (let i = 1; i <= 10; i++) {
     // Every device writes in turn: each change fans out from the relay to the two others.
     const by = devices[i % devices.length]!
@@ -56,4 +59,6 @@ test('with the shortcuts on, every change reaches every device; the repo reuses 
   expect(states.reused - statesBefore.reused).toBeGreaterThanOrEqual(20)
   // Devices here are stock Repos: only the relay's repo opted in to the begin-sync shortcut.
   expect(idleBeginSyncsSkipped() - skippedBefore).toBeGreaterThanOrEqual(10)
+  // Acknowledgements (two per change here) left the document as it was: roots built in JS.
+  expect(unchangedDocsAnswered() - unchangedBefore).toBeGreaterThanOrEqual(10)
 }, 60_000)
