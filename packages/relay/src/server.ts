@@ -24,7 +24,6 @@ import {
   closeReason,
   guardBeginSync,
   setSyncThrottle,
-  shortcutIdleBeginSync,
   SyncThrottleMode,
   type BackoffOptions,
 } from '@tabsync/protocol'
@@ -41,9 +40,7 @@ import { RelayServerAdapter } from './network/relay-server-adapter.js'
 import { flushAndShutdown } from './repo/flush.js'
 import { IdleUnloader } from './repo/idle-unloader.js'
 import { Base58CheckMemoMode, memoizeBase58Check } from './repo/base58check-memo.js'
-import { EdgeDecodeHandoffMode, installEdgeDecodeHandoff } from './repo/edge-decode-handoff.js'
-import { keepSyncStatesInWasm, WasmSyncStatesMode } from './repo/wasm-sync-states.js'
-import { shortcutUnchangedDocs, UnchangedDocShortcutMode } from './repo/unchanged-doc-shortcut.js'
+import { installMessageShortcuts } from './repo/message-shortcuts.js'
 import { unloadDocument } from './repo/unload-document.js'
 import { pushStoreDocuments } from './repo/push-store-documents.js'
 import { resetSyncOnReconnect } from './repo/reset-peer-sync.js'
@@ -404,23 +401,12 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   guardBeginSync(liveRepo, (err, documentId) =>
     log.warn({ err, documentId }, 'sync of a document could not begin: it was not ready in time'),
   )
-  // automerge-repo begins a sync with no new peer after every inbound message: answered at once
-  // for ready documents (@tabsync/protocol's begin-sync-shortcut.ts).
-  if (!shortcutIdleBeginSync(liveRepo))
-    log.warn('automerge-repo internals differ: every message waits for its document twice')
   // automerge-repo re-encodes the same heads and ids on every message (repo/base58check-memo.ts).
   if (memoizeBase58Check() === Base58CheckMemoMode.unsupported)
     log.warn('automerge-repo does not reach the base58check memo: heads are encoded at full cost')
-  // Sync states stay in WebAssembly between automerge-repo's calls (repo/wasm-sync-states.ts),
-  // and the repo takes the edge's decode of a sync message (repo/edge-decode-handoff.ts).
-  if (keepSyncStatesInWasm() === WasmSyncStatesMode.unsupported)
-    log.warn('Automerge is out of reach of the sync-state hook: states are converted per message')
-  if (installEdgeDecodeHandoff() === EdgeDecodeHandoffMode.unsupported)
-    log.warn('Automerge is out of reach of the decode hand-off: sync messages are decoded twice')
-  // An acknowledgement changes nothing: its next document root is built in JavaScript
-  // (repo/unchanged-doc-shortcut.ts).
-  if (shortcutUnchangedDocs() === UnchangedDocShortcutMode.unsupported)
-    log.warn('Automerge is out of reach of the unchanged-document shortcut: acks rebuild the root')
+  // The per-message work cut: sync states kept in wasm, one decode, no empty sync start, acks
+  // that rebuild nothing (repo/message-shortcuts.ts).
+  installMessageShortcuts(liveRepo, { warn: (message) => log.warn(message) })
 
   // Settle claimed documents as soon as their content is readable.
   liveRepo.on('doc-metrics', (event) => {
