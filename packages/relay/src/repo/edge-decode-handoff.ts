@@ -1,4 +1,4 @@
-import * as A from '@automerge/automerge'
+import type * as A from '@automerge/automerge'
 import { automergeWasmApi, useApiEntries } from './automerge-wasm-api.js'
 
 // The relay decodes every inbound sync message at the edge (protocol/parse-frame.ts: malformed

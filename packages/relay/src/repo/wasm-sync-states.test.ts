@@ -72,8 +72,8 @@ test('reading a field gives the stock contents; the state then imports the stock
   a = A.change(a, (d) => {
     d.lines['y'] = '2'
   })
-  ;[a, b] = syncPair(a, b, states)
-  expect(b.lines).toEqual({ x: '1', y: '2' })
+  const [, bAfter] = syncPair(a, b, states)
+  expect(bAfter.lines).toEqual({ x: '1', y: '2' })
 })
 
 test('a kept state survives encode and decode (automerge-repo round-trips states on reconnect)', () => {
@@ -89,8 +89,8 @@ test('a kept state survives encode and decode (automerge-repo round-trips states
   a = A.change(a, (d) => {
     d.lines['z'] = '3'
   })
-  ;[a, b] = syncPair(a, b, states)
-  expect(b.lines).toEqual({ x: '1', z: '3' })
+  const [, bAfter] = syncPair(a, b, states)
+  expect(bAfter.lines).toEqual({ x: '1', z: '3' })
 })
 
 test('an old state handed back still gives its own contents (each export is a snapshot)', () => {
