@@ -4,3 +4,11 @@
 
 export { tokenFromRequest, selectSubprotocol } from './auth/request-token.js'
 export type { RequestToken, TokenTransport } from './auth/request-token.js'
+// The bench's replay tool (bench/src/tools/relay-replay-cost.ts) installs these one at a time.
+export {
+  installMessageShortcuts,
+  MESSAGE_SHORTCUTS,
+  MessageShortcut,
+} from './repo/message-shortcuts.js'
+export type { ShortcutLog } from './repo/message-shortcuts.js'
+export { handOffDecoded } from './repo/edge-decode-handoff.js'

@@ -40,6 +40,7 @@ import { RelayServerAdapter } from './network/relay-server-adapter.js'
 import { flushAndShutdown } from './repo/flush.js'
 import { IdleUnloader } from './repo/idle-unloader.js'
 import { Base58CheckMemoMode, memoizeBase58Check } from './repo/base58check-memo.js'
+import { installMessageShortcuts } from './repo/message-shortcuts.js'
 import { unloadDocument } from './repo/unload-document.js'
 import { pushStoreDocuments } from './repo/push-store-documents.js'
 import { resetSyncOnReconnect } from './repo/reset-peer-sync.js'
@@ -406,6 +407,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   // automerge-repo re-encodes the same heads and ids on every message (repo/base58check-memo.ts).
   if (memoizeBase58Check() === Base58CheckMemoMode.unsupported)
     log.warn('automerge-repo does not reach the base58check memo: heads are encoded at full cost')
+  // The per-message work cut: sync states kept in wasm, one decode, no empty sync start, acks
+  // that rebuild nothing (repo/message-shortcuts.ts).
+  installMessageShortcuts(liveRepo, { warn: (message) => log.warn(message) })
 
   // Settle claimed documents as soon as their content is readable.
   liveRepo.on('doc-metrics', (event) => {

@@ -2,6 +2,7 @@ import * as A from '@automerge/automerge'
 import { cbor, isValidDocumentId } from '@automerge/automerge-repo'
 import type { ClientFrame, ServerFrame } from '@tabsync/protocol'
 import type { z } from 'zod'
+import { handOffDecoded } from '../repo/edge-decode-handoff.js'
 
 // Inbound frames are validated here, at the edge, before anything in automerge-repo sees them:
 // the stock server adapter trusts whatever CBOR arrives. The schemas are @tabsync/protocol's
@@ -50,6 +51,8 @@ export function parseFrame<T extends ClientFrame | ServerFrame>(
       return { ok: false, reason: 'bad-sync-data' }
     }
     carriesChanges = message.type === 'sync' && hasContent(sync)
+    // The repo decodes these same bytes again when the frame reaches it: give it this decode.
+    handOffDecoded(message.data, sync)
   } else if (message.type === 'ephemeral') {
     carriesChanges = true // opaque payload: treat as content
   }

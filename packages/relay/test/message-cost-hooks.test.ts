@@ -1,0 +1,64 @@
+// The relay's per-message shortcuts (src/repo/wasm-sync-states.ts, edge-decode-handoff.ts,
+// unchanged-doc-shortcut.ts, @tabsync/protocol's begin-sync-shortcut.ts) take effect on the relay's own repo: a change still
+// reaches every other device of the store, while the repo reused kept sync states, took the
+// edge's decode of the devices' messages, skipped its empty sync starts and built unchanged
+// roots in JavaScript.
+import { idleBeginSyncsSkipped } from '@tabsync/protocol'
+import { afterEach, expect, test } from 'vitest'
+import { edgeDecodesTaken } from '../src/repo/edge-decode-handoff.js'
+import { unchangedDocsAnswered } from '../src/repo/unchanged-doc-shortcut.js'
+import { wasmSyncStatesCounts } from '../src/repo/wasm-sync-states.js'
+import { startRelay } from '../src/server.js'
+import { findEventually, lineCount, openDevice, until, type TestDoc } from './helpers/devices.js'
+import { runCleanups, tempDir, TEST_SECRET } from './helpers/relay-process.js'
+
+const cleanups: (() => Promise<unknown>)[] = []
+afterEach(() => runCleanups(cleanups))
+
+test('with the shortcuts on, every change reaches every device; the repo reuses kept states and the edge decode, skips empty sync starts and builds unchanged roots in JavaScript', async () => {
+  const data = await tempDir()
+  cleanups.push(data.remove)
+  const relay = await startRelay({
+    port: 0,
+    dataDir: data.path,
+    secret: TEST_SECRET,
+    allowQueryToken: true,
+  })
+  cleanups.push(() => relay.close())
+  const devices = await Promise.all(
+    ['till-1', 'till-2', 'till-3'].map((id) => openDevice(relay.syncUrl, id, 'store-a')),
+  )
+  for (const d of devices) cleanups.push(() => d.close())
+  const [writer, ...readers] = devices as [(typeof devices)[0], ...typeof devices]
+  const handle = writer.repo.create<TestDoc>({ kind: 'order', storeId: 'store-a', lines: {} })
+  const copies = await Promise.all(
+    readers.map((r) => findEventually(r.repo, handle.url, 'the order on a reader')),
+  )
+  const decodesBefore = edgeDecodesTaken()
+  const statesBefore = wasmSyncStatesCounts()
+  const skippedBefore = idleBeginSyncsSkipped()
+  const unchangedBefore = unchangedDocsAnswered()
+  for (let i = 1; i <= 10; i++) {
+    // Every device writes in turn: each change fans out from the relay to the two others.
+    const by = devices[i % devices.length]!
+    const own = by === writer ? handle : copies[devices.indexOf(by) - 1]!
+    own.change((d) => {
+      d.lines[`l${i}`] = { item: `dish-${i}`, by: by.deviceId }
+    })
+    await until(
+      () => [handle, ...copies].every((h) => lineCount(h) === i),
+      `line ${i} on every device`,
+    )
+  }
+  const relayDoc = await relay.repo.find<TestDoc>(handle.url)
+  expect(Object.keys(relayDoc.doc().lines)).toHaveLength(10)
+  // The repo's decode of each inbound sync message was the edge's (one per frame at least).
+  expect(edgeDecodesTaken() - decodesBefore).toBeGreaterThanOrEqual(10)
+  // Sync states went back into Automerge from kept copies (the devices, in this process, too).
+  const states = wasmSyncStatesCounts()
+  expect(states.reused - statesBefore.reused).toBeGreaterThanOrEqual(20)
+  // Devices here are stock Repos: only the relay's repo opted in to the begin-sync shortcut.
+  expect(idleBeginSyncsSkipped() - skippedBefore).toBeGreaterThanOrEqual(10)
+  // Acknowledgements (two per change here) left the document as it was: roots built in JS.
+  expect(unchangedDocsAnswered() - unchangedBefore).toBeGreaterThanOrEqual(10)
+}, 60_000)
