@@ -115,3 +115,25 @@ test('a command through ChangePush.change pushes its change once, before the han
   expect(handle.heads()).toEqual(heads)
   expect(sent).toHaveLength(1)
 })
+
+test('a link that throws while a command is pushed loses nothing: the handle takes the change (logged), and the next command works', () => {
+  const { repo, handle, warnings } = setup()
+  const throwing: ChangeLink = {
+    sendChanges: () => {
+      throw new Error('socket gone')
+    },
+    onChangeFrame: () => () => {},
+  }
+  const push = new ChangePush(repo, [throwing], {
+    debug: () => {},
+    info: () => {},
+    error: () => {},
+    warn: (fields) => warnings.push(fields),
+  })
+  push.change(handle, (d) => void d.n.push(1))
+  expect(handle.doc().n).toEqual([1])
+  expect(warnings).toHaveLength(1)
+  push.change(handle, (d) => void d.n.push(2)) // an outdated document would throw here
+  handle.change((d) => void d.n.push(3))
+  expect(handle.doc().n).toEqual([1, 2, 3])
+})

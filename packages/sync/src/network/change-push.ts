@@ -61,8 +61,14 @@ export class ChangePush {
     const before = handle.doc()
     const after = A.change(before, callback)
     if (after === before) return // no operation: nothing to push, nothing changed
-    const change = A.getLastLocalChange(after)
-    if (change) for (const link of this.#links) link.sendChanges(handle.documentId, [change])
+    try {
+      const change = A.getLastLocalChange(after)
+      if (change) for (const link of this.#links) link.sendChanges(handle.documentId, [change])
+    } catch (err) {
+      // `before` is outdated now: the handle must take `after` whatever the push did (sync
+      // still carries the change).
+      this.#logger.warn({ err, documentId: handle.documentId }, 'change frame not sent')
+    }
     // The handle emits its change event inside `update` (synchronously): see `changed`.
     this.#pushing = after
     try {
