@@ -109,6 +109,13 @@ export interface RelayOptions {
    */
   readonly writeBehindMs?: number
   /**
+   * Install the relay's per-message shortcuts (repo/message-shortcuts.ts). Two of them change
+   * Automerge's API object for the whole process (sync states kept in WebAssembly, acks that
+   * rebuild nothing): an application embedding the relay beside its own Automerge work may
+   * prefer stock behaviour. Default true.
+   */
+  readonly messageShortcuts?: boolean
+  /**
    * Bound (bytes) of the document writes kept in memory while storage fails (PostgreSQL down, a
    * disk error). At the bound the relay refuses new changes of the stores concerned (close code
    * `storageFull`, upgrade 503 `storage-full`) until the kept writes are stored; nothing it
@@ -409,7 +416,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     log.warn('automerge-repo does not reach the base58check memo: heads are encoded at full cost')
   // The per-message work cut: sync states kept in wasm, one decode, no empty sync start, acks
   // that rebuild nothing (repo/message-shortcuts.ts).
-  installMessageShortcuts(liveRepo, { warn: (message) => log.warn(message) })
+  if (options.messageShortcuts ?? true)
+    installMessageShortcuts(liveRepo, { warn: (message) => log.warn(message) })
 
   // Settle claimed documents as soon as their content is readable.
   liveRepo.on('doc-metrics', (event) => {
