@@ -6,7 +6,7 @@
 import { afterAll, expect, test } from 'vitest'
 import { startTestPostgres } from '../../relay/test/helpers/postgres.js'
 import { cleanups, runCleanups, step, until } from './cluster-nodes.js'
-import { startOneNodeRush } from './one-node-rush.js'
+import { metric, startOneNodeRush } from './one-node-rush.js'
 
 /** Long enough that the bound, not the lease running out, is what stops the writes. */
 const LEASE_MS = 20_000
@@ -16,12 +16,6 @@ const EPISODE_START = 'kept writes at their bound'
 const EPISODE_END = 'kept writes stored: accepting writes again'
 
 afterAll(runCleanups)
-
-/** The value of one metric series in the node's `/metrics` text (0 when absent). */
-function metric(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `))
-  return line === undefined ? 0 : Number(line.slice(series.length + 1))
-}
 
 test('PostgreSQL stopped with a small kept-writes bound: the store is refused with storage-full (logged once), devices keep saving, every saved line converges after', async () => {
   const pg = await startTestPostgres()

@@ -97,3 +97,9 @@ export async function startOneNodeRush(
     },
   }
 }
+
+/** The value of one metric series in the node's `/metrics` text (0 when absent). */
+export function metric(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `))
+  return line === undefined ? 0 : Number(line.slice(series.length + 1))
+}

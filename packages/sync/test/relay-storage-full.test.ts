@@ -9,7 +9,7 @@ import { rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
 import { runCleanups, step, until } from './cluster-nodes.js'
-import { startOneNodeRush } from './one-node-rush.js'
+import { metric, startOneNodeRush } from './one-node-rush.js'
 
 /** A few dozen changes' worth. */
 const MAX_KEPT_BYTES = 2048
@@ -17,12 +17,6 @@ const EPISODE_START = 'kept writes at their bound'
 const EPISODE_END = 'kept writes stored: accepting writes again'
 
 afterAll(runCleanups)
-
-/** The value of one metric series in the relay's `/metrics` text (0 when absent). */
-function metric(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `))
-  return line === undefined ? 0 : Number(line.slice(series.length + 1))
-}
 
 test('file storage failing under traffic with a small kept-writes bound: the store is refused with storage-full, the relay not ready, devices keep saving, every saved line converges after', async () => {
   const rush = await startOneNodeRush(undefined, {

@@ -2,7 +2,6 @@
 // spells, crashes that lose unflushed writes, cache flushes at any moment), then every digest
 // the cache would serve from storage equals a fresh derivation of the document stored there, and
 // every digest a device reports equals a fresh derivation of the document it has.
-import * as A from '@automerge/automerge'
 import {
   Repo,
   type AutomergeUrl,
@@ -25,6 +24,7 @@ import { afterEach, expect, test, vi } from 'vitest'
 import { SummaryCache } from '../src/device/summary-cache.js'
 import { assertProperty, fuzzRuns } from '../src/testing/index.js'
 import { advance, createCluster, drive, useSimTime, type Cluster } from './cluster.js'
+import { storedOrder } from './stored-digest.js'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -76,22 +76,6 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   },
 )
 
-/** The document stored under `id`, loaded as automerge-repo loads it (snapshots first). */
-async function storedDoc(
-  storage: StorageAdapterInterface,
-  id: DocumentId,
-): Promise<A.Doc<OrderDoc> | undefined> {
-  const chunks = await storage.loadRange([id])
-  const parts = [
-    ...chunks.filter((c) => c.key[1] === 'snapshot'),
-    ...chunks.filter((c) => c.key[1] === 'incremental'),
-  ].flatMap((c) => (c.data ? [c.data] : []))
-  if (parts.length === 0) return undefined
-  let doc = A.init<OrderDoc>()
-  for (const bytes of parts) doc = A.loadIncremental(doc, bytes)
-  return doc
-}
-
 /**
  * Every entry the device's cache would serve from its storage (the real rule, through
  * SummaryCache.fromStorage) equals the digest of the document stored there now.
@@ -108,7 +92,7 @@ async function checkStorage(
   for (const date of await businessDates(storage)) {
     const served = await drive(reader.fromStorage(ids, date))
     for (const [id, digest] of served) {
-      const doc = await drive(storedDoc(storage, id))
+      const doc = await drive(storedOrder(storage, id))
       expect(doc, `a digest is served for ${id}, which is not stored`).toBeDefined()
       expect(digest).toEqual(digestOrder(summarizeOrder(doc!)))
     }
@@ -134,7 +118,7 @@ async function checkDevice(c: Cluster, index: number): Promise<void> {
       expect(entry.digest).toEqual(digestOrder(summarizeOrder(handle.doc() as OrderDoc)))
     } else {
       const doc = await drive(
-        storedDoc(c.slots[index]!.storage.adapter(), entry.url.slice(10) as DocumentId),
+        storedOrder(c.slots[index]!.storage.adapter(), entry.url.slice(10) as DocumentId),
       )
       expect(entry.digest).toEqual(digestOrder(summarizeOrder(doc!)))
     }
