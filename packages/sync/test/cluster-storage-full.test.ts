@@ -24,27 +24,12 @@ test('PostgreSQL stopped with a small kept-writes bound: the store is refused wi
     leaseMs: LEASE_MS,
     env: { TABSYNC_MAX_KEPT_BYTES: String(MAX_KEPT_BYTES) },
   })
-  const { devices, httpUrl, lines, node } = rush
-  const metrics = async () => (await fetch(`${httpUrl}/metrics`)).text()
+  const { devices, lines, metrics, node } = rush
 
   await until(() => lines() > 10, 'devices writing')
   step('stopping PostgreSQL')
   await pg.stop()
-  await until(
-    async () => metric(await metrics(), 'tabsync_relay_storage_full') === 1,
-    'kept writes at their bound',
-  )
-  await until(
-    async () =>
-      metric(await metrics(), 'tabsync_relay_storage_full_refusals_total{at="frame"}') > 0,
-    'a change refused with storage-full',
-  )
-  await until(
-    () => devices.every((d) => d.status().state !== 'online'),
-    'devices offline (refused)',
-  )
-  const during = lines()
-  await until(() => lines() > during + 10, 'devices saving locally while storage is full')
+  await rush.untilRefusedWhileFull()
   const full = await metrics()
   // What the node holds went past the bound by at most the writes admitted before it was reached.
   expect(metric(full, 'tabsync_relay_storage_kept_bytes')).toBeGreaterThanOrEqual(MAX_KEPT_BYTES)

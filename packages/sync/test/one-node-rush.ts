@@ -30,6 +30,13 @@ export interface OneNodeRush {
   stop(): Promise<void>
   /** Every acknowledged line is on every device, and on a new device of the store. */
   expectEveryLineEverywhere(): Promise<void>
+  /** The node's `/metrics` text now. */
+  metrics(): Promise<string>
+  /**
+   * Waits until the node's kept writes are at their bound, a change was refused with
+   * storage-full, every device is off the node and they keep saving lines locally.
+   */
+  untilRefusedWhileFull(): Promise<void>
 }
 
 /**
@@ -77,11 +84,32 @@ export async function startOneNodeRush(
     expect((await d.orderSummary(order)).lines.map((l) => l.line.id).sort()).toEqual(saved)
   }
 
+  const httpUrl = node!.syncUrl.replace('ws://', 'http://').replace('/sync', '')
+  const metrics = async () => (await fetch(`${httpUrl}/metrics`)).text()
+  const lines = () => [...acked.values()].reduce((n, a) => n + a.length, 0)
   return {
     node: node!,
-    httpUrl: node!.syncUrl.replace('ws://', 'http://').replace('/sync', ''),
+    httpUrl,
     devices,
-    lines: () => [...acked.values()].reduce((n, a) => n + a.length, 0),
+    lines,
+    metrics,
+    async untilRefusedWhileFull() {
+      await until(
+        async () => metric(await metrics(), 'tabsync_relay_storage_full') === 1,
+        'kept writes at their bound',
+      )
+      await until(
+        async () =>
+          metric(await metrics(), 'tabsync_relay_storage_full_refusals_total{at="frame"}') > 0,
+        'a change refused with storage-full',
+      )
+      await until(
+        () => devices.every((d) => d.status().state !== 'online'),
+        'devices offline (refused)',
+      )
+      const during = lines()
+      await until(() => lines() > during + 10, 'devices saving locally while storage is full')
+    },
     async stop() {
       rushing = false
       await Promise.all(rush)
