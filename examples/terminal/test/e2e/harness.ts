@@ -22,6 +22,25 @@ export function buildOnce(): void {
   if (r.status !== 0) throw new Error(`vite build failed:\n${r.stdout}\n${r.stderr}`)
 }
 
+/** Debian's Chromium (or `CHROMIUM_PATH`), headless, as every browser test runs it. */
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+  if (!existsSync(executablePath)) {
+    throw new Error(
+      `No Chromium at ${executablePath}: apt-get install -y chromium (or set CHROMIUM_PATH)`,
+    )
+  }
+  return chromium.launch({
+    executablePath,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+    ],
+  })
+}
+
 export interface Stack {
   readonly server: DemoServer
   readonly browser: Browser
@@ -56,21 +75,9 @@ export async function startStack(stores?: readonly DemoStoreSpec[]): Promise<Sta
     dataDir,
     ...(stores ? { stores } : {}),
   })
-  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-  if (!existsSync(executablePath)) {
+  const browser = await launchChromium().catch(async (err: unknown) => {
     await server.close()
-    throw new Error(
-      `No Chromium at ${executablePath}: apt-get install -y chromium (or set CHROMIUM_PATH)`,
-    )
-  }
-  const browser = await chromium.launch({
-    executablePath,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-    ],
+    throw err
   })
   const contexts: BrowserContext[] = []
   return {
