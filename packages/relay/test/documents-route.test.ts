@@ -3,7 +3,7 @@ import * as A from '@automerge/automerge'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
 import { decodeBundle } from '@tabsync/core/internal'
 import { afterEach, expect, test } from 'vitest'
-import { startRelay, type RunningRelay } from '../src/server.js'
+import { type RunningRelay } from '../src/server.js'
 import {
   findEventually,
   lineCount,
@@ -12,7 +12,8 @@ import {
   until,
   type TestDoc,
 } from './helpers/devices.js'
-import { tempDir, TEST_SECRET, runCleanups } from './helpers/relay-process.js'
+import { runCleanups } from './helpers/relay-process.js'
+import { startTestRelay } from './helpers/test-relay.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(() => runCleanups(cleanups))
@@ -31,16 +32,10 @@ async function fetchDocuments(relay: RunningRelay, token: string, body: unknown)
 
 /** A relay holding `count` documents of store-a (3 lines each) and one of store-b. */
 async function relayWithDocuments(count: number, idleUnloadMs = 0) {
-  const data = await tempDir()
-  cleanups.push(data.remove)
-  const relay = await startRelay({
-    port: 0,
-    dataDir: data.path,
-    secret: TEST_SECRET,
+  const relay = await startTestRelay(cleanups, {
     allowQueryToken: true,
     idleUnloadMs,
   })
-  cleanups.push(() => relay.close())
   const till = await openDevice(relay.syncUrl, 'till-1', 'store-a')
   const other = await openDevice(relay.syncUrl, 'b-till', 'store-b')
   cleanups.push(
@@ -116,16 +111,10 @@ test('bad token 401, bad body 400, too many ids 400, huge body 413; the relay ke
 }, 60_000)
 
 test('a device over its /documents budget gets 429 rate-limited; other devices are still served', async () => {
-  const data = await tempDir()
-  cleanups.push(data.remove)
   // A budget of 3 at once that (practically) never refills: no timing in the assertions.
-  const relay = await startRelay({
-    port: 0,
-    dataDir: data.path,
-    secret: TEST_SECRET,
+  const relay = await startTestRelay(cleanups, {
     limits: { documentsBurst: 3, documentsPerSecond: 0.0001 },
   })
-  cleanups.push(() => relay.close())
   const greedy = await tokenFor('till-greedy', 'store-a')
   const body = { ids: ['4NMNnkMhL8jXrdJ9jamS58PAVdXu'] }
   for (let i = 0; i < 3; i++) expect((await fetchDocuments(relay, greedy, body)).status).toBe(200)

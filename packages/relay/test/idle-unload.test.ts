@@ -3,6 +3,7 @@ import { afterEach, expect, test } from 'vitest'
 import { startRelay, type RunningRelay } from '../src/server.js'
 import { findEventually, lineCount, openDevice, until, type TestDoc } from './helpers/devices.js'
 import { tempDir, TEST_SECRET, runCleanups } from './helpers/relay-process.js'
+import { startTestRelay } from './helpers/test-relay.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(() => runCleanups(cleanups))
@@ -14,16 +15,7 @@ async function loadedGauge(relay: RunningRelay): Promise<number> {
 }
 
 test('idle documents are unloaded, counted in /metrics, and reloaded with all their data', async () => {
-  const data = await tempDir()
-  cleanups.push(data.remove)
-  const relay = await startRelay({
-    port: 0,
-    dataDir: data.path,
-    secret: TEST_SECRET,
-    allowQueryToken: true,
-    idleUnloadMs: 150,
-  })
-  cleanups.push(() => relay.close())
+  const relay = await startTestRelay(cleanups, { allowQueryToken: true, idleUnloadMs: 150 })
 
   const till = await openDevice(relay.syncUrl, 'till-1', 'store-a')
   cleanups.push(() => till.close())

@@ -8,23 +8,17 @@ import { afterEach, expect, test } from 'vitest'
 import { edgeDecodesTaken } from '../src/repo/edge-decode-handoff.js'
 import { unchangedDocsAnswered } from '../src/repo/unchanged-doc-shortcut.js'
 import { wasmSyncStatesCounts } from '../src/repo/wasm-sync-states.js'
-import { startRelay } from '../src/server.js'
 import { findEventually, lineCount, openDevice, until, type TestDoc } from './helpers/devices.js'
-import { runCleanups, tempDir, TEST_SECRET } from './helpers/relay-process.js'
+import { runCleanups } from './helpers/relay-process.js'
+import { startTestRelay } from './helpers/test-relay.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(() => runCleanups(cleanups))
 
 test('with the shortcuts on, every change reaches every device; the repo reuses kept states and the edge decode, skips empty sync starts and builds unchanged roots in JavaScript', async () => {
-  const data = await tempDir()
-  cleanups.push(data.remove)
-  const relay = await startRelay({
-    port: 0,
-    dataDir: data.path,
-    secret: TEST_SECRET,
+  const relay = await startTestRelay(cleanups, {
     allowQueryToken: true,
   })
-  cleanups.push(() => relay.close())
   const devices = await Promise.all(
     ['till-1', 'till-2', 'till-3'].map((id) => openDevice(relay.syncUrl, id, 'store-a')),
   )

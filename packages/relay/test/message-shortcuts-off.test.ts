@@ -7,24 +7,18 @@ import { afterEach, expect, test } from 'vitest'
 import { edgeDecodesTaken } from '../src/repo/edge-decode-handoff.js'
 import { unchangedDocsAnswered } from '../src/repo/unchanged-doc-shortcut.js'
 import { wasmSyncStatesCounts } from '../src/repo/wasm-sync-states.js'
-import { startRelay } from '../src/server.js'
 import { findEventually, lineCount, openDevice, until, type TestDoc } from './helpers/devices.js'
-import { runCleanups, tempDir, TEST_SECRET } from './helpers/relay-process.js'
+import { runCleanups } from './helpers/relay-process.js'
+import { startTestRelay } from './helpers/test-relay.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(() => runCleanups(cleanups))
 
 test('with messageShortcuts false, no shortcut acts and every change still reaches every device', async () => {
-  const data = await tempDir()
-  cleanups.push(data.remove)
-  const relay = await startRelay({
-    port: 0,
-    dataDir: data.path,
-    secret: TEST_SECRET,
+  const relay = await startTestRelay(cleanups, {
     allowQueryToken: true,
     messageShortcuts: false,
   })
-  cleanups.push(() => relay.close())
   const devices = await Promise.all(
     ['till-1', 'till-2'].map((id) => openDevice(relay.syncUrl, id, 'store-a')),
   )

@@ -4,24 +4,17 @@
 // `sentHashes`, and Automerge never sends a change twice from one sync state.
 import { Repo, type PeerId } from '@automerge/automerge-repo'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { startRelay, type RunningRelay } from '../src/server.js'
+import { type RunningRelay } from '../src/server.js'
 import { findEventually, openDevice, tokenFor, until, type TestDoc } from './helpers/devices.js'
-import { TEST_SECRET, runCleanups, tempDir } from './helpers/relay-process.js'
+import { runCleanups } from './helpers/relay-process.js'
+import { startTestRelay } from './helpers/test-relay.js'
 import { SwitchableClient } from './helpers/switchable-client.js'
 
 let relay: RunningRelay
 const cleanups: (() => Promise<unknown>)[] = []
 
 beforeAll(async () => {
-  const data = await tempDir()
-  cleanups.push(data.remove)
-  relay = await startRelay({
-    port: 0,
-    dataDir: data.path,
-    secret: TEST_SECRET,
-    allowQueryToken: true,
-  })
-  cleanups.push(() => relay.close())
+  relay = await startTestRelay(cleanups, { allowQueryToken: true })
 })
 
 afterAll(() => runCleanups(cleanups))

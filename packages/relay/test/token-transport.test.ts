@@ -5,20 +5,17 @@ import WebSocket from 'ws'
 import { afterEach, expect, test } from 'vitest'
 import { SYNC_SUBPROTOCOL } from '@tabsync/protocol'
 import { createLogger } from '../src/log.js'
-import { startRelay, type RelayOptions, type RunningRelay } from '../src/server.js'
+import { type RelayOptions, type RunningRelay } from '../src/server.js'
 import { tokenFor } from './helpers/devices.js'
 import { collectFrames, connectRaw, join } from './helpers/raw-client.js'
-import { runCleanups, tempDir, TEST_SECRET } from './helpers/relay-process.js'
+import { runCleanups } from './helpers/relay-process.js'
+import { startTestRelay } from './helpers/test-relay.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(() => runCleanups(cleanups))
 
-async function relay(options: Partial<RelayOptions> = {}): Promise<RunningRelay> {
-  const data = await tempDir()
-  cleanups.push(data.remove)
-  const r = await startRelay({ port: 0, dataDir: data.path, secret: TEST_SECRET, ...options })
-  cleanups.push(() => r.close())
-  return r
+function relay(options: RelayOptions = {}): Promise<RunningRelay> {
+  return startTestRelay(cleanups, options)
 }
 
 /** Opens a socket with `protocols`/`headers`; resolves with the upgrade's HTTP status or the socket. */
