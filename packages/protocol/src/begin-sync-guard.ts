@@ -9,6 +9,7 @@
 // it, no patch step) and reports it to the Repo that owns the document. Nothing else changes:
 // the document syncs on its next change or message, as after the stock failure. If the internals
 // no longer look like this, nothing is changed and the caller is told `false`.
+// Upstream form: patches/automerge-repo/02-report-begin-sync-failure.patch (patches/README.md).
 
 import {
   docSynchronizerClassOf,
