@@ -122,7 +122,7 @@ async function packageSources(): Promise<string[]> {
   return files
 }
 
-/** Paths under patches/ that `text` names (a README anchor stripped). */
+/** Paths of files under patches/ (`.patch` or `.md`) that `text` names. */
 function patchesNamed(text: string): string[] {
   return [...text.matchAll(/\bpatches\/[\w./-]*[\w-](?:\.patch|\.md)/g)].map((m) => m[0])
 }
