@@ -9,6 +9,9 @@
 // it, no patch step) and reports it to the Repo that owns the document. Nothing else changes:
 // the document syncs on its next change or message, as after the stock failure. If the internals
 // no longer look like this, nothing is changed and the caller is told `false`.
+// Upstream form: patches/automerge-repo/02-report-begin-sync-failure.patch (patches/README.md).
+// A build with it never rejects and emits a `begin-sync-failed` metrics event instead, which the
+// guard reports the same way.
 
 import {
   docSynchronizerClassOf,
@@ -21,6 +24,17 @@ import {
 
 /** Told when a document's sync could not begin; `documentId` is the document's. */
 export type BeginSyncFailure = (err: unknown, documentId: string) => void
+
+/** The metrics event of an automerge-repo with the upstream fix (patch 02). */
+interface BeginSyncFailedEvent {
+  readonly type: string
+  readonly documentId?: string
+  readonly error?: unknown
+}
+
+interface RepoEvents {
+  on(event: 'doc-metrics', listener: (event: BeginSyncFailedEvent) => void): unknown
+}
 
 interface Guarded {
   readonly collection: WeakRef<CollectionSynchronizerLike>
@@ -77,6 +91,11 @@ function wrap(reg: GuardRegistry, DocSynchronizer: object): boolean {
  * guardBeginSync(repo, (err, documentId) => logger.warn({ err, documentId }, 'sync did not begin'))
  */
 export function guardBeginSync(repo: RepoLike, report: BeginSyncFailure): boolean {
+  const events = repo as Partial<RepoEvents>
+  events.on?.('doc-metrics', (event) => {
+    if (event.type === 'begin-sync-failed' && event.documentId !== undefined)
+      report(event.error, event.documentId)
+  })
   const collection = synchronizerOf(repo)
   const DocSynchronizer = docSynchronizerClassOf(repo)
   if (collection === undefined || DocSynchronizer === undefined) return false

@@ -13,6 +13,7 @@
 // other Repo's calls go through unchanged. Installed on the DocSynchronizer class reached as
 // sync-throttle.ts reaches it, no patch step; if the internals no longer look like this, nothing
 // is changed and the caller is told `false`.
+// Upstream form: patches/automerge-repo/03-skip-idle-begin-sync.patch (patches/README.md).
 
 import {
   docSynchronizerClassOf,

@@ -24,6 +24,10 @@
 // Bytes `Automerge.load` refuses (a chunk with missing dependencies, say) go the stock way.
 // If automerge-repo's internals no longer look like this, nothing is changed and the caller is
 // told `unsupported`.
+// Upstream form (patches/README.md): patches/automerge-repo/04-load-stored-doc-in-one-step.patch,
+// patches/automerge-repo/05-import-new-doc-in-one-step.patch and
+// patches/automerge-repo/06-diff-only-when-heard.patch; with them stock keeps its own stored
+// heads, so the save part here has no counterpart.
 
 import { synchronizerOf, type CollectionSynchronizerLike, type RepoLike } from './repo-internals.js'
 

@@ -3,6 +3,7 @@
 // DocSynchronizer class, found through a throwaway in-memory probe Repo. Both hooks on that class
 // (sync-throttle.ts, begin-sync-guard.ts) use this one probe; each returns `undefined` when the
 // internals no longer look like this, and its caller then leaves automerge-repo as it is.
+// The upstream changes that would make these hooks unnecessary: patches/README.md.
 
 /** What this package uses of automerge-repo's `Repo` (a `Repo` of any 2.x copy is one). */
 export interface RepoLike {

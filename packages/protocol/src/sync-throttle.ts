@@ -5,8 +5,9 @@
 //
 // This sets the throttle per Repo at run time, with no patch step, so an application that
 // installs the packages with plain `npm install` gets it too:
-// - automerge-repo builds with a `syncDebounceRate` Repo option (this workspace's former
-//   patches/, or a future upstream release) are set through that option;
+// - automerge-repo builds with a `syncDebounceRate` Repo option (the upstream form of this hook,
+//   patches/automerge-repo/01-sync-debounce-rate-option.patch, or a future release) are set
+//   through that option;
 // - otherwise the DocSynchronizer class (reached through a throwaway probe Repo, as it is not
 //   exported) gets a constructor in its prototype chain that intercepts the field: the value
 //   becomes a number-like object that the throttle reads at every change (`lastCall + delay`),

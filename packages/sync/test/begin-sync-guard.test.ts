@@ -90,3 +90,15 @@ test('guardBeginSync reports a sync start that timed out to its Repo, and nothin
   expect(reports.every((r) => r.documentId === documentId)).toBe(true)
   expect((reports[0]!.err as Error).name).toBe('TimeoutError')
 })
+
+test('guardBeginSync reports the begin-sync-failed event of an automerge-repo with the upstream fix (patch 02)', () => {
+  const repo = new Repo({ network: [] })
+  const reports: { err: unknown; documentId: string }[] = []
+  guardBeginSync(repo, (err, documentId) => reports.push({ err, documentId }))
+  const error = new Error('not ready in time')
+  // What a build with patches/automerge-repo/02-report-begin-sync-failure.patch emits.
+  const event = { type: 'begin-sync-failed', documentId: 'doc-1', error }
+  repo.emit('doc-metrics', event as never)
+  repo.emit('doc-metrics', { type: 'doc-denied', documentId: 'doc-2' } as never)
+  expect(reports).toEqual([{ err: error, documentId: 'doc-1' }])
+})

@@ -8,7 +8,8 @@ import * as A from '@automerge/automerge'
 // they are taken here from the wasm-bindgen Node module the package's Node entry point loads, and
 // used only after checking that it is the very instance the JavaScript layer runs (same class
 // objects), else the hooks of this folder stay off. Shared by the relay's wasm hooks
-// (wasm-sync-states.ts, edge-decode-handoff.ts).
+// (wasm-sync-states.ts, edge-decode-handoff.ts). Where their upstream change belongs (Automerge,
+// not automerge-repo): patches/README.md.
 
 /** What the relay's hooks use of the wasm-bindgen module (`automerge_wasm.cjs`). */
 export interface WasmSyncState {

@@ -15,6 +15,8 @@ import { encodeHeads } from '@automerge/automerge-repo'
 // that fills up is cleared. Installed once per process and checked to take effect through
 // automerge-repo's own `encodeHeads`; if automerge-repo no longer calls `bs58check` this way,
 // nothing is changed and the caller is told `unsupported`.
+// Upstream form, for the per-update heads comparisons only (ids are still checksummed on every
+// find): patches/automerge-repo/07-compare-hex-heads.patch (patches/README.md).
 
 /** The part of `bs58check`'s default export automerge-repo uses. */
 interface Base58Check {

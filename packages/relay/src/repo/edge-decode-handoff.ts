@@ -11,6 +11,7 @@ import { automergeWasmApi, useApiEntries } from './automerge-wasm-api.js'
 // of decoding again. Anything else decoding sync messages is untouched: other arrays, or the same
 // array a second time, are decoded as before. Process-wide and idempotent, on Automerge's API
 // object through wasm `decodeSyncMessage` (automerge-wasm-api.ts); `unsupported` when out of reach.
+// Why no automerge-repo patch replaces it: patches/README.md.
 
 /** How {@link installEdgeDecodeHandoff} took effect. */
 export const EdgeDecodeHandoffMode = {

@@ -6,6 +6,7 @@ import { keepSyncStatesInWasm, WasmSyncStatesMode } from './wasm-sync-states.js'
 // The relay's cuts of automerge-repo's and Automerge's per-message work (issue 17), installed
 // together on the relay's repo at start. Each is a run-time hook that checks it takes effect and
 // otherwise leaves the stock behaviour; each not taking effect is one `warn` line at start.
+// Their upstream forms, where there is one: patches/README.md.
 
 /** The shortcuts, by name (the bench's replay tool installs them one at a time). */
 export const MessageShortcut = {

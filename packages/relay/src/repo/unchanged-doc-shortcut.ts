@@ -16,6 +16,8 @@ import { automergeWasmApi } from './automerge-wasm-api.js'
 // other call (objects made elsewhere, any new change) goes to WebAssembly as before.
 // Process-wide, on the wasm `Automerge` class's prototype (reached through automerge-wasm-api.ts),
 // idempotent; checked at install against WebAssembly's own answer, else left off (`unsupported`).
+// Its upstream change belongs in Automerge's JavaScript layer, not automerge-repo's:
+// patches/README.md.
 
 /** How {@link shortcutUnchangedDocs} took effect. */
 export const UnchangedDocShortcutMode = {

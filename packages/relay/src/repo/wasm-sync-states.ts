@@ -22,6 +22,8 @@ import {
 // stock contents. (A first version defined ten lazy getters per state: defining them cost a third
 // of what it saved.) Process-wide (Automerge's API object is), idempotent, checked at install:
 // if the wasm module cannot be reached or the check fails, nothing stays changed (`unsupported`).
+// Its upstream change belongs in Automerge's JavaScript layer, not automerge-repo's:
+// patches/README.md.
 
 /** How {@link keepSyncStatesInWasm} took effect. */
 export const WasmSyncStatesMode = {
