@@ -15,6 +15,7 @@ import {
   type OrderSummary,
 } from '@tabsync/core'
 import { fingerprintOfChunks, fingerprintOfKeys, isContentKey } from '../docs/chunk-fingerprint.js'
+import type { RepoChunks } from '../docs/repo-chunks.js'
 import { silentLogger, type Logger } from '../log/logger.js'
 import { listKeys } from '../storage/key-listing.js'
 import {
@@ -35,11 +36,13 @@ import {
  * An entry says: "this digest is of the document stored as exactly these chunks". automerge-repo
  * stores a document as chunks under `[documentId, 'snapshot' | 'incremental', name]` whose names
  * each stand for one content (chunk-fingerprint.ts). So:
- * - Written from storage, not from memory: after the repo flushed the document, its chunks are
- *   read back with their bytes; if the document they make has the loaded handle's heads, the
- *   digest of the handle is theirs, else the digest is derived from those bytes. Whoever wrote
- *   the chunks (this repo, another tab on the same storage, a save still in flight), the entry
- *   matches its own fingerprint.
+ * - Written for what is stored, not for what is in memory: after the repo flushed the document,
+ *   its chunks are listed. When they are exactly the chunks this repo saved or loaded (the
+ *   repo's storage notes them: repo-chunks.ts) and the handle did not change meanwhile, they
+ *   are the handle's document and the digest is the handle's, no byte read. Otherwise (a chunk
+ *   of another writer: another tab on the same storage, the bulk fetch) they are read back with
+ *   their bytes: the handle's digest if they make its heads, else derived from them. Whoever
+ *   wrote the chunks, the entry matches its own fingerprint.
  * - Served only when the document's chunks are exactly the entry's now (listed without their
  *   bytes where the adapter allows: key-listing.ts). Any change saved since adds a chunk; a
  *   compaction replaces chunks: a miss (the order is opened), never a stale figure. A chunk
@@ -69,6 +72,8 @@ export interface SummaryCacheStats {
   storedMisses: number
   /** Entries written. */
   written: number
+  /** Entries written without reading the document back: its chunks were all this repo's. */
+  writtenFromRepoChunks: number
 }
 
 /** Default debounce of a document's cache write after its last change. */
@@ -97,15 +102,24 @@ export class SummaryCache {
   #writing: Promise<void> = Promise.resolve()
   #legacyRemoved = false
   #closed = false
-  readonly stats: SummaryCacheStats = { derived: 0, storedHits: 0, storedMisses: 0, written: 0 }
+  readonly stats: SummaryCacheStats = {
+    derived: 0,
+    storedHits: 0,
+    storedMisses: 0,
+    written: 0,
+    writtenFromRepoChunks: 0,
+  }
+  /** The chunks the repo saved or loaded, when its storage goes through a RepoChunks. */
+  readonly #repoChunks: RepoChunks | undefined
 
   constructor(
     storage: StorageAdapterInterface,
     repo: Repo,
-    options: { logger?: Logger; delayMs?: number } = {},
+    options: { logger?: Logger; delayMs?: number; repoChunks?: RepoChunks } = {},
   ) {
     this.#storage = storage
     this.#repo = repo
+    this.#repoChunks = options.repoChunks
     this.#logger = options.logger ?? silentLogger
     this.#delayMs = options.delayMs ?? SUMMARY_WRITE_DELAY_MS
   }
@@ -202,14 +216,18 @@ export class SummaryCache {
   async #write(handles: readonly DocHandle<OrderDoc>[]): Promise<void> {
     const ready = handles.filter((h) => h.isReady())
     if (ready.length === 0) return
+    // The heads each handle is saved at by the flush (a change arriving meanwhile moves them);
+    // none when the flush failed (what is stored is then read back).
+    let flushedHeads = new Map(ready.map((h) => [h.documentId, headsKey(h.heads())]))
     await this.#repo.flush(ready.map((h) => h.documentId)).catch((err: unknown) => {
+      flushedHeads = new Map()
       this.#logger.warn({ err }, 'flush before the summary cache write failed')
     })
     const changed = new Set<string>()
     await Promise.all(
       ready.map(async (handle) => {
         try {
-          const entry = await this.#entryFromStorage(handle)
+          const entry = await this.#entryFromStorage(handle, flushedHeads.get(handle.documentId))
           if (!entry || this.#closed) return
           const day = await this.#day(entry.digest.businessDate)
           const known = day.own.get(handle.documentId)
@@ -244,11 +262,38 @@ export class SummaryCache {
   }
 
   /**
-   * The entry of the document as stored now: its chunks read back with their bytes, and the
-   * digest of exactly those (the handle's when they make its heads, else derived from them).
+   * The entry of the document as stored now: the digest of exactly its chunks. When they are the
+   * ones this repo saved or loaded (repo-chunks.ts) and the handle stayed at the heads it was
+   * flushed at, they are the handle's document; otherwise they are read back with their bytes.
    * Undefined when it has no content chunk or one vanished while read.
    */
-  async #entryFromStorage(handle: DocHandle<OrderDoc>): Promise<SummaryEntry | undefined> {
+  async #entryFromStorage(
+    handle: DocHandle<OrderDoc>,
+    flushedHeads: string | undefined,
+  ): Promise<SummaryEntry | undefined> {
+    const id = handle.documentId
+    if (this.#repoChunks && flushedHeads !== undefined) {
+      const chunks = await fingerprintOfKeys(
+        this.#storage,
+        await listKeys(this.#storage, [id], this.#logger),
+      )
+      if (!chunks || chunks.length === 0) return undefined
+      // Read after the listing: a repo write since makes the two differ (repo-chunks.ts).
+      const own = this.#repoChunks.fingerprint(id)
+      if (
+        sameList(own, chunks) &&
+        headsKey(handle.heads()) === flushedHeads &&
+        this.#repo.handles[id] === handle
+      ) {
+        this.stats.writtenFromRepoChunks++
+        return { chunks, digest: this.fromHandle(handle) }
+      }
+    }
+    return this.#entryFromBytes(handle)
+  }
+
+  /** The entry of the document as stored now, from its chunks read back with their bytes. */
+  async #entryFromBytes(handle: DocHandle<OrderDoc>): Promise<SummaryEntry | undefined> {
     const stored = (await this.#storage.loadRange([handle.documentId])).filter((c) =>
       isContentKey(c.key),
     )
