@@ -18,15 +18,8 @@ import { fingerprintOfChunks, fingerprintOfKeys, isContentKey } from '../docs/ch
 import type { RepoChunks } from '../docs/repo-chunks.js'
 import { silentLogger, type Logger } from '../log/logger.js'
 import { listKeys } from '../storage/key-listing.js'
-import {
-  SUMMARY_BLOBS_PREFIX,
-  blobKey,
-  dayPrefix,
-  encodeBlob,
-  parseBlob,
-  type DayEntries,
-  type SummaryEntry,
-} from './summary-blobs.js'
+import { SUMMARY_BLOBS_PREFIX, dayPrefix, type SummaryEntry } from './summary-blobs.js'
+import { StoredDay } from './summary-day.js'
 
 /*
  * The summary cache (issue 15): for each order document stored on this device, the digest the
@@ -47,11 +40,12 @@ import {
  *   bytes where the adapter allows: key-listing.ts). Any change saved since adds a chunk; a
  *   compaction replaces chunks: a miss (the order is opened), never a stale figure. A chunk
  *   lost in a crash is a miss too.
- * Several writers may share one storage: each SummaryCache is one writer with its own blob per
- * business day (summary-blobs.ts), read with one `loadRange` per day. Entries of other writers
- * are used only through the same check, and folded into this writer's blob when it first writes
- * that day (their blobs are then removed: a writer still running writes its own again from
- * memory; an entry lost so is a miss). A loaded document is always read from memory (its digest
+ * Several writers may share one storage: each SummaryCache is one writer with its own blobs per
+ * business day (summary-blobs.ts), all read with one `loadRange` per day; a write adds a blob of
+ * the entries that changed, and now and then the whole day again (summary-day.ts). Entries of
+ * other writers are used only through the same check, and folded into this writer's whole blob
+ * when it first writes that day (their blobs are then removed: a writer still running keeps
+ * its own in memory and writes them again with its next whole blob; an entry lost so is a miss). A loaded document is always read from memory (its digest
  * kept per heads), never from storage: changes not yet saved count. A digest is never taken from
  * another device: the prefix is not a document, so nothing syncs it.
  */
@@ -223,7 +217,7 @@ export class SummaryCache {
       flushedHeads = new Map()
       this.#logger.warn({ err }, 'flush before the summary cache write failed')
     })
-    const changed = new Set<string>()
+    const changed = new Map<string, Set<DocumentId>>()
     await Promise.all(
       ready.map(async (handle) => {
         try {
@@ -234,21 +228,19 @@ export class SummaryCache {
           // Already stored for these chunks (a document re-opened at start): nothing to write.
           if (known && sameList(known.chunks, entry.chunks)) return
           day.own.set(handle.documentId, entry)
-          changed.add(entry.digest.businessDate)
+          const date = entry.digest.businessDate
+          changed.set(date, (changed.get(date) ?? new Set()).add(handle.documentId))
           this.stats.written++
         } catch (err) {
           this.#logger.warn({ err, documentId: handle.documentId }, 'summary cache not written')
         }
       }),
     )
-    for (const date of changed) {
+    for (const [date, ids] of changed) {
       if (this.#closed) return
       const day = await this.#day(date)
       try {
-        await this.#storage.save(blobKey(date, this.writer), encodeBlob(this.writer, day.own))
-        // Folded into this writer's blob: the other blobs read for the day go (bounded storage).
-        const folded = day.others.splice(0)
-        await Promise.all(folded.map((key) => this.#storage.remove(key)))
+        await day.write(this.#storage, this.writer, date, ids)
       } catch (err) {
         this.#logger.warn({ err, date }, 'summary cache blob not written')
       }
@@ -329,48 +321,9 @@ export class SummaryCache {
   }
 
   async #readDay(date: string): Promise<StoredDay> {
-    const day = new StoredDay()
-    for (const chunk of await this.#storage.loadRange(dayPrefix(date))) {
-      const writer = chunk.key[chunk.key.length - 1]
-      if (!chunk.data || writer === undefined) continue
-      const entries = parseBlob(chunk.data)
-      if (!entries) {
-        this.#logger.warn({ date, writer }, 'unreadable summary cache blob ignored')
-        continue
-      }
-      if (writer === this.writer) for (const [id, e] of entries) day.own.set(id, e)
-      else {
-        day.others.push(chunk.key)
-        for (const [id, e] of entries) {
-          // Folded into this writer's entries on its first write of the day; all are checked.
-          if (!day.own.has(id)) day.own.set(id, e)
-          else day.extra(id, e)
-        }
-      }
-    }
-    return day
-  }
-}
-
-/** The entries of one business day this writer knows. */
-class StoredDay {
-  /** This writer's entries (with those of other writers folded in). */
-  readonly own: DayEntries = new Map()
-  /** Keys of other writers' blobs read (removed once folded into this writer's blob). */
-  readonly others: StorageKey[] = []
-  /** Other entries for documents that already have one (another fingerprint, another writer). */
-  readonly #extra = new Map<DocumentId, SummaryEntry[]>()
-
-  extra(id: DocumentId, entry: SummaryEntry): void {
-    const list = this.#extra.get(id) ?? []
-    list.push(entry)
-    this.#extra.set(id, list)
-  }
-
-  /** Every entry known for `id`, this writer's first. */
-  candidates(id: DocumentId): SummaryEntry[] {
-    const own = this.own.get(id)
-    return [...(own ? [own] : []), ...(this.#extra.get(id) ?? [])]
+    return StoredDay.fromBlobs(await this.#storage.loadRange(dayPrefix(date)), (key) =>
+      this.#logger.warn({ date, key }, 'unreadable summary cache blob ignored'),
+    )
   }
 }
 
