@@ -44,10 +44,11 @@ import { StoredDay } from './summary-day.js'
  * business day (summary-blobs.ts), all read with one `loadRange` per day; a write adds a blob of
  * the entries that changed, and now and then the whole day again (summary-day.ts). Entries of
  * other writers are used only through the same check, and folded into this writer's whole blob
- * when it first writes that day (their blobs are then removed: a writer still running keeps
- * its own in memory and writes them again with its next whole blob; an entry lost so is a miss). A loaded document is always read from memory (its digest
- * kept per heads), never from storage: changes not yet saved count. A digest is never taken from
- * another device: the prefix is not a document, so nothing syncs it.
+ * when it first writes that day (their blobs are then removed: a writer still running keeps its
+ * own in memory and writes them again with its next whole blob; an entry lost so is a miss). A
+ * loaded document is always read from memory (its digest kept per heads), never from storage:
+ * changes not yet saved count. A digest is never taken from another device: the prefix is not a
+ * document, so nothing syncs it.
  */
 
 /** Storage prefix of the summary cache. */
