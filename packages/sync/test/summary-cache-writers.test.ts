@@ -72,31 +72,18 @@ test('an entry written by a tab that has not loaded another tab’s saved change
 })
 
 test('an entry of an order whose stored chunks are all its repo’s is written from the handle, without reading the order back, and served right', async () => {
-  const storage = new MemoryStorageAdapter()
-  const repoChunks = new RepoChunks(storage)
-  const repo = new Repo({ storage: repoChunks, network: [] })
-  const handle = repo.import<OrderDoc>(
-    A.save(A.from(openOrder(ctx('till'), { tableId: 't1', guests: 2 }).doc as never)),
-  )
-  handle.change((d) => void addLine(d, ctx('till'), { itemId: 'soup' }))
+  const { storage, repoChunks, repo, handle } = orderOnRepoChunks()
   const cache = new SummaryCache(storage, repo, { delayMs: 1, repoChunks })
   cache.touched(handle)
   await cache.flush()
   expect(cache.stats).toMatchObject({ written: 1, writtenFromRepoChunks: 1 })
-  const reader = new SummaryCache(storage, new Repo({ network: [] }))
-  const served = await reader.fromStorage([handle.documentId], businessDateOf(handle))
-  expect(served.get(handle.documentId)).toEqual(await storedDigest(storage, handle.documentId))
+  const served = await servedAtColdStart(storage, handle)
+  expect(served).toEqual(await storedDigest(storage, handle.documentId))
   await repo.shutdown()
 })
 
 test('another writer’s chunk saved after the repo’s flush, before the entry is written, is read back: the entry is of the stored order, not of the handle', async () => {
-  const storage = new MemoryStorageAdapter()
-  const repoChunks = new RepoChunks(storage)
-  const tabA = new Repo({ storage: repoChunks, network: [] })
-  const handleA = tabA.import<OrderDoc>(
-    A.save(A.from(openOrder(ctx('till'), { tableId: 't1', guests: 2 }).doc as never)),
-  )
-  handleA.change((d) => void addLine(d, ctx('till'), { itemId: 'soup' }))
+  const { storage, repoChunks, repo: tabA, handle: handleA } = orderOnRepoChunks()
   await tabA.flush()
   const id = handleA.documentId
   // Another tab (same storage, no channel to A) adds a line and saves it as an incremental
@@ -121,19 +108,12 @@ test('another writer’s chunk saved after the repo’s flush, before the entry 
   expect(stored?.totals.total).toBeGreaterThan(
     digestOrder(summarizeOrder(handleA.doc())).totals.total,
   )
-  const reader = new SummaryCache(storage, new Repo({ network: [] }))
-  expect((await reader.fromStorage([id], businessDateOf(handleA))).get(id)).toEqual(stored)
+  expect(await servedAtColdStart(storage, handleA)).toEqual(stored)
   await tabA.shutdown()
 })
 
 test('an order changed after the repo’s flush, before the entry is written, is not written from the handle: the entry is of the stored order', async () => {
-  const storage = new MemoryStorageAdapter()
-  const repoChunks = new RepoChunks(storage)
-  const repo = new Repo({ storage: repoChunks, network: [] })
-  const handle = repo.import<OrderDoc>(
-    A.save(A.from(openOrder(ctx('till'), { tableId: 't1', guests: 2 }).doc as never)),
-  )
-  handle.change((d) => void addLine(d, ctx('till'), { itemId: 'soup' }))
+  const { storage, repoChunks, repo, handle } = orderOnRepoChunks()
   await repo.flush()
   const id = handle.documentId
   // A line added while the cache lists the order's chunks: the repo's save of it comes later.
@@ -145,12 +125,30 @@ test('an order changed after the repo’s flush, before the entry is written, is
   await cache.flush()
   expect(cache.stats).toMatchObject({ written: 1, writtenFromRepoChunks: 0 })
   // The entry (read before the repo saves the new line) is of the order as stored.
-  const reader = new SummaryCache(storage, new Repo({ network: [] }))
-  const served = await reader.fromStorage([id], businessDateOf(handle))
-  expect(served.get(id)).toEqual(await storedDigest(storage, id))
-  expect(served.get(id)).not.toEqual(digestOrder(summarizeOrder(handle.doc())))
+  const served = await servedAtColdStart(storage, handle)
+  expect(served).toEqual(await storedDigest(storage, id))
+  expect(served).not.toEqual(digestOrder(summarizeOrder(handle.doc())))
   await repo.shutdown()
 })
+
+/** A check with a line, opened on a repo whose storage goes through RepoChunks (as a device's). */
+function orderOnRepoChunks() {
+  const storage = new MemoryStorageAdapter()
+  const repoChunks = new RepoChunks(storage)
+  const repo = new Repo({ storage: repoChunks, network: [] })
+  const handle = repo.import<OrderDoc>(
+    A.save(A.from(openOrder(ctx('till'), { tableId: 't1', guests: 2 }).doc as never)),
+  )
+  handle.change((d) => void addLine(d, ctx('till'), { itemId: 'soup' }))
+  return { storage, repoChunks, repo, handle }
+}
+
+/** The digest a fresh cache (a cold start) serves for `handle`'s order from `storage`. */
+async function servedAtColdStart(storage: StorageAdapterInterface, handle: DocHandle<OrderDoc>) {
+  const reader = new SummaryCache(storage, new Repo({ network: [] }))
+  const served = await reader.fromStorage([handle.documentId], businessDateOf(handle))
+  return served.get(handle.documentId)
+}
 
 /** `storage`, running `before` once, when the chunks of `id` are first listed. */
 function beforeListing(
