@@ -2,6 +2,7 @@
 // share one IndexedDB (same device id), each with its own repo and its own cache. A digest the
 // cache serves from storage must equal a fresh derivation of the document as stored, whoever
 // wrote its chunks and whatever either writer had loaded, through crashes at any point.
+import { createHash } from 'node:crypto'
 import * as A from '@automerge/automerge'
 import {
   Repo,
@@ -9,6 +10,7 @@ import {
   type DocHandle,
   type DocumentId,
   type StorageAdapterInterface,
+  type StorageKey,
 } from '@automerge/automerge-repo/slim'
 import fc from 'fast-check'
 import {
@@ -27,6 +29,7 @@ import { demoStoreInit } from '@tabsync/core/demo'
 import { expect, test } from 'vitest'
 import { assertProperty, createCrashableStorage, fuzzRuns } from '../src/testing/index.js'
 import { SummaryCache } from '../src/device/summary-cache.js'
+import { RepoChunks } from '../src/docs/repo-chunks.js'
 import { listKeys } from '../src/storage/key-listing.js'
 import { MemoryStorageAdapter } from '../src/storage/memory-storage.js'
 import { storedDigest } from './stored-digest.js'
@@ -67,6 +70,108 @@ test('an entry written by a tab that has not loaded another tab’s saved change
   expect(served.get(id)).toEqual(stored)
   await Promise.all([tabA.shutdown(), tabB.shutdown()])
 })
+
+test('an entry of an order whose stored chunks are all its repo’s is written from the handle, without reading the order back, and served right', async () => {
+  const { storage, repoChunks, repo, handle } = orderOnRepoChunks()
+  const cache = new SummaryCache(storage, repo, { delayMs: 1, repoChunks })
+  cache.touched(handle)
+  await cache.flush()
+  expect(cache.stats).toMatchObject({ written: 1, writtenFromRepoChunks: 1 })
+  const served = await servedAtColdStart(storage, handle)
+  expect(served).toEqual(await storedDigest(storage, handle.documentId))
+  await repo.shutdown()
+})
+
+test('another writer’s chunk saved after the repo’s flush, before the entry is written, is read back: the entry is of the stored order, not of the handle', async () => {
+  const { storage, repoChunks, repo: tabA, handle: handleA } = orderOnRepoChunks()
+  await tabA.flush()
+  const id = handleA.documentId
+  // Another tab (same storage, no channel to A) adds a line and saves it as an incremental
+  // chunk beside A's, as automerge-repo names it; the save lands once A's cache write has begun:
+  // when it lists the order's chunks, after A's own flush.
+  const other = A.change(A.clone(handleA.doc()), (d) => {
+    addLine(d, ctx('till'), { itemId: 'pasta', quantity: 3 })
+  })
+  const bytes = A.saveSince(other, A.getHeads(handleA.doc()))
+  const otherKey = [id, 'incremental', createHash('sha256').update(bytes).digest('hex')]
+  let saved = false
+  const racing = beforeListing(storage, id, async () => {
+    saved = true
+    await storage.save(otherKey, bytes)
+  })
+  const cacheA = new SummaryCache(racing, tabA, { delayMs: 1, repoChunks })
+  cacheA.touched(handleA)
+  await cacheA.flush()
+  expect(saved).toBe(true)
+  expect(cacheA.stats).toMatchObject({ written: 1, writtenFromRepoChunks: 0 })
+  const stored = await storedDigest(storage, id)
+  expect(stored?.totals.total).toBeGreaterThan(
+    digestOrder(summarizeOrder(handleA.doc())).totals.total,
+  )
+  expect(await servedAtColdStart(storage, handleA)).toEqual(stored)
+  await tabA.shutdown()
+})
+
+test('an order changed after the repo’s flush, before the entry is written, is not written from the handle: the entry is of the stored order', async () => {
+  const { storage, repoChunks, repo, handle } = orderOnRepoChunks()
+  await repo.flush()
+  const id = handle.documentId
+  // A line added while the cache lists the order's chunks: the repo's save of it comes later.
+  const racing = beforeListing(storage, id, async () => {
+    handle.change((d) => void addLine(d, ctx('till'), { itemId: 'pasta', quantity: 3 }))
+  })
+  const cache = new SummaryCache(racing, repo, { delayMs: 1, repoChunks })
+  cache.touched(handle)
+  await cache.flush()
+  expect(cache.stats).toMatchObject({ written: 1, writtenFromRepoChunks: 0 })
+  // The entry (read before the repo saves the new line) is of the order as stored.
+  const served = await servedAtColdStart(storage, handle)
+  expect(served).toEqual(await storedDigest(storage, id))
+  expect(served).not.toEqual(digestOrder(summarizeOrder(handle.doc())))
+  await repo.shutdown()
+})
+
+/** A check with a line, opened on a repo whose storage goes through RepoChunks (as a device's). */
+function orderOnRepoChunks() {
+  const storage = new MemoryStorageAdapter()
+  const repoChunks = new RepoChunks(storage)
+  const repo = new Repo({ storage: repoChunks, network: [] })
+  const handle = repo.import<OrderDoc>(
+    A.save(A.from(openOrder(ctx('till'), { tableId: 't1', guests: 2 }).doc as never)),
+  )
+  handle.change((d) => void addLine(d, ctx('till'), { itemId: 'soup' }))
+  return { storage, repoChunks, repo, handle }
+}
+
+/** The digest a fresh cache (a cold start) serves for `handle`'s order from `storage`. */
+async function servedAtColdStart(storage: StorageAdapterInterface, handle: DocHandle<OrderDoc>) {
+  const reader = new SummaryCache(storage, new Repo({ network: [] }))
+  const served = await reader.fromStorage([handle.documentId], businessDateOf(handle))
+  return served.get(handle.documentId)
+}
+
+/** `storage`, running `before` once, when the chunks of `id` are first listed. */
+function beforeListing(
+  storage: MemoryStorageAdapter,
+  id: DocumentId,
+  before: () => Promise<void>,
+): StorageAdapterInterface & { listKeys(prefix: StorageKey): Promise<StorageKey[]> } {
+  let done = false
+  return {
+    load: (key) => storage.load(key),
+    save: (key, data) => storage.save(key, data),
+    remove: (key) => storage.remove(key),
+    loadRange: (prefix) => storage.loadRange(prefix),
+    removeRange: (prefix) => storage.removeRange(prefix),
+    listKeys: async (prefix) => {
+      if (!done && prefix[0] === id) {
+        done = true
+        await before()
+      }
+      return storage.listKeys(prefix)
+    },
+  }
+}
 
 function businessDateOf(handle: DocHandle<OrderDoc>): string {
   return String(handle.doc().businessDate)
@@ -150,11 +255,13 @@ async function twoTabs(steps: readonly Step[]): Promise<number> {
   const disk = createCrashableStorage({ minWriteMs: 0, maxWriteMs: 3 })
   const urls: AutomergeUrl[] = []
   const tab = (): Tab => {
-    const repo = new Repo({ storage: disk.adapter(), network: [] })
+    // As a device builds them: the repo's chunks noted (the cache's write without reading back).
+    const repoChunks = new RepoChunks(disk.adapter())
+    const repo = new Repo({ storage: repoChunks, network: [] })
     // A long debounce: entries are written when the test says (flushCache), or never.
     return {
       repo,
-      cache: new SummaryCache(disk.adapter(), repo, { delayMs: 60_000 }),
+      cache: new SummaryCache(disk.adapter(), repo, { delayMs: 60_000, repoChunks }),
       handles: new Map(),
     }
   }

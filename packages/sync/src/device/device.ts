@@ -14,6 +14,7 @@ import type { Logger } from '../log/logger.js'
 import type { SyncStatus } from '../status/sync-status.js'
 import { SyncGate } from '../repo/sync-gate.js'
 import { UnsyncedTracker } from '../status/unsynced-tracker.js'
+import type { RepoChunks } from '../docs/repo-chunks.js'
 import type { ClosableStorage } from '../storage/closable-storage.js'
 import { ClockHandshake } from './clock-handshake.js'
 import {
@@ -56,6 +57,8 @@ export interface DeviceParts {
   readonly deviceId: string
   readonly repo: Repo
   readonly storage: ClosableStorage
+  /** The storage the repo goes through, noting the chunks it saved and loaded. */
+  readonly repoChunks: RepoChunks
   readonly clock: PersistentClock
   readonly wallClock: () => number
   readonly storeUrl: AutomergeUrl | undefined
@@ -116,7 +119,7 @@ export class Device {
     // The tracker and the handshake report to the status, which is built from them: late-bound.
     const statusChanged = () => this.#network?.changed()
     this.#tracker = new UnsyncedTracker(storage, () => this.clock.physicalMs(), statusChanged)
-    const summaries = new SummaryCache(storage, repo, { logger })
+    const summaries = new SummaryCache(storage, repo, { logger, repoChunks: parts.repoChunks })
     this.#summaries = summaries
     this.#changePush = new ChangePush(repo, parts.upstreamAdapters.filter(isChangeLink), logger)
     const handshake: ClockHandshake = new ClockHandshake({

@@ -20,6 +20,7 @@ import {
 import { isNode } from '../network/socket.js'
 import type { EndpointKind } from '../network/sync-link.js'
 import { WebSocketLink, type WebSocketLinkOptions } from '../network/websocket-link.js'
+import { RepoChunks } from '../docs/repo-chunks.js'
 import { ClosableStorage } from '../storage/closable-storage.js'
 import { DeviceKeys } from '../storage/device-keys.js'
 import { deviceDatabaseName } from '../storage/database-name.js'
@@ -201,8 +202,10 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
       .toString(36)
       .padStart(8, '0')
   const syncGate = new SyncGate()
+  // The repo's own reads and writes of document chunks are noted (the summary cache's writes).
+  const repoChunks = new RepoChunks(storage)
   const repo = new Repo({
-    storage,
+    storage: repoChunks,
     network,
     peerId: `${options.deviceId}/${suffix}` as PeerId,
     // Sent in every join: peers keep no sync state for an ephemeral device. Left to the Repo's
@@ -247,6 +250,7 @@ export async function openDevice(options: OpenDeviceOptions): Promise<Device> {
     deviceId: options.deviceId,
     repo,
     storage,
+    repoChunks,
     clock,
     wallClock,
     storeUrl,

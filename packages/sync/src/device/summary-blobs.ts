@@ -2,11 +2,13 @@ import type { DocumentId, StorageKey } from '@automerge/automerge-repo/slim'
 import type { OrderDigest } from '@tabsync/core'
 
 /*
- * How the summary cache stores its entries: one blob per writer and business day, under
- * `['tabsync-summaries', businessDate, writerId]`, a writer being one SummaryCache (one Device
- * instance: two tabs of a browser are two writers on one storage). A report of a day reads that
- * day's blobs with one `loadRange`. Each writer rewrites only its own blob, whole; a blob that
- * does not parse (a write torn by a crash) is ignored: its entries are misses, never wrong.
+ * How the summary cache stores its entries: blobs per writer and business day, under
+ * `['tabsync-summaries', businessDate, '<writerId>.<n>']`, a writer being one SummaryCache (one
+ * Device instance: two tabs of a browser are two writers on one storage) and `n` its blob's
+ * number for that day: a later blob holds that writer's newer entries (summary-day.ts says which
+ * blobs a writer writes). Earlier versions wrote one blob named `<writerId>`, read as number 0.
+ * A report of a day reads that day's blobs with one `loadRange`; a blob that does not parse (a
+ * write torn by a crash) is ignored: its entries are misses, never wrong.
  */
 
 /** Storage prefix of the per-writer, per-day blobs. */
@@ -28,9 +30,19 @@ interface StoredBlob {
   readonly entries: readonly [string, readonly string[], OrderDigest][]
 }
 
-/** The key of `writer`'s blob of `date`. */
-export function blobKey(date: string, writer: string): StorageKey {
-  return [...SUMMARY_BLOBS_PREFIX, date, writer]
+/** The key of `writer`'s blob number `n` of `date`. */
+export function blobKey(date: string, writer: string, n: number): StorageKey {
+  return [...SUMMARY_BLOBS_PREFIX, date, `${writer}.${n}`]
+}
+
+/** The writer and number of a blob's key (undefined when it is not a blob's). */
+export function blobWriter(key: StorageKey): { writer: string; seq: number } | undefined {
+  const name = key[SUMMARY_BLOBS_PREFIX.length + 1]
+  if (key.length !== SUMMARY_BLOBS_PREFIX.length + 2 || !name) return undefined
+  const dot = name.lastIndexOf('.')
+  if (dot < 0) return { writer: name, seq: 0 }
+  const seq = Number(name.slice(dot + 1))
+  return Number.isSafeInteger(seq) ? { writer: name.slice(0, dot), seq } : undefined
 }
 
 /** The prefix of every writer's blob of `date`. */

@@ -15,17 +15,11 @@ import {
   type OrderSummary,
 } from '@tabsync/core'
 import { fingerprintOfChunks, fingerprintOfKeys, isContentKey } from '../docs/chunk-fingerprint.js'
+import type { RepoChunks } from '../docs/repo-chunks.js'
 import { silentLogger, type Logger } from '../log/logger.js'
 import { listKeys } from '../storage/key-listing.js'
-import {
-  SUMMARY_BLOBS_PREFIX,
-  blobKey,
-  dayPrefix,
-  encodeBlob,
-  parseBlob,
-  type DayEntries,
-  type SummaryEntry,
-} from './summary-blobs.js'
+import { SUMMARY_BLOBS_PREFIX, dayPrefix, type SummaryEntry } from './summary-blobs.js'
+import { StoredDay } from './summary-day.js'
 
 /*
  * The summary cache (issue 15): for each order document stored on this device, the digest the
@@ -35,22 +29,26 @@ import {
  * An entry says: "this digest is of the document stored as exactly these chunks". automerge-repo
  * stores a document as chunks under `[documentId, 'snapshot' | 'incremental', name]` whose names
  * each stand for one content (chunk-fingerprint.ts). So:
- * - Written from storage, not from memory: after the repo flushed the document, its chunks are
- *   read back with their bytes; if the document they make has the loaded handle's heads, the
- *   digest of the handle is theirs, else the digest is derived from those bytes. Whoever wrote
- *   the chunks (this repo, another tab on the same storage, a save still in flight), the entry
- *   matches its own fingerprint.
+ * - Written for what is stored, not for what is in memory: after the repo flushed the document,
+ *   its chunks are listed. When they are exactly the chunks this repo saved or loaded (the
+ *   repo's storage notes them: repo-chunks.ts) and the handle did not change meanwhile, they
+ *   are the handle's document and the digest is the handle's, no byte read. Otherwise (a chunk
+ *   of another writer: another tab on the same storage, the bulk fetch) they are read back with
+ *   their bytes: the handle's digest if they make its heads, else derived from them. Whoever
+ *   wrote the chunks, the entry matches its own fingerprint.
  * - Served only when the document's chunks are exactly the entry's now (listed without their
  *   bytes where the adapter allows: key-listing.ts). Any change saved since adds a chunk; a
  *   compaction replaces chunks: a miss (the order is opened), never a stale figure. A chunk
  *   lost in a crash is a miss too.
- * Several writers may share one storage: each SummaryCache is one writer with its own blob per
- * business day (summary-blobs.ts), read with one `loadRange` per day. Entries of other writers
- * are used only through the same check, and folded into this writer's blob when it first writes
- * that day (their blobs are then removed: a writer still running writes its own again from
- * memory; an entry lost so is a miss). A loaded document is always read from memory (its digest
- * kept per heads), never from storage: changes not yet saved count. A digest is never taken from
- * another device: the prefix is not a document, so nothing syncs it.
+ * Several writers may share one storage: each SummaryCache is one writer with its own blobs per
+ * business day (summary-blobs.ts), all read with one `loadRange` per day; a write adds a blob of
+ * the entries that changed, and now and then the whole day again (summary-day.ts). Entries of
+ * other writers are used only through the same check, and folded into this writer's whole blob
+ * when it first writes that day (their blobs are then removed: a writer still running keeps its
+ * own in memory and writes them again with its next whole blob; an entry lost so is a miss). A
+ * loaded document is always read from memory (its digest kept per heads), never from storage:
+ * changes not yet saved count. A digest is never taken from another device: the prefix is not a
+ * document, so nothing syncs it.
  */
 
 /** Storage prefix of the summary cache. */
@@ -69,6 +67,8 @@ export interface SummaryCacheStats {
   storedMisses: number
   /** Entries written. */
   written: number
+  /** Entries written without reading the document back: its chunks were all this repo's. */
+  writtenFromRepoChunks: number
 }
 
 /** Default debounce of a document's cache write after its last change. */
@@ -97,15 +97,24 @@ export class SummaryCache {
   #writing: Promise<void> = Promise.resolve()
   #legacyRemoved = false
   #closed = false
-  readonly stats: SummaryCacheStats = { derived: 0, storedHits: 0, storedMisses: 0, written: 0 }
+  readonly stats: SummaryCacheStats = {
+    derived: 0,
+    storedHits: 0,
+    storedMisses: 0,
+    written: 0,
+    writtenFromRepoChunks: 0,
+  }
+  /** The chunks the repo saved or loaded, when its storage goes through a RepoChunks. */
+  readonly #repoChunks: RepoChunks | undefined
 
   constructor(
     storage: StorageAdapterInterface,
     repo: Repo,
-    options: { logger?: Logger; delayMs?: number } = {},
+    options: { logger?: Logger; delayMs?: number; repoChunks?: RepoChunks } = {},
   ) {
     this.#storage = storage
     this.#repo = repo
+    this.#repoChunks = options.repoChunks
     this.#logger = options.logger ?? silentLogger
     this.#delayMs = options.delayMs ?? SUMMARY_WRITE_DELAY_MS
   }
@@ -202,35 +211,37 @@ export class SummaryCache {
   async #write(handles: readonly DocHandle<OrderDoc>[]): Promise<void> {
     const ready = handles.filter((h) => h.isReady())
     if (ready.length === 0) return
+    // The heads each handle is saved at by the flush (a change arriving meanwhile moves them);
+    // none when the flush failed (what is stored is then read back).
+    let flushedHeads = new Map(ready.map((h) => [h.documentId, headsKey(h.heads())]))
     await this.#repo.flush(ready.map((h) => h.documentId)).catch((err: unknown) => {
+      flushedHeads = new Map()
       this.#logger.warn({ err }, 'flush before the summary cache write failed')
     })
-    const changed = new Set<string>()
+    const changed = new Map<string, Set<DocumentId>>()
     await Promise.all(
       ready.map(async (handle) => {
         try {
-          const entry = await this.#entryFromStorage(handle)
+          const entry = await this.#entryFromStorage(handle, flushedHeads.get(handle.documentId))
           if (!entry || this.#closed) return
           const day = await this.#day(entry.digest.businessDate)
           const known = day.own.get(handle.documentId)
           // Already stored for these chunks (a document re-opened at start): nothing to write.
           if (known && sameList(known.chunks, entry.chunks)) return
           day.own.set(handle.documentId, entry)
-          changed.add(entry.digest.businessDate)
+          const date = entry.digest.businessDate
+          changed.set(date, (changed.get(date) ?? new Set()).add(handle.documentId))
           this.stats.written++
         } catch (err) {
           this.#logger.warn({ err, documentId: handle.documentId }, 'summary cache not written')
         }
       }),
     )
-    for (const date of changed) {
+    for (const [date, ids] of changed) {
       if (this.#closed) return
       const day = await this.#day(date)
       try {
-        await this.#storage.save(blobKey(date, this.writer), encodeBlob(this.writer, day.own))
-        // Folded into this writer's blob: the other blobs read for the day go (bounded storage).
-        const folded = day.others.splice(0)
-        await Promise.all(folded.map((key) => this.#storage.remove(key)))
+        await day.write(this.#storage, this.writer, date, ids)
       } catch (err) {
         this.#logger.warn({ err, date }, 'summary cache blob not written')
       }
@@ -244,11 +255,38 @@ export class SummaryCache {
   }
 
   /**
-   * The entry of the document as stored now: its chunks read back with their bytes, and the
-   * digest of exactly those (the handle's when they make its heads, else derived from them).
+   * The entry of the document as stored now: the digest of exactly its chunks. When they are the
+   * ones this repo saved or loaded (repo-chunks.ts) and the handle stayed at the heads it was
+   * flushed at, they are the handle's document; otherwise they are read back with their bytes.
    * Undefined when it has no content chunk or one vanished while read.
    */
-  async #entryFromStorage(handle: DocHandle<OrderDoc>): Promise<SummaryEntry | undefined> {
+  async #entryFromStorage(
+    handle: DocHandle<OrderDoc>,
+    flushedHeads: string | undefined,
+  ): Promise<SummaryEntry | undefined> {
+    const id = handle.documentId
+    if (this.#repoChunks && flushedHeads !== undefined) {
+      const chunks = await fingerprintOfKeys(
+        this.#storage,
+        await listKeys(this.#storage, [id], this.#logger),
+      )
+      if (!chunks || chunks.length === 0) return undefined
+      // Read after the listing: a repo write since makes the two differ (repo-chunks.ts).
+      const own = this.#repoChunks.fingerprint(id)
+      if (
+        sameList(own, chunks) &&
+        headsKey(handle.heads()) === flushedHeads &&
+        this.#repo.handles[id] === handle
+      ) {
+        this.stats.writtenFromRepoChunks++
+        return { chunks, digest: this.fromHandle(handle) }
+      }
+    }
+    return this.#entryFromBytes(handle)
+  }
+
+  /** The entry of the document as stored now, from its chunks read back with their bytes. */
+  async #entryFromBytes(handle: DocHandle<OrderDoc>): Promise<SummaryEntry | undefined> {
     const stored = (await this.#storage.loadRange([handle.documentId])).filter((c) =>
       isContentKey(c.key),
     )
@@ -284,48 +322,9 @@ export class SummaryCache {
   }
 
   async #readDay(date: string): Promise<StoredDay> {
-    const day = new StoredDay()
-    for (const chunk of await this.#storage.loadRange(dayPrefix(date))) {
-      const writer = chunk.key[chunk.key.length - 1]
-      if (!chunk.data || writer === undefined) continue
-      const entries = parseBlob(chunk.data)
-      if (!entries) {
-        this.#logger.warn({ date, writer }, 'unreadable summary cache blob ignored')
-        continue
-      }
-      if (writer === this.writer) for (const [id, e] of entries) day.own.set(id, e)
-      else {
-        day.others.push(chunk.key)
-        for (const [id, e] of entries) {
-          // Folded into this writer's entries on its first write of the day; all are checked.
-          if (!day.own.has(id)) day.own.set(id, e)
-          else day.extra(id, e)
-        }
-      }
-    }
-    return day
-  }
-}
-
-/** The entries of one business day this writer knows. */
-class StoredDay {
-  /** This writer's entries (with those of other writers folded in). */
-  readonly own: DayEntries = new Map()
-  /** Keys of other writers' blobs read (removed once folded into this writer's blob). */
-  readonly others: StorageKey[] = []
-  /** Other entries for documents that already have one (another fingerprint, another writer). */
-  readonly #extra = new Map<DocumentId, SummaryEntry[]>()
-
-  extra(id: DocumentId, entry: SummaryEntry): void {
-    const list = this.#extra.get(id) ?? []
-    list.push(entry)
-    this.#extra.set(id, list)
-  }
-
-  /** Every entry known for `id`, this writer's first. */
-  candidates(id: DocumentId): SummaryEntry[] {
-    const own = this.own.get(id)
-    return [...(own ? [own] : []), ...(this.#extra.get(id) ?? [])]
+    return StoredDay.fromBlobs(await this.#storage.loadRange(dayPrefix(date)), (key) =>
+      this.#logger.warn({ date, key }, 'unreadable summary cache blob ignored'),
+    )
   }
 }
 

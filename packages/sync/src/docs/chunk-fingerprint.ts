@@ -27,7 +27,7 @@ export function fingerprintOfChunks(chunks: readonly Chunk[]): string[] | undefi
   for (const c of chunks) {
     if (!isContentKey(c.key)) continue
     if (!c.data) return undefined
-    out.push(entryOf(c.key, c.data))
+    out.push(chunkEntry(c.key, c.data))
   }
   return out.sort()
 }
@@ -44,13 +44,14 @@ export async function fingerprintOfKeys(
     keys.filter(isContentKey).map(async (key) => {
       if (isAddressedName(key[2] ?? '')) return `${key[1]}/${key[2]}`
       const data = await storage.load(key)
-      return data ? entryOf(key, data) : undefined
+      return data ? chunkEntry(key, data) : undefined
     }),
   )
   return out.every((e) => e !== undefined) ? (out as string[]).sort() : undefined
 }
 
-function entryOf(key: StorageKey, data: Uint8Array): string {
+/** The fingerprint entry of one content chunk read with its bytes. */
+export function chunkEntry(key: StorageKey, data: Uint8Array): string {
   const name = key[2] ?? ''
   return isAddressedName(name)
     ? `${key[1]}/${name}`
