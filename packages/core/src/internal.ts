@@ -4,11 +4,13 @@
 
 export { storeBoundIdBytes, isStoreBoundId, isIdOfStore } from './store-bound-id.js'
 export { text } from './schema/encoding.js'
-export { CURRENT_SCHEMA } from './schema/version.js'
+export { CURRENT_SCHEMA, LEGACY_TABLE_SCHEMA } from './schema/version.js'
+export { tableDayChange, tableDayIdBytes, tableDayNonce } from './schema/table-day.js'
 export {
   MIGRATIONS,
   migrationRegistry,
   migrate,
+  retireTable,
   pendingMigrations,
   schemaOf,
 } from './schema/migrations.js'
