@@ -68,6 +68,9 @@ function releaseOrder(): OrderDoc {
 }
 const V_N1 = migrationRegistry([...MIGRATIONS.steps, extrasStep()])
 
+/** The tills of the version before table-day documents: no table schema step. */
+const BEFORE_TABLE_DAYS = migrationRegistry(MIGRATIONS.steps.filter((s) => s.kind !== 'table'))
+
 /** What a version N+1 device writes into the entry kind version N does not know. */
 function addExtra(doc: OrderDoc, id: string, amount: number): void {
   ;(doc as unknown as { extras: Record<string, unknown> }).extras[id] = { amount }
@@ -329,10 +332,9 @@ test('the table index is not a schema step: a till of the previous version keeps
   const merged = A.merge(A.clone(current), previous)
   // Still schema 1: the previous version (no table step) may write into it; so may this one
   // (schema 2 only marks a table retired by a store on table-days).
-  const previous = migrationRegistry(MIGRATIONS.steps.filter((s) => s.kind !== 'table'))
   expect(schemaOf(merged)).toBe(1)
-  expect(compatibility(merged, previous)).toBe('current')
-  expect(() => assertWritable(merged, previous)).not.toThrow()
+  expect(compatibility(merged, BEFORE_TABLE_DAYS)).toBe('current')
+  expect(() => assertWritable(merged, BEFORE_TABLE_DAYS)).not.toThrow()
   expect(() => assertWritable(merged)).not.toThrow()
   // What the previous version reads: every check, this version's too.
   expect(Object.keys(decode<TableData>(merged).orders).sort()).toEqual(
@@ -364,9 +366,7 @@ test('a retired table (its store on table-days) is refused by a till of the prev
     },
   )
   expect(schemaOf(base)).toBe(LEGACY_TABLE_SCHEMA)
-  // The previous version's registry: no table step.
-  const previous = migrationRegistry(MIGRATIONS.steps.filter((s) => s.kind !== 'table'))
-  expect(() => assertWritable(base, previous)).not.toThrow()
+  expect(() => assertWritable(base, BEFORE_TABLE_DAYS)).not.toThrow()
   // Two devices of this version retire it while apart: the same change, merged to one.
   const a = retireTable(A.clone(base, { actor: 'aa'.repeat(16) }))
   const b = retireTable(A.clone(base, { actor: 'bb'.repeat(16) }))
@@ -376,7 +376,7 @@ test('a retired table (its store on table-days) is refused by a till of the prev
   expect(retireTable(merged)).toBe(merged)
   let error: unknown
   try {
-    assertWritable(merged, previous)
+    assertWritable(merged, BEFORE_TABLE_DAYS)
   } catch (e) {
     error = e
   }
