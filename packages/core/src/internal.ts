@@ -13,6 +13,7 @@ export {
   retireTable,
   pendingMigrations,
   schemaOf,
+  kindOf,
 } from './schema/migrations.js'
 export { assertWritable } from './schema/compat.js'
 export { encodeBundle, decodeBundle } from './schema/bundle.js'

@@ -14,7 +14,7 @@ import { createLimiter } from '../docs/limiter.js'
 import type { UnsyncedTracker } from '../status/unsynced-tracker.js'
 
 /** The kind of a Tabsync document, from its root `kind` field. */
-export type DocKindName = 'store' | 'table' | 'order'
+export type DocKindName = 'store' | 'table' | 'table-day' | 'order'
 
 /** A change to a document this device has open. */
 export interface ChangeEvent {
