@@ -74,8 +74,12 @@ export async function readTableDays(
     tableIds.map(async (tableId) => ({ tableId, id: await tableDays.idOf(tableId, day) })),
   )
   let done = 0
+  if (!localOnly) {
+    // Reported before and after the fetch, as for table documents (day-loader.ts).
+    onProgress?.({ what: 'tables', done, total: ids.length })
+    await catchUp.fetch(ids.map((t) => t.id))
+  }
   onProgress?.({ what: 'tables', done, total: ids.length })
-  if (!localOnly) await catchUp.fetch(ids.map((t) => t.id))
   const read: DocumentId[] = []
   const lists = await Promise.all(
     ids.map(async ({ tableId, id }): Promise<HintedRef[]> => {
