@@ -438,6 +438,7 @@ export class DayWatch implements DayView {
 
   #attachTableDay(watch: TableDayWatch, handle: DocHandle<TableDayDoc>): void {
     if (this.#closed || this.#tableDays.get(watch.id) !== watch || watch.handle) return
+    this.#parts.docs.track(handle as DocHandle<unknown>)
     watch.handle = handle
     const onChange = () => {
       if (this.#closed || !handle.isReady()) return

@@ -171,6 +171,7 @@ export class Device {
       catchUp,
       store: () => this.#session.store(),
       today: () => this.#session.businessDate(),
+      signal,
       logger,
     })
     this.#tableDays = tableDays

@@ -177,6 +177,17 @@ export class OpenDocs {
     return () => this.#listeners.delete(cb)
   }
 
+  /**
+   * Tells the change listeners about a document that became available after it was looked for
+   * (its arrival made it ready, which the change event of that arrival came before).
+   */
+  arrived(handle: DocHandle<unknown>): void {
+    this.track(handle)
+    if (!handle.isReady()) return
+    const kind = kindOfDoc(handle) as DocKindName
+    for (const cb of [...this.#listeners]) cb({ url: handle.url, kind })
+  }
+
   /** "Saved": the documents are flushed, their unsynced markers and the clock state written. */
   async saved(handles: DocHandle<unknown>[]): Promise<void> {
     const { repo, tracker } = this.#parts

@@ -96,6 +96,9 @@ export async function readTableDays(
     }),
   )
   logger.debug({ phase: 'tables-read', tables: ids.length }, 'day: table-days read')
+  // A table-day nobody has yet appears with the first check on that table: watched for.
+  const readIds = new Set(read)
+  if (!localOnly) tableDays.watchFor(ids.map((t) => t.id).filter((id) => !readIds.has(id)))
   const seen = new Set<string>()
   const hinted = lists.flat().filter((h) => !seen.has(h.ref.orderId) && seen.add(h.ref.orderId))
   return {

@@ -36,6 +36,8 @@ export interface TableDaysParts {
   readonly store: () => StoreData
   /** The current business date (the day a store's `tableDaysFrom` is compared with). */
   readonly today: () => string
+  /** Aborted when the device closes: waits for table-days stop. */
+  readonly signal: AbortSignal
   readonly logger: Logger
 }
 
@@ -52,6 +54,8 @@ const ID_CACHE = 2_000
 export class TableDays {
   readonly #parts: TableDaysParts
   readonly #ids = new Map<string, DocumentId>()
+  /** Table-days waited for by {@link watchFor}. */
+  readonly #awaited = new Set<DocumentId>()
 
   constructor(parts: TableDaysParts) {
     this.#parts = parts
@@ -122,20 +126,32 @@ export class TableDays {
         allowableStates: ['ready', 'unavailable'],
         signal,
       })
-      while (!handle.isReady() && !signal.aborted) {
-        // whenReady gives up after the repo's timeout; the handle still listens.
-        await handle.whenReady(['ready'], { signal }).catch(() => undefined)
-      }
-      if (signal.aborted || handle.heads().length === 0) return undefined
+      if (!handle.isReady()) await readyOrAborted(handle, signal)
+      if (signal.aborted || !handle.isReady() || handle.heads().length === 0) return undefined
       if (text(handle.doc().kind) !== 'table-day') {
         logger.warn({ documentId: id }, 'not a table-day under a table-day id; left out')
         return undefined
       }
-      docs.track(handle as DocHandle<unknown>)
       return handle
     } catch (err) {
       if (!signal.aborted) logger.debug({ err, documentId: id }, 'table-day not watched')
       return undefined
+    }
+  }
+
+  /**
+   * Waits (until the device closes) for the table-days among `ids` that no device had when they
+   * were read: each one's arrival is a change event of the device (a report on screen, a loader
+   * that reads the day again, sees the new check's table).
+   */
+  watchFor(ids: readonly DocumentId[]): void {
+    for (const id of ids) {
+      if (this.#awaited.has(id) || this.#parts.repo.handles[id]?.isReady()) continue
+      this.#awaited.add(id)
+      void this.whenAvailable(id, this.#parts.signal).then((handle) => {
+        this.#awaited.delete(id)
+        if (handle) this.#parts.docs.arrived(handle as DocHandle<unknown>)
+      })
     }
   }
 
@@ -196,4 +212,23 @@ export class TableDays {
       return []
     }
   }
+}
+
+/**
+ * Resolves once `handle` is ready or `signal` aborts. Not `whenReady`: it gives up after the
+ * repo's timeout, and a document nobody has may come hours later. The handle is ready right
+ * after the update that brought content (its heads changed), in the same turn.
+ */
+function readyOrAborted(handle: DocHandle<unknown>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      handle.off('heads-changed', onHeads)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    const onHeads = () => queueMicrotask(() => handle.isReady() && done())
+    handle.on('heads-changed', onHeads)
+    signal.addEventListener('abort', done, { once: true })
+    if (signal.aborted || handle.isReady()) done()
+  })
 }
