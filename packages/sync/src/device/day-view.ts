@@ -153,6 +153,8 @@ export class DayWatch implements DayView {
   /** Found but not a document of this store's kind: never listed, never looked for again. */
   readonly #refused = new Set<DocumentId>()
   #storeLoading = true
+  /** Table-day ids being computed (async): counted in `loading()` until they are pending. */
+  #computingTableDays = 0
   #list: readonly DayOrder[] | undefined
   readonly #listeners = new Set<() => void>()
   #queued = false
@@ -203,7 +205,7 @@ export class DayWatch implements DayView {
   }
 
   loading(): number {
-    return (this.#storeLoading ? 1 : 0) + this.#pending.size
+    return (this.#storeLoading ? 1 : 0) + this.#computingTableDays + this.#pending.size
   }
 
   onChange(listener: () => void): () => void {
@@ -387,11 +389,16 @@ export class DayWatch implements DayView {
     const store = this.#parts.session.loaded()
     if (!store || this.#closed) return
     const wanted = new Map<DocumentId, string>()
-    for (const date of this.#dates) {
-      if (!usesTableDays(store, date)) continue
-      for (const table of Object.values(store.tables)) {
-        wanted.set(await this.#parts.tableDays.idOf(table.id, date), table.id)
+    this.#computingTableDays++
+    try {
+      for (const date of this.#dates) {
+        if (!usesTableDays(store, date)) continue
+        for (const table of Object.values(store.tables)) {
+          wanted.set(await this.#parts.tableDays.idOf(table.id, date), table.id)
+        }
       }
+    } finally {
+      this.#computingTableDays--
     }
     if (this.#closed) return
     for (const [id, watch] of this.#tableDays) {
@@ -409,7 +416,7 @@ export class DayWatch implements DayView {
       this.#pending.add(id)
       added.push(watch)
     }
-    if (added.length === 0) return
+    if (added.length === 0) return this.#changed()
     this.#reconcile()
     // Stored ones at once; the others in one bulk request (unless local only).
     const { catchUp } = this.#parts

@@ -122,9 +122,10 @@ export class TableDays {
     const { repo, docs, logger } = this.#parts
     try {
       // Unavailable is not final: the handle keeps listening for the document.
+      // Without the signal: a find aborted while loading leaves the handle loading for good
+      // (automerge-repo 2.5.6), and every later find of the document waits on it.
       const handle = await repo.find<TableDayDoc>(id, {
         allowableStates: ['ready', 'unavailable'],
-        signal,
       })
       if (!handle.isReady()) await readyOrAborted(handle, signal)
       if (signal.aborted || !handle.isReady() || handle.heads().length === 0) return undefined
