@@ -1,11 +1,6 @@
 // Issue 15 on one device: the table hints its commands write, and a report at cold start that
 // reads the summary cache instead of opening the day's orders.
-import {
-  interpretAsDocumentId,
-  Repo,
-  type AutomergeUrl,
-  type BinaryDocumentId,
-} from '@automerge/automerge-repo'
+import { Repo, type AutomergeUrl } from '@automerge/automerge-repo'
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs'
 import {
   addLine,
@@ -24,10 +19,10 @@ import {
   type TableDayDoc,
   type TableDoc,
 } from '@tabsync/core'
-import { tableDayIdBytes } from '@tabsync/core/internal'
 import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { afterEach, expect, test } from 'vitest'
 import { openDevice, type Device } from '../src/index.js'
+import { tableDayOn } from './day-refs.js'
 import { tempDir } from './relay-process.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
@@ -53,9 +48,7 @@ async function legacyTableDoc(d: Device, tableId: string): Promise<TableDoc> {
 /** Where the device files the day's references and hints: the table-day, or the table. */
 async function hintsDoc(d: Device, tableId: string): Promise<TableDoc | TableDayDoc> {
   if (d.store().tableDaysFrom === undefined) return legacyTableDoc(d, tableId)
-  const bytes = await tableDayIdBytes(d.store().storeId, tableId, d.businessDate())
-  const id = interpretAsDocumentId(bytes as BinaryDocumentId)
-  return (await d.repo.find<TableDayDoc>(id)).doc()
+  return (await tableDayOn(d, tableId)).doc()
 }
 
 test.each([

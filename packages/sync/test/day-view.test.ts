@@ -1,11 +1,5 @@
 // device.watchDays: the last business days followed live, over the simulated network (issue 11).
-import {
-  interpretAsDocumentId,
-  Repo,
-  type AutomergeUrl,
-  type BinaryDocumentId,
-  type PeerId,
-} from '@automerge/automerge-repo'
+import { Repo, type AutomergeUrl, type PeerId } from '@automerge/automerge-repo'
 import {
   addLine,
   attachOrder,
@@ -13,27 +7,19 @@ import {
   newId,
   openOrder,
   takePayment,
-  type TableDayDoc,
   type TableDoc,
 } from '@tabsync/core'
-import { tableDayIdBytes } from '@tabsync/core/internal'
-import { findDoc } from '../src/docs/find-doc.js'
 import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { afterEach, expect, test } from 'vitest'
 import { msUntilNextDay } from '../src/device/day-view.js'
 import { MemoryStorageAdapter, openDevice, type DayView, type Device } from '../src/index.js'
 import { createCrashableStorage, createSimNetwork } from '../src/testing/index.js'
+import { tableDayOn } from './day-refs.js'
 
 const cleanup: (() => Promise<void> | void)[] = []
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c()
 })
-
-/** Where `d` finds a table's references of today: its table-day (the store is on table-days). */
-async function tableDayOn(d: Device, tableId: string) {
-  const bytes = await tableDayIdBytes(d.store().storeId, tableId, d.businessDate())
-  return findDoc<TableDayDoc>(d.repo, interpretAsDocumentId(bytes as BinaryDocumentId))
-}
 
 /** A hub and two tills on the simulated network, every clock reading `wall()`. */
 async function twoTills(seed: number, wall: () => number = Date.now) {
