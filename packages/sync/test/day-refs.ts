@@ -38,6 +38,24 @@ export async function tableDayOn(device: Device, tableId: string) {
   return findDoc<TableDayDoc>(device.repo, id)
 }
 
+/** The table-days of every table of `store` for yesterday, today and tomorrow by `now`. */
+export async function tableDayIds(
+  store: StoreData,
+  now = Date.now(),
+): Promise<{ tableId: string; id: DocumentId }[]> {
+  if (store.tableDaysFrom === undefined) return []
+  const out: { tableId: string; id: DocumentId }[] = []
+  for (const t of Object.values(store.tables)) {
+    for (const ms of [now - DAY_MS, now, now + DAY_MS]) {
+      out.push({
+        tableId: t.id,
+        id: await tableDayId(store.storeId, t.id, businessDate(ms, store)),
+      })
+    }
+  }
+  return out
+}
+
 /**
  * Every order reference `repo` holds for the store (through its store document): in the table
  * documents and in the table-days of yesterday, today and tomorrow by `now`. `wait` resolves
@@ -54,14 +72,12 @@ export async function storeRefs(
   for (const t of Object.values(store.tables)) {
     const table = decode<TableData>((await wait(repo.find<TableDoc>(t.url as never))).doc())
     for (const r of Object.values(table.orders)) refs.set(r.orderId, { ...r, tableId: t.id })
-    if (store.tableDaysFrom === undefined) continue
-    for (const ms of [now - DAY_MS, now, now + DAY_MS]) {
-      const id = await tableDayId(store.storeId, t.id, businessDate(ms, store))
-      const day = await wait(repo.find<TableDayDoc>(id)).catch(() => undefined)
-      if (!day) continue // no check on that table that day
-      for (const r of Object.values(decode<TableDayData>(day.doc()).orders))
-        refs.set(r.orderId, { ...r, tableId: t.id })
-    }
+  }
+  for (const { tableId, id } of await tableDayIds(store, now)) {
+    const day = await wait(repo.find<TableDayDoc>(id)).catch(() => undefined)
+    if (!day) continue // no check on that table that day
+    for (const r of Object.values(decode<TableDayData>(day.doc()).orders))
+      refs.set(r.orderId, { ...r, tableId })
   }
   return [...refs.values()]
 }
