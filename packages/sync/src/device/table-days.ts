@@ -119,7 +119,7 @@ export class TableDays {
     id: DocumentId,
     signal: AbortSignal,
   ): Promise<DocHandle<TableDayDoc> | undefined> {
-    const { repo, docs, logger } = this.#parts
+    const { repo, logger } = this.#parts
     try {
       // Unavailable is not final: the handle keeps listening for the document.
       // Without the signal: a find aborted while loading leaves the handle loading for good
