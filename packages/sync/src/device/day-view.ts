@@ -418,10 +418,11 @@ export class DayWatch implements DayView {
     }
     if (added.length === 0) return this.#changed()
     this.#reconcile()
-    // Stored ones at once; the others in one bulk request (unless local only).
+    // Stored ones at once; the others in one bulk request when none is here (a device new to
+    // the day; see table-day-reads.ts), else through sync as they appear (unless local only).
     const { catchUp } = this.#parts
     let here = new Set(await catchUp.present(added.map((w) => w.id)))
-    if (!this.#localOnly && here.size < added.length) {
+    if (!this.#localOnly && here.size === 0) {
       await catchUp.fetch(added.filter((w) => !here.has(w.id)).map((w) => w.id))
       here = new Set(await catchUp.present(added.map((w) => w.id)))
     }

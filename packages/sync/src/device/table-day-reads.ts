@@ -53,8 +53,10 @@ export interface TableDayReadParts {
 
 /**
  * The references of a day on table-days: the tables' table-days, computed from the store alone,
- * fetched in one request when absent and read without being opened (a table-day nobody has is a
- * table with no check that day). No table document is on this path: they are read by `later`
+ * read without being opened. A device holding none of them is new to the day: it fetches them in
+ * one request. One holding some has had the day: a table-day it lacks was a table with no check
+ * when it last heard, and comes through sync ({@link TableDays.watchFor}) rather than a request
+ * on every read, which would also ask again, each time, for the tables nobody used. No table document is on this path: they are read by `later`
  * (and retired, and what they hold copied into the table-days: table-days.ts).
  */
 export async function readTableDays(
@@ -77,7 +79,8 @@ export async function readTableDays(
   if (!localOnly) {
     // Reported before and after the fetch, as for table documents (day-loader.ts).
     onProgress?.({ what: 'tables', done, total: ids.length })
-    await catchUp.fetch(ids.map((t) => t.id))
+    const all = ids.map((t) => t.id)
+    if ((await catchUp.present(all)).length === 0) await catchUp.fetch(all)
   }
   onProgress?.({ what: 'tables', done, total: ids.length })
   const read: DocumentId[] = []
