@@ -10,6 +10,7 @@ export default tseslint.config(
       '**/.tabsync/**',
       'bench/results/**',
       'examples/terminal/dev-dist/**',
+      '**/test-results/**',
       '**/*.svelte',
       '**/*.svelte.ts',
     ],
