@@ -15,23 +15,15 @@ import {
   type TableDoc,
 } from '@tabsync/core'
 import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
-import { issueToken } from '@tabsync/relay'
 import { afterEach, expect, test } from 'vitest'
-import { openDevice, type Device, type SyncStatus } from '../src/index.js'
-import { RELAY_SECRET, spawnRelay, tempDir } from './relay-process.js'
+import type { Device, OpenDeviceOptions } from '../src/index.js'
+import { spawnRelay, tempDir } from './relay-process.js'
+import { statusUntil, storeDevices } from './store-devices.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
-
-function until(device: Device, ok: (s: SyncStatus) => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => ok(device.status()) && (off(), resolve())
-    const off = device.onStatus(check)
-    check()
-  })
-}
 
 const idOf = (url: string) => url.slice('automerge:'.length) as DocumentId
 
@@ -54,31 +46,13 @@ test('a new device reads the tables, opens the hinted checks before any table, a
   cleanups.push(data.remove)
   const relay = await spawnRelay(data.path)
   cleanups.push(() => relay.stop())
-  const open = async (
-    deviceId: string,
-    dir: string,
-    extra: Partial<Parameters<typeof openDevice>[0]> = {},
-  ) => {
-    const token = await issueToken({
-      secret: RELAY_SECRET,
-      deviceId,
-      storeIds: ['store-1'],
-      role: deviceId.startsWith('office') ? 'backoffice' : 'terminal',
-    })
-    const d = await openDevice({
-      deviceId,
-      token,
-      endpoints: [{ url: relay.syncUrl, kind: 'relay' }],
-      storage: { directory: dir },
-      ...extra,
-    })
-    cleanups.push(() => d.close())
-    return d
-  }
+  const openIn = storeDevices(relay.syncUrl, cleanups)
+  const open = (deviceId: string, directory: string, extra: Partial<OpenDeviceOptions> = {}) =>
+    openIn(deviceId, { ...extra, directory })
   const officeDir = await tempDir()
   cleanups.push(officeDir.remove)
   const office = await open('office-1', officeDir.path)
-  await until(office, (s) => s.state === 'online')
+  await statusUntil(office, (s) => s.state === 'online')
   // A store not on table-days (as the previous version made them): the table documents hold
   // the day (table-days.test.ts has a store on table-days).
   const { storeUrl } = await office.createStore({
@@ -104,7 +78,7 @@ test('a new device reads the tables, opens the hinted checks before any table, a
   const table = await office.repo.find<TableDoc>(t4)
   table.update((t) => withTableIndex(t, [date]))
   await office.run<boolean, TableDoc>(t4, (t) => setOrderHint(t, wrong.orderId, 'closed'))
-  await until(office, (s) => s.unsynced === 0)
+  await statusUntil(office, (s) => s.unsynced === 0)
 
   const tableIds = Object.values(office.store().tables).map((t) => idOf(t.url))
   const holder: { till?: Device } = {}

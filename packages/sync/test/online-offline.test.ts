@@ -4,64 +4,35 @@ import type { AddressInfo } from 'node:net'
 import { cbor } from '@automerge/automerge-repo/slim'
 import { WebSocketServer } from 'ws'
 import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
-import { issueToken } from '@tabsync/relay'
 import { afterEach, expect, test } from 'vitest'
-import { openDevice, type Device, type SyncStatus } from '../src/index.js'
-import { RELAY_SECRET, spawnRelay, tempDir } from './relay-process.js'
+import { openDevice, type Device } from '../src/index.js'
+import { spawnRelay, tempDir } from './relay-process.js'
+import { statusUntil, storeDevices } from './store-devices.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
 
-/** Resolves when the device's status satisfies `ok` (checked on every status change). */
-function until(device: Device, ok: (s: SyncStatus) => boolean): Promise<SyncStatus> {
-  return new Promise((resolve) => {
-    if (ok(device.status())) return resolve(device.status())
-    const off = device.onStatus((s) => {
-      if (!ok(s)) return
-      off()
-      resolve(s)
-    })
-  })
-}
-
 async function relayWithStore() {
   const data = await tempDir()
   cleanups.push(data.remove)
   const relay = await spawnRelay(data.path)
   cleanups.push(() => relay.stop())
-  const open = async (
+  const openIn = storeDevices(relay.syncUrl, cleanups)
+  const open = (
     deviceId: string,
     options: { storeUrl?: string; ephemeral?: boolean; online?: boolean } = {},
-  ) => {
-    const dir = await tempDir()
-    cleanups.push(dir.remove)
-    const token = await issueToken({
-      secret: RELAY_SECRET,
-      deviceId,
-      storeIds: ['store-1'],
-      role: deviceId.startsWith('office') ? 'backoffice' : 'terminal',
-    })
-    const d = await openDevice({
-      deviceId,
-      token,
-      endpoints: [{ url: relay.syncUrl, kind: 'relay' }],
-      storage: { directory: dir.path },
-      // Short backoff: had the link reconnected on its own while offline, it would within 400 ms.
-      backoff: { initialMs: 50, maxMs: 400 },
-      ...options,
-    })
-    cleanups.push(() => d.close())
-    return d
-  }
+  ) =>
+    // Short backoff: had the link reconnected on its own while offline, it would within 400 ms.
+    openIn(deviceId, { backoff: { initialMs: 50, maxMs: 400 }, ...options })
   const office = await open('office-1')
-  await until(office, (s) => s.state === 'online')
+  await statusUntil(office, (s) => s.state === 'online')
   const { storeUrl } = await office.createStore({
     ...demoStoreInit('store-1', () => ''),
     tables: DEMO_TABLES,
   })
-  await until(office, (s) => s.unsynced === 0)
+  await statusUntil(office, (s) => s.unsynced === 0)
   return { relay, data, office, storeUrl, open }
 }
 
@@ -69,11 +40,11 @@ test('setOnline(false) closes the relay link at once and keeps it closed; setOnl
   const { office, storeUrl, open } = await relayWithStore()
   const till = await open('till-1', { storeUrl })
   await till.ready()
-  await until(till, (s) => s.state === 'online')
+  await statusUntil(till, (s) => s.state === 'online')
 
   till.setOnline(false)
   expect(till.online).toBe(false)
-  await until(till, (s) => s.state === 'offline' && s.peers.length === 0)
+  await statusUntil(till, (s) => s.state === 'offline' && s.peers.length === 0)
   const { url } = await till.openOrder('t8')
   expect(till.status().unsynced).toBe(2) // the order and its table
   // Several backoff periods later it is still offline: nothing reconnected behind its back.
@@ -82,7 +53,7 @@ test('setOnline(false) closes the relay link at once and keeps it closed; setOnl
   expect(till.status().endpoints.map((e) => e.state)).toEqual(['closed'])
 
   till.setOnline(true)
-  await until(till, (s) => s.state === 'online' && s.unsynced === 0)
+  await statusUntil(till, (s) => s.state === 'online' && s.unsynced === 0)
   expect((await office.orderSummary(url)).order.tableId).toBe('t8')
 }, 60_000)
 
@@ -93,7 +64,7 @@ test('a device opened with online: false stays offline until setOnline(true)', a
   expect(till.status().state).toBe('offline')
   expect(till.status().peers).toEqual([])
   till.setOnline(true)
-  await until(till, (s) => s.state === 'online')
+  await statusUntil(till, (s) => s.state === 'online')
   await till.ready()
   expect(till.store().storeId).toBe('store-1')
 }, 60_000)

@@ -22,24 +22,16 @@ import {
   schemaOf,
   text,
 } from '@tabsync/core/internal'
-import { issueToken } from '@tabsync/relay'
 import { afterEach, expect, test } from 'vitest'
-import { openDevice, type Device, type SyncStatus } from '../src/index.js'
+import type { Device } from '../src/index.js'
 import { tableDayOn } from './day-refs.js'
-import { RELAY_SECRET, spawnRelay, tempDir } from './relay-process.js'
+import { spawnRelay, tempDir } from './relay-process.js'
+import { statusUntil, storeDevices } from './store-devices.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c()
 })
-
-function until(device: Device, ok: (s: SyncStatus) => boolean): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => ok(device.status()) && (off(), resolve())
-    const off = device.onStatus(check)
-    check()
-  })
-}
 
 async function eventually(ok: () => Promise<boolean> | boolean, what: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
@@ -59,27 +51,9 @@ test('a store that opts in: a new device reads the day from its table-days first
   cleanups.push(data.remove)
   const relay = await spawnRelay(data.path)
   cleanups.push(() => relay.stop())
-  const open = async (deviceId: string, extra: Partial<Parameters<typeof openDevice>[0]> = {}) => {
-    const dir = await tempDir()
-    cleanups.push(dir.remove)
-    const token = await issueToken({
-      secret: RELAY_SECRET,
-      deviceId,
-      storeIds: ['store-1'],
-      role: deviceId.startsWith('office') ? 'backoffice' : 'terminal',
-    })
-    const d = await openDevice({
-      deviceId,
-      token,
-      endpoints: [{ url: relay.syncUrl, kind: 'relay' }],
-      storage: { directory: dir.path },
-      ...extra,
-    })
-    cleanups.push(() => d.close())
-    return d
-  }
+  const open = storeDevices(relay.syncUrl, cleanups)
   const office = await open('office-1')
-  await until(office, (s) => s.state === 'online')
+  await statusUntil(office, (s) => s.state === 'online')
   // A store of the previous version, then the manager opts it in from today.
   const { storeUrl } = await office.createStore({
     ...demoStoreInit('store-1', () => ''),
@@ -109,7 +83,7 @@ test('a store that opts in: a new device reads the day from its table-days first
     }
   })
   await office.flush()
-  await until(office, (s) => s.unsynced === 0)
+  await statusUntil(office, (s) => s.unsynced === 0)
 
   // A new device: the debug phases record whether any table document was open by then.
   const tableIds = Object.values(office.store().tables).map((t) => idOf(t.url))
@@ -155,7 +129,7 @@ test('a store that opts in: a new device reads the day from its table-days first
   expect(isTabsyncError(error, 'newer-schema')).toBe(true)
   expect(text(retired.doc().orders[old.orderId]?.url)).toBe(oldOrder.url)
   // And the relay has both (another device gets them).
-  await until(till, (s) => s.unsynced === 0)
+  await statusUntil(till, (s) => s.unsynced === 0)
   const onOffice = await tableDayOn(office, 't5')
   await eventually(
     () => tableDayOrders(onOffice.doc()).some((h) => h.ref.orderId === old.orderId),
