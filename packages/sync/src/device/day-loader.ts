@@ -13,8 +13,6 @@ import { readStoredDoc } from '../docs/stored-doc.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
 import type { Logger } from '../log/logger.js'
 import { openFirst } from './open-first.js'
-import { readTableDays, type DayTables } from './table-day-reads.js'
-import type { TableDays } from './table-days.js'
 import type { OpenDocs } from './open-docs.js'
 import type { StoreSession } from './store-session.js'
 import type { SyncGate } from '../repo/sync-gate.js'
@@ -79,12 +77,20 @@ export interface DayLoaderParts {
   readonly summaries: SummaryCache
   /** Holds the sync of the first step's documents while they open (repo/sync-gate.ts). */
   readonly syncGate: SyncGate
-  /** The table-days of a store that opted in (table-days.ts). */
-  readonly tableDays: TableDays
   readonly logger: Logger
 }
 
-export type { DayTables } from './table-day-reads.js'
+/** The day's references in opening order (see {@link DayLoader.tables}). */
+export interface DayTables {
+  /** Every reference once, in opening order (open-first.ts). */
+  readonly refs: OrderRef[]
+  /** How many of `refs` make the first step. */
+  readonly first: number
+  /** Tables not stored here (only a `localOnly` read leaves tables out). */
+  readonly missingTables: string[]
+  /** The table documents read (to open in the repo once the first step is usable). */
+  readonly tableUrls: AutomergeUrl[]
+}
 
 /**
  * One-shot loads of a business day through the table documents: every order of the day (or of
@@ -129,17 +135,11 @@ export class DayLoader {
   async fetchDay(date?: string): Promise<{ present: number; fetched: number; missing: number }> {
     const { session } = this.#parts
     await session.load()
-    const { refs, first, later } = await this.tables(
+    const { refs, first } = await this.tables(
       Object.keys(session.store().tables),
       date ?? session.businessDate(),
     )
-    const total = await this.catchUpDay(refs, first)
-    const more = await this.catchUpDay(await later(), 0)
-    return {
-      present: total.present + more.present,
-      fetched: total.fetched + more.fetched,
-      missing: total.missing + more.missing,
-    }
+    return this.catchUpDay(refs, first)
   }
 
   /**
@@ -165,18 +165,13 @@ export class DayLoader {
    * make the first step, and (localOnly) the tables not stored here. The tables are fetched in
    * one request when absent and read without being opened (docs/stored-doc.ts): opening 18
    * table documents costs about three loads each plus a sync exchange each, on the way to the
-   * open checks; {@link #ordersOf} opens them once the first step is usable. A day of a store
-   * on table-days is read from its table-days instead (table-day-reads.ts).
+   * open checks; {@link #ordersOf} opens them once the first step is usable.
    */
   async tables(
     tableIds: readonly string[],
     day: string | 'all',
-    options: LoadDayOptions = {},
+    { localOnly = false, onProgress }: LoadDayOptions = {},
   ): Promise<DayTables> {
-    if (day !== 'all' && this.#parts.tableDays.uses(day)) {
-      return readTableDays(this.#parts, tableIds, day, options)
-    }
-    const { localOnly = false, onProgress } = options
     const { session, catchUp, repo, storage, logger } = this.#parts
     const ids = new Map(
       tableIds.flatMap((id) => {
@@ -227,7 +222,6 @@ export class DayLoader {
       ...openFirst(hinted),
       missingTables,
       tableUrls: wanted.map((id) => ids.get(id)!.url),
-      later: () => Promise.resolve([]),
     }
   }
 
@@ -260,11 +254,7 @@ export class DayLoader {
     options: LoadDayOptions = {},
   ): Promise<DayOrders> {
     const { catchUp, docs, logger, summaries } = this.#parts
-    const { refs, first, missingTables, tableUrls, later } = await this.tables(
-      tableIds,
-      day,
-      options,
-    )
+    const { refs, first, missingTables, tableUrls } = await this.tables(tableIds, day, options)
     const { localOnly = false, onProgress } = options
     const missing: OrderRef[] = []
     let done = 0
@@ -302,13 +292,6 @@ export class DayLoader {
         }
       }
       openTables()
-      const more = await later()
-      const stored = new Set(await catchUp.present(more.flatMap((r) => documentIdOf(r.url) ?? [])))
-      for (const ref of more) {
-        const id = documentIdOf(ref.url)
-        if (id && stored.has(id)) opening.push(open(ref))
-        else missing.push(ref)
-      }
     } else {
       const ids = (step: readonly OrderRef[]) => step.flatMap((ref) => documentIdOf(ref.url) ?? [])
       const [firstRefs, restRefs] = [refs.slice(0, first), refs.slice(first)]
@@ -341,17 +324,9 @@ export class DayLoader {
         logger.debug({ phase: 'first-opened', orders: firstRefs.length }, 'day: first step opened')
         release()
         openTables()
-        // What tills of the previous version filed in table documents (a store on table-days):
-        // read now, after the open checks, and opened with the rest.
-        const more = later()
         await rest
         logger.debug({ phase: 'rest-fetched', orders: restRefs.length }, 'day: the rest fetched')
         opening.push(...restRefs.map(open))
-        const moreRefs = await more
-        if (moreRefs.length > 0) {
-          await catchUp.fetch(ids(moreRefs))
-          opening.push(...moreRefs.map(open))
-        }
       } finally {
         release()
       }
