@@ -140,6 +140,7 @@ export class Device {
         summaries.touched(h)
       },
       persistClock: () => parts.clock.persist(),
+      droppedWrites: () => parts.storage.droppedWrites,
       changed: (handle, { patchInfo }) =>
         this.#changePush.changed(handle, patchInfo.before, patchInfo.after),
     })

@@ -9,6 +9,7 @@ import type {
 import type { OrderDoc } from '@tabsync/core'
 import { text } from '@tabsync/core/internal'
 import { documentIdOf } from '../docs/document-id.js'
+import { SyncError, SyncErrorKind } from '../errors.js'
 import { findDoc } from '../docs/find-doc.js'
 import { createLimiter } from '../docs/limiter.js'
 import type { UnsyncedTracker } from '../status/unsynced-tracker.js'
@@ -52,6 +53,8 @@ export interface OpenDocsParts {
   ) => void
   /** Resolves once the clock's state is in storage (part of "saved"). */
   readonly persistClock: () => Promise<void>
+  /** Writes the device's storage dropped since it closed (ClosableStorage.droppedWrites). */
+  readonly droppedWrites?: () => number
   /** Called first, in the same turn, with every change of a tracked document (the fast path). */
   readonly changed?: (handle: DocHandle<unknown>, payload: DocHandleChangePayload<unknown>) => void
 }
@@ -179,12 +182,18 @@ export class OpenDocs {
 
   /** "Saved": the documents are flushed, their unsynced markers and the clock state written. */
   async saved(handles: DocHandle<unknown>[]): Promise<void> {
-    const { repo, tracker } = this.#parts
+    const { repo, tracker, droppedWrites } = this.#parts
+    const dropped = droppedWrites?.() ?? 0
     await Promise.all([
       repo.flush(handles.map((h) => h.documentId)),
       ...handles.map((h) => tracker.markLocal(h)),
       this.#parts.persistClock(),
     ])
+    // The device closed without a flush meanwhile (a crash, a logout): its storage resolved
+    // writes it dropped. Not "saved": the command must not be acknowledged.
+    if ((droppedWrites?.() ?? 0) > dropped) {
+      throw new SyncError(SyncErrorKind.closed, 'the device closed before this was saved')
+    }
     // A peer may have confirmed while the marker was being written.
     for (const h of handles) tracker.check(h)
   }

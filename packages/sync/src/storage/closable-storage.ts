@@ -11,6 +11,7 @@ export class ClosableStorage implements StorageAdapterInterface, KeyListing {
   #inner: StorageAdapterInterface
   #inFlight = new Set<Promise<unknown>>()
   #closed = false
+  #dropped = 0
 
   constructor(inner: StorageAdapterInterface) {
     this.#inner = inner
@@ -41,6 +42,14 @@ export class ClosableStorage implements StorageAdapterInterface, KeyListing {
     return this.#write(() => this.#inner.removeRange(prefix))
   }
 
+  /**
+   * Writes dropped because the storage was closed (they resolved without writing): "saved"
+   * compares it before and after waiting, so a command racing a close is not told it is stored.
+   */
+  get droppedWrites(): number {
+    return this.#dropped
+  }
+
   /** Drops writes from now on; with `wait`, resolves when the writes in flight completed. */
   async close(wait: boolean): Promise<void> {
     this.#closed = true
@@ -48,7 +57,10 @@ export class ClosableStorage implements StorageAdapterInterface, KeyListing {
   }
 
   #write(op: () => Promise<void>): Promise<void> {
-    if (this.#closed) return Promise.resolve()
+    if (this.#closed) {
+      this.#dropped++
+      return Promise.resolve()
+    }
     const p = op()
     this.#inFlight.add(p)
     void p.then(
