@@ -13,6 +13,11 @@ interface ColdRequest {
   readonly url: string
   readonly storeUrl: AutomergeUrl
   readonly openUrls: readonly AutomergeUrl[]
+  /**
+   * The documents holding the day's order references (the store's table-days), which an app on
+   * stock automerge-repo would compute or be told; default: the store's table documents.
+   */
+  readonly refUrls?: readonly AutomergeUrl[]
   readonly dir: string
   /** Stop once the open orders are usable (the whole day is not loaded: no `whole` figure). */
   readonly usableOnly?: boolean
@@ -25,7 +30,7 @@ interface TableShape {
   orders: Record<string, { url: string; openedAt: string }>
 }
 
-/** The stock path: discover the day through store -> tables -> orders, newest first. */
+/** The stock path: discover the day through store -> tables (or table-days) -> orders, newest first. */
 async function stockCold(req: ColdRequest): Promise<Record<string, number>> {
   const t0 = now()
   const repo = stockClient(
@@ -35,7 +40,8 @@ async function stockCold(req: ColdRequest): Promise<Record<string, number>> {
   )
   await whenConnected(repo)
   const store = await findReady<StoreShape>(repo, req.storeUrl)
-  const tableUrls = Object.values(store.doc().tables).map((t) => String(t.url) as AutomergeUrl)
+  const tableUrls =
+    req.refUrls ?? Object.values(store.doc().tables).map((t) => String(t.url) as AutomergeUrl)
   const tables = await Promise.all(tableUrls.map((u) => findReady<TableShape>(repo, u)))
   const refs = tables
     .flatMap((t) => Object.values(t.doc().orders))

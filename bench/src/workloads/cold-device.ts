@@ -74,6 +74,7 @@ export const coldDeviceWorkload: Workload = {
           url: String(relay.ready['url']),
           storeUrl: day.storeUrl,
           openUrls: day.openUrls,
+          refUrls: day.tableDayUrls,
           dir: path.join(dir, 'storage'),
           usableOnly: !stockWhole,
         },

@@ -1,24 +1,35 @@
 /*
  * What a new device of a store needs before it can draw its floor: the store document, its
- * tables, and the orders those tables list for the recent business days (checks hinted open
- * first). The pairing hands this list to the device, which asks for all of it in one
+ * table-days of the recent business days (a store on table-days) and its tables, and the orders
+ * those list for the recent business days (checks hinted open first). The pairing hands this list to the device, which asks for all of it in one
  * `POST /documents` while its code and Automerge's wasm load, instead of store, then tables,
  * then orders, each asked for once the previous one was opened (issue 15). The list is only
  * where to start: the device still reads its tables itself and fetches whatever they list that
  * the bundle lacked, so a stale list delays the floor, never falsifies it.
  */
-import type { AutomergeUrl, DocHandle, Repo } from '@automerge/automerge-repo'
+import {
+  interpretAsDocumentId,
+  type AutomergeUrl,
+  type BinaryDocumentId,
+  type DocHandle,
+  type Repo,
+} from '@automerge/automerge-repo'
 import {
   businessDate,
   decode,
   summarizeOrder,
+  tableDayOrders,
   tableDayRefs,
+  usesTableDays,
+  type HintedRef,
   type OrderDoc,
   type OrderSummary,
   type StoreData,
   type StoreDoc,
+  type TableDayDoc,
   type TableDoc,
 } from '@tabsync/core'
+import { tableDayIdBytes } from '@tabsync/core/internal'
 import { floorPlan, floorTables } from '../src/lib/floor-plan.js'
 import type { FloorSnapshot } from '../src/lib/floor-snapshot.js'
 
@@ -26,7 +37,9 @@ import type { FloorSnapshot } from '../src/lib/floor-snapshot.js'
 export interface StarterDocuments {
   /** automerge-repo document ids, most wanted first: store, tables, open checks, the rest. */
   readonly ids: readonly string[]
-  /** How many of them are tables (the start screen's "Fetching tables: 0 of N"). */
+  /**
+   * How many of them are tables and table-days (the start screen's "Fetching tables: 0 of N").
+   */
   readonly tables: number
   /**
    * The floor those documents show, derived here by the terminal's own floor-plan.ts from the
@@ -74,23 +87,37 @@ export async function starterDocuments(
   const open: string[] = []
   const rest: string[] = []
   const orderUrls: string[] = []
-  await Promise.all(
-    tableUrls.map(async (url) => {
+  const add = (refs: readonly HintedRef[]) => {
+    for (const { ref, hint } of refs) {
+      ;(hint === 'closed' ? rest : open).push(idOf(ref.url))
+      orderUrls.push(ref.url)
+    }
+  }
+  // A store on table-days: each day's references in its table-days, whose ids are computed.
+  const dayIds: string[] = []
+  for (const date of dates.filter((d) => usesTableDays(store, d))) {
+    for (const t of Object.values(store.tables)) {
+      const bytes = await tableDayIdBytes(store.storeId, t.id, date)
+      dayIds.push(interpretAsDocumentId(bytes as BinaryDocumentId))
+    }
+  }
+  await Promise.all([
+    ...dayIds.map(async (id) => {
+      const day = await find<TableDayDoc>(repo, `automerge:${id}`)
+      if (day) add(tableDayOrders(day.doc()))
+    }),
+    ...tableUrls.map(async (url) => {
       const table = await find<TableDoc>(repo, url)
       if (!table) return
-      for (const date of dates) {
-        for (const { ref, hint } of tableDayRefs(table.doc(), date)) {
-          ;(hint === 'closed' ? rest : open).push(idOf(ref.url))
-          orderUrls.push(ref.url)
-        }
-      }
+      // Also on table-days: what a till of the previous version filed there.
+      for (const date of dates) add(tableDayRefs(table.doc(), date))
     }),
-  )
-  const ids = [...new Set([idOf(storeUrl), ...tableUrls.map(idOf), ...open, ...rest])]
+  ])
+  const ids = [...new Set([idOf(storeUrl), ...dayIds, ...tableUrls.map(idOf), ...open, ...rest])]
   const floor = await provisionalFloor(repo, store, [...new Set(orderUrls)], now)
   return {
     ids: ids.slice(0, MAX_IDS),
-    tables: tableUrls.length,
+    tables: dayIds.length + tableUrls.length,
     ...(floor && ids.length <= MAX_IDS ? { floor } : {}),
   }
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import type { Duplex } from 'node:stream'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
 import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
-import { initStoreDoc, initTableDoc } from '@tabsync/core'
+import { businessDate, initStoreDoc, initTableDoc } from '@tabsync/core'
 import {
   createPrintBridge,
   createDeviceSource,
@@ -122,7 +122,9 @@ export async function startSyncBackend(options: {
       const urls = new Map<string, AutomergeUrl>()
       for (const t of DEMO_TABLES) urls.set(t.id, await introduce(initTableDoc(storeId, t.id)))
       const init = demoStoreInit(storeId, (id) => urls.get(id) ?? '')
-      return introduce(initStoreDoc({ ...init, name }))
+      // On table-days from today; the first terminal to load the day retires the tables.
+      const tableDaysFrom = businessDate(Date.now(), init)
+      return introduce(initStoreDoc({ ...init, name, tableDaysFrom }))
     },
     async startPrinting(storeId, storeUrl) {
       const device = await backofficeDevice(storeId, 'printer', storeUrl)

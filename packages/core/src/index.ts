@@ -15,7 +15,7 @@ export { percentOf, formatMoney } from './money/money.js'
 
 export { decode } from './schema/encoding.js'
 export { runCommand } from './commands/run-command.js'
-export { initStoreDoc, DeviceRole } from './schema/store.js'
+export { initStoreDoc, DeviceRole, tableDaysFrom, usesTableDays } from './schema/store.js'
 export type {
   StoreData,
   StoreDoc,
@@ -35,6 +35,8 @@ export {
   tableDayRefs,
 } from './schema/table-index.js'
 export type { HintedRef } from './schema/table-index.js'
+export { fileDayRef, tableDayOrders } from './schema/table-day.js'
+export type { TableDayData, TableDayDoc } from './schema/table-day.js'
 export { readOrder, PrintOutcome, Tender } from './schema/order.js'
 export type { OrderData, OrderDoc, Ticket, TicketItem, Payment } from './schema/order.js'
 
@@ -59,7 +61,7 @@ export { fixConflict } from './commands/fix-conflict.js'
 export { cancelOrder } from './commands/cancel.js'
 export { transferOrder } from './commands/transfer.js'
 export type { TransferInput } from './commands/transfer.js'
-export { registerDevice } from './commands/store-commands.js'
+export { registerDevice, startTableDays } from './commands/store-commands.js'
 
 export { sortedEntries, compareEntries, latestEntry } from './views/entries.js'
 export { ticketStates, lineStates } from './views/line-states.js'

@@ -4,13 +4,16 @@
 
 export { storeBoundIdBytes, isStoreBoundId, isIdOfStore } from './store-bound-id.js'
 export { text } from './schema/encoding.js'
-export { CURRENT_SCHEMA } from './schema/version.js'
+export { CURRENT_SCHEMA, LEGACY_TABLE_SCHEMA } from './schema/version.js'
+export { tableDayChange, tableDayIdBytes, tableDayNonce } from './schema/table-day.js'
 export {
   MIGRATIONS,
   migrationRegistry,
   migrate,
+  retireTable,
   pendingMigrations,
   schemaOf,
+  kindOf,
 } from './schema/migrations.js'
 export { assertWritable } from './schema/compat.js'
 export { encodeBundle, decodeBundle } from './schema/bundle.js'

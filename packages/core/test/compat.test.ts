@@ -23,6 +23,8 @@ import { encode } from '../src/schema/encoding.js'
 import {
   assertWritable,
   CURRENT_SCHEMA,
+  LEGACY_TABLE_SCHEMA,
+  retireTable,
   migrate,
   migrationRegistry,
   MIGRATIONS,
@@ -65,6 +67,9 @@ function releaseOrder(): OrderDoc {
   return A.load<OrderDoc>(new Uint8Array(readFileSync(url)))
 }
 const V_N1 = migrationRegistry([...MIGRATIONS.steps, extrasStep()])
+
+/** The tills of the version before table-day documents: no table schema step. */
+const BEFORE_TABLE_DAYS = migrationRegistry(MIGRATIONS.steps.filter((s) => s.kind !== 'table'))
 
 /** What a version N+1 device writes into the entry kind version N does not know. */
 function addExtra(doc: OrderDoc, id: string, amount: number): void {
@@ -325,9 +330,11 @@ test('the table index is not a schema step: a till of the previous version keeps
     ;(t.orders as Record<string, unknown>)[old.orderId] = encode(old)
   })
   const merged = A.merge(A.clone(current), previous)
-  // Still schema 1: the previous version (same table schema) may write into it.
+  // Still schema 1: the previous version (no table step) may write into it; so may this one
+  // (schema 2 only marks a table retired by a store on table-days).
   expect(schemaOf(merged)).toBe(1)
-  expect(compatibility(merged)).toBe('current')
+  expect(compatibility(merged, BEFORE_TABLE_DAYS)).toBe('current')
+  expect(() => assertWritable(merged, BEFORE_TABLE_DAYS)).not.toThrow()
   expect(() => assertWritable(merged)).not.toThrow()
   // What the previous version reads: every check, this version's too.
   expect(Object.keys(decode<TableData>(merged).orders).sort()).toEqual(
@@ -339,4 +346,44 @@ test('the table index is not a schema step: a till of the previous version keeps
       .map((r) => r.ref.orderId)
       .sort(),
   ).toEqual([fresh.orderId, old.orderId].sort())
+})
+
+test('a retired table (its store on table-days) is refused by a till of the previous version with newer-schema, stays readable to it, and retiring apart merges to one change', () => {
+  const date = '2026-12-03'
+  const orderId = newId()
+  const old = {
+    orderId,
+    url: `automerge:${orderId}`,
+    businessDate: date,
+    openedAt: formatHlc({ ms: Date.UTC(2026, 11, 3, 19), counter: 0, node: 'till-old' }),
+    openedBy: 'till-old',
+  }
+  // A table of a store that has not opted in: schema 1, which the previous version writes.
+  const base = A.change(
+    A.from(initTableDoc('store-1', 't4') as unknown as Record<string, unknown>) as A.Doc<TableDoc>,
+    (t) => {
+      ;(t.orders as Record<string, unknown>)[old.orderId] = encode(old)
+    },
+  )
+  expect(schemaOf(base)).toBe(LEGACY_TABLE_SCHEMA)
+  expect(() => assertWritable(base, BEFORE_TABLE_DAYS)).not.toThrow()
+  // Two devices of this version retire it while apart: the same change, merged to one.
+  const a = retireTable(A.clone(base, { actor: 'aa'.repeat(16) }))
+  const b = retireTable(A.clone(base, { actor: 'bb'.repeat(16) }))
+  const merged = A.merge(A.clone(a), b)
+  expect(A.getHeads(a)).toEqual(A.getHeads(b))
+  expect(schemaOf(merged)).toBe(CURRENT_SCHEMA.table)
+  expect(retireTable(merged)).toBe(merged)
+  let error: unknown
+  try {
+    assertWritable(merged, BEFORE_TABLE_DAYS)
+  } catch (e) {
+    error = e
+  }
+  expect(isTabsyncError(error, 'newer-schema')).toBe(true)
+  expect((error as Error).message).toMatch(/update this device/)
+  // This version still writes it (a hint of a check of a day before the store opted in).
+  expect(() => assertWritable(merged)).not.toThrow()
+  // Readers of both versions still see every reference.
+  expect(Object.keys(decode<TableData>(merged).orders)).toEqual([old.orderId])
 })

@@ -13,13 +13,16 @@ import {
   salesReport,
   summarizeOrder,
   takePayment,
+  tableDayOrders,
   tableDayRefs,
   type OrderDoc,
+  type TableDayDoc,
   type TableDoc,
 } from '@tabsync/core'
 import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { afterEach, expect, test } from 'vitest'
 import { openDevice, type Device } from '../src/index.js'
+import { tableDayOn } from './day-refs.js'
 import { tempDir } from './relay-process.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
@@ -37,46 +40,71 @@ async function settle(d: Device, url: AutomergeUrl): Promise<void> {
   await d.run(url, (doc, ctx) => closeOrder(doc, ctx))
 }
 
-async function tableDoc(d: Device, tableId: string): Promise<TableDoc> {
+async function legacyTableDoc(d: Device, tableId: string): Promise<TableDoc> {
   const handle = await d.repo.find<TableDoc>(d.store().tables[tableId]!.url as AutomergeUrl)
   return handle.doc()
 }
 
-test('close, cancel, combine and reopen write the table hint; the day index lists every check opened', async () => {
-  const d = await openDevice({ deviceId: 'till-1', storage: 'memory', reopen: false })
-  cleanups.push(() => d.close())
-  await d.createStore({ ...demoStoreInit('store-1', () => ''), tables: DEMO_TABLES })
-  const paid = await d.openOrder('t4')
-  const empty = await d.openOrder('t4')
-  const kept = await d.openOrder('t4')
-  const merged = await d.openOrder('t4')
-  await d.run(paid.url, (doc, ctx) => addLine(doc, ctx, { itemId: 'espresso' }))
-  await d.run(kept.url, (doc, ctx) => addLine(doc, ctx, { itemId: 'soup' }))
-  await d.run(merged.url, (doc, ctx) => addLine(doc, ctx, { itemId: 'beer' }))
-  // A line added to an open check writes nothing to the table.
-  expect(orderHint(await tableDoc(d, 't4'), paid.orderId)).toBeUndefined()
+/** Where the device files the day's references and hints: the table-day, or the table. */
+async function hintsDoc(d: Device, tableId: string): Promise<TableDoc | TableDayDoc> {
+  if (d.store().tableDaysFrom === undefined) return legacyTableDoc(d, tableId)
+  return (await tableDayOn(d, tableId)).doc()
+}
 
-  await settle(d, paid.url)
-  await d.run(empty.url, (doc, ctx) => cancelOrder(doc, ctx))
-  await d.transferOrder(merged.url, kept.url)
-  let table = await tableDoc(d, 't4')
-  expect(orderHint(table, paid.orderId)).toBe('closed')
-  expect(orderHint(table, empty.orderId)).toBe('closed')
-  expect(orderHint(table, merged.orderId)).toBe('closed')
-  // The check that stays open has no hint, which reads as "open first".
-  expect(orderHint(table, kept.orderId)).toBeUndefined()
+test.each([
+  { store: 'on table-days', tableDaysFrom: undefined },
+  { store: 'not opted in (table documents)', tableDaysFrom: null },
+])(
+  'close, cancel, combine and reopen write the hint; the day lists every check opened: a store $store',
+  async ({ tableDaysFrom }) => {
+    const d = await openDevice({ deviceId: 'till-1', storage: 'memory', reopen: false })
+    cleanups.push(() => d.close())
+    await d.createStore({
+      ...demoStoreInit('store-1', () => ''),
+      tables: DEMO_TABLES,
+      ...(tableDaysFrom === null ? { tableDaysFrom } : {}),
+    })
+    const paid = await d.openOrder('t4')
+    const empty = await d.openOrder('t4')
+    const kept = await d.openOrder('t4')
+    const merged = await d.openOrder('t4')
+    await d.run(paid.url, (doc, ctx) => addLine(doc, ctx, { itemId: 'espresso' }))
+    await d.run(kept.url, (doc, ctx) => addLine(doc, ctx, { itemId: 'soup' }))
+    await d.run(merged.url, (doc, ctx) => addLine(doc, ctx, { itemId: 'beer' }))
+    // A line added to an open check writes nothing to the table.
+    expect(orderHint(await hintsDoc(d, 't4'), paid.orderId)).toBeUndefined()
 
-  await d.run(paid.url, (doc, ctx) => reopenOrder(doc, ctx, { reason: 'wrong card' }))
-  table = await tableDoc(d, 't4')
-  expect(orderHint(table, paid.orderId)).toBe('open')
-  const refs = tableDayRefs(table, d.businessDate())
-  expect(refs.map((r) => r.ref.orderId).sort()).toEqual(
-    [paid, empty, kept, merged].map((o) => o.orderId).sort(),
-  )
-  // Filed under the day, not only in the legacy map.
-  const days = (table as unknown as { days: Record<string, Record<string, unknown>> }).days
-  expect(Object.keys(days[d.businessDate()] ?? {})).toHaveLength(4)
-})
+    await settle(d, paid.url)
+    await d.run(empty.url, (doc, ctx) => cancelOrder(doc, ctx))
+    await d.transferOrder(merged.url, kept.url)
+    let table = await hintsDoc(d, 't4')
+    expect(orderHint(table, paid.orderId)).toBe('closed')
+    expect(orderHint(table, empty.orderId)).toBe('closed')
+    expect(orderHint(table, merged.orderId)).toBe('closed')
+    // The check that stays open has no hint, which reads as "open first".
+    expect(orderHint(table, kept.orderId)).toBeUndefined()
+
+    await d.run(paid.url, (doc, ctx) => reopenOrder(doc, ctx, { reason: 'wrong card' }))
+    table = await hintsDoc(d, 't4')
+    expect(orderHint(table, paid.orderId)).toBe('open')
+    const opened = [paid, empty, kept, merged].map((o) => o.orderId).sort()
+    if (tableDaysFrom === null) {
+      const refs = tableDayRefs(table as TableDoc, d.businessDate())
+      expect(refs.map((r) => r.ref.orderId).sort()).toEqual(opened)
+      // Filed under the day, not only in the legacy map.
+      const days = (table as unknown as { days: Record<string, Record<string, unknown>> }).days
+      expect(Object.keys(days[d.businessDate()] ?? {})).toHaveLength(4)
+    } else {
+      expect(
+        tableDayOrders(table as TableDayDoc)
+          .map((r) => r.ref.orderId)
+          .sort(),
+      ).toEqual(opened)
+      // Nothing in the (retired) table document.
+      expect(Object.keys((await legacyTableDoc(d, 't4')).orders)).toEqual([])
+    }
+  },
+)
 
 test('a report at cold start reads the summary cache: no order opened, and exactly the order changed behind its back is opened', async () => {
   const dir = await tempDir()

@@ -24,6 +24,7 @@ import { DEMO_TABLES } from '@tabsync/core/demo'
 import { orderTotals } from '@tabsync/core/internal'
 import fc from 'fast-check'
 import { afterEach, expect, test, vi } from 'vitest'
+import { tableDayIds } from './day-refs.js'
 import { advance, createCluster, drive, useSimTime, type Cluster } from './cluster.js'
 import { assertProperty, fuzzRuns, fuzzSeed, LONG_FUZZ } from '../src/testing/index.js'
 
@@ -288,14 +289,19 @@ async function dinnerService(seed: number, devices: number, f: Faults, actions: 
     expect(problems).toEqual([])
     for (const s of c.slots) expect(s.device.status().unsynced).toBe(0)
 
-    // Every acknowledged order is referenced exactly once, by its table, on the relay.
+    // Every acknowledged order is referenced exactly once, by its table (its table-day, in a
+    // store on table-days), on the relay.
     const refsByOrder = new Map<string, string[]>()
-    for (const t of DEMO_TABLES) {
-      const store = c.slots[0]!.device.store()
-      const tableDoc = readyDoc<never>(c.relay.repo, store.tables[t.id]!.url)
-      if (!tableDoc) continue
-      for (const r of Object.values(decode<TableData>(tableDoc).orders)) {
-        refsByOrder.set(r.url, [...(refsByOrder.get(r.url) ?? []), t.id])
+    const store = c.slots[0]!.device.store()
+    const holders = [
+      ...DEMO_TABLES.map((t) => ({ tableId: t.id, url: store.tables[t.id]!.url })),
+      ...(await tableDayIds(store)).map(({ tableId, id }) => ({ tableId, url: `automerge:${id}` })),
+    ]
+    for (const { tableId, url } of holders) {
+      const doc = readyDoc<never>(c.relay.repo, url)
+      if (!doc) continue
+      for (const r of Object.values(decode<TableData>(doc).orders)) {
+        refsByOrder.set(r.url, [...(refsByOrder.get(r.url) ?? []), tableId])
       }
     }
     for (const [url, { tableId }] of acked.orders) expect(refsByOrder.get(url)).toEqual([tableId])

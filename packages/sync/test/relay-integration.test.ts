@@ -199,9 +199,10 @@ test('a new device gets the day in bulk from the relay and opens every order fro
   expect(day.missing).toEqual([])
   expect(day.orders.map((o) => o.url).sort()).toEqual([...urls].sort())
   expect(day.orders.every((o) => o.summary.lines.length === 1)).toBe(true)
-  // The store, each table and each order arrived as one bulk chunk, not through a sync exchange.
+  // The store, each table, the 4 table-days of the day (t1-t4) and each order arrived as one
+  // bulk chunk, not through a sync exchange.
   const files = await readdir(dir, { recursive: true })
   expect(files.filter((f) => /catch-up-[0-9a-f]{32}$/.test(f))).toHaveLength(
-    1 + DEMO_TABLES.length + urls.length,
+    1 + DEMO_TABLES.length + 4 + urls.length,
   )
 })

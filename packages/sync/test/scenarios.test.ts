@@ -1,20 +1,11 @@
 // Named multi-device scenarios from the field, on the simulated network.
 import { parseAutomergeUrl, type AutomergeUrl, type Repo } from '@automerge/automerge-repo/slim'
-import {
-  addLine,
-  businessDate,
-  decode,
-  hlcMs,
-  type OrderData,
-  type StoreData,
-  type StoreDoc,
-  type TableData,
-  type TableDoc,
-} from '@tabsync/core'
+import { addLine, businessDate, decode, hlcMs, type OrderData } from '@tabsync/core'
 import { DEMO_TABLES } from '@tabsync/core/demo'
 import { afterEach, expect, test, vi } from 'vitest'
 import { DeviceKeys, type Device } from '../src/index.js'
 import { advance, createCluster, drive, SERVICE_START, useSimTime } from './cluster.js'
+import { storeRefs } from './day-refs.js'
 
 afterEach(() => {
   vi.useRealTimers()
@@ -22,16 +13,9 @@ afterEach(() => {
 
 const TABLE_IDS = DEMO_TABLES.map((t) => t.id)
 
-/** Every order reference in a repo's table documents (found through its store document). */
-async function tableRefs(repo: Repo, storeUrl: string) {
-  const store = decode<StoreData>((await drive(repo.find<StoreDoc>(storeUrl as never))).doc())
-  const refs: { tableId: string; orderId: string; url: string }[] = []
-  for (const t of Object.values(store.tables)) {
-    const table = decode<TableData>((await drive(repo.find<TableDoc>(t.url as never))).doc())
-    for (const r of Object.values(table.orders))
-      refs.push({ tableId: t.id, orderId: r.orderId, url: r.url })
-  }
-  return refs
+/** Every order reference the relay holds (table documents and table-days). */
+function tableRefs(repo: Repo, storeUrl: string) {
+  return storeRefs(repo, storeUrl, drive)
 }
 
 /**

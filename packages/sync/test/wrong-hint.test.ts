@@ -1,7 +1,6 @@
 // A table hint can be wrong (issue 15): a close on one device merged with a line added on
 // another leaves the hint "closed" on a check that needs attention. Nothing is hidden: the floor
 // and the report come from the order document, the hint only orders the opening.
-import type { AutomergeUrl } from '@automerge/automerge-repo/slim'
 import {
   addLine,
   closeOrder,
@@ -10,20 +9,20 @@ import {
   orderHint,
   reopenOrder,
   takePayment,
-  type TableDoc,
 } from '@tabsync/core'
 import { afterEach, expect, test, vi } from 'vitest'
 import type { Device } from '../src/index.js'
+import { tableDayOn } from './day-refs.js'
 import { advance, createCluster, drive, useSimTime } from './cluster.js'
 
 afterEach(() => {
   vi.useRealTimers()
 })
 
+/** The hint of t4's check, in t4's table-day (the cluster's store is on table-days). */
 async function hintOn(device: Device, orderId: string) {
-  const url = device.store().tables['t4']!.url as AutomergeUrl
-  const table = await drive(device.repo.find<TableDoc>(url))
-  return orderHint(table.doc(), orderId)
+  const day = await drive(tableDayOn(device, 't4'))
+  return orderHint(day.doc(), orderId)
 }
 
 test('a close merged with a line added elsewhere leaves a wrong closed hint, and the check is still on the floor and in the report', async () => {

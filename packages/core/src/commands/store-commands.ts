@@ -1,7 +1,7 @@
-import { check } from '../errors.js'
+import { check, TabsyncError, ErrorKind } from '../errors.js'
 import { isId } from '../ids.js'
 import { encode } from '../schema/encoding.js'
-import type { DeviceInfo, StoreDoc, TableInfo } from '../schema/store.js'
+import { tableDaysFrom, type DeviceInfo, type StoreDoc, type TableInfo } from '../schema/store.js'
 import { append, checkInt, checkText } from './context.js'
 
 /** Adds or renames a device of the store (back office, or a device pairing itself). */
@@ -23,4 +23,22 @@ export function addTable(doc: StoreDoc, table: TableInfo): void {
   checkInt(table.seats, 0, 99, 'seats')
   check(table.url.startsWith('automerge:'), 'table url must be an automerge URL')
   append(doc.tables, table.id, encode(table))
+}
+
+/**
+ * Opts the store in to table-day documents from business date `from` (YYYY-MM-DD; a manager's
+ * command, or set at creation): from that day on, devices of this version file order
+ * references in table-day documents and retire the table documents, which tills of the
+ * previous version then refuse to write ("update this device"). Update those tills and the
+ * relays first. Only ever moves earlier: a later date would send readers of the days between
+ * to the table documents. Returns whether it wrote.
+ */
+export function startTableDays(doc: StoreDoc, from: string): boolean {
+  if (typeof from !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(from)) {
+    throw new TabsyncError(ErrorKind.invalidInput, `tableDaysFrom must be YYYY-MM-DD, not ${from}`)
+  }
+  const current = tableDaysFrom(doc)
+  if (current !== undefined && current <= from) return false
+  ;(doc as { tableDaysFrom?: unknown }).tableDaysFrom = encode(from)
+  return true
 }

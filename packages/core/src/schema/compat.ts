@@ -49,6 +49,7 @@ const BASE_KEYS: Readonly<Record<DocKind, readonly string[]>> = {
     'resolutions',
   ],
   table: ['schema', 'kind', 'storeId', 'tableId', 'orders'],
+  'table-day': ['schema', 'kind', 'storeId', 'tableId', 'date', 'orders', 'hints'],
   store: [
     'schema',
     'kind',

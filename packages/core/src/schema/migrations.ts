@@ -61,11 +61,29 @@ const ORDER_TRANSFERS_AND_CANCELS: Migration = {
 }
 
 /**
+ * Table schema 2: the table is retired. Its store keeps the references of each business day in
+ * table-day documents (table-day.ts) from its `tableDaysFrom` date on; a till of the previous
+ * version (table schema 1) refuses to write into a retired table (`newer-schema`: "update this
+ * device") instead of filing references there that devices reading table-days would only find
+ * late. Adds nothing: readers of every version still read its `orders`. Unlike the order step,
+ * a device does not apply it before any write: only a store that opted in retires its tables
+ * (`retireTable`, sync's table writes), or every till of a mixed fleet would stop opening checks.
+ */
+const TABLE_RETIRED: Migration = {
+  kind: 'table',
+  from: 1,
+  to: 2,
+  description: 'retired: references live in table-day documents from the store’s tableDaysFrom',
+  adds: [],
+  apply: () => undefined,
+}
+
+/**
  * Builds a registry from steps, checking that they are consecutive per kind (1→2, 2→3, ...).
  * `base` is the first schema of every kind (1).
  */
 export function migrationRegistry(steps: readonly Migration[]): MigrationRegistry {
-  const current: Record<DocKind, number> = { store: 1, table: 1, order: 1 }
+  const current: Record<DocKind, number> = { store: 1, table: 1, order: 1, 'table-day': 1 }
   for (const step of [...steps].sort((a, b) => a.from - b.from)) {
     if (step.from !== current[step.kind] || step.to !== step.from + 1) {
       throw new Error(
@@ -81,7 +99,23 @@ export function migrationRegistry(steps: readonly Migration[]): MigrationRegistr
  * The schema steps of this version of Tabsync, in the order they were shipped. Each step raises
  * {@link CURRENT_SCHEMA} of its kind by one (a test checks that both agree).
  */
-export const MIGRATIONS: MigrationRegistry = migrationRegistry([ORDER_TRANSFERS_AND_CANCELS])
+export const MIGRATIONS: MigrationRegistry = migrationRegistry([
+  ORDER_TRANSFERS_AND_CANCELS,
+  TABLE_RETIRED,
+])
+
+/**
+ * Raises a table document to schema 2 (see TABLE_RETIRED): the same change on every device, so
+ * two devices retiring a table apart merge to one. Returns the same document when it is retired
+ * already (or newer).
+ *
+ * @example
+ * tableHandle.update((t) => retireTable(t))
+ */
+export function retireTable<T>(doc: A.Doc<T>): A.Doc<T> {
+  if (kindOf(doc) !== 'table' || schemaOf(doc) >= TABLE_RETIRED.to) return doc
+  return A.applyChanges(doc, [migrationChange(TABLE_RETIRED)])[0]
+}
 
 const changeCache = new WeakMap<Migration, Uint8Array>()
 
@@ -148,7 +182,9 @@ export function kindOf(doc: unknown): DocKind | undefined {
   if (doc === null || typeof doc !== 'object') return undefined
   const kind = (doc as Record<string, unknown>)['kind']
   const value = typeof kind === 'string' ? kind : A.isImmutableString(kind) ? kind.val : undefined
-  return value === 'store' || value === 'table' || value === 'order' ? value : undefined
+  return value === 'store' || value === 'table' || value === 'order' || value === 'table-day'
+    ? value
+    : undefined
 }
 
 /** The steps that raise `doc` to the registry's schema, in order (none when current or newer). */

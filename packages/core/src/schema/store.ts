@@ -1,5 +1,6 @@
+import * as A from '@automerge/automerge'
 import type { Encoded } from './encoding.js'
-import { encode } from './encoding.js'
+import { encode, text } from './encoding.js'
 import { CURRENT_SCHEMA } from './version.js'
 
 /** A tax rate in basis points (2000 = 20%), either included in menu prices or added on top. */
@@ -117,6 +118,13 @@ export interface StoreData {
   readonly tables: Readonly<Record<string, TableInfo>>
   readonly devices: Readonly<Record<string, DeviceInfo>>
   readonly printers: Readonly<Record<string, PrinterInfo>>
+  /**
+   * First business date (YYYY-MM-DD) whose order references live in table-day documents
+   * (table-day.ts) rather than in the table documents. Absent: the store has not opted in and
+   * every device files references in the table documents, as the previous version does. Set by
+   * `startTableDays` (or at creation); read it with {@link tableDaysFrom}.
+   */
+  readonly tableDaysFrom?: string
 }
 
 /** The store document as stored in Automerge. */
@@ -131,4 +139,29 @@ export type StoreInit = Omit<StoreData, 'schema' | 'kind'>
  */
 export function initStoreDoc(init: StoreInit): StoreDoc {
   return encode<StoreData>({ ...init, schema: CURRENT_SCHEMA.store, kind: 'store' })
+}
+
+/**
+ * The store's `tableDaysFrom`: in a document, the earliest of the values two managers wrote at
+ * once (the later one would send readers of the days between to the table documents, past
+ * references filed in table-days). Undefined when the store has not opted in.
+ */
+export function tableDaysFrom(store: StoreDoc | StoreData): string | undefined {
+  const value = store.tableDaysFrom as A.ImmutableString | string | undefined
+  if (value === undefined) return undefined
+  let from = text(value)
+  if (A.isAutomerge(store)) {
+    const values = A.getConflicts(store as A.Doc<Record<string, unknown>>, 'tableDaysFrom') ?? {}
+    for (const v of Object.values(values)) {
+      const date = typeof v === 'string' ? v : A.isImmutableString(v) ? v.val : ''
+      if (date !== '' && date < from) from = date
+    }
+  }
+  return from
+}
+
+/** True when the references of business day `date` live in table-day documents. */
+export function usesTableDays(store: StoreData, date: string): boolean {
+  const from = store.tableDaysFrom
+  return from !== undefined && date >= from
 }

@@ -4,6 +4,7 @@ import { isId } from '../ids.js'
 import { decode, text } from './encoding.js'
 import { fixedActor } from './migrations.js'
 import type { OrderRef, TableDoc } from './table.js'
+import type { TableDayDoc } from './table-day.js'
 
 /*
  * The table index (issue 15): a table document keeps, next to its append-only `orders` map, the
@@ -114,10 +115,15 @@ export function indexOrder(table: TableDoc, ref: OrderRef): void {
 }
 
 /**
- * Writes the open/closed hint of an order (inside a change, after {@link withTableIndex}).
+ * Writes the open/closed hint of an order (inside a change): in a table-day document, or in a
+ * table after {@link withTableIndex}.
  * Nothing is written when the hint already says so. Returns whether it wrote.
  */
-export function setOrderHint(table: TableDoc, orderId: string, hint: TableHint): boolean {
+export function setOrderHint(
+  table: TableDoc | TableDayDoc,
+  orderId: string,
+  hint: TableHint,
+): boolean {
   if (!isId(orderId)) throw new TabsyncError(ErrorKind.invalidInput, 'order id is malformed')
   if (hint !== 'open' && hint !== 'closed') {
     throw new TabsyncError(
@@ -150,7 +156,7 @@ function hasConflict(hints: Record<string, unknown>, orderId: string): boolean {
  * The hint of an order. Two devices that wrote different hints at once leave a conflict: any
  * value saying `open` makes it open, so a concurrent close never hides a check that was used.
  */
-export function orderHint(table: TableDoc, orderId: string): TableHint | undefined {
+export function orderHint(table: TableDoc | TableDayDoc, orderId: string): TableHint | undefined {
   const hints = (table as unknown as IndexRoot).hints
   if (!hints || !Object.hasOwn(hints, orderId)) return undefined
   // getConflicts gives every concurrent value, or nothing when there is one.

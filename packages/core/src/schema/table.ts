@@ -1,6 +1,6 @@
 import type { Encoded } from './encoding.js'
 import { encode } from './encoding.js'
-import { CURRENT_SCHEMA } from './version.js'
+import { LEGACY_TABLE_SCHEMA } from './version.js'
 import type { Hlc } from '../clock/hlc.js'
 
 /** A reference to an order opened on a table. Appended, never removed. */
@@ -30,10 +30,13 @@ export interface TableData {
 
 export type TableDoc = Encoded<TableData>
 
-/** The initial content of a table document. */
+/**
+ * The initial content of a table document, at schema 1 (which devices of every version write
+ * into); a store keeping table-day documents raises it with `retireTable`.
+ */
 export function initTableDoc(storeId: string, tableId: string): TableDoc {
   return encode<TableData>({
-    schema: CURRENT_SCHEMA.table,
+    schema: LEGACY_TABLE_SCHEMA,
     kind: 'table',
     storeId,
     tableId,

@@ -16,7 +16,7 @@ export type PathPattern = readonly string[]
 /** `all`, or the path patterns a role may write in one kind of document. */
 export type KindRights = 'all' | readonly PathPattern[]
 
-/** What one role may write, by document kind (`store`, `table`, `order`). Absent kind: nothing. */
+/** What one role may write, by document kind (`store`, `table`, `table-day`, `order`). Absent kind: nothing. */
 export type RoleRights = Readonly<Partial<Record<string, KindRights>>>
 
 /** Any kind, including documents without a `kind` (not Tabsync documents). */
@@ -24,8 +24,8 @@ export const ANY_KIND = '*'
 
 /**
  * Rights per role, enforced by the relay on every change it receives (see write-guard.ts).
- * - terminal: orders and tables (everything in them, including creating them), and in the store
- *   document only its own entry of `devices` (a till registers itself);
+ * - terminal: orders, tables and table-days (everything in them, including creating them), and
+ *   in the store document only its own entry of `devices` (a till registers itself);
  * - kitchen: bumps of orders;
  * - printer: print records and bumps of orders;
  * - hub: everything of its stores: it only relays what its own devices wrote, and it checks
@@ -33,7 +33,12 @@ export const ANY_KIND = '*'
  * - backoffice: everything, including the store configuration and new kinds of documents.
  */
 export const ROLE_RIGHTS: Readonly<Record<DeviceRole, RoleRights>> = {
-  [DeviceRole.terminal]: { order: 'all', table: 'all', store: [['devices', '$device']] },
+  [DeviceRole.terminal]: {
+    order: 'all',
+    table: 'all',
+    'table-day': 'all',
+    store: [['devices', '$device']],
+  },
   [DeviceRole.kitchen]: { order: [['bumps']] },
   [DeviceRole.printer]: { order: [['prints'], ['bumps']] },
   [DeviceRole.hub]: { [ANY_KIND]: 'all' },

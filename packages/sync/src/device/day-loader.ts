@@ -13,6 +13,8 @@ import { readStoredDoc } from '../docs/stored-doc.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
 import type { Logger } from '../log/logger.js'
 import { openFirst } from './open-first.js'
+import { readTableDays, type DayTables } from './table-day-reads.js'
+import type { TableDays } from './table-days.js'
 import type { OpenDocs } from './open-docs.js'
 import type { StoreSession } from './store-session.js'
 import type { SyncGate } from '../repo/sync-gate.js'
@@ -77,20 +79,12 @@ export interface DayLoaderParts {
   readonly summaries: SummaryCache
   /** Holds the sync of the first step's documents while they open (repo/sync-gate.ts). */
   readonly syncGate: SyncGate
+  /** The table-days of a store that opted in (table-days.ts). */
+  readonly tableDays: TableDays
   readonly logger: Logger
 }
 
-/** The day's references in opening order (see {@link DayLoader.tables}). */
-export interface DayTables {
-  /** Every reference once, in opening order (open-first.ts). */
-  readonly refs: OrderRef[]
-  /** How many of `refs` make the first step. */
-  readonly first: number
-  /** Tables not stored here (only a `localOnly` read leaves tables out). */
-  readonly missingTables: string[]
-  /** The table documents read (to open in the repo once the first step is usable). */
-  readonly tableUrls: AutomergeUrl[]
-}
+export type { DayTables } from './table-day-reads.js'
 
 /**
  * One-shot loads of a business day through the table documents: every order of the day (or of
@@ -135,11 +129,17 @@ export class DayLoader {
   async fetchDay(date?: string): Promise<{ present: number; fetched: number; missing: number }> {
     const { session } = this.#parts
     await session.load()
-    const { refs, first } = await this.tables(
+    const { refs, first, later } = await this.tables(
       Object.keys(session.store().tables),
       date ?? session.businessDate(),
     )
-    return this.catchUpDay(refs, first)
+    const total = await this.catchUpDay(refs, first)
+    const more = await this.catchUpDay(await later(), 0)
+    return {
+      present: total.present + more.present,
+      fetched: total.fetched + more.fetched,
+      missing: total.missing + more.missing,
+    }
   }
 
   /**
@@ -165,13 +165,18 @@ export class DayLoader {
    * make the first step, and (localOnly) the tables not stored here. The tables are fetched in
    * one request when absent and read without being opened (docs/stored-doc.ts): opening 18
    * table documents costs about three loads each plus a sync exchange each, on the way to the
-   * open checks; {@link #ordersOf} opens them once the first step is usable.
+   * open checks; {@link #ordersOf} opens them once the first step is usable. A day of a store
+   * on table-days is read from its table-days instead (table-day-reads.ts).
    */
   async tables(
     tableIds: readonly string[],
     day: string | 'all',
-    { localOnly = false, onProgress }: LoadDayOptions = {},
+    options: LoadDayOptions = {},
   ): Promise<DayTables> {
+    if (day !== 'all' && this.#parts.tableDays.uses(day)) {
+      return readTableDays(this.#parts, tableIds, day, options)
+    }
+    const { localOnly = false, onProgress } = options
     const { session, catchUp, repo, storage, logger } = this.#parts
     const ids = new Map(
       tableIds.flatMap((id) => {
@@ -222,6 +227,7 @@ export class DayLoader {
       ...openFirst(hinted),
       missingTables,
       tableUrls: wanted.map((id) => ids.get(id)!.url),
+      later: () => Promise.resolve([]),
     }
   }
 
@@ -254,7 +260,11 @@ export class DayLoader {
     options: LoadDayOptions = {},
   ): Promise<DayOrders> {
     const { catchUp, docs, logger, summaries } = this.#parts
-    const { refs, first, missingTables, tableUrls } = await this.tables(tableIds, day, options)
+    const { refs, first, missingTables, tableUrls, later } = await this.tables(
+      tableIds,
+      day,
+      options,
+    )
     const { localOnly = false, onProgress } = options
     const missing: OrderRef[] = []
     let done = 0
@@ -292,6 +302,13 @@ export class DayLoader {
         }
       }
       openTables()
+      const more = await later()
+      const stored = new Set(await catchUp.present(more.flatMap((r) => documentIdOf(r.url) ?? [])))
+      for (const ref of more) {
+        const id = documentIdOf(ref.url)
+        if (id && stored.has(id)) opening.push(open(ref))
+        else missing.push(ref)
+      }
     } else {
       const ids = (step: readonly OrderRef[]) => step.flatMap((ref) => documentIdOf(ref.url) ?? [])
       const [firstRefs, restRefs] = [refs.slice(0, first), refs.slice(first)]
@@ -324,9 +341,17 @@ export class DayLoader {
         logger.debug({ phase: 'first-opened', orders: firstRefs.length }, 'day: first step opened')
         release()
         openTables()
+        // What tills of the previous version filed in table documents (a store on table-days):
+        // read now, after the open checks, and opened with the rest.
+        const more = later()
         await rest
         logger.debug({ phase: 'rest-fetched', orders: restRefs.length }, 'day: the rest fetched')
         opening.push(...restRefs.map(open))
+        const moreRefs = await more
+        if (moreRefs.length > 0) {
+          await catchUp.fetch(ids(moreRefs))
+          opening.push(...moreRefs.map(open))
+        }
       } finally {
         release()
       }

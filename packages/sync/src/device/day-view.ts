@@ -3,12 +3,15 @@ import {
   businessDate,
   decode,
   readOrder,
+  tableDayOrders,
+  usesTableDays,
   type BusinessDayRule,
   type OrderData,
   type OrderDoc,
   type OrderRef,
   type StoreData,
   type TableData,
+  type TableDayDoc,
   type TableDoc,
 } from '@tabsync/core'
 import { text } from '@tabsync/core/internal'
@@ -20,6 +23,7 @@ import type { Logger } from '../log/logger.js'
 import { NEWEST_FIRST } from './open-first.js'
 import { kindOfDoc, type OpenDocs } from './open-docs.js'
 import type { StoreSession } from './store-session.js'
+import type { TableDays } from './table-days.js'
 
 /** One order of the watched days, as {@link DayView} last saw it. */
 export interface DayOrder {
@@ -70,6 +74,8 @@ export interface DayViewParts {
   readonly docs: OpenDocs
   readonly session: StoreSession
   readonly catchUp: CatchUp
+  /** The table-days of a store that opted in (read only here: see `TableDays.adopt`). */
+  readonly tableDays: TableDays
   /** Calls back whenever a hub or relay connects: what was missing may be there now. */
   readonly onUpstream: (cb: () => void) => () => void
   /** The device's calibrated physical time (ms). */
@@ -99,6 +105,19 @@ interface TableWatch {
   readonly stop: AbortController
 }
 
+/**
+ * A table-day the view follows (a watched date of a store on table-days). One that no device
+ * has (no check on that table yet) is not missing: it is watched for until it arrives.
+ */
+interface TableDayWatch {
+  readonly tableId: string
+  readonly id: DocumentId
+  handle?: DocHandle<TableDayDoc>
+  off?: () => void
+  refs: readonly OrderRef[]
+  readonly stop: AbortController
+}
+
 /** An order the view follows. */
 interface OrderWatch {
   readonly url: AutomergeUrl
@@ -125,6 +144,7 @@ export class DayWatch implements DayView {
   readonly #localOnly: boolean
   #dates: readonly string[] = []
   readonly #tables = new Map<DocumentId, TableWatch>()
+  readonly #tableDays = new Map<DocumentId, TableDayWatch>()
   readonly #orders = new Map<AutomergeUrl, OrderWatch>()
   /** Documents looked for now (or missing and waiting for the next round), by id. */
   readonly #pending = new Set<DocumentId>()
@@ -133,6 +153,8 @@ export class DayWatch implements DayView {
   /** Found but not a document of this store's kind: never listed, never looked for again. */
   readonly #refused = new Set<DocumentId>()
   #storeLoading = true
+  /** Table-day ids being computed (async): counted in `loading()` until they are pending. */
+  #computingTableDays = 0
   #list: readonly DayOrder[] | undefined
   readonly #listeners = new Set<() => void>()
   #queued = false
@@ -183,7 +205,7 @@ export class DayWatch implements DayView {
   }
 
   loading(): number {
-    return (this.#storeLoading ? 1 : 0) + this.#pending.size
+    return (this.#storeLoading ? 1 : 0) + this.#computingTableDays + this.#pending.size
   }
 
   onChange(listener: () => void): () => void {
@@ -200,7 +222,11 @@ export class DayWatch implements DayView {
     clearTimeout(this.#storeTimer)
     for (const off of this.#offs) off()
     // Each find has its own signal (one abort listener each, however many are in flight).
-    for (const w of [...this.#tables.values(), ...this.#orders.values()]) {
+    for (const w of [
+      ...this.#tables.values(),
+      ...this.#tableDays.values(),
+      ...this.#orders.values(),
+    ]) {
       w.stop.abort()
       w.off?.()
     }
@@ -222,6 +248,7 @@ export class DayWatch implements DayView {
   documentIds(): DocumentId[] {
     return [
       ...[...this.#tables.values()].flatMap((t) => (t.handle ? [t.id] : [])),
+      ...[...this.#tableDays.values()].flatMap((t) => (t.handle ? [t.id] : [])),
       ...[...this.#orders.values()].flatMap((o) => (o.handle ? [o.id] : [])),
     ]
   }
@@ -274,6 +301,7 @@ export class DayWatch implements DayView {
     this.#checkDates(store)
     this.#reconcile()
     if (added.length > 0) void this.#loadTables(added)
+    void this.#followTableDays()
     this.#changed()
   }
 
@@ -300,6 +328,7 @@ export class DayWatch implements DayView {
     if (this.#closed) return
     if (this.#checkDates()) {
       this.#reconcile()
+      void this.#followTableDays()
       this.#changed()
     }
   }
@@ -345,9 +374,90 @@ export class DayWatch implements DayView {
   #tableChanged(watch: TableWatch): void {
     if (this.#closed || !watch.handle?.isReady()) return
     watch.refs = Object.values(decode<TableData>(watch.handle.doc()).orders)
-    this.#checkDates()
+    if (this.#checkDates()) void this.#followTableDays()
     this.#reconcile()
     this.#changed()
+  }
+
+  // --- table-days ------------------------------------------------------------------------------
+
+  /**
+   * Follows the table-days of the watched dates of a store on table-days (the table documents
+   * stay followed too: what a till of the previous version files there is listed as well).
+   */
+  async #followTableDays(): Promise<void> {
+    const store = this.#parts.session.loaded()
+    if (!store || this.#closed) return
+    const wanted = new Map<DocumentId, string>()
+    this.#computingTableDays++
+    try {
+      for (const date of this.#dates) {
+        if (!usesTableDays(store, date)) continue
+        for (const table of Object.values(store.tables)) {
+          wanted.set(await this.#parts.tableDays.idOf(table.id, date), table.id)
+        }
+      }
+    } finally {
+      this.#computingTableDays--
+    }
+    if (this.#closed) return
+    for (const [id, watch] of this.#tableDays) {
+      if (wanted.has(id)) continue
+      watch.stop.abort()
+      watch.off?.()
+      this.#tableDays.delete(id)
+      this.#settled(id)
+    }
+    const added: TableDayWatch[] = []
+    for (const [id, tableId] of wanted) {
+      if (this.#tableDays.has(id)) continue
+      const watch: TableDayWatch = { tableId, id, refs: [], stop: new AbortController() }
+      this.#tableDays.set(id, watch)
+      this.#pending.add(id)
+      added.push(watch)
+    }
+    if (added.length === 0) return this.#changed()
+    this.#reconcile()
+    // Stored ones at once; the others in one bulk request when none is here (a device new to
+    // the day; see table-day-reads.ts), else through sync as they appear (unless local only).
+    const { catchUp } = this.#parts
+    let here = new Set(await catchUp.present(added.map((w) => w.id)))
+    if (!this.#localOnly && here.size === 0) {
+      await catchUp.fetch(added.filter((w) => !here.has(w.id)).map((w) => w.id))
+      here = new Set(await catchUp.present(added.map((w) => w.id)))
+    }
+    if (this.#closed) return
+    await Promise.all(added.map((w) => this.#openTableDay(w, here.has(w.id))))
+  }
+
+  async #openTableDay(watch: TableDayWatch, stored: boolean): Promise<void> {
+    const url = `automerge:${watch.id}` as AutomergeUrl
+    if (!stored) {
+      // Nobody has it (no check on that table that day yet): not missing, watched for.
+      this.#settled(watch.id)
+      if (this.#localOnly) return
+      const handle = await this.#parts.tableDays.whenAvailable(watch.id, watch.stop.signal)
+      if (handle) this.#attachTableDay(watch, handle)
+      return
+    }
+    const handle = await this.#open<TableDayDoc>(url, watch.id, 'table-day', watch.stop.signal, 1)
+    if (handle) this.#attachTableDay(watch, handle)
+  }
+
+  #attachTableDay(watch: TableDayWatch, handle: DocHandle<TableDayDoc>): void {
+    if (this.#closed || this.#tableDays.get(watch.id) !== watch || watch.handle) return
+    this.#parts.docs.track(handle as DocHandle<unknown>)
+    watch.handle = handle
+    const onChange = () => {
+      if (this.#closed || !handle.isReady()) return
+      watch.refs = tableDayOrders(handle.doc()).map((h) => h.ref)
+      this.#reconcile()
+      this.#changed()
+    }
+    handle.on('change', onChange)
+    watch.off = () => handle.off('change', onChange)
+    this.#settled(watch.id)
+    onChange()
   }
 
   // --- orders ----------------------------------------------------------------------------------
@@ -356,7 +466,7 @@ export class DayWatch implements DayView {
   #reconcile(): void {
     const dates = new Set(this.#dates)
     const wanted = new Map<AutomergeUrl, OrderWatch['ref'] & { id: DocumentId }>()
-    for (const table of this.#tables.values()) {
+    for (const table of [...this.#tableDays.values(), ...this.#tables.values()]) {
       for (const ref of table.refs) {
         if (!dates.has(ref.businessDate) || wanted.has(ref.url as AutomergeUrl)) continue
         const id = documentIdOf(ref.url)
@@ -456,7 +566,7 @@ export class DayWatch implements DayView {
   async #open<D>(
     url: AutomergeUrl,
     id: DocumentId,
-    kind: 'table' | 'order',
+    kind: 'table' | 'table-day' | 'order',
     signal: AbortSignal,
     maxAttempts = FIND_ATTEMPTS,
   ): Promise<DocHandle<D> | undefined> {
@@ -515,12 +625,14 @@ export class DayWatch implements DayView {
     const wanted = new Set(ids)
     this.#missing.clear()
     const tables = [...this.#tables.values()].filter((t) => wanted.has(t.id) && !t.handle)
+    const tableDays = [...this.#tableDays.values()].filter((t) => wanted.has(t.id) && !t.handle)
     const orders = [...this.#orders.values()].filter((o) => wanted.has(o.id) && !o.handle)
     void (async () => {
       await this.#parts.catchUp.fetch(ids)
       if (this.#closed) return
       await Promise.all([
         ...tables.map((t) => this.#openTable(t)),
+        ...tableDays.map((t) => this.#openTableDay(t, true)),
         ...orders.map((o) => this.#openOrder(o, FIND_ATTEMPTS)),
       ])
       if (this.#missing.size === 0) this.#retryRound = 0

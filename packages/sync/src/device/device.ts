@@ -33,6 +33,7 @@ import { reopenAfterRestart } from './restart-reopen.js'
 import { StoreSession, type NewStore } from './store-session.js'
 import { SummaryCache, type SummaryCacheStats } from './summary-cache.js'
 import { dayDigests, type DayDigests } from './day-digests.js'
+import { TableDays } from './table-days.js'
 import { dayReport, watchDayReport, type DayReport } from './report-watch.js'
 
 export type { ChangeEvent, DocKindName } from './open-docs.js'
@@ -102,6 +103,7 @@ export class Device {
   readonly #days: DayLoader
   readonly #network: NetworkStatus
   readonly #catchUp: CatchUp
+  readonly #tableDays: TableDays
   readonly #views = new Set<DayWatch>()
   /** Order digests per heads, in memory and in storage (summary-cache.ts). */
   readonly #summaries: SummaryCache
@@ -167,6 +169,16 @@ export class Device {
       logger,
       assertOpen,
     })
+    const tableDays = new TableDays({
+      repo,
+      docs: this.#docs,
+      catchUp,
+      store: () => this.#session.store(),
+      today: () => this.#session.businessDate(),
+      signal,
+      logger,
+    })
+    this.#tableDays = tableDays
     this.#commands = new OrderCommands({
       deviceId: parts.deviceId,
       repo,
@@ -175,6 +187,7 @@ export class Device {
       findTimeoutMs: parts.findTimeoutMs,
       catchUp,
       summaries,
+      tableDays,
       logger,
       assertOpen,
       commit: (handle, callback) => this.#changePush.change(handle, callback),
@@ -187,6 +200,7 @@ export class Device {
       catchUp,
       summaries,
       syncGate: parts.syncGate ?? new SyncGate(),
+      tableDays,
       logger,
     })
     this.#reopened = parts.reopen
@@ -380,6 +394,7 @@ export class Device {
         docs: this.#docs,
         session: this.#session,
         catchUp: this.#catchUp,
+        tableDays: this.#tableDays,
         onUpstream: (cb) => this.#network.onUpstream(cb),
         now: () => this.clock.physicalMs(),
         logger: this.#parts.logger,
@@ -411,7 +426,9 @@ export class Device {
           })
           // Read, not opened: opened after, so a report on screen hears of new checks.
           void this.#days.openTables(tables.tableUrls)
-          return tables
+          // A report counts every check: those tills of the previous version filed in table
+          // documents of a day on table-days too.
+          return { ...tables, refs: [...tables.refs, ...(await tables.later())] }
         },
         present: (ids) => this.#catchUp.present(ids),
         fetch: (ids) => this.#catchUp.fetch(ids),

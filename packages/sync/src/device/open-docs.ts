@@ -15,7 +15,7 @@ import { createLimiter } from '../docs/limiter.js'
 import type { UnsyncedTracker } from '../status/unsynced-tracker.js'
 
 /** The kind of a Tabsync document, from its root `kind` field. */
-export type DocKindName = 'store' | 'table' | 'order'
+export type DocKindName = 'store' | 'table' | 'table-day' | 'order'
 
 /** A change to a document this device has open. */
 export interface ChangeEvent {
@@ -178,6 +178,17 @@ export class OpenDocs {
   onChange(cb: (event: ChangeEvent) => void): () => void {
     this.#listeners.add(cb)
     return () => this.#listeners.delete(cb)
+  }
+
+  /**
+   * Tells the change listeners about a document that became available after it was looked for
+   * (its arrival made it ready, which the change event of that arrival came before).
+   */
+  arrived(handle: DocHandle<unknown>): void {
+    this.track(handle)
+    if (!handle.isReady()) return
+    const kind = kindOfDoc(handle) as DocKindName
+    for (const cb of [...this.#listeners]) cb({ url: handle.url, kind })
   }
 
   /** "Saved": the documents are flushed, their unsynced markers and the clock state written. */

@@ -1,5 +1,5 @@
 import type { AutomergeUrl, DocHandle, Repo } from '@automerge/automerge-repo/slim'
-import { assertWritable, migrate, pendingMigrations, text } from '@tabsync/core/internal'
+import { assertWritable, kindOf, migrate, pendingMigrations, text } from '@tabsync/core/internal'
 import {
   attachOrder,
   moveOrder,
@@ -23,6 +23,7 @@ import type { Logger } from '../log/logger.js'
 import type { OpenDocs } from './open-docs.js'
 import type { SummaryCache } from './summary-cache.js'
 import { updateHints } from './table-hints.js'
+import type { TableDays } from './table-days.js'
 import type { StoreSession } from './store-session.js'
 
 /** What {@link OrderCommands} needs from the device. */
@@ -36,6 +37,8 @@ export interface OrderCommandsParts {
   readonly catchUp: CatchUp
   /** Order summaries per heads (summary-cache.ts): a change is summarized once. */
   readonly summaries: SummaryCache
+  /** The table-day documents, where a store that opted in files its references. */
+  readonly tableDays: TableDays
   readonly logger: Logger
   /** Throws `closed` once the device is closed. */
   readonly assertOpen: () => void
@@ -73,6 +76,23 @@ export class OrderCommands {
     })
     const table = session.store().tables[tableId]
     if (!table) throw new SyncError(SyncErrorKind.wrongKind, `unknown table ${tableId}`)
+    const ref = (url: AutomergeUrl) => ({
+      orderId: opened.orderId,
+      url,
+      businessDate: opened.businessDate,
+      openedAt: opened.openedAt,
+      openedBy: deviceId,
+    })
+    if (this.#parts.tableDays.uses(opened.businessDate)) {
+      // The table-day first: a table-day this device cannot write refuses before an order exists.
+      const day = await this.#parts.tableDays.forWrite(tableId, opened.businessDate)
+      prepareWrite(day as DocHandle<unknown>)
+      const handle = await createStoreBoundDoc<OrderDoc>(repo, ctx.store.storeId, opened.doc)
+      docs.track(handle as DocHandle<unknown>)
+      const filed = await this.#parts.tableDays.file(tableId, [ref(handle.url)])
+      await docs.saved([handle as DocHandle<unknown>, ...filed.handles])
+      return { orderId: opened.orderId, url: handle.url }
+    }
     const tableHandle = await docs.open<TableDoc>(table.url as AutomergeUrl, {
       timeoutMs: this.#parts.findTimeoutMs,
     })
@@ -81,15 +101,7 @@ export class OrderCommands {
     docs.track(handle as DocHandle<unknown>)
     // The day's container exists before the change files the reference into it (table-index.ts).
     tableHandle.update((t) => withTableIndex(t, [opened.businessDate]))
-    tableHandle.change((t) =>
-      attachOrder(t, {
-        orderId: opened.orderId,
-        url: handle.url,
-        businessDate: opened.businessDate,
-        openedAt: opened.openedAt,
-        openedBy: deviceId,
-      }),
-    )
+    tableHandle.change((t) => attachOrder(t, ref(handle.url)))
     await docs.saved([handle as DocHandle<unknown>, tableHandle as DocHandle<unknown>])
     return { orderId: opened.orderId, url: handle.url }
   }
@@ -162,28 +174,37 @@ export class OrderCommands {
     const order = await this.openOrderDoc(url)
     const table = session.store().tables[toTableId]
     if (!table) throw new TabsyncError(ErrorKind.notFound, `unknown table ${toTableId}`)
-    const tableHandle = await docs.open<TableDoc>(table.url as AutomergeUrl)
     const ctx = session.context()
+    const date = readOrder(order.doc()).businessDate
+    const onDays = this.#parts.tableDays.uses(date)
+    const tableHandle = onDays
+      ? await this.#parts.tableDays.forWrite(toTableId, date)
+      : await docs.open<TableDoc>(table.url as AutomergeUrl)
     prepareWrite(order as DocHandle<unknown>)
     prepareWrite(tableHandle as DocHandle<unknown>)
     order.change((d) => void moveOrder(d, ctx, { toTableId }))
     const moved = readOrder(order.doc())
-    tableHandle.update((t) => withTableIndex(t, [moved.businessDate]))
-    tableHandle.change((t) =>
-      attachOrder(t, {
-        orderId: moved.orderId,
-        url,
-        businessDate: moved.businessDate,
-        openedAt: moved.openedAt,
-        openedBy: moved.openedBy,
-      }),
-    )
-    await docs.saved([order as DocHandle<unknown>, tableHandle as DocHandle<unknown>])
+    const ref = {
+      orderId: moved.orderId,
+      url,
+      businessDate: moved.businessDate,
+      openedAt: moved.openedAt,
+      openedBy: moved.openedBy,
+    }
+    let filed: DocHandle<unknown>[] = [tableHandle as DocHandle<unknown>]
+    if (onDays) {
+      filed = (await this.#parts.tableDays.file(toTableId, [ref])).handles
+    } else {
+      const legacy = tableHandle as DocHandle<TableDoc>
+      legacy.update((t) => withTableIndex(t, [moved.businessDate]))
+      legacy.change((t) => attachOrder(t, ref))
+    }
+    await docs.saved([order as DocHandle<unknown>, ...filed])
   }
 
   /** The tables' open/closed hints of the orders among `handles` (table-hints.ts). */
   async #updateHints(handles: DocHandle<unknown>[]): Promise<void> {
-    const { docs, session, catchUp, summaries, logger } = this.#parts
+    const { docs, session, catchUp, summaries, logger, tableDays } = this.#parts
     const orders = handles.filter(
       (h) => text((h.doc() as { kind?: string }).kind) === 'order',
     ) as DocHandle<OrderDoc>[]
@@ -197,6 +218,13 @@ export class OrderCommands {
           const id = documentIdOf(url)
           const here = id && (await catchUp.present([id])).length > 0
           return here ? docs.open<TableDoc>(url) : undefined
+        },
+        usesTableDays: (date) => tableDays.uses(date),
+        // Likewise only a table-day here (stored or loaded): one elsewhere has no reference yet.
+        openTableDay: async (tableId, date) => {
+          const id = await tableDays.idOf(tableId, date)
+          const here = (await catchUp.present([id])).length > 0
+          return here ? tableDays.forWrite(tableId, date) : undefined
         },
         prepareWrite,
         saved: (hs) => docs.saved(hs),
@@ -265,10 +293,13 @@ export class OrderCommands {
 /**
  * The compatibility policy before any write (core's `runCommand` on a handle): a document of a
  * newer schema is refused with `newer-schema` (nothing written, it keeps syncing untouched), an
- * older one is raised by core's deterministic migrations, identical on every device.
+ * older one is raised by core's deterministic migrations, identical on every device. Except a
+ * table: its only step retires it (tills of the previous version then refuse it), which only a
+ * store that opted in to table-days does (table-days.ts).
  */
 function prepareWrite(handle: DocHandle<unknown>): void {
   const doc = handle.doc()
   assertWritable(doc)
+  if (kindOf(doc) === 'table') return
   if (pendingMigrations(doc).length > 0) handle.update((d) => migrate(d))
 }

@@ -29,8 +29,8 @@ export async function dayReport(host: ReportHost, date: string): Promise<DayRepo
 }
 
 /**
- * Calls `cb` with the day's report now and again after every change to an order or table this
- * device has open (local, or received from a peer while the report is on screen). Changes that
+ * Calls `cb` with the day's report now and again after every change to an order, table or
+ * table-day this device has open (local, or received from a peer while the report is on screen). Changes that
  * arrive while a report is being computed give one more computation, not one each.
  */
 export function watchDayReport(
@@ -61,7 +61,7 @@ export function watchDayReport(
     }
   }
   const off = host.onChange((e) => {
-    if (!stopped && (e.kind === 'order' || e.kind === 'table')) void run()
+    if (!stopped && e.kind !== 'store') void run()
   })
   void run()
   return () => {

@@ -4,6 +4,7 @@ import {
   decode,
   initStoreDoc,
   initTableDoc,
+  tableDaysFrom,
   type CommandContext,
   type HybridClock,
   type StoreData,
@@ -12,6 +13,7 @@ import {
   type TableInit,
   type TableDoc,
 } from '@tabsync/core'
+import { retireTable } from '@tabsync/core/internal'
 import type { CatchUp } from '../docs/catch-up.js'
 import { createStoreBoundDoc } from '../docs/create-bound.js'
 import { documentIdOf } from '../docs/document-id.js'
@@ -22,7 +24,16 @@ import { DeviceKeys } from '../storage/device-keys.js'
 import type { OpenDocs } from './open-docs.js'
 
 /** What `createStore` takes: a store's configuration with tables that have no document yet. */
-export type NewStore = Omit<StoreInit, 'tables'> & { readonly tables: readonly TableInit[] }
+export type NewStore = Omit<StoreInit, 'tables' | 'tableDaysFrom'> & {
+  readonly tables: readonly TableInit[]
+  /**
+   * First business date whose references live in table-day documents (core's `startTableDays`).
+   * Default: the current business date (a store created by this version keeps table-days from
+   * its first day); `null`: not opted in, as stores of the previous version (its tills can
+   * still open checks on every table).
+   */
+  readonly tableDaysFrom?: string | null
+}
 
 /** What {@link StoreSession} needs from the device. */
 export interface StoreSessionParts {
@@ -140,20 +151,25 @@ export class StoreSession {
    */
   async create(init: NewStore): Promise<{ storeUrl: AutomergeUrl }> {
     this.#parts.assertOpen()
-    const { repo, docs, storage } = this.#parts
+    const { repo, docs, storage, clock } = this.#parts
+    const { tableDaysFrom: from = businessDate(clock.now(), init), ...config } = init
+    // The table documents of a store on table-days from today are retired from the start.
+    const retired = from !== null && from <= businessDate(clock.now(), init)
     // Ids bound to the store (see docs/create-bound.ts): the relay refuses them to other stores.
     const tables = await Promise.all(
-      init.tables.map(async (t) => ({
-        info: t,
-        handle: await createStoreBoundDoc<TableDoc>(
+      config.tables.map(async (t) => {
+        const handle = await createStoreBoundDoc<TableDoc>(
           repo,
           init.storeId,
           initTableDoc(init.storeId, t.id),
-        ),
-      })),
+        )
+        if (retired) handle.update((d) => retireTable(d))
+        return { info: t, handle }
+      }),
     )
     const storeInit: StoreInit = {
-      ...init,
+      ...config,
+      ...(from !== null ? { tableDaysFrom: from } : {}),
       tables: Object.fromEntries(
         tables.map(({ info, handle }) => [info.id, { ...info, url: handle.url }]),
       ),
@@ -184,7 +200,10 @@ export class StoreSession {
   }
 
   #refresh(handle: DocHandle<StoreDoc>): void {
-    this.#store = decode<StoreData>(handle.doc())
+    const store = decode<StoreData>(handle.doc())
+    // Two managers opting in at once leave two dates: the earliest counts (core's tableDaysFrom).
+    const from = tableDaysFrom(handle.doc())
+    this.#store = from === undefined ? store : { ...store, tableDaysFrom: from }
     for (const cb of [...this.#listeners]) cb(this.#store)
   }
 }

@@ -7,6 +7,7 @@ import {
   type OrderDoc,
   type OrderSummary,
   type StoreData,
+  type TableDayDoc,
   type TableDoc,
   type TableHint,
 } from '@tabsync/core'
@@ -19,6 +20,10 @@ export interface HintHost {
   summaryOf(handle: DocHandle<OrderDoc>): OrderSummary
   /** A table document of the store if it is on this device (loaded or stored), else undefined. */
   openTable(url: AutomergeUrl): Promise<DocHandle<TableDoc> | undefined>
+  /** True when the store files the references of `date` in table-days. */
+  usesTableDays(date: string): boolean
+  /** A table-day of the store if it is on this device, else undefined. */
+  openTableDay(tableId: string, date: string): Promise<DocHandle<TableDayDoc> | undefined>
   /** The device's compatibility check before a write (refuses a newer schema). */
   prepareWrite(handle: DocHandle<unknown>): void
   /** Resolves when the handles are in local storage. */
@@ -27,7 +32,8 @@ export interface HintHost {
 }
 
 /**
- * Brings the open/closed hint of these orders' tables in line with the orders, after a command
+ * Brings the open/closed hint of these orders' tables (their table-days, in a store that opted
+ * in, else their table documents) in line with the orders, after a command
  * changed them on this device (close, reopen, cancel, combine, a fix that reopens). The order
  * document stays the truth: the hint only tells a cold device which checks to open first, so
  * a failure here is logged and the command still counts as done. A hint is written only when it
@@ -37,7 +43,7 @@ export async function updateHints(
   host: HintHost,
   orders: readonly DocHandle<OrderDoc>[],
 ): Promise<void> {
-  const changed = new Map<string, DocHandle<TableDoc>>()
+  const changed = new Map<string, DocHandle<unknown>>()
   for (const order of orders) {
     try {
       const summary = host.summaryOf(order)
@@ -48,10 +54,11 @@ export async function updateHints(
         summary.fullOrder.tableId,
         ...Object.values(summary.fullOrder.moves).map((m) => m.fromTableId),
       ])
+      const onDays = host.usesTableDays(summary.fullOrder.businessDate)
       for (const tableId of tables) {
-        const url = host.store().tables[tableId]?.url
-        if (!url) continue
-        const table = await host.openTable(url as AutomergeUrl)
+        const table = onDays
+          ? await host.openTableDay(tableId, summary.fullOrder.businessDate)
+          : await legacyTable(host, tableId)
         if (!table) continue
         const doc = table.doc()
         if (!Object.hasOwn(doc.orders, orderId)) continue
@@ -59,16 +66,25 @@ export async function updateHints(
         const current = orderHint(doc, orderId)
         if (current === hint || (current === undefined && hint === 'open')) continue
         host.prepareWrite(table as DocHandle<unknown>)
-        table.update((t) => withTableIndex(t))
+        if (!onDays) (table as DocHandle<TableDoc>).update((t) => withTableIndex(t))
         let wrote = false
         table.change((t) => {
           wrote = setOrderHint(t, orderId, hint)
         })
-        if (wrote) changed.set(table.documentId, table)
+        if (wrote) changed.set(table.documentId, table as DocHandle<unknown>)
       }
     } catch (err) {
       host.logger.warn({ err, documentId: order.documentId }, 'table hint not updated')
     }
   }
-  if (changed.size > 0) await host.saved([...changed.values()] as DocHandle<unknown>[])
+  if (changed.size > 0) await host.saved([...changed.values()])
+}
+
+/** A table document of the store on this device, by table id. */
+async function legacyTable(
+  host: HintHost,
+  tableId: string,
+): Promise<DocHandle<TableDoc> | undefined> {
+  const url = host.store().tables[tableId]?.url
+  return url ? host.openTable(url as AutomergeUrl) : undefined
 }
