@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { svelte } from '@sveltejs/vite-plugin-svelte'
 import { defaultClientConditions, defineConfig } from 'vite'
 import { VitePWA } from 'vite-plugin-pwa'
@@ -44,7 +45,17 @@ export default defineConfig({
   ],
   // The @tabsync/* packages from their sources (their "@tabsync/source" export condition), so the
   // terminal builds and reloads without building the packages first.
-  resolve: { conditions: ['@tabsync/source', ...defaultClientConditions] },
+  resolve: {
+    conditions: ['@tabsync/source', ...defaultClientConditions],
+    // Automerge initialized from the wasm the start chunk fetches and compiles early
+    // (src/lib/automerge-wasm.ts), for the app and the @tabsync/* packages alike.
+    alias: [
+      {
+        find: /^@automerge\/automerge$/,
+        replacement: fileURLToPath(new URL('src/lib/automerge-start.ts', import.meta.url)),
+      },
+    ],
+  },
   // `vite dev` must not pre-bundle Automerge (its wasm import breaks in the optimizer).
   optimizeDeps: { exclude: ['@automerge/automerge'] },
   build: { target: 'es2022', chunkSizeWarningLimit: 4000 },

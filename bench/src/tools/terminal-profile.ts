@@ -4,6 +4,9 @@
 // the functions and files with the most self time, and writes the .cpuprofile (DevTools opens it).
 //
 //   npx tsx bench/src/tools/terminal-profile.ts [new|online|offline] [out.cpuprofile]
+//
+// TABSYNC_BENCH_TERMINAL_DIST=<dir> profiles another build, e.g. one made with
+// `npx vite build --minify false --outDir <dir>` in examples/terminal (readable function names).
 import { writeFile } from 'node:fs/promises'
 import { mkdtemp } from 'node:fs/promises'
 import os from 'node:os'
@@ -27,10 +30,9 @@ interface Profile {
 
 const scenario = (process.argv[2] ?? 'online') as 'new' | 'online' | 'offline'
 const out = process.argv[3] ?? `terminal-${scenario}.cpuprofile`
-const dist = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../examples/terminal/dist',
-)
+const dist =
+  process.env['TABSYNC_BENCH_TERMINAL_DIST'] ??
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples/terminal/dist')
 
 const server = await startChild('terminal-server', {
   env: {

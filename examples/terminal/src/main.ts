@@ -1,13 +1,15 @@
 /*
  * The start chunk: small, and free of Automerge. It paints the floor this device last showed
  * (lib/floor-snapshot.ts) in the first frames, then loads the app (its code and Automerge's wasm,
- * the slow part of a start) and hands over to it; the app keeps that floor on screen until its
- * own, from the device's documents, is ready. A new device asks for its pairing and then its
- * store's documents (lib/starter-bundle.ts) while the app loads.
+ * the slow part of a start, both asked for at once: lib/automerge-wasm.ts) and hands over to it;
+ * the app keeps that floor on screen until its own, from the device's documents, is ready. A new
+ * device asks for its pairing and then its store's documents (lib/starter-bundle.ts) while the
+ * app loads.
  */
 import { mount, unmount } from 'svelte'
 import type * as AppModule from './App.svelte'
 import FloorPreview from './components/FloorPreview.svelte'
+import { automergeWasm } from './lib/automerge-wasm.js'
 import { parseFloorSnapshot, readFloorSnapshot, type FloorSnapshot } from './lib/floor-snapshot.js'
 import { cachedPairing, identity, pair } from './lib/pairing.js'
 import { fetchStarterBundle } from './lib/starter-bundle.js'
@@ -52,8 +54,12 @@ const provisional: Promise<FloorSnapshot | undefined> | undefined =
         }
         return floor
       })
+// The app's code and Automerge's wasm, both at once: the app would ask for the wasm only once
+// its own code had arrived and run.
+const appCode = import('./App.svelte')
+void automergeWasm()
 try {
-  app = await import('./App.svelte')
+  app = await appCode
 } catch (e) {
   // Never leave the snapshot floor up as if the terminal were starting: say it cannot.
   console.error('tabsync: the terminal code did not load', e)

@@ -130,6 +130,34 @@ test('a new device asks for its store, tables and open checks in one request whi
   await context.close()
 }, 120_000)
 
+test("a start asks for Automerge's wasm while the app code is still loading, and starts on it", async () => {
+  // No service worker, so that page.route sees (and can hold) the app's own code.
+  const context = await stack.browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    serviceWorkers: 'block',
+  })
+  const page = await context.newPage()
+  const wasm: string[] = []
+  page.on('request', (r) => {
+    if (/\.wasm$/.test(r.url())) wasm.push(r.url())
+  })
+  const heldApp: Route[] = []
+  await page.route(/\/assets\/App-[\w-]+\.js$/, (route) => void heldApp.push(route))
+  await page.goto(`${stack.url}/?device=till-early-wasm`)
+
+  // The start chunk alone asks for it: the app's code, which would ask otherwise, is held.
+  await poll(async () => wasm.length).toBe(1)
+  expect(heldApp.length).toBe(1)
+
+  for (const r of heldApp) await r.continue()
+  await page.unroute(/\/assets\/App-[\w-]+\.js$/)
+  await page.getByTestId('floor').waitFor({ timeout: 30_000 })
+  expect(await page.getByTestId('table-t5').getAttribute('data-state')).toBe('open')
+  // Automerge started on that wasm: the app asked for no other.
+  expect(wasm.length).toBe(1)
+  await context.close()
+}, 120_000)
+
 test('a reload paints the floor this device last showed before the app code loads; a table tapped on it opens once the app is up', async () => {
   // No service worker here, so that page.route sees (and can hold) the app's own code.
   const context = await stack.browser.newContext({

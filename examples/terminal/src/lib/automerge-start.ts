@@ -1,0 +1,13 @@
+/*
+ * `@automerge/automerge` as the terminal's build sees it (an alias in vite.config.ts): Automerge's
+ * slim entry (the same API without its own wasm loading), initialized from the wasm the start
+ * chunk is already fetching and compiling (automerge-wasm.ts). Every import of Automerge in the
+ * app, @tabsync/core and @tabsync/sync included, waits for this module, so none runs before the
+ * wasm is in.
+ */
+import { initializeWasm } from '@automerge/automerge/slim'
+import { automergeWasm } from './automerge-wasm.js'
+
+await initializeWasm(await automergeWasm())
+
+export * from '@automerge/automerge/slim'
