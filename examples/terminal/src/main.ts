@@ -54,10 +54,11 @@ const provisional: Promise<FloorSnapshot | undefined> | undefined =
         }
         return floor
       })
-// The app's code and Automerge's wasm, both at once: the app would ask for the wasm only once
-// its own code had arrived and run.
+// Automerge's wasm alongside the app's code: the app would ask for it only once its own code had
+// arrived and run. A new device asks once its pairing is answered: the wasm's 3.6 MB and its
+// compilation held back that answer, and with it the provisional floor (bench, 2 cores).
 const appCode = import('./App.svelte')
-void automergeWasm()
+void (cached ? Promise.resolve() : pairing.catch(() => undefined)).then(() => automergeWasm())
 try {
   app = await appCode
 } catch (e) {
