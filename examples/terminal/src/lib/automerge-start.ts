@@ -8,6 +8,9 @@
 import { initializeWasm } from '@automerge/automerge/slim'
 import { automergeWasm } from './automerge-wasm.js'
 
-await initializeWasm(await automergeWasm())
+// Automerge hands this to wasm-bindgen's init, which takes a compiled module as well; the
+// declared parameter names only bytes, a URL or a request.
+type WasmSource = Parameters<typeof initializeWasm>[0]
+await initializeWasm((await automergeWasm()) as WasmSource)
 
 export * from '@automerge/automerge/slim'
