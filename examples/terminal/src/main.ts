@@ -1,7 +1,7 @@
 /*
  * The start chunk: small, and free of Automerge. It paints the floor this device last showed
  * (lib/floor-snapshot.ts) in the first frames, then loads the app (its code and Automerge's wasm,
- * the slow part of a start, both asked for at once: lib/automerge-wasm.ts) and hands over to it;
+ * the slow part of a start, asked for side by side: lib/automerge-wasm.ts) and hands over to it;
  * the app keeps that floor on screen until its own, from the device's documents, is ready. A new
  * device asks for its pairing and then its store's documents (lib/starter-bundle.ts) while the
  * app loads.
