@@ -3,7 +3,8 @@
 // [runs] [orders]`. The first call stores the day on a device (every order opened once, so the
 // summary cache is written) in the os temp dir and keeps it; each run copies it and starts a
 // device on the copy: openDevice + ready + salesReport (the report), then dayDigests localOnly
-// (the floor: its `onFirst`, then the whole day), as the cold-device workload times them. `node --cpu-prof` works on it
+// (the floor: its `onFirst`, then the whole day), as the cold-device workload times them.
+// `node --cpu-prof` works on it
 // (`node --import tsx --cpu-prof --cpu-prof-dir <dir> bench/src/tools/cold-report-profile.ts`).
 import { createHash } from 'node:crypto'
 import { cp, mkdir, readFile, rm, stat } from 'node:fs/promises'

@@ -70,9 +70,13 @@ test('the floor first: the checks not hinted closed come before the whole day, a
   const other = new Repo({ storage: new NodeFSStorageAdapter(dir.path), network: [] })
   const reopened = await other.find<OrderDoc>(closed[0]!)
   const apart = A.change(A.clone(A.view(reopened.doc(), beforeClose)), (doc) => {
-    addLine(doc, { deviceId: 'till-9', clock: first.clock, store: first.store() }, {
-      itemId: 'beer',
-    })
+    addLine(
+      doc,
+      { deviceId: 'till-9', clock: first.clock, store: first.store() },
+      {
+        itemId: 'beer',
+      },
+    )
   })
   reopened.update((doc) => A.merge(doc, apart))
   await other.flush()

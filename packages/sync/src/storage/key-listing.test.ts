@@ -84,7 +84,10 @@ test('the file adapter lists many documents in one pass: per document exactly th
       }
       const reads = vi.spyOn(adapter, 'load')
       const ranges = vi.spyOn(adapter, 'loadRange')
-      const perDocument = vi.spyOn(adapter as unknown as { cachedKeys: () => string[] }, 'cachedKeys')
+      const perDocument = vi.spyOn(
+        adapter as unknown as { cachedKeys: () => string[] },
+        'cachedKeys',
+      )
       // Through the device's wrappers, as the summary cache lists them.
       const storage = new RepoChunks(new ClosableStorage(adapter))
       const listed = listedText(await listDocumentKeys(storage, ids))

@@ -1,9 +1,5 @@
 import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo/slim'
-import {
-  keysByDocument,
-  type DocumentKeyListing,
-  type KeyListing,
-} from '../storage/key-listing.js'
+import { keysByDocument, type DocumentKeyListing, type KeyListing } from '../storage/key-listing.js'
 import { hasPrefix, keyString, parseKey } from '../storage/memory-storage.js'
 
 /** Options of {@link createCrashableStorage}. */
@@ -82,9 +78,7 @@ export function createCrashableStorage(options: CrashableStorageOptions = {}): C
     })
   }
 
-  const makeAdapter = (
-    gen: number,
-  ): StorageAdapterInterface & KeyListing & DocumentKeyListing => ({
+  const makeAdapter = (gen: number): StorageAdapterInterface & KeyListing & DocumentKeyListing => ({
     async load(key: StorageKey) {
       if (gen !== generation) return never()
       return volatile.get(keyString(key))

@@ -3,10 +3,7 @@
 import { IndexedDBStorageAdapter } from '@automerge/automerge-repo-storage-indexeddb'
 import type { StorageKey } from '@automerge/automerge-repo/slim'
 import type { Logger } from '../../../../../packages/sync/src/log/logger.js'
-import {
-  listDocumentKeys,
-  listKeys,
-} from '../../../../../packages/sync/src/storage/key-listing.js'
+import { listDocumentKeys, listKeys } from '../../../../../packages/sync/src/storage/key-listing.js'
 
 /** What the page found for one prefix: the listed keys and the keys `loadRange` returns. */
 export interface ListingCase {
