@@ -37,9 +37,9 @@ import { StoredDay } from './summary-day.js'
  *   their bytes: the handle's digest if they make its heads, else derived from them. Whoever
  *   wrote the chunks, the entry matches its own fingerprint.
  * - Served only when the document's chunks are exactly the entry's now (listed without their
- *   bytes where the adapter allows, those of a report's orders in one pass: key-listing.ts). Any change saved since adds a chunk; a
- *   compaction replaces chunks: a miss (the order is opened), never a stale figure. A chunk
- *   lost in a crash is a miss too.
+ *   bytes where the adapter allows, those of a read's orders in one pass: key-listing.ts). Any
+ *   change saved since adds a chunk; a compaction replaces chunks: a miss (the order is
+ *   opened), never a stale figure. A chunk lost in a crash is a miss too.
  * Several writers may share one storage: each SummaryCache is one writer with its own blobs per
  * business day (summary-blobs.ts), all read with one `loadRange` per day; a write adds a blob of
  * the entries that changed, and now and then the whole day again (summary-day.ts). Entries of
