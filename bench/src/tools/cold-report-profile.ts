@@ -3,7 +3,8 @@
 // [runs] [orders]`. The first call stores the day on a device (every order opened once, so the
 // summary cache is written) in the os temp dir and keeps it; each run copies it and starts a
 // device on the copy: openDevice + ready + salesReport (the report), then dayDigests localOnly
-// (the floor), as the cold-device workload times them. `node --cpu-prof` works on it
+// (the floor: its `onFirst`, then the whole day), as the cold-device workload times them.
+// `node --cpu-prof` works on it
 // (`node --import tsx --cpu-prof --cpu-prof-dir <dir> bench/src/tools/cold-report-profile.ts`).
 import { createHash } from 'node:crypto'
 import { cp, mkdir, readFile, rm, stat } from 'node:fs/promises'
@@ -98,9 +99,16 @@ for (let run = 0; run < runs; run++) {
   const report = await device.salesReport(date)
   const reportMs = now() - r0
   const f0 = now()
-  const floor = await device.dayDigests(date, { localOnly: true })
-  const floorMs = now() - f0
-  const onFloor = floor.orders.filter((o) => isDigestOnFloor(o.digest)).length
+  let floorMs = 0
+  let onFloor = 0
+  const floor = await device.dayDigests(date, {
+    localOnly: true,
+    onFirst: (first) => {
+      floorMs = now() - f0
+      onFloor = first.orders.filter((o) => isDigestOnFloor(o.digest)).length
+    },
+  })
+  const wholeMs = now() - f0
   await device.close({ flush: false })
   if (calls) {
     for (const [k, c] of calls.calls) {
@@ -113,6 +121,7 @@ for (let run = 0; run < runs; run++) {
   process.stdout.write(
     `run ${run + 1}: ready ${readyMs.toFixed(0)} ms, report ${reportMs.toFixed(0)} ms ` +
       `(${report.day.fromCache} cached, ${report.day.opened} opened, ${report.report.orderCount} orders), ` +
-      `floor ${floorMs.toFixed(0)} ms (${onFloor} on the floor, ${floor.opened} opened)\n`,
+      `floor ${floorMs.toFixed(0)} ms (${onFloor} on the floor), whole day ${wholeMs.toFixed(0)} ms ` +
+      `(${floor.orders.filter((o) => isDigestOnFloor(o.digest)).length} on the floor, ${floor.opened} opened)\n`,
   )
 }

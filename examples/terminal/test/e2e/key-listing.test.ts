@@ -2,7 +2,9 @@
 // device the names come from IndexedDB's `getAllKeys` on the range automerge-repo's IndexedDB
 // adapter reads (packages/sync/src/storage/key-listing.ts). This runs that listing in real
 // Chromium against the real adapter and checks it names exactly the keys `loadRange` returns,
-// for the prefixes the cache asks (a document, a day of summary blobs) and the tricky ones.
+// for the prefixes the cache asks (a document, a day of summary blobs) and the tricky ones, and
+// that the batched listing of many documents (one transaction) names per document exactly what
+// `loadRange([id])` returns.
 import { createServer, type Server } from 'node:http'
 import { readFile, rm } from 'node:fs/promises'
 import { extname, join, normalize } from 'node:path'
@@ -51,7 +53,7 @@ afterAll(async () => {
 })
 
 describe('key listing on IndexedDB in Chromium', () => {
-  it('lists exactly the keys loadRange returns under each prefix, without falling back to loadRange', async () => {
+  it('lists exactly the keys loadRange returns under each prefix and, all in one transaction, for each of many documents, without falling back to loadRange', async () => {
     const doc = '4NMNnkMhL8jKhbdyPH4jUGD2ZEpS'
     const keys = [
       [doc, 'snapshot', 'a1b2'],
@@ -78,10 +80,11 @@ describe('key listing on IndexedDB in Chromium', () => {
     try {
       await page.goto(url)
       await page.waitForFunction(() => typeof window.listingCases === 'function')
-      const result: ListingResult = await page.evaluate(([k, p]) => window.listingCases(k, p), [
-        keys,
-        prefixes,
-      ] as const)
+      const documents = [doc, `${doc}x`, 'weird', 'absent']
+      const result: ListingResult = await page.evaluate(
+        ([k, p, d]) => window.listingCases(k, p, d),
+        [keys, prefixes, documents] as const,
+      )
       expect(result.fellBack).toBe(false)
       for (const c of result.cases) expect(c.listed, c.prefix.join('/')).toEqual(c.loaded)
       const byPrefix = Object.fromEntries(result.cases.map((c) => [c.prefix.join('/'), c.listed]))
@@ -98,6 +101,13 @@ describe('key listing on IndexedDB in Chromium', () => {
       ])
       expect(byPrefix['weird/__proto__']).toEqual(['weird/__proto__/é ü 😀'])
       expect(byPrefix['absent']).toEqual([])
+      // Many documents at once: each exactly its own keys (not those of an id extending it).
+      expect(result.batched.map((c) => c.prefix[0])).toEqual(documents)
+      expect(result.batchedTransactions).toBe(1)
+      for (const c of result.batched) expect(c.listed, `batched ${c.prefix[0]}`).toEqual(c.loaded)
+      expect(result.batched[0]!.listed).toEqual(byPrefix[doc])
+      expect(result.batched[1]!.listed).toEqual([`${doc}x/incremental/e5f6`])
+      expect(result.batched[3]!.listed).toEqual([])
     } finally {
       await page.close()
     }

@@ -32,7 +32,7 @@ import { OrderCommands } from './order-commands.js'
 import { reopenAfterRestart } from './restart-reopen.js'
 import { StoreSession, type NewStore } from './store-session.js'
 import { SummaryCache, type SummaryCacheStats } from './summary-cache.js'
-import { dayDigests, type DayDigests } from './day-digests.js'
+import { dayDigests, type DayDigests, type DayDigestsOptions } from './day-digests.js'
 import { TableDays } from './table-days.js'
 import { dayReport, watchDayReport, type DayReport } from './report-watch.js'
 
@@ -411,9 +411,11 @@ export class Device {
    * (default: today), opening only the orders whose digest this device cannot vouch for: a loaded
    * order gives it at its current heads, a stored one from the summary cache when its stored
    * chunks are exactly those the digest was derived from, the rest are opened (fetched in bulk
-   * first unless `localOnly`). `opened` and `fromCache` say which was which.
+   * first unless `localOnly`). `opened` and `fromCache` say which was which. `onFirst` hears
+   * first of the checks the tables do not hint closed (the floor), the promise gives the whole
+   * day (see {@link DayDigestsOptions}).
    */
-  async dayDigests(date?: string, options: { localOnly?: boolean } = {}): Promise<DayDigests> {
+  async dayDigests(date?: string, options: DayDigestsOptions = {}): Promise<DayDigests> {
     await this.#session.load()
     return dayDigests(
       {
@@ -427,8 +429,8 @@ export class Device {
           // Read, not opened: opened after, so a report on screen hears of new checks.
           void this.#days.openTables(tables.tableUrls)
           // A report counts every check: those tills of the previous version filed in table
-          // documents of a day on table-days too.
-          return { ...tables, refs: [...tables.refs, ...(await tables.later())] }
+          // documents of a day on table-days too (`later`).
+          return tables
         },
         present: (ids) => this.#catchUp.present(ids),
         fetch: (ids) => this.#catchUp.fetch(ids),

@@ -16,6 +16,8 @@ export function openFirst(hinted: readonly HintedRef[]): {
   readonly refs: OrderRef[]
   /** How many of `refs` make the first step (fetched and opened before the rest). */
   readonly first: number
+  /** How many of `refs`, at their end, the tables hint closed. */
+  readonly closed: number
 } {
   const newest = (a: HintedRef, b: HintedRef) =>
     a.ref.openedAt < b.ref.openedAt ? 1 : a.ref.openedAt > b.ref.openedAt ? -1 : 0
@@ -26,5 +28,5 @@ export function openFirst(hinted: readonly HintedRef[]): {
   const refs = [...open, ...firstUnknown, ...unknown.slice(NEWEST_FIRST), ...closed].map(
     (h) => h.ref,
   )
-  return { refs, first: open.length + firstUnknown.length }
+  return { refs, first: open.length + firstUnknown.length, closed: closed.length }
 }

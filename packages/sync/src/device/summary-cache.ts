@@ -17,7 +17,7 @@ import {
 import { fingerprintOfChunks, fingerprintOfKeys, isContentKey } from '../docs/chunk-fingerprint.js'
 import type { RepoChunks } from '../docs/repo-chunks.js'
 import { silentLogger, type Logger } from '../log/logger.js'
-import { listKeys } from '../storage/key-listing.js'
+import { listDocumentKeys, listKeys } from '../storage/key-listing.js'
 import { SUMMARY_BLOBS_PREFIX, dayPrefix, type SummaryEntry } from './summary-blobs.js'
 import { StoredDay } from './summary-day.js'
 
@@ -37,9 +37,9 @@ import { StoredDay } from './summary-day.js'
  *   their bytes: the handle's digest if they make its heads, else derived from them. Whoever
  *   wrote the chunks, the entry matches its own fingerprint.
  * - Served only when the document's chunks are exactly the entry's now (listed without their
- *   bytes where the adapter allows: key-listing.ts). Any change saved since adds a chunk; a
- *   compaction replaces chunks: a miss (the order is opened), never a stale figure. A chunk
- *   lost in a crash is a miss too.
+ *   bytes where the adapter allows, those of a read's orders in one pass: key-listing.ts). Any
+ *   change saved since adds a chunk; a compaction replaces chunks: a miss (the order is
+ *   opened), never a stale figure. A chunk lost in a crash is a miss too.
  * Several writers may share one storage: each SummaryCache is one writer with its own blobs per
  * business day (summary-blobs.ts), all read with one `loadRange` per day; a write adds a blob of
  * the entries that changed, and now and then the whole day again (summary-day.ts). Entries of
@@ -148,7 +148,8 @@ export class SummaryCache {
   /**
    * Stored digests of orders of business day `date` that are not loaded, for those whose chunks
    * are exactly the ones an entry (of any writer) was derived from (the rule above). Others are
-   * left out: open them.
+   * left out: open them. The chunk names of all of them are listed in one pass where the
+   * adapter allows it (key-listing.ts).
    */
   async fromStorage(
     ids: readonly DocumentId[],
@@ -156,14 +157,21 @@ export class SummaryCache {
   ): Promise<Map<DocumentId, OrderDigest>> {
     const day = await this.#day(date)
     const out = new Map<DocumentId, OrderDigest>()
+    const known = ids.filter((id) => day.has(id))
+    if (known.length === 0) return out
+    let listed: Map<string, StorageKey[]>
+    try {
+      listed = await listDocumentKeys(this.#storage, known, this.#logger)
+    } catch (err) {
+      this.stats.storedMisses += known.length
+      this.#logger.warn({ err, date }, 'summary cache entries not checked')
+      return out
+    }
     await Promise.all(
-      ids.map(async (id) => {
-        const candidates = day.candidates(id)
-        if (candidates.length === 0) return
+      known.map(async (id) => {
         try {
-          const keys = await listKeys(this.#storage, [id], this.#logger)
-          const chunks = await fingerprintOfKeys(this.#storage, keys)
-          const hit = chunks && candidates.find((e) => sameList(e.chunks, chunks))
+          const chunks = await fingerprintOfKeys(this.#storage, listed.get(id) ?? [])
+          const hit = chunks && day.candidates(id).find((e) => sameList(e.chunks, chunks))
           if (hit) {
             out.set(id, hit.digest)
             this.stats.storedHits++

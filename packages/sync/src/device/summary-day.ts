@@ -74,6 +74,11 @@ export class StoredDay {
     return day
   }
 
+  /** True when some writer has an entry for `id`. */
+  has(id: DocumentId): boolean {
+    return this.own.has(id)
+  }
+
   /** Every entry known for `id`, this writer's first. */
   candidates(id: DocumentId): SummaryEntry[] {
     const own = this.own.get(id)

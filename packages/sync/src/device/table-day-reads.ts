@@ -28,6 +28,8 @@ export interface DayTables {
   readonly refs: OrderRef[]
   /** How many of `refs` make the first step. */
   readonly first: number
+  /** How many of `refs`, at their end, the tables hint closed (open-first.ts). */
+  readonly closed: number
   /** Tables not stored here (only a `localOnly` read leaves tables out). */
   readonly missingTables: string[]
   /** The documents read (to open in the repo once the first step is usable). */

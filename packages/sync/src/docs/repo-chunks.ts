@@ -4,7 +4,13 @@ import type {
   StorageAdapterInterface,
   StorageKey,
 } from '@automerge/automerge-repo/slim'
-import { listKeys, type KeyListing } from '../storage/key-listing.js'
+import type { Logger } from '../log/logger.js'
+import {
+  listDocumentKeys,
+  listKeys,
+  type DocumentKeyListing,
+  type KeyListing,
+} from '../storage/key-listing.js'
 import { chunkEntry, isContentKey } from './chunk-fingerprint.js'
 
 /*
@@ -27,7 +33,7 @@ import { chunkEntry, isContentKey } from './chunk-fingerprint.js'
 /** Per document: chunk key (`type/name`) to its fingerprint entry (chunk-fingerprint.ts). */
 type Noted = Map<string, string>
 
-export class RepoChunks implements StorageAdapterInterface, KeyListing {
+export class RepoChunks implements StorageAdapterInterface, KeyListing, DocumentKeyListing {
   readonly #inner: StorageAdapterInterface
   readonly #docs = new Map<string, Noted>()
 
@@ -57,8 +63,13 @@ export class RepoChunks implements StorageAdapterInterface, KeyListing {
   }
 
   /** The keys under `prefix`, listed by the wrapped adapter where it can (key-listing.ts). */
-  listKeys(prefix: StorageKey): Promise<StorageKey[]> {
-    return listKeys(this.#inner, prefix)
+  listKeys(prefix: StorageKey, logger?: Logger): Promise<StorageKey[]> {
+    return listKeys(this.#inner, prefix, logger)
+  }
+
+  /** The keys of each document, listed by the wrapped adapter where it can (key-listing.ts). */
+  listDocumentKeys(ids: readonly string[], logger?: Logger): Promise<Map<string, StorageKey[]>> {
+    return listDocumentKeys(this.#inner, ids, logger)
   }
 
   async save(key: StorageKey, data: Uint8Array): Promise<void> {

@@ -1,5 +1,11 @@
 import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo/slim'
-import { listKeys, type KeyListing } from './key-listing.js'
+import type { Logger } from '../log/logger.js'
+import {
+  listDocumentKeys,
+  listKeys,
+  type DocumentKeyListing,
+  type KeyListing,
+} from './key-listing.js'
 
 /**
  * Wraps the device's storage adapter so that closing the device is final: automerge-repo keeps
@@ -7,7 +13,7 @@ import { listKeys, type KeyListing } from './key-listing.js'
  * write into a directory the caller is already removing. After {@link close} writes are
  * dropped (everything was flushed before), and `close` waits for writes still in flight.
  */
-export class ClosableStorage implements StorageAdapterInterface, KeyListing {
+export class ClosableStorage implements StorageAdapterInterface, KeyListing, DocumentKeyListing {
   #inner: StorageAdapterInterface
   #inFlight = new Set<Promise<unknown>>()
   #closed = false
@@ -26,8 +32,13 @@ export class ClosableStorage implements StorageAdapterInterface, KeyListing {
   }
 
   /** The keys under `prefix`, listed by the wrapped adapter where it can (key-listing.ts). */
-  listKeys(prefix: StorageKey): Promise<StorageKey[]> {
-    return listKeys(this.#inner, prefix)
+  listKeys(prefix: StorageKey, logger?: Logger): Promise<StorageKey[]> {
+    return listKeys(this.#inner, prefix, logger)
+  }
+
+  /** The keys of each document, listed by the wrapped adapter where it can (key-listing.ts). */
+  listDocumentKeys(ids: readonly string[], logger?: Logger): Promise<Map<string, StorageKey[]>> {
+    return listDocumentKeys(this.#inner, ids, logger)
   }
 
   save(key: StorageKey, data: Uint8Array): Promise<void> {

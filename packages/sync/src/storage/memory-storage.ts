@@ -1,10 +1,13 @@
 import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo/slim'
+import { keysByDocument, type DocumentKeyListing, type KeyListing } from './key-listing.js'
 
 /**
  * A storage adapter in memory: nothing survives the process. For tests, demos and devices
  * that must not persist (a kiosk in guest mode).
  */
-export class MemoryStorageAdapter implements StorageAdapterInterface {
+export class MemoryStorageAdapter
+  implements StorageAdapterInterface, KeyListing, DocumentKeyListing
+{
   #data = new Map<string, Uint8Array>()
 
   async load(key: StorageKey): Promise<Uint8Array | undefined> {
@@ -28,6 +31,11 @@ export class MemoryStorageAdapter implements StorageAdapterInterface {
   /** The keys under `prefix`, without their values (see key-listing.ts). */
   async listKeys(prefix: StorageKey): Promise<StorageKey[]> {
     return [...this.#data.keys()].filter((k) => hasPrefix(k, prefix)).map(parseKey)
+  }
+
+  /** The keys of each document, in one pass over the keys (see key-listing.ts). */
+  async listDocumentKeys(ids: readonly string[]): Promise<Map<string, StorageKey[]>> {
+    return keysByDocument(ids, [...this.#data.keys()].map(parseKey))
   }
 
   async removeRange(prefix: StorageKey): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/automerge-repo/slim'
-import type { KeyListing } from '../storage/key-listing.js'
+import { keysByDocument, type DocumentKeyListing, type KeyListing } from '../storage/key-listing.js'
 import { hasPrefix, keyString, parseKey } from '../storage/memory-storage.js'
 
 /** Options of {@link createCrashableStorage}. */
@@ -78,7 +78,7 @@ export function createCrashableStorage(options: CrashableStorageOptions = {}): C
     })
   }
 
-  const makeAdapter = (gen: number): StorageAdapterInterface & KeyListing => ({
+  const makeAdapter = (gen: number): StorageAdapterInterface & KeyListing & DocumentKeyListing => ({
     async load(key: StorageKey) {
       if (gen !== generation) return never()
       return volatile.get(keyString(key))
@@ -100,6 +100,10 @@ export function createCrashableStorage(options: CrashableStorageOptions = {}): C
     async listKeys(prefix: StorageKey): Promise<StorageKey[]> {
       if (gen !== generation) return never()
       return [...volatile.keys()].filter((k) => hasPrefix(k, prefix)).map(parseKey)
+    },
+    async listDocumentKeys(ids: readonly string[]): Promise<Map<string, StorageKey[]>> {
+      if (gen !== generation) return never()
+      return keysByDocument(ids, [...volatile.keys()].map(parseKey))
     },
     removeRange(prefix: StorageKey) {
       return write(gen, (m) => {
