@@ -210,7 +210,8 @@ export class OwnershipRegistry {
   /**
    * Moves whenever a cached answer changes (a record learnt, settled, claimed or dropped), not
    * when one is merely used: automerge-repo's steady sync messages skip its per-message share
-   * round while it stands (@tabsync/protocol's `deliverSteadySyncDirectly`).
+   * round while it stands (@tabsync/protocol's `deliverSteadySyncDirectly`). The cache's own
+   * evictions (documents not loaded) do not move it: an uncached record only refuses.
    */
   get version(): number {
     return this.#version
