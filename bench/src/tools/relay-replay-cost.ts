@@ -136,7 +136,9 @@ async function replayOnce(
     shareConfig: { announce: async () => false, access: async () => true },
   })
   setSyncThrottle(relay, 0) // as the relay
-  installMessageShortcuts(relay, { warn: (m) => console.error(m) }, shortcuts)
+  // The replay's share config allows everyone and never changes.
+  const share = { mayAccess: () => true, shareVersion: () => 0 }
+  installMessageShortcuts(relay, { warn: (m) => console.error(m) }, share, shortcuts)
   for (const peer of new Set(messages.map((m) => m.senderId))) side.introduce(peer)
   await new Promise((r) => setTimeout(r, 50))
   const cpu0 = process.cpuUsage()

@@ -417,7 +417,16 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
   // The per-message work cut: sync states kept in wasm, one decode, no empty sync start, acks
   // that rebuild nothing (repo/message-shortcuts.ts).
   if (options.messageShortcuts ?? true)
-    installMessageShortcuts(liveRepo, { warn: (message) => log.warn(message) })
+    installMessageShortcuts(
+      liveRepo,
+      { warn: (message) => log.warn(message) },
+      {
+        // The share config's access answer, synchronously; its inputs' versions.
+        mayAccess: (peerId, documentId) =>
+          mayShare(registry, (p) => directory.get(p), peerId as PeerId, documentId as DocumentId),
+        shareVersion: () => registry.version + directory.version,
+      },
+    )
 
   // Settle claimed documents as soon as their content is readable.
   liveRepo.on('doc-metrics', (event) => {

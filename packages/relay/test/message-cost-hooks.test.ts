@@ -1,9 +1,10 @@
 // The relay's per-message shortcuts (src/repo/wasm-sync-states.ts, edge-decode-handoff.ts,
-// unchanged-doc-shortcut.ts, @tabsync/protocol's begin-sync-shortcut.ts) take effect on the relay's own repo: a change still
-// reaches every other device of the store, while the repo reused kept sync states, took the
-// edge's decode of the devices' messages, skipped its empty sync starts and built unchanged
-// roots in JavaScript.
-import { idleBeginSyncsSkipped } from '@tabsync/protocol'
+// unchanged-doc-shortcut.ts, @tabsync/protocol's begin-sync-shortcut.ts and
+// steady-sync-delivery.ts) take effect on the relay's own repo: a change still reaches every
+// other device of the store, while the repo reused kept sync states, took the edge's decode of
+// the devices' messages, skipped its empty sync starts, built unchanged roots in JavaScript and
+// handed steady messages straight to their document.
+import { idleBeginSyncsSkipped, steadySyncDelivered } from '@tabsync/protocol'
 import { afterEach, expect, test } from 'vitest'
 import { edgeDecodesTaken } from '../src/repo/edge-decode-handoff.js'
 import { unchangedDocsAnswered } from '../src/repo/unchanged-doc-shortcut.js'
@@ -15,7 +16,7 @@ import { startTestRelay } from './helpers/test-relay.js'
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(() => runCleanups(cleanups))
 
-test('with the shortcuts on, every change reaches every device; the repo reuses kept states and the edge decode, skips empty sync starts and builds unchanged roots in JavaScript', async () => {
+test('with the shortcuts on, every change reaches every device; the repo reuses kept states and the edge decode, skips empty sync starts, builds unchanged roots in JavaScript and skips the share round of steady messages', async () => {
   const relay = await startTestRelay(cleanups, {
     allowQueryToken: true,
   })
@@ -32,6 +33,7 @@ test('with the shortcuts on, every change reaches every device; the repo reuses 
   const statesBefore = wasmSyncStatesCounts()
   const skippedBefore = idleBeginSyncsSkipped()
   const unchangedBefore = unchangedDocsAnswered()
+  const steadyBefore = steadySyncDelivered()
   for (let i = 1; i <= 10; i++) {
     // Every device writes in turn: each change fans out from the relay to the two others.
     const by = devices[i % devices.length]!
@@ -51,8 +53,12 @@ test('with the shortcuts on, every change reaches every device; the repo reuses 
   // Sync states went back into Automerge from kept copies (the devices, in this process, too).
   const states = wasmSyncStatesCounts()
   expect(states.reused - statesBefore.reused).toBeGreaterThanOrEqual(20)
-  // Devices here are stock Repos: only the relay's repo opted in to the begin-sync shortcut.
-  expect(idleBeginSyncsSkipped() - skippedBefore).toBeGreaterThanOrEqual(10)
+  // Devices here are stock Repos: only the relay's repo opted in. A message of a device already
+  // syncing the order goes straight to its synchronizer (no share round, no sync start at all);
+  // one on the stock path has its empty sync start answered at once.
+  const direct = steadySyncDelivered() - steadyBefore
+  expect(direct).toBeGreaterThanOrEqual(10)
+  expect(direct + idleBeginSyncsSkipped() - skippedBefore).toBeGreaterThanOrEqual(20)
   // Acknowledgements (two per change here) left the document as it was: roots built in JS.
   expect(unchangedDocsAnswered() - unchangedBefore).toBeGreaterThanOrEqual(10)
 }, 60_000)

@@ -2,7 +2,7 @@
 // Automerge work) installs none of the per-message shortcuts: Automerge's API object stays stock
 // in the process, and every change still reaches every device. Its own file: the shortcuts, once
 // installed by another test, stay for the whole worker.
-import { idleBeginSyncsSkipped } from '@tabsync/protocol'
+import { idleBeginSyncsSkipped, steadySyncDelivered } from '@tabsync/protocol'
 import { afterEach, expect, test } from 'vitest'
 import { edgeDecodesTaken } from '../src/repo/edge-decode-handoff.js'
 import { unchangedDocsAnswered } from '../src/repo/unchanged-doc-shortcut.js'
@@ -36,4 +36,5 @@ test('with messageShortcuts false, no shortcut acts and every change still reach
   expect(wasmSyncStatesCounts().reused).toBe(0)
   expect(idleBeginSyncsSkipped()).toBe(0)
   expect(unchangedDocsAnswered()).toBe(0)
+  expect(steadySyncDelivered()).toBe(0)
 }, 60_000)

@@ -30,6 +30,29 @@ async function withRegistry(
 }
 
 describe('ownership', () => {
+  test('the version moves when a cached answer changes (learnt, claimed, settled, forgotten), not when one is reused', () =>
+    withRegistry(async (fresh) => {
+      const r = fresh()
+      const a1 = device('a1', 'A')
+      const v0 = r.version
+      await r.lookup(DOC) // learnt: no record
+      const learnt = r.version
+      expect(learnt).toBeGreaterThan(v0)
+      await r.lookup(DOC) // reused
+      expect(r.version).toBe(learnt)
+      await r.authorizeInbound(a1, DOC, true) // claimed
+      const claimed = r.version
+      expect(claimed).toBeGreaterThan(learnt)
+      await r.authorizeInbound(a1, DOC, false) // reused
+      expect(r.version).toBe(claimed)
+      r.resolve(DOC, { storeId: 'A' }) // settled
+      const settled = r.version
+      expect(settled).toBeGreaterThan(claimed)
+      r.forget(DOC)
+      expect(r.version).toBeGreaterThan(settled)
+      await r.settled()
+    }))
+
   test('content claims a document for the store of its introducer; other stores are refused', () =>
     withRegistry(async (fresh) => {
       const r = fresh()

@@ -78,6 +78,7 @@ export class OwnershipRegistry {
   readonly #loading = new Map<string, Promise<OwnershipRecord | null>>()
   readonly #claiming = new Map<string, Promise<OwnershipRecord>>()
   readonly #writes = new Set<Promise<void>>()
+  #version = 0
 
   constructor(storage: StorageAdapterInterface, options: OwnershipOptions) {
     this.#storage = storage
@@ -161,6 +162,7 @@ export class OwnershipRegistry {
       ? { ...record, state: 'owned', storeId, at: Date.now() }
       : { ...record, state: 'quarantined', storeId, at: Date.now() }
     this.#cache.set(documentId, next)
+    this.#version += 1
     this.#persist(next)
     if (next.state === 'owned') {
       this.#track(
@@ -193,7 +195,7 @@ export class OwnershipRegistry {
 
   /** Drops a cached record (the document was unloaded; storage keeps the truth). */
   forget(documentId: string): void {
-    this.#cache.delete(documentId)
+    if (this.#cache.delete(documentId)) this.#version += 1
   }
 
   /**
@@ -202,6 +204,17 @@ export class OwnershipRegistry {
    */
   forgetAbsent(): void {
     for (const [id, record] of [...this.#cache]) if (record === null) this.#cache.delete(id)
+    this.#version += 1
+  }
+
+  /**
+   * Moves whenever a cached answer changes (a record learnt, settled, claimed or dropped), not
+   * when one is merely used: automerge-repo's steady sync messages skip its per-message share
+   * round while it stands (@tabsync/protocol's `deliverSteadySyncDirectly`). The cache's own
+   * evictions (documents not loaded) do not move it: an uncached record only refuses.
+   */
+  get version(): number {
+    return this.#version
   }
 
   /** Number of cached records. */
@@ -305,6 +318,7 @@ export class OwnershipRegistry {
   }
 
   #touch(documentId: string, record: OwnershipRecord | null): void {
+    if (this.#cache.get(documentId) !== record) this.#version += 1
     this.#cache.delete(documentId)
     this.#cache.set(documentId, record)
     if (this.#cache.size <= this.#cacheSize) return

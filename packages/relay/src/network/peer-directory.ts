@@ -7,14 +7,21 @@ import type { Principal } from '../access/principal.js'
  */
 export class PeerDirectory {
   readonly #byPeer = new Map<string, Principal>()
+  #version = 0
 
   add(principal: Principal): void {
     this.#byPeer.set(principal.peerId, principal)
+    this.#version += 1
   }
 
   remove(peerId: string, principal?: Principal): void {
     if (principal === undefined || this.#byPeer.get(peerId) === principal)
-      this.#byPeer.delete(peerId)
+      if (this.#byPeer.delete(peerId)) this.#version += 1
+  }
+
+  /** Moves whenever a peer joins or leaves (what the share config answers may change). */
+  get version(): number {
+    return this.#version
   }
 
   get(peerId: string): Principal | undefined {

@@ -1,4 +1,9 @@
-import { shortcutIdleBeginSync, type RepoLike } from '@tabsync/protocol'
+import {
+  deliverSteadySyncDirectly,
+  shortcutIdleBeginSync,
+  type RepoLike,
+  type SteadySyncOptions,
+} from '@tabsync/protocol'
 import { EdgeDecodeHandoffMode, installEdgeDecodeHandoff } from './edge-decode-handoff.js'
 import { shortcutUnchangedDocs, UnchangedDocShortcutMode } from './unchanged-doc-shortcut.js'
 import { keepSyncStatesInWasm, WasmSyncStatesMode } from './wasm-sync-states.js'
@@ -18,6 +23,8 @@ export const MessageShortcut = {
   idleBeginSync: 'idle-begin-sync',
   /** A root that did not change rebuilt in JavaScript (unchanged-doc-shortcut.ts). */
   unchangedDocs: 'unchanged-docs',
+  /** Steady sync messages skip the share round over every peer (@tabsync/protocol). */
+  steadySync: 'steady-sync',
 } as const
 export type MessageShortcut = (typeof MessageShortcut)[keyof typeof MessageShortcut]
 
@@ -37,17 +44,21 @@ const unsupported: Record<MessageShortcut, string> = {
     'automerge-repo internals differ: every message begins a sync with no new peer at full cost',
   'unchanged-docs':
     'Automerge is out of reach of the unchanged-document shortcut: acks rebuild the root in wasm',
+  'steady-sync':
+    'automerge-repo internals differ: every message asks the share config about every peer',
 }
 
 /**
  * Installs the message shortcuts (`only`: some of them) for `repo`; the Automerge ones are
- * process-wide. Call right after `new Repo(...)`.
+ * process-wide. `share` answers the repo's share config synchronously (see
+ * `deliverSteadySyncDirectly`). Call right after `new Repo(...)`.
  *
  * @returns the shortcuts that took effect.
  */
 export function installMessageShortcuts(
   repo: RepoLike,
   log: ShortcutLog,
+  share: SteadySyncOptions,
   only: readonly MessageShortcut[] = MESSAGE_SHORTCUTS,
 ): MessageShortcut[] {
   const install: Record<MessageShortcut, () => boolean> = {
@@ -55,6 +66,7 @@ export function installMessageShortcuts(
     'edge-decode': () => installEdgeDecodeHandoff() === EdgeDecodeHandoffMode.installed,
     'idle-begin-sync': () => shortcutIdleBeginSync(repo),
     'unchanged-docs': () => shortcutUnchangedDocs() === UnchangedDocShortcutMode.installed,
+    'steady-sync': () => deliverSteadySyncDirectly(repo, share),
   }
   const installed: MessageShortcut[] = []
   for (const name of only) {
