@@ -6,6 +6,7 @@ import type { DocumentId } from '@automerge/automerge-repo/slim'
 import { addLine, closeOrder, isOnFloor, newId, takePayment } from '@tabsync/core'
 import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { afterEach, expect, test, vi } from 'vitest'
+import { CatchUp } from '../src/docs/catch-up.js'
 import { spawnRelay, tempDir } from './relay-process.js'
 import { statusUntil, storeDevices } from './store-devices.js'
 
@@ -45,7 +46,18 @@ test('a new device gets its store, the day and its open checks in one request, a
   const date = office.businessDate()
 
   // What the new device asks the relay for, in order with its cold-start phases.
-  const events: { what: 'request' | 'phase'; name: string; ids: string[]; floor: boolean }[] = []
+  const events: {
+    what: 'request' | 'fetch' | 'phase'
+    name: string
+    ids: readonly string[]
+    floor: boolean
+  }[] = []
+  // Asked of the catch-up (in program order, whatever its requests then wait for).
+  const realCatchUp = CatchUp.prototype.fetch
+  vi.spyOn(CatchUp.prototype, 'fetch').mockImplementation(function (this: CatchUp, ids, options) {
+    events.push({ what: 'fetch', name: '', ids, floor: false })
+    return realCatchUp.call(this, ids, options)
+  })
   const realFetch = globalThis.fetch
   vi.spyOn(globalThis, 'fetch').mockImplementation((input, init) => {
     if (String(input).endsWith('/documents')) {
@@ -84,6 +96,8 @@ test('a new device gets its store, the day and its open checks in one request, a
   expect(before).toHaveLength(1)
   expect(before[0]).toMatchObject({ ids: [idOf(storeUrl)], floor: true })
   // The closed check is asked for after the open ones are open, not while they open.
+  const askedClosed = events.findIndex((e) => e.what === 'fetch' && e.ids.includes(idOf(paid.url)))
+  expect(askedClosed).toBeGreaterThan(opened)
   const after = events.slice(opened).filter((e) => e.what === 'request')
   expect(after.flatMap((e) => e.ids)).toContain(idOf(paid.url))
 }, 90_000)

@@ -48,6 +48,16 @@ export class BundleReader {
     return read
   }
 
+  /**
+   * The document the repo holds in memory for `id`, once {@link read} gave it to this principal;
+   * undefined when not loaded (reading it costs an `Automerge.load`, which callers may skip).
+   */
+  async loaded<T>(id: string): Promise<A.Doc<T> | undefined> {
+    if (!(await this.read(id))) return undefined
+    const handle = this.#parts.repo.handles[id as DocumentId]
+    return handle?.isReady() ? (handle.doc() as A.Doc<T>) : undefined
+  }
+
   /** The documents among `ids` the principal may read and that have content, in that order. */
   async readAll(ids: readonly string[]): Promise<BundledDocument[]> {
     const unique = [...new Set(ids)]
