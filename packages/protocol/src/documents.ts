@@ -21,8 +21,8 @@ const documentIdSchema = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{1,64}$/)
  * day by the store's own rule): the store document `store`, its table-days of that day, and the
  * orders they do not hint closed (of the table-days the relay holds in memory: it loads none to
  * read hints), newest first, at most {@link MAX_FLOOR_ORDERS}. A new device gets in its first
- * request what it would otherwise ask for in three. Relays before it ignore
- * the field (and answer the ids).
+ * request what it would otherwise ask for in three. Relays before it ignore the field (and
+ * answer the ids).
  */
 export const documentsFloorSchema = z.object({
   store: documentIdSchema,

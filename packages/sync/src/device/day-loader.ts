@@ -336,7 +336,7 @@ export class DayLoader {
         await Promise.all(batch)
         logger.debug({ phase: 'first-opened', orders: firstRefs.length }, 'day: first step opened')
         // The rest is asked for only now: its answers (decoded and written here, read and
-        // encoded by a relay that is often on the same machine) took CPU from the first step.
+        // encoded by a relay often on the same machine) would compete with the first step.
         const rest = catchUp.fetch(ids(restRefs))
         rest.catch(() => undefined) // awaited below; no unhandled rejection meanwhile
         release()
