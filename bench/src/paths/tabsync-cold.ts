@@ -61,6 +61,21 @@ function watchedStorage(dir: string, t0: number) {
   return { adapter, saved }
 }
 
+/**
+ * Counts the device's `POST /documents` requests (this process runs one cold start at a time):
+ * how many round trips to the relay a cold start waits for, on any version.
+ */
+function countBulkRequests() {
+  const realFetch = globalThis.fetch
+  const counter = { requests: 0, restore: () => void (globalThis.fetch = realFetch) }
+  globalThis.fetch = (input, init) => {
+    if (String(input instanceof Request ? input.url : input).endsWith('/documents'))
+      counter.requests++
+    return realFetch(input, init)
+  }
+  return counter
+}
+
 /** One cold start. `businessDate` is the day's (the fixture may be from an earlier day). */
 export async function tabsyncCold(req: {
   url: string
@@ -86,6 +101,7 @@ export async function tabsyncCold(req: {
     loadHook: req.loadHook ?? process.env['TABSYNC_BENCH_LOAD_HOOK'] !== '0',
   }
   const storage = watchedStorage(path.join(req.dir, 'storage'), t0)
+  const bulk = countBulkRequests()
   const device = await tabsyncDevice(req.url, req.secret, deviceId, [req.storeId], {
     ...options,
     storage: storage.adapter,
@@ -103,6 +119,7 @@ export async function tabsyncCold(req: {
     if (p.done === p.total && p.total > 0) phase.tablesRead ??= now() - t0
   }
   let usable = 0
+  let requestsBeforeUsable = 0
   let returned: Awaited<ReturnType<typeof device.loadDay>> | undefined
   let storedAt = 0
   let fetching: Promise<unknown> | undefined
@@ -112,12 +129,17 @@ export async function tabsyncCold(req: {
   while (!returned && now() - t0 < CAP_MS && !(req.openOnly && storedAt > 0)) {
     if (usable === 0 && [...open].every(ready)) {
       usable = now() - t0
+      requestsBeforeUsable = bulk.requests
       fetching = whenStored()
     }
     await sleep(5)
   }
   fetching ??= whenStored()
-  if (req.openOnly) return openOnly(device, loading, { usable, storedAt, phase, storage, req })
+  bulk.restore()
+  if (req.openOnly) {
+    const figures = await openOnly(device, loading, { usable, storedAt, phase, storage, req })
+    return { ...figures, requestsBeforeUsable }
+  }
   await Promise.all([loading, fetching])
   const returnedAt = now() - t0
   const orders = returned?.orders ?? []
@@ -156,6 +178,7 @@ export async function tabsyncCold(req: {
     openReturned,
     readyCount,
     storedBytes: stored.bytes,
+    requestsBeforeUsable,
     ...Object.fromEntries(COLD_PHASES.map((p) => [`phase.${p}`, phase[p] ?? CAP_MS])),
     ...report,
   }

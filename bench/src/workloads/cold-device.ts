@@ -191,6 +191,13 @@ export const coldDeviceWorkload: Workload = {
         Unit.ms,
         'tabsyncStockLoad.stored',
       )
+      rec(
+        'tabsync bulk requests before the open checks are usable',
+        Path.tabsync,
+        Unit.count,
+        'tabsync.requestsBeforeUsable',
+        { note: 'POST /documents the device made until its open checks were usable' },
+      )
       for (const phase of COLD_PHASES) {
         rec(
           `tabsync cold phase: ${COLD_PHASE_NAMES[phase]}`,

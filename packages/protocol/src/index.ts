@@ -60,10 +60,12 @@ export {
   DOCUMENTS_PATH,
   DocumentsRefusal,
   MAX_DOCUMENTS_PER_REQUEST,
+  MAX_FLOOR_ORDERS,
+  documentsFloorSchema,
   documentsRefusalSchema,
   documentsRequestSchema,
 } from './documents.js'
-export type { DocumentsRefusalBody, DocumentsRequest } from './documents.js'
+export type { DocumentsFloor, DocumentsRefusalBody, DocumentsRequest } from './documents.js'
 export {
   setSyncThrottle,
   syncThrottleOf,

@@ -1,7 +1,21 @@
-// POST /documents: a cold device fetches many saved documents in one request, only its store's.
+// POST /documents: a cold device fetches many saved documents in one request, only its store's,
+// and its store's floor of the day (store, table-days, open checks) in its first request.
 import * as A from '@automerge/automerge'
-import type { AutomergeUrl } from '@automerge/automerge-repo'
-import { decodeBundle } from '@tabsync/core/internal'
+import {
+  interpretAsDocumentId,
+  type AutomergeUrl,
+  type BinaryDocumentId,
+} from '@automerge/automerge-repo'
+import {
+  businessDate,
+  fileDayRef,
+  initStoreDoc,
+  newId,
+  setOrderHint,
+  type TableDayDoc,
+} from '@tabsync/core'
+import { demoStoreInit } from '@tabsync/core/demo'
+import { decodeBundle, tableDayChange, tableDayIdBytes } from '@tabsync/core/internal'
 import { afterEach, expect, test } from 'vitest'
 import { type RunningRelay } from '../src/server.js'
 import {
@@ -126,4 +140,99 @@ test('a device over its /documents budget gets 429 rate-limited; other devices a
   expect(await relay.metrics.render()).toContain(
     'tabsync_relay_denials_total{reason="documents-rate-limited"} 1',
   )
+}, 60_000)
+
+/**
+ * A store on table-days on the relay, made by its back office: t1's table-day holds an open
+ * check (no hint) and a closed one, t2's a check hinted open; t3 has no table-day yet.
+ */
+async function relayWithFloor(storeId: string, at: number) {
+  const relay = await startTestRelay(cleanups, { allowQueryToken: true })
+  const office = await openDevice(
+    relay.syncUrl,
+    `office-${storeId}`,
+    storeId,
+    undefined,
+    'backoffice',
+  )
+  cleanups.push(() => office.close())
+  const init = demoStoreInit(storeId, () => 'automerge:2unknownDocumentxyz')
+  const date = businessDate(at, init)
+  const store = office.repo.create(initStoreDoc({ ...init, tableDaysFrom: date }))
+  const order = () => {
+    const h = office.repo.create<TestDoc>({ kind: 'order', storeId, lines: {} })
+    const ref = {
+      orderId: newId(),
+      url: h.url,
+      businessDate: date,
+      openedAt: `${at}-00000-office`,
+      openedBy: 'office',
+    }
+    return { url: h.url, ref }
+  }
+  const open = order()
+  const closed = order()
+  const hinted = order()
+  const days: AutomergeUrl[] = []
+  for (const [tableId, refs] of [
+    ['t1', [open, closed]],
+    ['t2', [hinted]],
+  ] as const) {
+    const docId = interpretAsDocumentId(
+      (await tableDayIdBytes(storeId, tableId, date)) as BinaryDocumentId,
+    )
+    const day = office.repo.import<TableDayDoc>(tableDayChange(storeId, tableId, date), { docId })
+    day.doneLoading() // as a device makes a table-day (sync's table-days.ts)
+    day.change((d) => {
+      for (const o of refs) fileDayRef(d, o.ref as never)
+      setOrderHint(d, closed.ref.orderId, 'closed')
+      setOrderHint(d, hinted.ref.orderId, 'open')
+    })
+    days.push(day.url)
+  }
+  const all = [store.url, ...days, open.url, closed.url, hinted.url].map(idOf)
+  const token = await tokenFor(`office-${storeId}`, storeId, 'backoffice')
+  await until(async () => {
+    const res = await fetchDocuments(relay, token, { ids: all })
+    return decodeBundle(new Uint8Array(await res.arrayBuffer())).length === all.length
+  }, 'every document of the floor on the relay')
+  return { relay, store: idOf(store.url), days: days.map(idOf), open, closed, hinted }
+}
+
+test('a floor request gives the store, its table-days of the day and the checks not hinted closed; a token of another store gets none of them', async () => {
+  const at = Date.parse('2026-12-03T12:00:00Z')
+  const f = await relayWithFloor('store-a', at)
+  const floor = { store: f.store, at }
+  const res = await fetchDocuments(f.relay, await tokenFor('till-new', 'store-a'), {
+    ids: [f.store],
+    floor,
+  })
+  expect(res.status).toBe(200)
+  const got = decodeBundle(new Uint8Array(await res.arrayBuffer()))
+  expect(got.map((d) => d.documentId).sort()).toEqual(
+    [f.store, ...f.days, idOf(f.open.url), idOf(f.hinted.url)].sort(),
+  )
+  // Each once, though the store is both asked for and the floor's.
+  expect(new Set(got.map((d) => d.documentId)).size).toBe(got.length)
+  // Another store's device naming this store gets nothing, floor or ids.
+  const foreign = await fetchDocuments(f.relay, await tokenFor('b-till', 'store-b'), {
+    ids: [f.store],
+    floor,
+  })
+  expect(foreign.status).toBe(200)
+  expect(decodeBundle(new Uint8Array(await foreign.arrayBuffer()))).toEqual([])
+  // Another day (the day before, by the store's rule) has no table-days: the store alone.
+  const before = await fetchDocuments(f.relay, await tokenFor('till-new', 'store-a'), {
+    ids: [f.store],
+    floor: { store: f.store, at: at - 86_400_000 },
+  })
+  expect(decodeBundle(new Uint8Array(await before.arrayBuffer())).map((d) => d.documentId)).toEqual(
+    [f.store],
+  )
+  // A malformed floor is a bad request, and the relay keeps serving.
+  const bad = await fetchDocuments(f.relay, await tokenFor('till-new', 'store-a'), {
+    ids: [f.store],
+    floor: { store: '../x', at: -1 },
+  })
+  expect(bad.status).toBe(400)
 }, 60_000)

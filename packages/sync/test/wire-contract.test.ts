@@ -188,21 +188,26 @@ test("the relay's /time and /documents answers and the device's requests are exa
   expect(Math.abs(now - Date.now())).toBeLessThan(60_000)
   // An id the relay never saw: an empty bundle, not a refusal (nothing about other stores leaks).
   expect(await link.fetchDocuments(['4NMNnkMhL8jXrdJ9jamS2Q'])).toEqual([])
+  // A floor of a store the relay never saw: nothing either.
+  const floor = { store: '4NMNnkMhL8jXrdJ9jamS2Q', at: Date.now() }
+  expect(await link.fetchDocuments(['4NMNnkMhL8jXrdJ9jamS2Q'], floor)).toEqual([])
   const refusal = await forged.fetchDocuments(['4NMNnkMhL8jXrdJ9jamS2Q']).catch((e: unknown) => e)
   expect(isSyncError(refusal, 'unavailable') && refusal.details['reason']).toBe(
     DocumentsRefusal.badToken,
   )
 
   // `.strict()`: a key one side adds that the protocol lacks fails here.
-  const [time, documents, refused] = exchanges
+  const [time, documents, withFloor, refused] = exchanges
   expect(exchanges.map((e) => [e.path, e.status])).toEqual([
     [TIME_PATH, 200],
     [DOCUMENTS_PATH, 200],
+    [DOCUMENTS_PATH, 200],
     [DOCUMENTS_PATH, 401],
   ])
+  expect(withFloor!.request).toMatchObject({ floor })
   expect(timeReplySchema.strict().safeParse(time!.reply).error).toBeUndefined()
   expect(documents!.reply).toBe('binary')
-  for (const e of [documents!, refused!])
+  for (const e of [documents!, withFloor!, refused!])
     expect(documentsRequestSchema.strict().safeParse(e.request).error).toBeUndefined()
   expect(documentsRefusalSchema.strict().safeParse(refused!.reply).error).toBeUndefined()
 })

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import * as A from '@automerge/automerge'
-import type { DocumentId, Repo, StorageAdapterInterface } from '@automerge/automerge-repo'
-import { encodeBundle, type BundledDocument } from '@tabsync/core/internal'
+import type { Repo, StorageAdapterInterface } from '@automerge/automerge-repo'
+import { encodeBundle } from '@tabsync/core/internal'
 import type { Logger } from 'pino'
 import {
   DocumentsRefusal,
@@ -12,6 +11,8 @@ import type { OwnershipRegistry } from '../access/ownership.js'
 import { devicePrincipal } from '../access/principal.js'
 import type { TokenClaims } from '../auth/claims.js'
 import { tokenFromRequest } from '../auth/request-token.js'
+import { BundleReader } from './bundle-reader.js'
+import { floorDocuments } from './documents-floor.js'
 import { json } from './routes.js'
 
 const MAX_BODY_BYTES = 64 * 1024
@@ -47,7 +48,9 @@ class Refusal extends Error {
  * token's stores own, as one bundle (core's `encodeBundle`). A cold device gets its business
  * day in a few requests instead of one sync exchange per document; it syncs each document the
  * usual way once it opens it. Documents of other stores, unknown ones and ones the relay has no
- * content for are left out alike, so the answer reveals nothing about other stores.
+ * content for are left out alike, so the answer reveals nothing about other stores. With
+ * `floor`, the answer also holds the floor of the store's day (documents-floor.ts), read under
+ * the same rule.
  */
 export function createDocumentsRoute(
   parts: DocumentsRouteParts,
@@ -70,13 +73,15 @@ export function createDocumentsRoute(
       const parsed = documentsRequestSchema.safeParse(await readJson(req))
       if (!parsed.success) throw new Refusal(400, DocumentsRefusal.badRequest)
       // No socket, so no peer id: the device itself.
-      const principal = devicePrincipal(claims, claims.deviceId)
-      const found: BundledDocument[] = []
-      for (const id of new Set(parsed.data.ids)) {
-        if (!(await parts.registry.mayRead(principal, id))) continue
-        const bytes = await savedBytes(parts, id as DocumentId)
-        if (bytes) found.push({ documentId: id, bytes })
-      }
+      const reader = new BundleReader(parts, devicePrincipal(claims, claims.deviceId))
+      const { ids, floor } = parsed.data
+      const [asked, floorDocs] = await Promise.all([
+        reader.readAll(ids),
+        floor ? floorDocuments(reader, floor, parts.log) : [],
+      ])
+      // The store of a floor is usually among the ids too: each document once.
+      const askedIds = new Set(asked.map((d) => d.documentId))
+      const found = [...asked, ...floorDocs.filter((d) => !askedIds.has(d.documentId))]
       const body = encodeBundle(found)
       res.writeHead(200, {
         'content-type': 'application/octet-stream',
@@ -88,7 +93,8 @@ export function createDocumentsRoute(
       parts.log.debug(
         {
           deviceId: claims.deviceId,
-          asked: parsed.data.ids.length,
+          asked: ids.length,
+          floor: floorDocs.length,
           sent: found.length,
           bytes: body.length,
           ms: Math.round(performance.now() - started),
@@ -107,26 +113,6 @@ export function createDocumentsRoute(
       json(res, refusal.status, body, true)
     }
   }
-}
-
-/**
- * A document's saved bytes: from memory when the repo has it loaded (it may hold changes not yet
- * written), else its stored chunks one after another (Automerge loads them as one).
- */
-async function savedBytes(
-  parts: DocumentsRouteParts,
-  id: DocumentId,
-): Promise<Uint8Array | undefined> {
-  const handle = parts.repo.handles[id]
-  if (handle?.isReady()) {
-    const doc = handle.doc()
-    return A.getHeads(doc).length > 0 ? A.save(doc) : undefined
-  }
-  const chunks = (await parts.storage.loadRange([id])).filter(
-    (c) => (c.key[1] === 'snapshot' || c.key[1] === 'incremental') && c.data !== undefined,
-  )
-  if (chunks.length === 0) return undefined
-  return Buffer.concat(chunks.map((c) => c.data as Uint8Array))
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -250,7 +250,7 @@ export class DayLoader {
   /**
    * Opens every order of the tables for the day. What is missing is fetched in bulk in two
    * steps: the checks hinted open and the newest unhinted ones, loaded from the answer and open
-   * at once, then the rest, fetched while the first step opens and opened once all of it is
+   * at once, then the rest, fetched once the first step is open and opened once all of it is
    * stored. Opening an order starts its sync exchange with the relay; the first step's are held
    * until all of it is open, which keeps the relay free to answer the bulk requests first.
    */
@@ -331,14 +331,14 @@ export class DayLoader {
           { phase: 'first-fetched', orders: firstRefs.length },
           'day: first step fetched',
         )
-        // The rest is fetched while the first step opens (requests of a bounded concurrency,
-        // catch-up.ts): they wait on the relay and the disk, the opening on this device's CPU.
-        const rest = catchUp.fetch(ids(restRefs))
-        rest.catch(() => undefined) // awaited below; no unhandled rejection meanwhile
         const batch = firstRefs.map(open)
         opening.push(...batch)
         await Promise.all(batch)
         logger.debug({ phase: 'first-opened', orders: firstRefs.length }, 'day: first step opened')
+        // The rest is asked for only now: its answers (decoded and written here, read and
+        // encoded by a relay often on the same machine) would compete with the first step.
+        const rest = catchUp.fetch(ids(restRefs))
+        rest.catch(() => undefined) // awaited below; no unhandled rejection meanwhile
         release()
         openTables()
         // What tills of the previous version filed in table documents (a store on table-days):

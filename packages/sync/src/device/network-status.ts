@@ -7,6 +7,7 @@ import {
   type UrlHeads,
 } from '@automerge/automerge-repo/slim'
 import type { HybridClock } from '@tabsync/core'
+import type { DocumentsFloor } from '@tabsync/protocol'
 import type { DocumentFetcher } from '../docs/catch-up.js'
 import {
   EndpointKind,
@@ -156,7 +157,9 @@ export class NetworkStatus {
           Number(b.endpoints()[0]?.kind !== EndpointKind.hub),
       )
       .flatMap((l) =>
-        l.fetchDocuments ? [(ids: readonly string[]) => l.fetchDocuments!(ids)] : [],
+        l.fetchDocuments
+          ? [(ids: readonly string[], floor?: DocumentsFloor) => l.fetchDocuments!(ids, floor)]
+          : [],
       )
   }
 

@@ -1,4 +1,5 @@
 import type { AutomergeUrl, DocumentId, Repo } from '@automerge/automerge-repo/slim'
+import { usesTableDays } from '@tabsync/core'
 import type { CatchUp } from '../docs/catch-up.js'
 import { documentIdOf } from '../docs/document-id.js'
 import { createLimiter } from '../docs/limiter.js'
@@ -32,8 +33,8 @@ const CLOSED_IN_FLIGHT = 2
  * tables and the current business day's orders stored here: the floor's checks (hinted open,
  * or not hinted) at once, the checks hinted closed after them, a few at a time. A new device
  * (its store document was not stored when it started) has nothing else stored to announce: it
- * stores its tables in bulk (so it can open a check offline) and its day comes in bulk when it
- * asks for it (`loadDay`, a day view), open checks first.
+ * stores its tables in bulk (so it can open a check offline; not in a store on table-days) and
+ * its day comes in bulk when it asks for it (`loadDay`, a day view), open checks first.
  */
 export async function reopenAfterRestart(parts: ReopenParts): Promise<{ documents: number }> {
   const { repo, docs, session, tracker, catchUp, days, signal, logger } = parts
@@ -70,8 +71,11 @@ export async function reopenAfterRestart(parts: ReopenParts): Promise<{ document
   const store = await session.load()
   if (signal.aborted) return { documents: opened.size }
   if (!storedBefore) {
-    // A new device stores its tables now (one bulk request, shared with a `loadDay` asking at the
-    // same time), opening nothing: without them it could not open a check offline.
+    // A new device stores its tables now (one bulk request), opening nothing: without them it
+    // could not open a check offline. Not in a store on table-days: checks are filed in
+    // table-days (made here when absent), and this request only competed with the `loadDay`
+    // of the open checks (the tables' legacy references are read after them).
+    if (usesTableDays(session.store(), session.businessDate())) return { documents: opened.size }
     const tables = Object.values(session.store().tables)
     await catchUp.fetch(tables.flatMap((t) => documentIdOf(t.url) ?? []))
     return { documents: opened.size }

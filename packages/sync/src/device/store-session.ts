@@ -2,6 +2,7 @@ import type { AutomergeUrl, DocHandle, Repo } from '@automerge/automerge-repo/sl
 import {
   businessDate,
   decode,
+  hlcMs,
   initStoreDoc,
   initTableDoc,
   tableDaysFrom,
@@ -125,9 +126,14 @@ export class StoreSession {
     const { docs, catchUp, storage, logger, findTimeoutMs } = this.#parts
     this.#loading ??= (async () => {
       // A new device gets the store document in bulk too (a request instead of a sync exchange),
-      // loaded from the answer (no read back from storage).
+      // loaded from the answer (no read back from storage), with the floor of today along: the
+      // table-days and open checks `loadDay` asks for next come in this one request (kept by
+      // the catch-up until asked for; a store already here makes no request at all).
       const id = documentIdOf(url)
-      if (id) await catchUp.fetch([id], { load: true })
+      if (id) {
+        const at = hlcMs(this.#parts.clock.now())
+        await catchUp.fetch([id], { load: true, floor: { store: id, at } })
+      }
       const h = await docs.open<StoreDoc>(url, { timeoutMs: findTimeoutMs }).catch((e: unknown) => {
         // Let a later ready() try again (the hub may be reachable by then).
         this.#loading = undefined

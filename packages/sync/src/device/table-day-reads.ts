@@ -56,7 +56,7 @@ export interface TableDayReadParts {
 /**
  * The references of a day on table-days: the tables' table-days, computed from the store alone,
  * read without being opened. A device holding none of them is new to the day: it fetches them in
- * one request. One holding some has had the day: a table-day it lacks was a table with no check
+ * one request (none when they came along with the store, in the floor of its first request). One holding some has had the day: a table-day it lacks was a table with no check
  * when it last heard, and comes through sync ({@link TableDays.watchFor}) rather than a request
  * on every read, which would also ask again, each time, for the tables nobody used. No table document is on this path: they are read by `later`
  * (and retired, and what they hold copied into the table-days: table-days.ts).
@@ -82,7 +82,12 @@ export async function readTableDays(
     // Reported before and after the fetch, as for table documents (day-loader.ts).
     onProgress?.({ what: 'tables', done, total: ids.length })
     const all = ids.map((t) => t.id)
-    if ((await catchUp.present(all)).length === 0) await catchUp.fetch(all)
+    if ((await catchUp.present(all)).length === 0) {
+      // The store's first request brought the day's floor (store-session.ts): the table-days the
+      // relay had came along, the others are tables with no check yet (watched for below).
+      const along = catchUp.sentAlong(all)
+      await catchUp.fetch(along.length > 0 ? along : all)
+    }
   }
   onProgress?.({ what: 'tables', done, total: ids.length })
   const read: DocumentId[] = []

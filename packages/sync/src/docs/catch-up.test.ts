@@ -149,3 +149,38 @@ test('with load, a document whose bytes do not load is logged and stored as it c
   expect(chunk?.key[2]).toMatch(/^catch-up-[0-9a-f]{32}$/)
   expect(chunk?.data?.length).toBe(4)
 })
+
+test('what a floor sends along unasked is neither stored nor loaded until asked for, then taken without a request', async () => {
+  const s = server(4)
+  const [store, ...day] = s.ids as [DocumentId, ...DocumentId[]]
+  const floors: unknown[] = []
+  // A server whose floor of `store` is the three other documents.
+  const fetcher: DocumentFetcher = async (ids, floor) => {
+    floors.push(floor)
+    return s.fetcher(floor ? [...ids, ...day] : ids)
+  }
+  const storage = new MemoryStorageAdapter()
+  const device = new Repo({ network: [], storage })
+  const catchUp = new CatchUp(device, storage, () => [fetcher])
+  const first = await catchUp.fetch([store], { load: true, floor: { store, at: 1 } })
+  expect(first.fetched).toEqual([store])
+  expect(floors).toEqual([{ store, at: 1 }])
+  // Kept aside: not stored, not in the repo.
+  for (const id of day) {
+    expect(await storage.loadRange([id])).toEqual([])
+    expect(device.handles[id]).toBeUndefined()
+  }
+  expect(catchUp.sentAlong([...day, 'other' as DocumentId])).toEqual(day)
+  // Asked for: from memory (no request), loaded and stored as a fetch would.
+  const taken = await catchUp.fetch(day.slice(0, 2), { load: true })
+  expect(taken.fetched).toEqual(day.slice(0, 2))
+  expect(s.requests).toHaveLength(1)
+  for (const id of day.slice(0, 2)) {
+    expect(device.handles[id]?.isReady()).toBe(true)
+    expect((await storage.loadRange([id])).length).toBe(1)
+  }
+  // Taken once: the third is still kept, the two others are here.
+  expect(catchUp.sentAlong(day)).toEqual([day[2]])
+  expect((await catchUp.fetch(day)).present).toEqual(day.slice(0, 2))
+  expect(s.requests).toHaveLength(1)
+})

@@ -1,5 +1,6 @@
 import type { NetworkAdapterInterface, PeerId } from '@automerge/automerge-repo/slim'
 import type { BundledDocument } from '@tabsync/core/internal'
+import type { DocumentsFloor } from '@tabsync/protocol'
 
 /** What a connection leads to: the in-store hub or the cloud relay. */
 export const EndpointKind = { hub: 'hub', relay: 'relay' } as const
@@ -45,9 +46,11 @@ export interface SyncLink extends NetworkAdapterInterface {
   referenceTime(peerId: PeerId): Promise<number>
   /**
    * The saved bytes of many documents in one request (a hub's or relay's `POST /documents`), the
-   * ones among `ids` the server has and the device may read. Absent when the link cannot.
+   * ones among `ids` the server has and the device may read, and with `floor` the floor of that
+   * store's day (documents not asked for; a server before it leaves them out). Absent when the
+   * link cannot.
    */
-  fetchDocuments?(ids: readonly string[]): Promise<BundledDocument[]>
+  fetchDocuments?(ids: readonly string[], floor?: DocumentsFloor): Promise<BundledDocument[]>
 }
 
 /** True when a network adapter implements {@link SyncLink}. */

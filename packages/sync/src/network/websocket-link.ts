@@ -15,6 +15,7 @@ import {
   documentsRefusalSchema,
   type ChangeFrame,
   timeReplySchema,
+  type DocumentsFloor,
   type DocumentsRequest,
   SYNC_SUBPROTOCOL,
   authorizationHeaders,
@@ -303,9 +304,9 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
    * answered by a bundle). Rejects when unreachable, or with an `unavailable` SyncError whose
    * `details.reason` is the relay's `DocumentsRefusal` when refused.
    */
-  async fetchDocuments(ids: readonly string[]): Promise<BundledDocument[]> {
+  async fetchDocuments(ids: readonly string[], floor?: DocumentsFloor): Promise<BundledDocument[]> {
     const f = this.#options.fetch ?? globalThis.fetch
-    const request: DocumentsRequest = { ids: [...ids] }
+    const request: DocumentsRequest = { ids: [...ids], ...(floor ? { floor } : {}) }
     const res = await f(`${httpOrigin(this.url)}${DOCUMENTS_PATH}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...authorizationHeaders(this.#options.token) },
