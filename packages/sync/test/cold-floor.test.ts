@@ -7,8 +7,7 @@ import { addLine, closeOrder, isOnFloor, newId, takePayment } from '@tabsync/cor
 import { DEMO_TABLES, demoStoreInit } from '@tabsync/core/demo'
 import { afterEach, expect, test, vi } from 'vitest'
 import { CatchUp } from '../src/docs/catch-up.js'
-import { spawnRelay, tempDir } from './relay-process.js'
-import { statusUntil, storeDevices } from './store-devices.js'
+import { relayWithOffice, statusUntil } from './store-devices.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
@@ -19,13 +18,7 @@ afterEach(async () => {
 const idOf = (url: string) => url.slice('automerge:'.length) as DocumentId
 
 test('a new device gets its store, the day and its open checks in one request, and asks for the closed checks only once the open ones are open', async () => {
-  const data = await tempDir()
-  cleanups.push(data.remove)
-  const relay = await spawnRelay(data.path)
-  cleanups.push(() => relay.stop())
-  const open = storeDevices(relay.syncUrl, cleanups)
-  const office = await open('office-1')
-  await statusUntil(office, (s) => s.state === 'online')
+  const { open, office } = await relayWithOffice(cleanups)
   // On table-days from today (createStore's default).
   const { storeUrl } = await office.createStore({
     ...demoStoreInit('store-1', () => ''),

@@ -2,7 +2,7 @@
 // storage directory, closed after the test; and a wait on a device's sync status.
 import { issueToken } from '@tabsync/relay'
 import { openDevice, type Device, type OpenDeviceOptions, type SyncStatus } from '../src/index.js'
-import { RELAY_SECRET, tempDir } from './relay-process.js'
+import { RELAY_SECRET, spawnRelay, tempDir } from './relay-process.js'
 
 /** Resolves with the device's status once `ok` holds (checked on every status change). */
 export function statusUntil(device: Device, ok: (s: SyncStatus) => boolean): Promise<SyncStatus> {
@@ -53,4 +53,19 @@ export function storeDevices(
     cleanups.push(() => device.close())
     return device
   }
+}
+
+/**
+ * A relay process on a fresh data directory and a back-office device of `store-1` online on it;
+ * `open` opens more devices of the store. Everything is stopped and removed by `cleanups`.
+ */
+export async function relayWithOffice(cleanups: (() => Promise<unknown>)[]) {
+  const data = await tempDir()
+  cleanups.push(data.remove)
+  const relay = await spawnRelay(data.path)
+  cleanups.push(() => relay.stop())
+  const open = storeDevices(relay.syncUrl, cleanups)
+  const office = await open('office-1')
+  await statusUntil(office, (s) => s.state === 'online')
+  return { relay, open, office }
 }

@@ -25,8 +25,7 @@ import {
 import { afterEach, expect, test } from 'vitest'
 import type { Device } from '../src/index.js'
 import { tableDayOn } from './day-refs.js'
-import { spawnRelay, tempDir } from './relay-process.js'
-import { statusUntil, storeDevices } from './store-devices.js'
+import { relayWithOffice, statusUntil } from './store-devices.js'
 
 const cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
@@ -47,13 +46,7 @@ const idOf = (url: string) => url.slice('automerge:'.length) as DocumentId
 const PREVIOUS = migrationRegistry(MIGRATIONS.steps.filter((s) => s.kind !== 'table'))
 
 test('a store that opts in: a new device reads the day from its table-days first, and a check an older till filed in a table is listed, copied into its table-day and the table retired', async () => {
-  const data = await tempDir()
-  cleanups.push(data.remove)
-  const relay = await spawnRelay(data.path)
-  cleanups.push(() => relay.stop())
-  const open = storeDevices(relay.syncUrl, cleanups)
-  const office = await open('office-1')
-  await statusUntil(office, (s) => s.state === 'online')
+  const { open, office } = await relayWithOffice(cleanups)
   // A store of the previous version, then the manager opts it in from today.
   const { storeUrl } = await office.createStore({
     ...demoStoreInit('store-1', () => ''),
