@@ -73,9 +73,11 @@ interface SteadyRegistry {
   readonly inFlight: WeakMap<object, Map<string, number>>
   /** Messages handed straight to their DocSynchronizer (tests, diagnostics). */
   delivered: number
+  /** The same, per collection (one Repo's count, whatever other Repos of the process do). */
+  readonly deliveredBy: WeakMap<object, number>
 }
 
-const REGISTRY_KEY = Symbol.for('tabsync.steady-sync-delivery.v1')
+const REGISTRY_KEY = Symbol.for('tabsync.steady-sync-delivery.v2')
 
 function registry(): SteadyRegistry {
   const global = globalThis as { [REGISTRY_KEY]?: SteadyRegistry }
@@ -85,6 +87,7 @@ function registry(): SteadyRegistry {
     checkedAt: new WeakMap(),
     inFlight: new WeakMap(),
     delivered: 0,
+    deliveredBy: new WeakMap(),
   }
   return global[REGISTRY_KEY]
 }
@@ -127,6 +130,7 @@ function wrap(reg: SteadyRegistry, proto: Record<string, unknown>): boolean {
     const direct = steadyTarget(reg, this, options, message)
     if (direct !== undefined) {
       reg.delivered += 1
+      reg.deliveredBy.set(this, (reg.deliveredBy.get(this) ?? 0) + 1)
       try {
         direct.receiveMessage(message)
         return Promise.resolve()
@@ -192,7 +196,13 @@ export function deliverSteadySyncDirectly(repo: RepoLike, options: SteadySyncOpt
   return true
 }
 
-/** Sync messages handed straight to their DocSynchronizer since start, process-wide. */
-export function steadySyncDelivered(): number {
-  return registry().delivered
+/**
+ * Sync messages handed straight to their DocSynchronizer since start: `repo`'s, or with no
+ * argument the whole process's.
+ */
+export function steadySyncDelivered(repo?: RepoLike): number {
+  const reg = registry()
+  if (repo === undefined) return reg.delivered
+  const collection = synchronizerOf(repo)
+  return collection === undefined ? 0 : (reg.deliveredBy.get(collection) ?? 0)
 }
