@@ -20,6 +20,17 @@ async function fill(storage: StorageAdapterInterface): Promise<void> {
   await storage.save(['tabsync-summaries', '2026-12-03', 'w1'], bytes)
 }
 
+/** `inner` behind the storage interface alone: no key listing of its own, no known shape. */
+function plainAdapter(inner: StorageAdapterInterface): StorageAdapterInterface {
+  return {
+    load: (k) => inner.load(k),
+    save: (k, d) => inner.save(k, d),
+    remove: (k) => inner.remove(k),
+    loadRange: (p) => inner.loadRange(p),
+    removeRange: (p) => inner.removeRange(p),
+  }
+}
+
 test('the file adapter lists the same keys as its loadRange, without reading values, also through the device wrapper', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'key-listing-'))
   try {
@@ -46,13 +57,7 @@ test('the memory adapter lists its keys, and an adapter of another shape falls b
   const memory = new MemoryStorageAdapter()
   await fill(memory)
   expect(sorted(await listKeys(memory, ['4xyzDocA']))).toHaveLength(3)
-  const plain: StorageAdapterInterface = {
-    load: (k) => memory.load(k),
-    save: (k, d) => memory.save(k, d),
-    remove: (k) => memory.remove(k),
-    loadRange: (p) => memory.loadRange(p),
-    removeRange: (p) => memory.removeRange(p),
-  }
+  const plain = plainAdapter(memory)
   expect(sorted(await listKeys(plain, ['4xyzDocA']))).toEqual(
     sorted(await listKeys(memory, ['4xyzDocA'])),
   )
@@ -113,13 +118,7 @@ test('the memory adapter lists many documents in one pass, and an adapter of ano
   expect(single).not.toHaveBeenCalled()
   expect(listed).toEqual(await loadedPerDocument(memory, ids))
   expect(listed['4xyzDocA']).toHaveLength(3)
-  const plain: StorageAdapterInterface = {
-    load: (k) => memory.load(k),
-    save: (k, d) => memory.save(k, d),
-    remove: (k) => memory.remove(k),
-    loadRange: (p) => memory.loadRange(p),
-    removeRange: (p) => memory.removeRange(p),
-  }
+  const plain = plainAdapter(memory)
   // Through the device's wrapper: one listing per document, the fallback logged once.
   const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() }
   const wrapped = new ClosableStorage(plain)
