@@ -14,6 +14,7 @@ import {
 } from '@automerge/automerge-repo'
 import { idleBeginSyncsSkipped, shortcutIdleBeginSync } from '@tabsync/protocol'
 import { expect, test } from 'vitest'
+import { NotARepo } from './helpers/not-a-repo.js'
 
 /** One end of an in-memory link between two Repos. */
 class LinkEnd extends NetworkAdapter {
@@ -113,13 +114,5 @@ test('a Repo that did not opt in keeps every sync start', async () => {
 })
 
 test('without the internals it needs, it reports false and changes nothing', () => {
-  class NotARepo {
-    create(): { documentId: string } {
-      return { documentId: 'x' }
-    }
-    shutdown(): Promise<void> {
-      return Promise.resolve()
-    }
-  }
   expect(shortcutIdleBeginSync(new NotARepo())).toBe(false)
 })

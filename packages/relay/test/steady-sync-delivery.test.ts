@@ -9,6 +9,7 @@ import { deliverSteadySyncDirectly, steadySyncDelivered } from '@tabsync/protoco
 import { afterEach, expect, test } from 'vitest'
 import { until } from './helpers/devices.js'
 import { memoryStar, type MemoryStar } from './helpers/memory-star.js'
+import { NotARepo } from './helpers/not-a-repo.js'
 
 type Counter = { n: number[] }
 
@@ -128,14 +129,6 @@ test('a Repo that did not opt in keeps the stock path for every message', async 
 })
 
 test('without the internals it needs, it reports false and changes nothing', () => {
-  class NotARepo {
-    create(): { documentId: string } {
-      return { documentId: 'x' }
-    }
-    shutdown(): Promise<void> {
-      return Promise.resolve()
-    }
-  }
   const options = { mayAccess: () => true, shareVersion: () => 0 }
   expect(deliverSteadySyncDirectly(new NotARepo(), options)).toBe(false)
 })
