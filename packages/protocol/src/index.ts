@@ -54,7 +54,7 @@ export {
 } from './token-claims.js'
 export type { TokenClaimsPayload } from './token-claims.js'
 export { ProtocolError, ProtocolErrorKind } from './errors.js'
-export { TIME_PATH, timeReplySchema } from './time.js'
+export { ServerFeature, TIME_PATH, timeReplySchema } from './time.js'
 export type { TimeReply } from './time.js'
 export {
   DOCUMENTS_PATH,

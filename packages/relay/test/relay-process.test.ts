@@ -314,7 +314,7 @@ describe('relay process', () => {
     await expect(b1.repo.find<TestDoc>(handle.url)).rejects.toThrow(/unavailable/)
   })
 
-  test('/healthz, /readyz, /time and /metrics answer with their content', async () => {
+  test('/healthz, /readyz, /time (with the features it serves) and /metrics answer with their content', async () => {
     const health = await fetch(`${relay.url}/healthz`)
     expect(health.status).toBe(200)
     expect(health.headers.get('access-control-allow-origin')).toBe('*')
@@ -327,7 +327,8 @@ describe('relay process', () => {
     const before = Date.now()
     const time = await fetch(`${relay.url}/time`)
     expect(time.headers.get('access-control-allow-origin')).toBe('*')
-    const { now } = (await time.json()) as { now: number }
+    const { now, features } = (await time.json()) as { now: number; features: string[] }
+    expect(features).toEqual(['table-days'])
     expect(now).toBeGreaterThanOrEqual(before - 1)
     expect(now).toBeLessThanOrEqual(Date.now() + 1)
 

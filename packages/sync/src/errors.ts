@@ -21,6 +21,11 @@ export const SyncErrorKind = {
   invalidOptions: 'invalid-options',
   /** A peer sent a frame (or a change in one) that does not parse: logged and ignored. */
   malformed: 'malformed',
+  /**
+   * A hub or relay of the device does not serve what the call needs (protocol's `ServerFeature`,
+   * named in its `/time` answer): update the server first.
+   */
+  serverOutdated: 'server-outdated',
 } as const
 export type SyncErrorKind = (typeof SyncErrorKind)[keyof typeof SyncErrorKind]
 

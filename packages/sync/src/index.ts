@@ -25,6 +25,7 @@ export type {
 
 export { ConnectionState, connectionState } from './status/sync-status.js'
 export type { SyncStatus } from './status/sync-status.js'
+export type { OutdatedServer } from './status/outdated-servers.js'
 export { EndpointKind, EndpointState, isSyncLink } from './network/sync-link.js'
 export type { EndpointStatus, SyncLink } from './network/sync-link.js'
 export {

@@ -64,11 +64,15 @@ function offeredToken(req: IncomingMessage): string | undefined {
   return /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
 }
 
-/** A tiny relay stand-in: /time, /healthz, and an upgrade that accepts only the token `good`. */
+/**
+ * A tiny relay stand-in: /time, /healthz, and an upgrade that accepts only the token `good`.
+ * Its `/time` names `features` when given, else none (as relays before them).
+ */
 async function startServer(options: {
   accept: boolean
   now?: () => number
   port?: number
+  features?: readonly string[]
 }): Promise<TestServer> {
   const upgrades: TestServer['upgrades'] = []
   const wss = new WebSocketServer({
@@ -89,7 +93,8 @@ async function startServer(options: {
   const http: Server = createServer((req, res) => {
     if (req.url === '/time') {
       res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ now: (options.now ?? Date.now)() }))
+      const now = (options.now ?? Date.now)()
+      res.end(JSON.stringify(options.features ? { now, features: options.features } : { now }))
       return
     }
     if (req.url === '/healthz') {
@@ -247,4 +252,55 @@ test('reconnect() skips the backoff wait: a till whose relay comes back connects
   device.reconnect()
   const online = await waitForStatus(device, (s) => s.state === 'online')
   expect(online.peers).toEqual(['test-relay'])
+})
+
+test('a relay older than table-days is flagged for a store on them, and a new store there stays on table documents', async () => {
+  const { DEMO_TABLES, demoStoreInit } = await import('@tabsync/core/demo')
+  const init = (id: string) => ({ ...demoStoreInit(id, () => ''), tables: DEMO_TABLES })
+  const old = await startServer({ accept: true })
+  cleanups.push(() => old.close())
+  const open = async (deviceId: string, url: string, online = true) => {
+    const device = await openDevice({
+      deviceId,
+      storage: 'memory',
+      token: 'good',
+      endpoints: [{ url, kind: 'relay' }],
+      backoff: { initialMs: 10, maxMs: 50 },
+      online,
+    })
+    cleanups.push(() => device.close())
+    return device
+  }
+  const answered = (s: SyncStatus) => s.endpoints.every((e) => e.features !== undefined)
+
+  // A store made while offline opts in (no server said otherwise); its relay then answers.
+  const offline = await open('till-a', old.url, false)
+  await offline.createStore(init('store-a'))
+  expect(offline.store().tableDaysFrom).toBeDefined()
+  expect(offline.status().outdated).toEqual([])
+  offline.setOnline(true)
+  const flagged = await waitForStatus(offline, (s) => s.outdated.length > 0)
+  expect(flagged.outdated).toEqual([{ url: old.url, missing: ['table-days'] }])
+
+  // Created once the older relay answered: on table documents, or refused when a date is asked.
+  const late = await open('till-b', old.url)
+  await waitForStatus(late, answered)
+  await expect(
+    late.createStore({ ...init('store-b'), tableDaysFrom: '2026-01-01' }),
+  ).rejects.toMatchObject({
+    kind: 'server-outdated',
+  })
+  await late.createStore(init('store-b'))
+  expect(late.store().tableDaysFrom).toBeUndefined()
+  expect(late.status().outdated).toEqual([])
+
+  // A relay that names table-days: the store opts in and nothing is flagged.
+  const current = await startServer({ accept: true, features: ['table-days'] })
+  cleanups.push(() => current.close())
+  const fine = await open('till-c', current.url)
+  await waitForStatus(fine, answered)
+  await fine.createStore(init('store-c'))
+  expect(fine.store().tableDaysFrom).toBeDefined()
+  expect(fine.status().endpoints[0]?.features).toEqual(['table-days'])
+  expect(fine.status().outdated).toEqual([])
 })

@@ -54,7 +54,7 @@ test('a printer down shows its name, its state and its queue; uncertain tickets 
   expect(printerText({ reachable: true, bridge: unsure }, 0).text).toBe('1 may not have printed')
 })
 
-test('a refused token or a refused change is said as such, not as offline', () => {
+test('a refused token, a refused change or an outdated relay is said as such, not as offline or online', () => {
   const at = (...states: string[]) => ({
     state: 'offline',
     endpoints: states.map((state) => ({ state })),
@@ -72,4 +72,12 @@ test('a refused token or a refused change is said as such, not as offline', () =
     tone: 'ok',
   })
   expect(connectionText({ state: 'via-relay', endpoints: [] }).text).toBe('Online (hub down)')
+  const outdated = [{ url: 'wss://relay', missing: ['table-days'] }]
+  expect(connectionText({ state: 'online', endpoints: [{ state: 'open' }], outdated })).toEqual({
+    text: 'Relay out of date: other devices may not see new checks',
+    tone: 'bad',
+  })
+  expect(
+    connectionText({ state: 'online', endpoints: [{ state: 'open' }], outdated: [] }).text,
+  ).toBe('Online')
 })

@@ -28,15 +28,17 @@ export function waitingText(s: {
   return { text, tone: 'warn' }
 }
 
-/** What the sync pill needs of the status: the state and each endpoint's own state. */
+/** What the sync pill needs of the status: the state, each endpoint's own state, outdated servers. */
 export interface ConnectionView {
   readonly state: string
   readonly endpoints: readonly { readonly state: string }[]
+  readonly outdated?: readonly { readonly url: string; readonly missing: readonly string[] }[]
 }
 
 /**
  * The sync pill. An endpoint that refused this device's token, or refused one of its changes,
- * is not "offline": retrying will not help and staff must call a manager, so it says so first.
+ * is not "offline": retrying will not help and staff must call a manager, so it says so first;
+ * so does a relay too old for the store (its operator must update it).
  */
 export function connectionText(s: ConnectionView): StatusText {
   if (s.endpoints.some((e) => e.state === 'token-rejected')) {
@@ -44,6 +46,10 @@ export function connectionText(s: ConnectionView): StatusText {
   }
   if (s.endpoints.some((e) => e.state === 'refused')) {
     return { text: 'Change refused: not allowed for this device', tone: 'bad' }
+  }
+  // A relay older than what the store uses refuses its table-days: other floors miss new checks.
+  if ((s.outdated?.length ?? 0) > 0) {
+    return { text: 'Relay out of date: other devices may not see new checks', tone: 'bad' }
   }
   switch (s.state) {
     case 'offline':

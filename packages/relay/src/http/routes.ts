@@ -7,6 +7,7 @@ import {
   type TimeReply,
 } from '@tabsync/protocol'
 import { tokenFromRequest } from '../auth/request-token.js'
+import { RELAY_FEATURES } from './features.js'
 
 /** What the HTTP endpoints read from the running relay. */
 export interface HttpState {
@@ -92,7 +93,7 @@ export function createHttpHandler(
     }
     switch (path) {
       case TIME_PATH: {
-        const reply: TimeReply = { now: now() }
+        const reply: TimeReply = { now: now(), features: [...RELAY_FEATURES] }
         json(res, 200, reply, true)
         return
       }

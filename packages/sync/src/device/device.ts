@@ -7,6 +7,7 @@ import type {
   StoreData,
   TransferInput,
 } from '@tabsync/core'
+import { ServerFeature } from '@tabsync/protocol'
 import type { PersistentClock } from '../clock/persistent-clock.js'
 import { CatchUp } from '../docs/catch-up.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
@@ -154,6 +155,8 @@ export class Device {
       clock: this.clock,
       handshake,
       online: parts.online ?? true,
+      featuresUsed: () =>
+        this.#session?.loaded()?.tableDaysFrom !== undefined ? [ServerFeature.tableDays] : [],
     })
     const catchUp = new CatchUp(repo, storage, () => this.#network.fetchers(), logger)
     this.#catchUp = catchUp
@@ -169,6 +172,8 @@ export class Device {
       logger,
       assertOpen,
     })
+    // A store opting in to a feature may make a server outdated (SyncStatus.outdated).
+    this.#session.onStore(statusChanged)
     const tableDays = new TableDays({
       repo,
       docs: this.#docs,
@@ -259,8 +264,26 @@ export class Device {
   /**
    * Creates a new store (back office / first start): one document per table, then the store
    * document listing them. The device adopts it. Resolves when everything is saved.
+   *
+   * A hub or relay that answered without `table-days` (older than them) would refuse the
+   * store's table-day documents: the store then stays on table documents unless `tableDaysFrom`
+   * asks for a date, which is refused (`server-outdated`). Update the relays first.
    */
-  createStore(init: NewStore): Promise<{ storeUrl: AutomergeUrl }> {
+  async createStore(init: NewStore): Promise<{ storeUrl: AutomergeUrl }> {
+    if (init.tableDaysFrom !== null && this.#network.lacks(ServerFeature.tableDays)) {
+      if (init.tableDaysFrom !== undefined) {
+        throw new SyncError(
+          SyncErrorKind.serverOutdated,
+          'a hub or relay of this device does not serve table-day documents: update it before the store uses them',
+          { feature: ServerFeature.tableDays, servers: this.status().outdated.map((s) => s.url) },
+        )
+      }
+      this.#parts.logger.warn(
+        { feature: ServerFeature.tableDays },
+        'a hub or relay does not serve table-day documents: the new store files its checks in table documents',
+      )
+      return this.#session.create({ ...init, tableDaysFrom: null })
+    }
     return this.#session.create(init)
   }
 

@@ -17,6 +17,7 @@ import {
   type SyncLink,
 } from '../network/sync-link.js'
 import { WebSocketLink } from '../network/websocket-link.js'
+import { outdatedServers } from '../status/outdated-servers.js'
 import { connectionState, type SyncStatus } from '../status/sync-status.js'
 import type { UnsyncedTracker } from '../status/unsynced-tracker.js'
 import type { ClockHandshake } from './clock-handshake.js'
@@ -33,6 +34,8 @@ export interface NetworkStatusParts {
   readonly handshake: ClockHandshake
   /** False: the links start closed (see {@link NetworkStatus.setOnline}). */
   readonly online: boolean
+  /** The protocol's `ServerFeature`s the device's store uses (none before it is loaded). */
+  readonly featuresUsed: () => readonly string[]
 }
 
 /**
@@ -71,7 +74,18 @@ export class NetworkStatus {
       unsyncedChanges: tracker.unsyncedChanges,
       lastSyncAt: tracker.lastSyncAt,
       skew: clock.skew(),
+      outdated: outdatedServers(endpoints, this.#parts.featuresUsed()),
     }
+  }
+
+  /** Whether any server that answered lacks `feature` (see `SyncStatus.outdated`). */
+  lacks(feature: string): boolean {
+    return (
+      outdatedServers(
+        this.#links.flatMap((l) => [...l.endpoints()]),
+        [feature],
+      ).length > 0
+    )
   }
 
   /** Calls `cb` whenever the status changes. Returns an unsubscribe function. */

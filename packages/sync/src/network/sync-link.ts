@@ -26,6 +26,11 @@ export interface EndpointStatus {
   readonly lastConnectedAt: number | null
   /** The automerge-repo peer id on the other end while open. */
   readonly peerId?: PeerId | undefined
+  /**
+   * What the server serves (protocol's `ServerFeature`), from its last `/time` answer; absent
+   * before one. A server older than the features names none.
+   */
+  readonly features?: readonly string[]
 }
 
 /**

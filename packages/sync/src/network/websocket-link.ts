@@ -144,6 +144,8 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
   #listeners = new Set<() => void>()
   /** The connected relay said in `peer` that it takes `tabsync-change` frames. */
   #remoteTakesChanges = false
+  /** What the server's last `/time` answer named (undefined before one). */
+  #features: readonly string[] | undefined
   readonly #changeListeners = new Set<(frame: ChangeFrame) => void>()
   /** Reconnect delays actually used, most recent last (bounded; for diagnostics and tests). */
   readonly delays: number[] = []
@@ -273,6 +275,7 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
         state: this.#state,
         lastConnectedAt: this.#lastConnectedAt,
         peerId: this.#remotePeerId,
+        ...(this.#features ? { features: this.#features } : {}),
       },
     ]
   }
@@ -287,8 +290,9 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
   }
 
   /**
-   * `GET /time` on the endpoint's http(s) origin (the protocol's `timeReplySchema`). Rejects when
-   * unreachable, or with an `unavailable` SyncError when refused or malformed.
+   * `GET /time` on the endpoint's http(s) origin (the protocol's `timeReplySchema`); the features
+   * it names become the endpoint's `features`. Rejects when unreachable, or with an `unavailable`
+   * SyncError when refused or malformed.
    */
   async referenceTime(): Promise<number> {
     const f = this.#options.fetch ?? globalThis.fetch
@@ -296,6 +300,11 @@ export class WebSocketLink extends NetworkAdapter implements SyncLink {
     if (!res.ok) throw refused(TIME_PATH, res.status, undefined)
     const reply = timeReplySchema.safeParse(await res.json())
     if (!reply.success) throw refused(TIME_PATH, res.status, reply.error)
+    const features = reply.data.features ?? []
+    if (features.join() !== this.#features?.join()) {
+      this.#features = features
+      for (const cb of [...this.#listeners]) cb()
+    }
     return reply.data.now
   }
 

@@ -1,5 +1,6 @@
 import type { SkewReport } from '@tabsync/core'
 import { EndpointKind, EndpointState, type EndpointStatus } from '../network/sync-link.js'
+import type { OutdatedServer } from './outdated-servers.js'
 
 /** How the device reaches the rest of the store right now. */
 export const ConnectionState = {
@@ -30,6 +31,12 @@ export interface SyncStatus {
   readonly lastSyncAt: number | null
   /** This device's wall clock against the relay's time; undefined before the first handshake. */
   readonly skew: SkewReport | undefined
+  /**
+   * Hubs and relays that do not serve a feature this store uses (a store on table-days, a relay
+   * from before them): they refuse that work, so other devices do not see it until the server is
+   * updated. Empty when every server that answered serves what the store uses.
+   */
+  readonly outdated: readonly OutdatedServer[]
 }
 
 /** The {@link ConnectionState} for a set of endpoints. */
