@@ -7,7 +7,10 @@ import type { Repo } from '@automerge/automerge-repo'
 
 /** URLs of the order documents loaded in `repo` now. */
 export function loadedOrderUrls(repo: Repo): string[] {
-  return Object.values(repo.handles).flatMap((h) =>
-    h.isReady() && (h.doc() as { kind?: unknown } | undefined)?.kind === 'order' ? [h.url] : [],
-  )
+  return Object.values(repo.handles).flatMap((h) => {
+    if (!h.isReady()) return []
+    // `kind` is stored as an immutable string: its text is its String().
+    const kind = (h.doc() as { kind?: unknown } | undefined)?.kind
+    return kind !== undefined && String(kind) === 'order' ? [h.url] : []
+  })
 }

@@ -6,8 +6,22 @@
  * mark's detail), not timed. Real Chromium against the demo server.
  */
 import * as A from '@automerge/automerge'
-import type { AutomergeUrl } from '@automerge/automerge-repo'
-import { addLine, closeOrder, newId, takePayment, type OrderDoc } from '@tabsync/core'
+import {
+  interpretAsDocumentId,
+  type AutomergeUrl,
+  type BinaryDocumentId,
+} from '@automerge/automerge-repo'
+import {
+  addLine,
+  closeOrder,
+  newId,
+  orderHint,
+  summarizeOrder,
+  takePayment,
+  type OrderDoc,
+  type TableDayDoc,
+} from '@tabsync/core'
+import { tableDayIdBytes } from '@tabsync/core/internal'
 import { openDevice, type Device } from '@tabsync/sync'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, expect, test } from 'vitest'
@@ -92,6 +106,14 @@ test('a reload shows the floor before any closed check is opened, and a check hi
     )
   })
   handle.update((doc) => A.merge(doc, apart))
+  // Open (it needs attention), and still hinted closed by its table-day.
+  expect(summarizeOrder(handle.doc()).status.status).toBe('needs-attention')
+  const tableDay = await office.repo.find<TableDayDoc>(
+    interpretAsDocumentId(
+      (await tableDayIdBytes(STORE, 'p4', office.businessDate())) as BinaryDocumentId,
+    ),
+  )
+  expect(orderHint(tableDay.doc(), String(handle.doc().orderId))).toBe('closed')
   await office.flush()
   await poll(async () => office.status().unsynced).toBe(0)
   await office.close()
