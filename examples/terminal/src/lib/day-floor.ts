@@ -6,8 +6,6 @@
  * a close merged with a line added elsewhere) reaches the floor with the whole day, a moment
  * later, never hidden.
  */
-import type { AutomergeUrl } from '@automerge/automerge-repo'
-import type { OrderDigest } from '@tabsync/core'
 import type { DayDigests, Device as SyncDevice } from '@tabsync/sync'
 
 /** What one date's floor-first read gave. */
@@ -19,20 +17,16 @@ export interface DayFloorRead {
 }
 
 /**
- * Reads a date's floor first, recording every digest in `into` (first step, then the whole
- * day) and calling `changed` after each step that added or changed one. Resolves after the first
- * step. A whole day that fails is logged and leaves the first step's floor as it was.
+ * Reads a date's floor first, handing each step's digests to `record` (the first step, then the
+ * whole day). Resolves after the first step. A whole day that fails is logged and leaves the
+ * first step's floor as it was.
  */
 export async function readDayFloor(
   sync: SyncDevice,
   date: string,
-  into: Map<AutomergeUrl, OrderDigest>,
-  options: { readonly localOnly: boolean; readonly changed: () => void },
+  options: { readonly localOnly: boolean; readonly record: (day: DayDigests) => void },
 ): Promise<DayFloorRead> {
-  const record = (day: DayDigests) => {
-    for (const { url, digest } of day.orders) into.set(url, digest)
-    if (day.orders.length > 0) options.changed()
-  }
+  const { record } = options
   let firstStep: (first: DayDigests) => void = () => undefined
   const first = new Promise<DayDigests>((resolve) => (firstStep = resolve))
   const whole = sync.dayDigests(date, {

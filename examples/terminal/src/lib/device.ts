@@ -22,6 +22,7 @@ import {
 import {
   openDevice as openSyncDevice,
   type ChangeEvent,
+  type DayDigests,
   type DayView,
   type Device as SyncDevice,
   type LoadProgress as SyncLoadProgress,
@@ -171,11 +172,18 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
   const listeners = new Set<(e: ChangeEvent) => void>()
   const emit = (e: ChangeEvent) => listeners.forEach((cb) => cb(e))
 
-  // The floor of the start: each recent order's digest (summary cache), until it is followed.
+  const followed = new Map<AutomergeUrl, Followed>()
+  // The floor of the start: each recent order's digest (summary cache), until its summary is
+  // here (then dropped: an order that later leaves the recent days must not fall back to it).
   const digests = new Map<AutomergeUrl, OrderDigest>()
-  const floorChanged = () => {
-    const first = digests.keys().next()
-    if (!first.done) emit({ url: first.value, kind: 'order' })
+  const recordDigests = (day: DayDigests) => {
+    let first: AutomergeUrl | undefined
+    for (const { url, digest } of day.orders) {
+      if (followed.get(url)?.summary) continue
+      digests.set(url, digest)
+      first ??= url
+    }
+    if (first) emit({ url: first, kind: 'order' })
   }
   // The recent dates by the device's calibrated clock, as the day view reckons them.
   const datesNow = () => {
@@ -189,8 +197,8 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
   // so it starts once the floor is up (`ready`), in idle time.
   let days: DayView | undefined
   let closed = false
-  const followed = new Map<AutomergeUrl, Followed>()
   const follow = (url: AutomergeUrl, summary?: OrderSummary) => {
+    if (summary) digests.delete(url)
     const known = followed.get(url)
     if (known) {
       if (summary) known.summary = summary
@@ -200,6 +208,7 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     followed.set(url, entry)
     entry.stop = sync.watchOrder(url, (s) => {
       entry.summary = s
+      digests.delete(url)
       emit({ url, kind: 'order' })
     })
   }
@@ -267,9 +276,7 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
         const dates = datesNow()
         const floorOf = (localOnly: boolean) =>
           Promise.all(
-            dates.map((date) =>
-              readDayFloor(sync, date, digests, { localOnly, changed: floorChanged }),
-            ),
+            dates.map((date) => readDayFloor(sync, date, { localOnly, record: recordDigests })),
           )
         const local = await floorOf(true)
         // A device seeded by an early fetch: an open check its tables list and it lacks (opened
