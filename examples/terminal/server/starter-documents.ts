@@ -23,14 +23,18 @@ import {
   usesTableDays,
   type HintedRef,
   type OrderDoc,
-  type OrderSummary,
   type StoreData,
   type StoreDoc,
   type TableDayDoc,
   type TableDoc,
 } from '@tabsync/core'
 import { tableDayIdBytes } from '@tabsync/core/internal'
-import { floorPlan, floorTables } from '../src/lib/floor-plan.js'
+import {
+  floorOrderOfSummary,
+  floorPlan,
+  floorTables,
+  type FloorOrder,
+} from '../src/lib/floor-plan.js'
 import type { FloorSnapshot } from '../src/lib/floor-snapshot.js'
 
 /** What `/pairing.json` carries for a new device (see {@link starterDocuments}). */
@@ -133,13 +137,15 @@ async function provisionalFloor(
     orderUrls.map(async (url) => {
       const handle = await find<OrderDoc>(repo, url)
       try {
-        return handle ? ([url as AutomergeUrl, summarizeOrder(handle.doc())] as const) : undefined
+        return handle
+          ? ([url as AutomergeUrl, floorOrderOfSummary(summarizeOrder(handle.doc()))] as const)
+          : undefined
       } catch {
         return undefined // not an order core can read: no provisional floor, the device decides
       }
     }),
   )
-  const read = orders.filter((o): o is readonly [AutomergeUrl, OrderSummary] => o !== undefined)
+  const read = orders.filter((o): o is readonly [AutomergeUrl, FloorOrder] => o !== undefined)
   if (read.length < orders.length) return undefined
   const areas = floorPlan(store, floorTables(store, read))
   return { version: 1, storeId: store.storeId, savedAt: now, areas }

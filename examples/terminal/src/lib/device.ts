@@ -1,15 +1,18 @@
 /*
  * The terminal's device: @tabsync/sync's Device (storage, WebSocket to the relay with backoff,
  * BroadcastChannel between tabs, persisted hybrid clock, sync status, "saved" after flush) plus
- * what the screens need on top: the recent orders with their summaries, synchronously, for the
- * floor, kitchen and review list (which orders: sync's day view; each summary follows its
+ * what the screens need on top: the floor of a start from the summary cache (day-floor.ts), the
+ * recent orders with their summaries, synchronously, for the floor, kitchen and review list
+ * (which orders: sync's day view, started once the floor is up; each summary follows its
  * document), and going offline when the browser says so.
  */
 import type { AutomergeUrl, StorageAdapterInterface } from '@automerge/automerge-repo'
 import {
+  businessDate,
   registerDevice,
   type CommandContext,
   type HybridClock,
+  type OrderDigest,
   type OrderDoc,
   type OrderSummary,
   type SalesReport,
@@ -19,11 +22,15 @@ import {
 import {
   openDevice as openSyncDevice,
   type ChangeEvent,
+  type DayDigests,
+  type DayView,
   type Device as SyncDevice,
   type LoadProgress as SyncLoadProgress,
   type OrderEntry,
   type SyncStatus,
 } from '@tabsync/sync'
+import { readDayFloor } from './day-floor.js'
+import { floorOrderOfDigest, floorOrderOfSummary, type FloorOrder } from './floor-plan.js'
 
 export type { ChangeEvent, OrderEntry, SyncStatus }
 
@@ -63,10 +70,13 @@ export interface Device {
   readonly clock: HybridClock
   readonly storeUrl: AutomergeUrl
   /**
-   * Resolves once the store and the recent orders stored on this device are loaded, without
-   * waiting for any network answer; what the hub or relay has beyond that fills in afterwards
-   * (order change events). A device that lacks its table documents (new) first fetches them and
-   * the recent orders, reporting `onProgress`, so its floor never shows a busy table as free.
+   * Resolves once the store and the floor of the recent days are here: the checks not hinted
+   * closed, from the summary cache or their stored documents (`floorOrders`), without waiting
+   * for any network answer and without opening a closed check. The rest of the day, the day view
+   * (every recent order followed with its summary) and what the hub or relay has beyond that
+   * fill in afterwards (order change events). A device that lacks its table documents (new)
+   * first fetches them and the recent orders, reporting `onProgress`, so its floor never shows a
+   * busy table as free.
    */
   ready(onProgress?: (progress: LoadProgress) => void): Promise<void>
   store(): StoreData
@@ -108,6 +118,11 @@ export interface Device {
   missingOrders(date: string): number
   /** The recent orders loaded so far (today and yesterday), synchronously. */
   loadedOrders(): OrderEntry[]
+  /**
+   * What the floor shows of each recent order known so far: its summary once its document is
+   * followed, its digest from the start's floor-first read until then.
+   */
+  floorOrders(): [AutomergeUrl, FloorOrder][]
   /** Today's business date by this device's calibrated clock. */
   today(): string
   /** Business dates of the recent days this device keeps loaded, newest first. */
@@ -121,6 +136,8 @@ export interface Device {
 
 /** Business days kept loaded: today and yesterday (a check opened before the day rolled). */
 const RECENT_DAYS = 2
+
+const DAY_MS = 86_400_000
 
 /** A recent order the terminal follows: its summary once its document is here. */
 interface Followed {
@@ -146,17 +163,42 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     // relay's of a moment ago, and each one's sync exchange would compete for the main thread
     // with opening them.
     online: !options.fresh && (browser ? navigator.onLine : true),
+    // A seeded device's documents are the relay's own and it has no unsynced work: nothing to
+    // re-announce, and re-opening its day competed with its floor for the main thread (profile,
+    // issue 15). The day view opens (hence announces) the recent days once the floor is up.
+    reopen: !options.fresh,
   })
   const connect = () => sync.setOnline(browser ? navigator.onLine : true)
   const listeners = new Set<(e: ChangeEvent) => void>()
   const emit = (e: ChangeEvent) => listeners.forEach((cb) => cb(e))
 
+  const followed = new Map<AutomergeUrl, Followed>()
+  // The floor of the start: each recent order's digest (summary cache), until its summary is
+  // here (then dropped: an order that later leaves the recent days must not fall back to it).
+  const digests = new Map<AutomergeUrl, OrderDigest>()
+  const recordDigests = (day: DayDigests) => {
+    let first: AutomergeUrl | undefined
+    for (const { url, digest } of day.orders) {
+      if (followed.get(url)?.summary) continue
+      digests.set(url, digest)
+      first ??= url
+    }
+    if (first) emit({ url: first, kind: 'order' })
+  }
+  // The recent dates by the device's calibrated clock, as the day view reckons them.
+  const datesNow = () => {
+    const now = sync.clock.physicalMs()
+    const store = sync.store()
+    return Array.from({ length: RECENT_DAYS }, (_, i) => businessDate(now - i * DAY_MS, store))
+  }
   // Which orders are recent is the day view's (tables followed, roll-over at the day's end);
   // each one's summary follows its document (core's summary needs the document itself: it shows
-  // concurrent overwrites of descriptive fields).
-  const days = sync.watchDays({ days: RECENT_DAYS })
-  const followed = new Map<AutomergeUrl, Followed>()
+  // concurrent overwrites of descriptive fields). It opens every recent order, closed ones too,
+  // so it starts once the floor is up (`ready`), in idle time.
+  let days: DayView | undefined
+  let closed = false
   const follow = (url: AutomergeUrl, summary?: OrderSummary) => {
+    if (summary) digests.delete(url)
     const known = followed.get(url)
     if (known) {
       if (summary) known.summary = summary
@@ -166,39 +208,33 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     followed.set(url, entry)
     entry.stop = sync.watchOrder(url, (s) => {
       entry.summary = s
+      digests.delete(url)
       emit({ url, kind: 'order' })
     })
   }
-  days.onChange(() => {
-    const listed = new Set(days.orders().map((o) => o.url))
-    for (const url of listed) follow(url)
-    const recent = new Set(days.dates())
-    for (const [url, entry] of followed) {
-      // An order opened or moved here leaves once its day is no longer watched.
-      const date = entry.summary?.order.businessDate ?? days.order(url)?.date
-      if (listed.has(url) || (date !== undefined && recent.has(date))) continue
-      entry.stop()
-      followed.delete(url)
-      emit({ url, kind: 'order' })
-    }
-  })
-  /** Resolves once every order in `urls` is followed with its summary (or the view is done). */
-  const showing = (urls: readonly AutomergeUrl[]) =>
-    new Promise<void>((resolve) => {
-      const done = () =>
-        urls.every((u) => followed.get(u)?.summary) ||
-        (days.loading() === 0 && [...followed.values()].every((e) => e.summary))
-      if (done()) return resolve()
-      const check = () => {
-        if (!done()) return
-        offDays()
-        listeners.delete(onOrder)
-        resolve()
+  const startDays = () => {
+    if (days || closed) return
+    const view = sync.watchDays({ days: RECENT_DAYS })
+    days = view
+    view.onChange(() => {
+      const listed = new Set(view.orders().map((o) => o.url))
+      for (const url of listed) follow(url)
+      const recent = new Set(view.dates())
+      for (const [url, entry] of followed) {
+        // An order opened or moved here leaves once its day is no longer watched.
+        const date = entry.summary?.order.businessDate ?? view.order(url)?.date
+        if (listed.has(url) || (date !== undefined && recent.has(date))) continue
+        entry.stop()
+        followed.delete(url)
+        emit({ url, kind: 'order' })
       }
-      const onOrder = () => check()
-      const offDays = days.onChange(check)
-      listeners.add(onOrder)
     })
+  }
+  /** After the floor's frame: the browser's idle time (bounded), else the next task. */
+  const whenIdle = (run: () => void) => {
+    if (browser && 'requestIdleCallback' in window) requestIdleCallback(run, { timeout: 500 })
+    else setTimeout(run, 0)
+  }
 
   sync.onChange((e) => {
     // Orders reach the screens through `follow`; tables through the day view.
@@ -235,35 +271,36 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
         await sync.ready()
         onProgress?.({ what: 'store', done: 1, total: 1, fetching: false })
         // Local first: what is stored shows now, online exactly as fast as offline; the day view
-        // brings what the hub or relay has beyond that as order events.
-        const shown: AutomergeUrl[] = []
-        let incomplete = false
-        for (const date of days.dates()) {
-          const day = await sync.loadDay(date, {
-            localOnly: true,
-            onProgress: (p) => onProgress?.({ ...p, fetching: false }),
-          })
-          shown.push(...day.orders.map((o) => o.url))
-          if (day.missingTables.length > 0) incomplete = true
-          // A device seeded by an early fetch: what its tables list and it lacks (an order opened
-          // since the list was made) is fetched before the floor, as on any new device.
-          if (options.fresh && day.missing.length > 0) incomplete = true
-        }
+        // brings what the hub or relay has beyond that as order events. The floor needs only the
+        // checks not hinted closed: the summary cache gives them without opening a document.
+        const dates = datesNow()
+        const floorOf = (localOnly: boolean) =>
+          Promise.all(
+            dates.map((date) => readDayFloor(sync, date, { localOnly, record: recordDigests })),
+          )
+        const local = await floorOf(true)
+        // A device seeded by an early fetch: an open check its tables list and it lacks (opened
+        // since the list was made) is fetched before the floor, as on any new device.
+        const incomplete = local.some(
+          ({ first }) =>
+            first.missingTables.length > 0 || (options.fresh === true && first.missing.length > 0),
+        )
         if (incomplete) {
           if (options.fresh) connect()
           // A new device: without its tables the floor would show busy tables as free.
-          for (const date of days.dates()) {
+          for (const date of dates) {
             const day = await sync.loadDay(date, {
               onProgress: (p) => onProgress?.({ ...p, fetching: true }),
             })
-            shown.push(...day.orders.map((o) => o.url))
             noteMissing(date, day.missing)
           }
+          // Now loaded: their digests come from memory.
+          await floorOf(true)
         }
-        await showing(shown)
       })().finally(() => {
         // Floor up, or the start failed: a seeded device now connects (or it never would).
         if (options.fresh) connect()
+        whenIdle(startDays)
       })),
     store: () => sync.store(),
     context: () => sync.context(),
@@ -308,8 +345,16 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     missingOrders: (date) => missing.get(date) ?? 0,
     loadedOrders: () =>
       [...followed].flatMap(([url, { summary }]) => (summary ? [{ url, summary }] : [])),
+    floorOrders() {
+      const out: [AutomergeUrl, FloorOrder][] = []
+      for (const [url, { summary }] of followed)
+        if (summary) out.push([url, floorOrderOfSummary(summary)])
+      for (const [url, digest] of digests)
+        if (!followed.get(url)?.summary) out.push([url, floorOrderOfDigest(digest)])
+      return out
+    },
     today: () => sync.businessDate(),
-    recentDates: () => [...days.dates()],
+    recentDates: () => (days ? [...days.dates()] : datesNow()),
     onChange(cb) {
       listeners.add(cb)
       return () => listeners.delete(cb)
@@ -322,7 +367,8 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
         window.removeEventListener('offline', onOffline)
         window.removeEventListener('online', onOnline)
       }
-      days.close()
+      closed = true
+      days?.close()
       for (const entry of followed.values()) entry.stop()
       await sync.close()
     },

@@ -1,15 +1,18 @@
 /*
- * The floor as a pure function of the store and the orders' summaries: every table by area with
- * its state and open checks, and the same in plain data with amounts formatted (what the floor
- * plan draws and the floor snapshot keeps). One derivation for the live floor (terminal.svelte.ts)
- * and the demo server's provisional floor for a new device (server/starter-documents.ts), so the
- * two can never disagree on what a table looks like.
+ * The floor as a pure function of the store and what the floor needs of each order (a
+ * FloorOrder, from an order's summary or from its digest in sync's summary cache): every table
+ * by area with its state and open checks, and the same in plain data with amounts formatted (what
+ * the floor plan draws and the floor snapshot keeps). One derivation for the live floor
+ * (terminal.svelte.ts) and the demo server's provisional floor for a new device
+ * (server/starter-documents.ts), so the two can never disagree on what a table looks like.
  */
 import type { AutomergeUrl } from '@automerge/automerge-repo'
 import {
   formatMoney,
   hlcMs,
+  isDigestOnFloor,
   isOnFloor,
+  type OrderDigest,
   type OrderSummary,
   type StoreData,
   type TableInfo,
@@ -26,10 +29,58 @@ export const TableState = {
 } as const
 export type TableState = (typeof TableState)[keyof typeof TableState]
 
+/**
+ * What the floor shows of one order. The same from the order's summary (its document is open)
+ * and from its digest (sync's summary cache: the floor of a start, before any document opens).
+ */
+export interface FloorOrder {
+  readonly tableId: string
+  readonly openedAt: OrderDigest['openedAt']
+  readonly openedBy: string
+  readonly guests: number
+  readonly status: OrderDigest['status']['status']
+  /** False once closed, cancelled or combined: off the floor. */
+  readonly onFloor: boolean
+  readonly total: number
+  readonly paid: number
+  /** Lines on the check (the picker of a table with two checks says how many). */
+  readonly lines: number
+}
+
+/** The floor's view of an order whose document is open. */
+export function floorOrderOfSummary(s: OrderSummary): FloorOrder {
+  return {
+    tableId: s.order.tableId,
+    openedAt: s.order.openedAt,
+    openedBy: s.order.openedBy,
+    guests: s.order.guests,
+    status: s.status.status,
+    onFloor: isOnFloor(s),
+    total: s.totals.total,
+    paid: s.totals.paid,
+    lines: s.lines.length,
+  }
+}
+
+/** The floor's view of an order from its digest, without opening its document. */
+export function floorOrderOfDigest(d: OrderDigest): FloorOrder {
+  return {
+    tableId: d.tableId,
+    openedAt: d.openedAt,
+    openedBy: d.openedBy,
+    guests: d.guests,
+    status: d.status.status,
+    onFloor: isDigestOnFloor(d),
+    total: d.totals.total,
+    paid: d.totals.paid,
+    lines: d.lines.length + d.voids.count,
+  }
+}
+
 /** An open check on a table. */
 export interface FloorCheck {
   readonly url: AutomergeUrl
-  readonly summary: OrderSummary
+  readonly order: FloorOrder
 }
 
 export interface FloorTable {
@@ -46,15 +97,15 @@ export interface FloorTable {
 /** Every table with its state, by area, in the store's order. */
 export function floorTables(
   store: StoreData,
-  orders: Iterable<readonly [AutomergeUrl, OrderSummary]>,
+  orders: Iterable<readonly [AutomergeUrl, FloorOrder]>,
 ): Map<string, FloorTable[]> {
   const open = new Map<string, FloorCheck[]>()
-  for (const [url, summary] of orders) {
+  for (const [url, order] of orders) {
     // Closed, cancelled and combined checks are off the floor.
-    if (!isOnFloor(summary)) continue
-    const list = open.get(summary.order.tableId) ?? []
-    list.push({ url, summary })
-    open.set(summary.order.tableId, list)
+    if (!order.onFloor) continue
+    const list = open.get(order.tableId) ?? []
+    list.push({ url, order })
+    open.set(order.tableId, list)
   }
   const areas = new Map<string, FloorTable[]>()
   const tables = Object.values(store.tables).sort(
@@ -65,7 +116,7 @@ export function floorTables(
   )
   for (const table of tables) {
     const list = (open.get(table.id) ?? []).sort((a, b) =>
-      a.summary.order.openedAt < b.summary.order.openedAt ? -1 : 1,
+      a.order.openedAt < b.order.openedAt ? -1 : 1,
     )
     const current = list[0]
     const tiles = areas.get(table.area) ?? []
@@ -74,7 +125,7 @@ export function floorTables(
       current,
       openCount: list.length,
       checks: list,
-      state: tableState(list.map((x) => x.summary)),
+      state: tableState(list.map((x) => x.order)),
     })
     areas.set(table.area, tiles)
   }
@@ -93,9 +144,9 @@ export function floorPlan(store: StoreData, floor: Map<string, FloorTable[]>): P
       openCount,
       ...(current
         ? {
-            total: formatMoney(current.summary.totals.total, store.currency),
-            guests: current.summary.order.guests,
-            openedAtMs: hlcMs(current.summary.order.openedAt),
+            total: formatMoney(current.order.total, store.currency),
+            guests: current.order.guests,
+            openedAtMs: hlcMs(current.order.openedAt),
           }
         : {}),
     })),
@@ -109,11 +160,11 @@ function areaRank(area: string): number {
   return i === -1 ? order.length : i
 }
 
-function tableState(open: OrderSummary[]): TableState {
+function tableState(open: FloorOrder[]): TableState {
   if (open.length === 0) return 'free'
-  const statuses = open.map((s) => s.status.status)
+  const statuses = open.map((o) => o.status)
   if (statuses.includes('needs-attention')) return 'attention'
-  if (statuses.includes('paid') || open.some((s) => s.totals.paid > 0)) return 'payment'
+  if (statuses.includes('paid') || open.some((o) => o.paid > 0)) return 'payment'
   if (statuses.includes('fired')) return 'fired'
   return 'open'
 }

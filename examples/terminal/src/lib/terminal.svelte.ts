@@ -20,7 +20,7 @@ import {
 } from '@tabsync/core'
 import type { Device, SyncStatus } from './device.js'
 import { elapsedText, type PlanArea } from './floor-snapshot.js'
-import { floorPlan, floorTables, type FloorTable } from './floor-plan.js'
+import { floorPlan, floorTables, type FloorOrder, type FloorTable } from './floor-plan.js'
 import { humanMessage } from './messages.js'
 import {
   watchPrinters,
@@ -74,6 +74,8 @@ export class Terminal {
   readonly storeName: string
   store = $state.raw<StoreData>() as StoreData
   orders = $state.raw(new Map<AutomergeUrl, OrderSummary>())
+  /** What the floor shows of each recent order: its summary, or its digest until it is open. */
+  floorOrders = $state.raw<[AutomergeUrl, FloorOrder][]>([])
   status = $state.raw<SyncStatus>() as SyncStatus
   /** Calibrated clock time (ms), ticking every second for elapsed times. */
   now = $state(0)
@@ -126,6 +128,7 @@ export class Terminal {
 
   #refreshOrders() {
     this.orders = new Map(this.device.loadedOrders().map((e) => [e.url, e.summary]))
+    this.floorOrders = this.device.floorOrders()
   }
 
   /** Today's business date on this device's calibrated clock. */
@@ -135,7 +138,7 @@ export class Terminal {
   })
 
   /** Every table with its state, by area, in the store's order. */
-  floor = $derived.by((): Map<string, FloorTable[]> => floorTables(this.store, this.orders))
+  floor = $derived.by((): Map<string, FloorTable[]> => floorTables(this.store, this.floorOrders))
 
   /**
    * The floor in plain data (amounts formatted), as the floor plan draws it and as the floor
