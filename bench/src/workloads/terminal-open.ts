@@ -47,16 +47,33 @@ function checkBuilt(): void {
 }
 
 /** Waits until the device has sent everything and the service worker has the app cached. */
-async function settle(page: Page): Promise<void> {
+async function settle(page: Page): Promise<number> {
   await page.waitForFunction(
     () => document.querySelector('[data-testid="unsynced"]')?.textContent?.trim() === 'All sent',
     undefined,
     { timeout: 60_000, polling: 100 },
   )
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined))
-  // The background catch-up after a start (the full day scan) writes to storage: let it finish
-  // so the next reload measures a device at rest, as a till reloaded in service would be.
+  // The work a start leaves for after its floor (the day view opening the recent days, the
+  // catch-up's storage writes) must be over, so the next reload measures a device at rest, as a
+  // till reloaded in service would be: the main thread idle for a whole second (every idle
+  // period of it a full one), at most 20 s; then a second for what runs off the main thread.
+  const waited = await page.evaluate(
+    () =>
+      new Promise<number>((resolve) => {
+        const start = performance.now()
+        let quietSince = start
+        const check = (deadline: IdleDeadline) => {
+          const now = performance.now()
+          if (deadline.timeRemaining() < 45) quietSince = now
+          if (now - quietSince >= 1000 || now - start > 20_000) resolve(now - start)
+          else requestIdleCallback(check)
+        }
+        requestIdleCallback(check)
+      }),
+  )
   await sleep(1000)
+  return waited
 }
 
 async function newContext(browser: Browser): Promise<BrowserContext> {
@@ -94,9 +111,9 @@ export const terminalOpenWorkload: Workload = {
         page.on('pageerror', (e) => ctx.log(`${W}: page error: ${e.message}`))
         const at = `${url}/?device=bench-${run}-${Date.now().toString(36)}`
         times.new.push(await measureOpen(page, () => page.goto(at, { waitUntil: 'commit' })))
-        await settle(page)
+        const rested = [await settle(page)]
         times.online.push(await measureOpen(page, () => page.reload({ waitUntil: 'commit' })))
-        await settle(page)
+        rested.push(await settle(page))
         // Offline as a till sees it: the browser reports offline, the relay socket, /pairing.json
         // and /time fail at once, the app's files come from its service worker.
         await context.setOffline(true)
@@ -106,7 +123,7 @@ export const terminalOpenWorkload: Workload = {
         const last = (s: Scenario) =>
           `${times[s][run]?.checks.toFixed(0)} (live ${times[s][run]?.live.toFixed(0)})`
         ctx.log(
-          `${W}: static ${statics[run]?.toFixed(0)} ms, new ${last('new')}, online ${last('online')}, offline ${last('offline')}`,
+          `${W}: static ${statics[run]?.toFixed(0)} ms, new ${last('new')}, online ${last('online')}, offline ${last('offline')}; main thread at rest after ${rested.map((t) => t.toFixed(0)).join(' / ')} ms`,
         )
       }
     } finally {
