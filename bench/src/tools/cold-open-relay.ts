@@ -108,9 +108,12 @@ if (mode === 'bulk') {
   await cold.close()
   log(`cold start through the relay: ${got.orders.length} orders in ${(now() - c0).toFixed(0)} ms`)
   // How long the relay stays busy with the cold start after the device closed (its answers late).
-  for (let late = Infinity; late > 200; ) {
+  for (let late = Infinity; late > 200;) {
     const s0 = now()
-    const st = (await relay!.relay.request({ type: 'stats' }, 600_000)) as unknown as Record<string, number>
+    const st = (await relay!.relay.request({ type: 'stats' }, 600_000)) as unknown as Record<
+      string,
+      number
+    >
     late = now() - s0
     const c = await counters()
     log(
@@ -168,7 +171,10 @@ await device.close()
 if (profileDir) {
   const { profile } = await session.post('Profiler.stop')
   await mkdir(profileDir, { recursive: true })
-  await writeFile(path.join(profileDir, `device-${process.pid}.cpuprofile`), JSON.stringify(profile))
+  await writeFile(
+    path.join(profileDir, `device-${process.pid}.cpuprofile`),
+    JSON.stringify(profile),
+  )
   session.disconnect()
 }
 await relay?.relay.stop()
