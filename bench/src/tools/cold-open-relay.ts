@@ -137,7 +137,7 @@ const device = await openDevice(options)
 await device.ready()
 const readyMs = now() - t0
 // Counts while the day opens: handle updates, sync messages in and out of the device.
-const counts = { updates: 0, received: 0, sent: 0 }
+const counts = { updates: 0, received: 0, sent: 0, joined: 0, left: 0 }
 const storeHandle = device.repo.handles[day.storeUrl.slice('automerge:'.length) as DocumentId]
 const handleProto = Object.getPrototypeOf(storeHandle) as { update: (...a: unknown[]) => unknown }
 const stockUpdate = handleProto.update
@@ -146,6 +146,9 @@ handleProto.update = function (this: unknown, ...a: unknown[]) {
   return stockUpdate.apply(this, a)
 }
 device.repo.networkSubsystem.on('message', () => counts.received++)
+// A relay lost and found again (the socket's silence deadline) begins every open document's sync again.
+device.repo.networkSubsystem.on('peer', () => counts.joined++)
+device.repo.networkSubsystem.on('peer-disconnected', () => counts.left++)
 const stockSend = device.repo.networkSubsystem.send.bind(device.repo.networkSubsystem)
 device.repo.networkSubsystem.send = (m) => {
   counts.sent++
@@ -157,7 +160,7 @@ const monitor = setInterval(() => {
   log(
     `  ${(now() - t0).toFixed(0)} ms: handles ${Object.keys(device.repo.handles).length}, ` +
       `updates ${counts.updates}, received ${counts.received}, sent ${counts.sent}, ` +
-      `heap ${mb(m.heapUsed)} MB, arrayBuffers ${mb(m.arrayBuffers)} MB, rss ${mb(m.rss)} MB`,
+      `relay joined ${counts.joined} left ${counts.left}, heap ${mb(m.heapUsed)} MB, arrayBuffers ${mb(m.arrayBuffers)} MB, rss ${mb(m.rss)} MB`,
   )
 }, 5000)
 const before = await counters()
@@ -165,7 +168,7 @@ const l0 = now()
 const loaded = await device.loadDay(date, { localOnly: true })
 const loadMs = now() - l0
 clearInterval(monitor)
-log(`  updates ${counts.updates}, received ${counts.received}, sent ${counts.sent}`)
+log(`  ${JSON.stringify(counts)}`)
 const after = await counters()
 await device.close()
 if (profileDir) {
