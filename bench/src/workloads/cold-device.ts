@@ -255,6 +255,15 @@ export const coldDeviceWorkload: Workload = {
           note: 'usable/whole figures are capped at 120,000 ms when this is short',
         },
       )
+      rec(
+        'tabsync relay busy after the cold device closed (before the cold-start reports)',
+        Path.tabsync,
+        Unit.ms,
+        'tabsync.relaySettledMs',
+        {
+          note: 'answering the sync message of every order the device opened (relay-settled.ts)',
+        },
+      )
       const days = `a stored ${size.orders.toLocaleString('en-US')}-order day`
       const opening = rec(
         `tabsync X/Z report at app cold start, every order opened (${days})`,
