@@ -73,8 +73,8 @@ export class LegacyChecks {
   /**
    * Of the table documents `ids`, the checks of `date` that still hold (the table is loaded at
    * the checked heads, or stored as exactly the checked chunks), and the ids with no content
-   * stored here nor loaded (to fetch before reading them). Never rejects: what cannot be
-   * checked is read.
+   * stored here nor loaded (to fetch before reading them; all unloaded ones when the listing
+   * failed). Never rejects: what cannot be checked is read.
    */
   async unchanged(
     ids: readonly DocumentId[],
@@ -96,8 +96,9 @@ export class LegacyChecks {
     try {
       listed = await listDocumentKeys(this.#storage, unloaded, this.#logger)
     } catch (err) {
+      // Handed to the fetch as if absent: it asks only for those not stored (catch-up.ts).
       this.#logger.warn({ err, date }, 'table documents not listed; read instead')
-      return { valid, absent }
+      return { valid, absent: unloaded }
     }
     await Promise.all(
       unloaded.map(async (id) => {
