@@ -2,9 +2,15 @@
 // asks for the day's orders (`device.loadDay`: bulk fetch, then every order opened from storage);
 // the open ones are watched as they become usable, while the call runs.
 import path from 'node:path'
-import type { AutomergeUrl, DocumentId, StorageAdapterInterface } from '@automerge/automerge-repo'
+import type {
+  AutomergeUrl,
+  DocumentId,
+  StorageAdapterInterface,
+  StorageKey,
+} from '@automerge/automerge-repo'
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs'
 import type { LoadProgress } from '@tabsync/sync'
+import { listDocumentKeys, listKeys } from '@tabsync/sync/internal'
 import { dirBytes } from '../fixtures/files.js'
 import { now, sleep } from '../workload.js'
 import { isDigestOnFloor, salesReport } from '@tabsync/core'
@@ -63,6 +69,33 @@ function watchedStorage(dir: string, t0: number) {
 }
 
 /**
+ * The file storage of a device, noting the documents whose content is loaded (a document id
+ * alone or with 'snapshot' / 'incremental'); key names are listed without their bytes, as the
+ * device lists them through its own adapter (sync's key-listing.ts).
+ */
+function countedReads(dir: string) {
+  const inner = new NodeFSStorageAdapter(dir)
+  const read = new Set<string>()
+  const note = (key: readonly string[]) => {
+    const [id, kind] = key
+    if (id && (kind === undefined || kind === 'snapshot' || kind === 'incremental')) read.add(id)
+  }
+  const adapter: StorageAdapterInterface & {
+    listKeys(prefix: StorageKey): Promise<StorageKey[]>
+    listDocumentKeys(ids: readonly string[]): Promise<Map<string, StorageKey[]>>
+  } = {
+    load: (key: StorageKey) => (note(key), inner.load(key)),
+    save: (key: StorageKey, data: Uint8Array) => inner.save(key, data),
+    remove: (key: StorageKey) => inner.remove(key),
+    loadRange: (prefix: StorageKey) => (note(prefix), inner.loadRange(prefix)),
+    removeRange: (prefix: StorageKey) => inner.removeRange(prefix),
+    listKeys: (prefix: StorageKey) => listKeys(inner, prefix),
+    listDocumentKeys: (ids: readonly string[]) => listDocumentKeys(inner, ids),
+  }
+  return { adapter, read }
+}
+
+/**
  * Counts the device's `POST /documents` requests (this process runs one cold start at a time):
  * how many round trips to the relay a cold start waits for, on any version.
  */
@@ -91,6 +124,8 @@ export async function tabsyncCold(req: {
   openOnly?: boolean
   /** `openDevice`'s `loadHook` (default: on unless TABSYNC_BENCH_LOAD_HOOK=0). */
   loadHook?: boolean
+  /** False: no report over every opened order at the end (the store-with-history variant). */
+  openingReport?: boolean
 }): Promise<Record<string, number>> {
   const t0 = now()
   const deviceId = `cold-${Math.random().toString(36).slice(2, 8)}`
@@ -171,7 +206,7 @@ export async function tabsyncCold(req: {
   // The relay is still answering this device's 2,000 sync messages (one per order opened) long
   // after it closed: the app's cold start comes later than that (relay-settled.ts).
   const relay = await whenRelaySettled(req.url)
-  const report = await reportAtColdStart(req, deviceId, options)
+  const report = await reportAtColdStart(req, deviceId, options, req.openingReport ?? true)
   return {
     usable: usable || CAP_MS,
     whole: whole || CAP_MS,
@@ -228,13 +263,25 @@ async function openOnly(
 async function reportAtColdStart(
   req: { url: string; secret: string; storeId: string; businessDate: string },
   deviceId: string,
-  options: Parameters<typeof tabsyncDevice>[4],
+  options: { storeUrl: AutomergeUrl; storage: { directory: string }; loadHook: boolean },
+  withOpening: boolean,
 ): Promise<Record<string, number>> {
   const r0 = now()
-  const cached = await tabsyncDevice(req.url, req.secret, deviceId, [req.storeId], options)
+  const counted = countedReads(options.storage.directory)
+  const cached = await tabsyncDevice(req.url, req.secret, deviceId, [req.storeId], {
+    ...options,
+    storage: counted.adapter,
+  })
   await cached.ready()
+  counted.read.clear()
   const fromCache = await cached.salesReport(req.businessDate)
   const reportMs = now() - r0
+  // What the report read (document content loaded from storage; listing names is not reading).
+  const tableIds = new Set(
+    Object.values(cached.store().tables).map((t) => t.url.slice('automerge:'.length)),
+  )
+  const reportDocsRead = counted.read.size
+  const reportTablesRead = [...counted.read].filter((id) => tableIds.has(id)).length
   // The floor at cold start: the checks the table-days do not hint closed first (`onFirst`),
   // from the same cache, then the whole day (the closed-hinted ones checked too).
   const f0 = now()
@@ -250,6 +297,19 @@ async function reportAtColdStart(
   const floorWholeMs = now() - f0
   const onFloorWhole = floor.orders.filter((o) => isDigestOnFloor(o.digest)).length
   await cached.close()
+  const cachedFigures = {
+    reportMs,
+    reportOpened: fromCache.day.opened,
+    reportCached: fromCache.day.fromCache,
+    reportOrders: fromCache.report.orderCount,
+    reportDocsRead,
+    reportTablesRead,
+    floorMs,
+    onFloor,
+    floorWholeMs,
+    onFloorWhole,
+  }
+  if (!withOpening) return cachedFigures
   const o0 = now()
   const opening = await tabsyncDevice(req.url, req.secret, deviceId, [req.storeId], options)
   await opening.ready()
@@ -262,17 +322,10 @@ async function reportAtColdStart(
   const openingMs = now() - o0
   await opening.close()
   return {
-    reportMs,
-    reportOpened: fromCache.day.opened,
-    reportCached: fromCache.day.fromCache,
-    reportOrders: fromCache.report.orderCount,
+    ...cachedFigures,
     reportSame: Number(
       plain.total === fromCache.report.total && plain.orderCount === fromCache.report.orderCount,
     ),
-    floorMs,
-    onFloor,
-    floorWholeMs,
-    onFloorWhole,
     reportOpeningMs: openingMs,
   }
 }

@@ -1,5 +1,6 @@
 // Workload 3: a cold device (empty storage) joins a store with a day of orders on the relay:
 // time until the open orders are usable and until the whole day is local.
+import { cp } from 'node:fs/promises'
 import path from 'node:path'
 import * as A from '@automerge/automerge'
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs'
@@ -7,6 +8,7 @@ import { startChild } from '../child/processes.js'
 import type { DocumentId } from '@automerge/automerge-repo'
 import { decode } from '@tabsync/core'
 import { cachedDay, installDay, type Day } from '../fixtures/day.js'
+import { installHistory, type HistoryShape } from '../fixtures/history.js'
 import { startTabsyncRelay } from '../paths/tabsync-relay-child.js'
 import { uploadDay } from '../paths/tabsync-upload.js'
 import { COLD_PHASES, COLD_PHASE_NAMES } from '../paths/tabsync-cold.js'
@@ -16,25 +18,75 @@ import { now, type BenchContext, type Workload } from '../workload.js'
 
 const W = 'cold-device'
 
-/** The day on a Tabsync relay (uploaded through a device, then the relay restarted cold). */
-async function startTabsyncCold(ctx: BenchContext, day: Day) {
+/**
+ * The day on a Tabsync relay (uploaded through a device, then the relay restarted cold); with
+ * `history`, a second relay on a copy of that directory with the history added (see below).
+ */
+async function startTabsyncCold(ctx: BenchContext, day: Day, history?: HistoryShape) {
   try {
     const up = await startTabsyncRelay(ctx, {
       limits: { messagesPerSecond: 100_000, messageBurst: 100_000 },
     })
     await uploadDay(up.relay, up.url, up.secret, day, ctx.log)
     await up.relay.stop()
-    const { relay, url, secret } = await startTabsyncRelay(ctx, { dir: up.dir, secret: up.secret })
-    const driver = await startChild('cold-driver', { env: { TABSYNC_BENCH_PATH: 'tabsync' } })
     const first = A.load<{ businessDate: unknown }>(
       day.docs.get(day.openUrls[0]?.slice('automerge:'.length) as DocumentId) as Uint8Array,
     )
-    return { relay, driver, url, secret, businessDate: String(first.businessDate) }
+    const businessDate = String(first.businessDate)
+    const withHistory = history
+      ? await startHistoryRelay(ctx, day, up.dir, up.secret, businessDate, history)
+      : undefined
+    const { relay, url, secret } = await startTabsyncRelay(ctx, { dir: up.dir, secret: up.secret })
+    const driver = await startChild('cold-driver', { env: { TABSYNC_BENCH_PATH: 'tabsync' } })
+    return { relay, driver, url, secret, businessDate, withHistory }
   } catch (e) {
     ctx.log(`cold-device: Tabsync path unavailable: ${e instanceof Error ? e.message : String(e)}`)
     return undefined
   }
 }
+
+// --- a store with history -------------------------------------------------------------------
+// The same day on a store that has months behind it: past days on table-days and, before them,
+// a legacy period whose references the (retired) table documents hold (fixtures/history.ts).
+// One cold start per bench run on it (run 1 only), beside the store without history: open
+// checks usable, whole day stored, the cached report, and what the report read.
+
+/** How much history the variant adds (TABSYNC_BENCH_HISTORY=0: no variant). */
+function historyShape(quick: boolean): HistoryShape | undefined {
+  if (process.env['TABSYNC_BENCH_HISTORY'] === '0') return undefined
+  return quick
+    ? { pastDays: 3, ordersPerDay: 20, legacyDays: 2 }
+    : { pastDays: 60, ordersPerDay: 300, legacyDays: 20 }
+}
+
+/** A relay on a copy of the day's stopped relay directory, with the history added. */
+async function startHistoryRelay(
+  ctx: BenchContext,
+  day: Day,
+  dayDir: string,
+  secret: string,
+  businessDate: string,
+  shape: HistoryShape,
+) {
+  const dir = await ctx.tempDir('tabsync-relay-history')
+  await cp(dayDir, dir, { recursive: true })
+  const counts = await installHistory(dir, day, businessDate, shape, ctx.log)
+  const started = await startTabsyncRelay(ctx, { dir, secret })
+  return { relay: started.relay, url: started.url, counts }
+}
+
+/** The figures the variant records, beside the same figure without history. */
+const HISTORY_FIGURES = [
+  ['usable', Unit.ms, 'open checks usable'],
+  ['stored', Unit.ms, 'whole day stored on the device'],
+  ['requestsBeforeUsable', Unit.count, 'bulk requests before the open checks are usable'],
+  ['storedBytes', Unit.bytes, 'device bytes stored after the cold start'],
+  ['reportMs', Unit.ms, 'X/Z report at app cold start from the summary cache'],
+  ['reportDocsRead', Unit.count, 'documents the cached report read from storage'],
+  ['reportTablesRead', Unit.count, 'table documents the cached report read'],
+  ['reportOpened', Unit.count, 'orders the cached report opened'],
+  ['floorMs', Unit.ms, 'floor’s open checks at app cold start'],
+] as const
 
 export const coldDeviceWorkload: Workload = {
   name: W,
@@ -47,7 +99,8 @@ export const coldDeviceWorkload: Workload = {
     const relayStored = await dirBytes(relayDir)
     const relay = await startChild('stock-relay', { env: { TABSYNC_BENCH_DIR: relayDir } })
     const driver = await startChild('cold-driver', { env: { TABSYNC_BENCH_PATH: 'stock' } })
-    const tabsync = await startTabsyncCold(ctx, day)
+    const history = historyShape(ctx.quick)
+    const tabsync = await startTabsyncCold(ctx, day, history)
     // The day as JSON (what a plain REST POS would ship): the JSON.parse floor.
     const dayJson = JSON.stringify([...day.docs.values()].map((b) => decode(A.load(b) as never)))
     // At most 3 runs: a cold start of the full day is long.
@@ -65,6 +118,7 @@ export const coldDeviceWorkload: Workload = {
         if (typeof t[key] === 'number') m[`tabsyncStockLoad.${key}`] = t[key]
       }
     }
+    const paired: Record<string, number> = {}
     const v = await repeat(runs, async (run) => {
       ctx.log(`cold-device run ${run + 1}/${runs}`)
       const dir = await ctx.tempDir('cold-device')
@@ -129,10 +183,40 @@ export const coldDeviceWorkload: Workload = {
           m['tabsync.deviceBytesPerOrder'] =
             (t['storedBytes'] as number) / Math.max(1, t['readyCount'] as number)
         }
+        // The store with history: the same cold start (no report over every opened order), run 1.
+        const hist = tabsync.withHistory
+        if (hist && run === 0 && !openOnly) {
+          const h = await tabsync.driver.request<Record<string, number>>(
+            {
+              type: 'cold',
+              url: hist.url,
+              secret: tabsync.secret,
+              storeId: day.storeId,
+              storeUrl: day.storeUrl,
+              openUrls: day.openUrls,
+              allUrls: day.orderUrls,
+              businessDate: tabsync.businessDate,
+              dir: await ctx.tempDir('cold-tabsync-history-device'),
+              openingReport: false,
+            },
+            900_000,
+          )
+          // Beside run 1's own cold start on the store without history (outside `repeat`: once).
+          for (const [key] of HISTORY_FIGURES) {
+            if (typeof h[key] === 'number') paired[`tabsyncHistory.${key}`] = h[key]
+            if (typeof t[key] === 'number') paired[`tabsyncHistoryBase.${key}`] = t[key]
+          }
+        }
       }
       return m
     })
-    await Promise.all([driver.stop(), relay.stop(), tabsync?.driver.stop(), tabsync?.relay.stop()])
+    await Promise.all([
+      driver.stop(),
+      relay.stop(),
+      tabsync?.driver.stop(),
+      tabsync?.relay.stop(),
+      tabsync?.withHistory?.relay.stop(),
+    ])
     const n = `${size.open} open of ${size.orders.toLocaleString('en-US')}`
     const rec = (
       name: string,
@@ -343,6 +427,31 @@ export const coldDeviceWorkload: Workload = {
         'tabsync.deviceBytesPerOrder',
         { vs: 'cold-device.stock device bytes stored per order' },
       )
+    }
+    const hist = tabsync?.withHistory
+    if (hist && Object.keys(paired).length > 0) {
+      Object.assign(v, await repeat(1, () => paired))
+      const c = hist.counts
+      const past = `${c.pastDays} past days of ${c.ordersPerDay} orders, ${c.legacyDays} legacy days`
+      for (const [key, unit, what] of HISTORY_FIGURES) {
+        rec(
+          `tabsync ${what}, store with history (${past})`,
+          Path.tabsync,
+          unit,
+          `tabsyncHistory.${key}`,
+          {
+            vs: `${W}.tabsync ${what}, same day without history`,
+            note: `run 1 only; ${c.added.toLocaleString('en-US')} documents added on the relay, ${c.legacyRefs.toLocaleString('en-US')} references in the retired tables`,
+          },
+        )
+        rec(
+          `tabsync ${what}, same day without history`,
+          Path.tabsync,
+          unit,
+          `tabsyncHistoryBase.${key}`,
+          { note: 'run 1, the cold start just before the one with history' },
+        )
+      }
     }
     if (stockWhole) {
       rec(

@@ -12,3 +12,7 @@ export {
 } from './repo/message-shortcuts.js'
 export type { ShortcutLog } from './repo/message-shortcuts.js'
 export { handOffDecoded } from './repo/edge-decode-handoff.js'
+// The bench's store-with-history fixture writes a relay's storage directly (bench/src/fixtures/
+// history.ts): its file layout, and the key prefix of the ownership records (access/ownership.ts).
+export { FileStorageAdapter } from './storage/file-storage-adapter.js'
+export { RELAY_KEY_PREFIX } from './access/ownership.js'

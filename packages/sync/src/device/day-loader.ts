@@ -12,6 +12,7 @@ import { documentIdOf } from '../docs/document-id.js'
 import { readStoredDoc } from '../docs/stored-doc.js'
 import { SyncError, SyncErrorKind } from '../errors.js'
 import type { Logger } from '../log/logger.js'
+import type { LegacyChecks } from './legacy-checks.js'
 import { openFirst } from './open-first.js'
 import { readTableDays, type DayTables } from './table-day-reads.js'
 import type { TableDays } from './table-days.js'
@@ -81,6 +82,8 @@ export interface DayLoaderParts {
   readonly syncGate: SyncGate
   /** The table-days of a store that opted in (table-days.ts). */
   readonly tableDays: TableDays
+  /** What each table document held when last read (legacy-checks.ts). */
+  readonly legacyChecks: LegacyChecks
   readonly logger: Logger
 }
 

@@ -32,6 +32,7 @@ import { ChangePush, isChangeLink } from '../network/change-push.js'
 import { OrderCommands } from './order-commands.js'
 import { reopenAfterRestart } from './restart-reopen.js'
 import { StoreSession, type NewStore } from './store-session.js'
+import { LegacyChecks } from './legacy-checks.js'
 import { SummaryCache, type SummaryCacheStats } from './summary-cache.js'
 import { dayDigests, type DayDigests, type DayDigestsOptions } from './day-digests.js'
 import { TableDays } from './table-days.js'
@@ -206,6 +207,7 @@ export class Device {
       summaries,
       syncGate: parts.syncGate ?? new SyncGate(),
       tableDays,
+      legacyChecks: new LegacyChecks(storage, repo, logger),
       logger,
     })
     this.#reopened = parts.reopen

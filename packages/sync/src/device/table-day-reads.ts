@@ -15,8 +15,9 @@ import {
 import { CURRENT_SCHEMA, schemaOf } from '@tabsync/core/internal'
 import type { CatchUp } from '../docs/catch-up.js'
 import { documentIdOf } from '../docs/document-id.js'
-import { readStoredDoc } from '../docs/stored-doc.js'
+import { readDocAndSource, readStoredDoc } from '../docs/stored-doc.js'
 import type { Logger } from '../log/logger.js'
+import type { LegacyChecks } from './legacy-checks.js'
 import { openFirst } from './open-first.js'
 import type { OpenDocs } from './open-docs.js'
 import type { StoreSession } from './store-session.js'
@@ -50,6 +51,8 @@ export interface TableDayReadParts {
   readonly session: StoreSession
   readonly catchUp: CatchUp
   readonly tableDays: TableDays
+  /** What each table document held when last read (legacy-checks.ts). */
+  readonly legacyChecks: LegacyChecks
   readonly logger: Logger
 }
 
@@ -121,8 +124,9 @@ export async function readTableDays(
 
 /**
  * References of `day` that tills of the previous version filed in the table documents, beyond
- * `known` (order ids). Tables that need it (not retired yet, or holding such references) are
- * opened in the background and handed to `TableDays.adopt`. Never rejects.
+ * `known` (order ids). A table unchanged since its last check for the day (legacy-checks.ts) is
+ * not read: its recorded references stand. Tables that need it (not retired yet, or holding
+ * such references) are opened in the background and handed to `TableDays.adopt`. Never rejects.
  */
 async function legacyRefs(
   parts: TableDayReadParts,
@@ -131,30 +135,48 @@ async function legacyRefs(
   known: ReadonlySet<string>,
   localOnly: boolean,
 ): Promise<OrderRef[]> {
-  const { repo, storage, catchUp, docs, session, tableDays, logger } = parts
+  const { repo, storage, catchUp, docs, session, tableDays, legacyChecks, logger } = parts
   const tables = tableIds.flatMap((tableId) => {
     const url = session.store().tables[tableId]?.url
     const id = url ? documentIdOf(url) : undefined
     return id && url ? [{ tableId, id, url: url as AutomergeUrl }] : []
   })
   try {
-    if (!localOnly) await catchUp.fetch(tables.map((t) => t.id))
+    const { valid, absent } = await legacyChecks.unchanged(
+      tables.map((t) => t.id),
+      day,
+    )
+    // Only the tables not here are asked for (a new device); the others are listed, not read.
+    if (!localOnly && absent.length > 0) await catchUp.fetch(absent)
+    const read: Parameters<LegacyChecks['record']>[1][number][] = []
     const found = await Promise.all(
       tables.map(async ({ tableId, id, url }) => {
-        const table = await readStoredDoc<TableDoc>(repo, storage, id)
-        if (!table) return []
-        const refs = tableDayRefs(table, day)
-          .map((h) => h.ref)
-          .filter((r) => !known.has(r.orderId))
-        if (refs.length > 0 || schemaOf(table) < CURRENT_SCHEMA.table) {
+        let refs: OrderRef[]
+        let retired: boolean
+        const check = valid.get(id)
+        if (check) {
+          legacyChecks.stats.skipped++
+          refs = [...check.refs]
+          retired = check.retired
+        } else {
+          const got = await readDocAndSource<TableDoc>(repo, storage, id)
+          if (!got) return []
+          legacyChecks.stats.read++
+          refs = tableDayRefs(got.doc, day).map((h) => h.ref)
+          retired = schemaOf(got.doc) >= CURRENT_SCHEMA.table
+          read.push({ id, source: got.source, retired, refs })
+        }
+        const unknown = refs.filter((r) => !known.has(r.orderId))
+        if (unknown.length > 0 || !retired) {
           void docs
             .open<TableDoc>(url, { maxAttempts: 4 })
             .then((handle) => tableDays.adopt(tableId, handle, day))
             .catch((err: unknown) => logger.debug({ err, url }, 'legacy table not opened'))
         }
-        return refs
+        return unknown
       }),
     )
+    await legacyChecks.record(day, read)
     return found.flat()
   } catch (err) {
     logger.warn({ err, day }, 'legacy tables not read: the next read tries again')

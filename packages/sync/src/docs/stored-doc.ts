@@ -1,5 +1,11 @@
 import * as A from '@automerge/automerge'
-import type { DocumentId, Repo, StorageAdapterInterface } from '@automerge/automerge-repo/slim'
+import {
+  encodeHeads,
+  type DocumentId,
+  type Repo,
+  type StorageAdapterInterface,
+} from '@automerge/automerge-repo/slim'
+import { fingerprintOfChunks } from './chunk-fingerprint.js'
 import { isContentChunk } from './chunk-keys.js'
 
 /**
@@ -16,12 +22,37 @@ export async function readStoredDoc<T>(
   storage: StorageAdapterInterface,
   id: DocumentId,
 ): Promise<A.Doc<T> | undefined> {
+  return (await readDocAndSource<T>(repo, storage, id))?.doc
+}
+
+/**
+ * Where {@link readStoredDoc} read the document: its loaded handle, or exactly these stored
+ * content chunks (their fingerprint: chunk-fingerprint.ts), read in the same `loadRange`; with
+ * the heads read (base58, as `handle.heads()`).
+ */
+export type ReadSource =
+  | { readonly from: 'memory'; readonly heads: readonly string[] }
+  | {
+      readonly from: 'storage'
+      readonly heads: readonly string[]
+      readonly chunks: readonly string[]
+    }
+
+/** {@link readStoredDoc}, and where the content came from (a caller remembering what it read). */
+export async function readDocAndSource<T>(
+  repo: Repo,
+  storage: StorageAdapterInterface,
+  id: DocumentId,
+): Promise<{ doc: A.Doc<T>; source: ReadSource } | undefined> {
   const handle = repo.handles[id]
-  if (handle?.isReady() && handle.heads().length > 0) return handle.doc() as A.Doc<T>
+  if (handle?.isReady() && handle.heads().length > 0) {
+    return { doc: handle.doc() as A.Doc<T>, source: { from: 'memory', heads: handle.heads() } }
+  }
   const chunks = (await storage.loadRange([id])).filter(
     (c) => isContentChunk(c) && c.data !== undefined,
   )
   if (chunks.length === 0) return undefined
+  const names = fingerprintOfChunks(chunks) ?? []
   // Snapshots first, as automerge-repo concatenates them; Automerge loads the chunks as one.
   chunks.sort((a, b) => rank(a.key[1]) - rank(b.key[1]))
   const size = chunks.reduce((n, c) => n + c.data!.length, 0)
@@ -31,7 +62,8 @@ export async function readStoredDoc<T>(
     bytes.set(c.data!, at)
     at += c.data!.length
   }
-  return A.load<T>(bytes)
+  const doc = A.load<T>(bytes)
+  return { doc, source: { from: 'storage', heads: encodeHeads(A.getHeads(doc)), chunks: names } }
 }
 
 function rank(type: string | undefined): number {
