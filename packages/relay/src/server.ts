@@ -44,6 +44,7 @@ import { installMessageShortcuts } from './repo/message-shortcuts.js'
 import { unloadDocument } from './repo/unload-document.js'
 import { pushStoreDocuments } from './repo/push-store-documents.js'
 import { resetSyncOnReconnect } from './repo/reset-peer-sync.js'
+import { coalescedShareReevaluation } from './repo/share-reevaluation.js'
 import { createDocumentsRoute } from './http/documents-route.js'
 import { FileStorageAdapter } from './storage/file-storage-adapter.js'
 import { InstrumentedStorage } from './storage/instrumented-storage.js'
@@ -428,7 +429,11 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       },
     )
 
-  // Settle claimed documents as soon as their content is readable.
+  // Settle claimed documents as soon as their content is readable; who syncs what is re-checked
+  // in coalesced passes (share-reevaluation.ts).
+  const shareChanged = coalescedShareReevaluation(liveRepo, (err) =>
+    log.warn({ err }, 're-checking who syncs which document failed'),
+  )
   liveRepo.on('doc-metrics', (event) => {
     if (event.type !== 'receive-sync-message' && event.type !== 'doc-loaded') return
     const documentId = event.documentId
@@ -446,7 +451,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
           log.warn({ err, documentId }, 'could not unload a quarantined document'),
         )
       }
-      liveRepo.shareConfigChanged()
+      shareChanged()
     })
   })
 
