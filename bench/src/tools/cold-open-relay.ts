@@ -9,15 +9,15 @@ import { Session } from 'node:inspector/promises'
 import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import * as A from '@automerge/automerge'
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs'
 import type { DocumentId } from '@automerge/automerge-repo'
 import { openDevice } from '@tabsync/sync'
 import { issueToken } from '@tabsync/relay'
-import { cachedDay, installDay } from '../fixtures/day.js'
+import { installDay } from '../fixtures/day.js'
 import { uploadDay } from '../paths/tabsync-upload.js'
 import { startTabsyncRelay } from '../paths/tabsync-relay-child.js'
-import { now, type BenchContext } from '../workload.js'
+import { now } from '../workload.js'
+import { log, toolContext, toolDay } from './tool-day.js'
 
 const orders = Number(process.argv[2] ?? 2000)
 // relay: the installed day, relay connected; none: no relay; bulk: the device's storage is
@@ -25,22 +25,8 @@ const orders = Number(process.argv[2] ?? 2000)
 const mode = process.argv[3] ?? 'relay'
 const withRelay = mode !== 'none'
 const profileDir = process.env['TABSYNC_BENCH_PROFILE']
-const log = (m: string) => process.stderr.write(`${m}\n`)
-const scratch = path.join(os.tmpdir(), `tabsync-cold-open-${process.pid}`)
-const ctx = {
-  tempDir: async (label: string) => {
-    const dir = path.join(scratch, `${label}-${Math.random().toString(36).slice(2, 8)}`)
-    await mkdir(dir, { recursive: true })
-    return dir
-  },
-  log,
-} as unknown as BenchContext
-
-const day = await cachedDay({ orders, open: 60 }, log)
-const first = A.load<{ businessDate: unknown }>(
-  day.docs.get(day.openUrls[0]!.slice('automerge:'.length) as DocumentId)!,
-)
-const date = String(first.businessDate)
+const { ctx, scratch } = toolContext('cold-open')
+const { day, date } = await toolDay(orders)
 const key = day.storeUrl.slice(10, 22)
 
 // The relay's data (the day uploaded through a device) and the device's storage (the day

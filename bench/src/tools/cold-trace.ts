@@ -6,37 +6,22 @@
 // the workload does). `npx tsx --conditions=@tabsync/source bench/src/tools/cold-trace.ts [runs]
 // [orders]`. The relay's data (the day uploaded through a device, as the workload does) is
 // built once and kept in the os temp dir; each run starts a relay on a copy.
-import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { cp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import * as A from '@automerge/automerge'
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs'
 import type { DocumentId } from '@automerge/automerge-repo'
 import { openDevice } from '@tabsync/sync'
 import { issueToken } from '@tabsync/relay'
-import { cachedDay } from '../fixtures/day.js'
 import { uploadDay } from '../paths/tabsync-upload.js'
 import { startTabsyncRelay } from '../paths/tabsync-relay-child.js'
-import { now, sleep, type BenchContext } from '../workload.js'
+import { now, sleep } from '../workload.js'
+import { log, toolContext, toolDay } from './tool-day.js'
 
 const runs = Number(process.argv[2] ?? 1)
 const orders = Number(process.argv[3] ?? 2000)
-const log = (m: string) => process.stderr.write(`${m}\n`)
-const scratch = path.join(os.tmpdir(), `tabsync-cold-trace-${process.pid}`)
-const ctx = {
-  tempDir: async (label: string) => {
-    const dir = path.join(scratch, `${label}-${Math.random().toString(36).slice(2, 8)}`)
-    await mkdir(dir, { recursive: true })
-    return dir
-  },
-  log,
-} as unknown as BenchContext
-
-const day = await cachedDay({ orders, open: 60 }, log)
-const first = A.load<{ businessDate: unknown }>(
-  day.docs.get(day.openUrls[0]!.slice('automerge:'.length) as DocumentId)!,
-)
-const date = String(first.businessDate)
+const { ctx, scratch } = toolContext('cold-trace')
+const { day, date } = await toolDay(orders)
 
 // The relay's data with the day on it, kept between calls (per fixture: its store URL).
 const template = path.join(os.tmpdir(), `tabsync-cold-trace-relay-${day.storeUrl.slice(10, 22)}`)

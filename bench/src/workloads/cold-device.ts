@@ -151,23 +151,25 @@ export const coldDeviceWorkload: Workload = {
       }
       m['relayBytesPerOrder'] = relayStored.bytes / day.docs.size
       if (tabsync) {
-        const coldStart = async (loadHook: boolean) =>
+        /** One cold start of a new device on the relay at `url` (its own storage, `label`). */
+        const coldOn = async (url: string, label: string, extra: Record<string, unknown>) =>
           tabsync.driver.request<Record<string, number>>(
             {
               type: 'cold',
-              url: tabsync.url,
+              url,
               secret: tabsync.secret,
               storeId: day.storeId,
               storeUrl: day.storeUrl,
               openUrls: day.openUrls,
               allUrls: day.orderUrls,
               businessDate: tabsync.businessDate,
-              dir: await ctx.tempDir('cold-tabsync-device'),
-              openOnly,
-              loadHook,
+              dir: await ctx.tempDir(label),
+              ...extra,
             },
             900_000,
           )
+        const coldStart = (loadHook: boolean) =>
+          coldOn(tabsync.url, 'cold-tabsync-device', { openOnly, loadHook })
         // TABSYNC_BENCH_LOAD_HOOK=both: each run also starts a cold device with automerge-repo's
         // own loading (the load hook's before figure), first or second by turns.
         if (bothLoads && run % 2 === 0) stockLoad(m, await coldStart(false))
@@ -186,21 +188,9 @@ export const coldDeviceWorkload: Workload = {
         // The store with history: the same cold start (no report over every opened order), run 1.
         const hist = tabsync.withHistory
         if (hist && run === 0 && !openOnly) {
-          const h = await tabsync.driver.request<Record<string, number>>(
-            {
-              type: 'cold',
-              url: hist.url,
-              secret: tabsync.secret,
-              storeId: day.storeId,
-              storeUrl: day.storeUrl,
-              openUrls: day.openUrls,
-              allUrls: day.orderUrls,
-              businessDate: tabsync.businessDate,
-              dir: await ctx.tempDir('cold-tabsync-history-device'),
-              openingReport: false,
-            },
-            900_000,
-          )
+          const h = await coldOn(hist.url, 'cold-tabsync-history-device', {
+            openingReport: false,
+          })
           // Beside run 1's own cold start on the store without history (outside `repeat`: once).
           for (const [key] of HISTORY_FIGURES) {
             if (typeof h[key] === 'number') paired[`tabsyncHistory.${key}`] = h[key]
