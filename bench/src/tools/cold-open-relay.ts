@@ -6,7 +6,7 @@
 // frames in and out; `TABSYNC_BENCH_PROFILE=<dir>` writes a CPU profile of the relay child and
 // of this process (the inspector's Profiler, written before exit).
 import { Session } from 'node:inspector/promises'
-import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { cp, mkdir, rm, stat, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs'
@@ -14,10 +14,9 @@ import type { DocumentId } from '@automerge/automerge-repo'
 import { openDevice } from '@tabsync/sync'
 import { issueToken } from '@tabsync/relay'
 import { installDay } from '../fixtures/day.js'
-import { uploadDay } from '../paths/tabsync-upload.js'
 import { startTabsyncRelay } from '../paths/tabsync-relay-child.js'
 import { now } from '../workload.js'
-import { log, toolContext, toolDay } from './tool-day.js'
+import { log, toolContext, toolDay, uploadedRelay } from './tool-day.js'
 
 const orders = Number(process.argv[2] ?? 2000)
 // relay: the installed day, relay connected; none: no relay; bulk: the device's storage is
@@ -31,24 +30,7 @@ const key = day.storeUrl.slice(10, 22)
 
 // The relay's data (the day uploaded through a device) and the device's storage (the day
 // installed), each kept between calls.
-const relayTemplate = path.join(os.tmpdir(), `tabsync-cold-trace-relay-${key}`)
-let secret: string
-try {
-  await stat(path.join(relayTemplate, 'done'))
-  secret = await readFile(path.join(relayTemplate, 'secret'), 'utf8')
-} catch {
-  log(`uploading the day to a relay kept in ${relayTemplate}`)
-  await rm(relayTemplate, { recursive: true, force: true })
-  const up = await startTabsyncRelay(ctx, {
-    dir: path.join(relayTemplate, 'data'),
-    limits: { messagesPerSecond: 100_000, messageBurst: 100_000 },
-  })
-  await uploadDay(up.relay, up.url, up.secret, day, log)
-  await up.relay.stop()
-  secret = up.secret
-  await writeFile(path.join(relayTemplate, 'secret'), secret)
-  await writeFile(path.join(relayTemplate, 'done'), '')
-}
+const { data: relayData, secret } = await uploadedRelay(ctx, day)
 const deviceTemplate = path.join(os.tmpdir(), `tabsync-cold-open-device-${key}`)
 try {
   await stat(path.join(deviceTemplate, 'done'))
@@ -60,7 +42,7 @@ try {
 }
 
 const relayDir = await ctx.tempDir('relay')
-await cp(path.join(relayTemplate, 'data'), relayDir, { recursive: true })
+await cp(relayData, relayDir, { recursive: true })
 const deviceDir = await ctx.tempDir('device')
 if (mode !== 'bulk') await cp(path.join(deviceTemplate, 'data'), deviceDir, { recursive: true })
 // TABSYNC_BENCH_DEFAULT_LIMITS=1: the relay's default limits (200 messages/s, a burst of 2,000),

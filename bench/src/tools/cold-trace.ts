@@ -6,17 +6,15 @@
 // the workload does). `npx tsx --conditions=@tabsync/source bench/src/tools/cold-trace.ts [runs]
 // [orders]`. The relay's data (the day uploaded through a device, as the workload does) is
 // built once and kept in the os temp dir; each run starts a relay on a copy.
-import { cp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { cp, rm } from 'node:fs/promises'
 import os from 'node:os'
-import path from 'node:path'
 import { NodeFSStorageAdapter } from '@automerge/automerge-repo-storage-nodefs'
 import type { DocumentId } from '@automerge/automerge-repo'
 import { openDevice } from '@tabsync/sync'
 import { issueToken } from '@tabsync/relay'
-import { uploadDay } from '../paths/tabsync-upload.js'
 import { startTabsyncRelay } from '../paths/tabsync-relay-child.js'
 import { now, sleep } from '../workload.js'
-import { log, toolContext, toolDay } from './tool-day.js'
+import { log, toolContext, toolDay, uploadedRelay } from './tool-day.js'
 
 const runs = Number(process.argv[2] ?? 1)
 const orders = Number(process.argv[3] ?? 2000)
@@ -24,29 +22,12 @@ const { ctx, scratch } = toolContext('cold-trace')
 const { day, date } = await toolDay(orders)
 
 // The relay's data with the day on it, kept between calls (per fixture: its store URL).
-const template = path.join(os.tmpdir(), `tabsync-cold-trace-relay-${day.storeUrl.slice(10, 22)}`)
-let secret: string
-try {
-  await stat(path.join(template, 'done'))
-  secret = await readFile(path.join(template, 'secret'), 'utf8')
-} catch {
-  log(`uploading the day to a relay kept in ${template}`)
-  await rm(template, { recursive: true, force: true })
-  const up = await startTabsyncRelay(ctx, {
-    dir: path.join(template, 'data'),
-    limits: { messagesPerSecond: 100_000, messageBurst: 100_000 },
-  })
-  await uploadDay(up.relay, up.url, up.secret, day, log)
-  await up.relay.stop()
-  secret = up.secret
-  await writeFile(path.join(template, 'secret'), secret)
-  await writeFile(path.join(template, 'done'), '')
-}
+const { data: relayData, secret } = await uploadedRelay(ctx, day)
 
 const open = day.openUrls.map((u) => u.slice('automerge:'.length) as DocumentId)
 for (let run = 0; run < runs; run++) {
   const dir = await ctx.tempDir('relay')
-  await cp(path.join(template, 'data'), dir, { recursive: true })
+  await cp(relayData, dir, { recursive: true })
   const { relay, url } = await startTabsyncRelay(ctx, { dir, secret })
   const events: [number, string][] = []
   let t0 = now()
