@@ -289,6 +289,7 @@ test('a relay older than table-days is flagged for a store on them, and a new st
     late.createStore({ ...init('store-b'), tableDaysFrom: '2026-01-01' }),
   ).rejects.toMatchObject({
     kind: 'server-outdated',
+    details: { servers: [old.url] },
   })
   await late.createStore(init('store-b'))
   expect(late.store().tableDaysFrom).toBeUndefined()

@@ -272,12 +272,15 @@ export class Device {
    * asks for a date, which is refused (`server-outdated`). Update the relays first.
    */
   async createStore(init: NewStore): Promise<{ storeUrl: AutomergeUrl }> {
-    if (init.tableDaysFrom !== null && this.#network.lacks(ServerFeature.tableDays)) {
+    const outdated =
+      init.tableDaysFrom === null ? [] : this.#network.lacking(ServerFeature.tableDays)
+    if (outdated.length > 0) {
       if (init.tableDaysFrom !== undefined) {
+        // Not status().outdated: that lists what the device's loaded store uses (none yet).
         throw new SyncError(
           SyncErrorKind.serverOutdated,
           'a hub or relay of this device does not serve table-day documents: update it before the store uses them',
-          { feature: ServerFeature.tableDays, servers: this.status().outdated.map((s) => s.url) },
+          { feature: ServerFeature.tableDays, servers: outdated.map((s) => s.url) },
         )
       }
       this.#parts.logger.warn(

@@ -17,7 +17,7 @@ import {
   type SyncLink,
 } from '../network/sync-link.js'
 import { WebSocketLink } from '../network/websocket-link.js'
-import { outdatedServers } from '../status/outdated-servers.js'
+import { outdatedServers, type OutdatedServer } from '../status/outdated-servers.js'
 import { connectionState, type SyncStatus } from '../status/sync-status.js'
 import type { UnsyncedTracker } from '../status/unsynced-tracker.js'
 import type { ClockHandshake } from './clock-handshake.js'
@@ -64,7 +64,7 @@ export class NetworkStatus {
   /** The sync status right now. */
   status(): SyncStatus {
     const { tracker, docs, repo, clock } = this.#parts
-    const endpoints: EndpointStatus[] = this.#links.flatMap((l) => [...l.endpoints()])
+    const endpoints = this.#endpoints()
     return {
       state: connectionState(endpoints),
       endpoints,
@@ -78,14 +78,13 @@ export class NetworkStatus {
     }
   }
 
-  /** Whether any server that answered lacks `feature` (see `SyncStatus.outdated`). */
-  lacks(feature: string): boolean {
-    return (
-      outdatedServers(
-        this.#links.flatMap((l) => [...l.endpoints()]),
-        [feature],
-      ).length > 0
-    )
+  /** The servers that answered without `feature`, whatever the store uses (`SyncStatus.outdated`). */
+  lacking(feature: string): OutdatedServer[] {
+    return outdatedServers(this.#endpoints(), [feature])
+  }
+
+  #endpoints(): EndpointStatus[] {
+    return this.#links.flatMap((l) => [...l.endpoints()])
   }
 
   /** Calls `cb` whenever the status changes. Returns an unsubscribe function. */
