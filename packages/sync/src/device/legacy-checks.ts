@@ -44,6 +44,14 @@ export interface LegacyCheck {
   readonly refs: readonly OrderRef[]
 }
 
+/** A table document just read for a day: what {@link LegacyChecks.record} keeps of it. */
+export interface LegacyRead {
+  readonly id: DocumentId
+  readonly source: ReadSource
+  readonly retired: boolean
+  readonly refs: OrderRef[]
+}
+
 interface StoredChecks {
   readonly v: 1
   readonly tables: Record<string, LegacyCheck>
@@ -114,10 +122,7 @@ export class LegacyChecks {
   }
 
   /** Records what tables read for `date` held (then written to storage; logged, never thrown). */
-  async record(
-    date: string,
-    read: readonly { id: DocumentId; source: ReadSource; retired: boolean; refs: OrderRef[] }[],
-  ): Promise<void> {
+  async record(date: string, read: readonly LegacyRead[]): Promise<void> {
     if (read.length === 0) return
     const day = await this.#day(date)
     for (const { id, source, retired, refs } of read) {

@@ -17,7 +17,7 @@ import type { CatchUp } from '../docs/catch-up.js'
 import { documentIdOf } from '../docs/document-id.js'
 import { readDocAndSource, readStoredDoc } from '../docs/stored-doc.js'
 import type { Logger } from '../log/logger.js'
-import type { LegacyChecks } from './legacy-checks.js'
+import type { LegacyChecks, LegacyRead } from './legacy-checks.js'
 import { openFirst } from './open-first.js'
 import type { OpenDocs } from './open-docs.js'
 import type { StoreSession } from './store-session.js'
@@ -148,7 +148,7 @@ async function legacyRefs(
     )
     // Only the tables not here are asked for (a new device); the others are listed, not read.
     if (!localOnly && absent.length > 0) await catchUp.fetch(absent)
-    const read: Parameters<LegacyChecks['record']>[1][number][] = []
+    const read: LegacyRead[] = []
     const found = await Promise.all(
       tables.map(async ({ tableId, id, url }) => {
         let refs: OrderRef[]
