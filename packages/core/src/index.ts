@@ -8,7 +8,7 @@ export { newId } from './ids.js'
 export { formatHlc, hlcMs } from './clock/hlc.js'
 export { createHybridClock } from './clock/hybrid-clock.js'
 export type { HybridClock, ClockState, SkewReport } from './clock/hybrid-clock.js'
-export { businessDate } from './clock/business-day.js'
+export { businessDate, recentBusinessDates } from './clock/business-day.js'
 export type { BusinessDayRule } from './clock/business-day.js'
 
 export { percentOf, formatMoney } from './money/money.js'

@@ -8,7 +8,7 @@
  */
 import type { AutomergeUrl, StorageAdapterInterface } from '@automerge/automerge-repo'
 import {
-  businessDate,
+  recentBusinessDates,
   registerDevice,
   type CommandContext,
   type HybridClock,
@@ -137,8 +137,6 @@ export interface Device {
 /** Business days kept loaded: today and yesterday (a check opened before the day rolled). */
 const RECENT_DAYS = 2
 
-const DAY_MS = 86_400_000
-
 /** A recent order the terminal follows: its summary once its document is here. */
 interface Followed {
   summary: OrderSummary | undefined
@@ -186,11 +184,7 @@ export async function openDevice(options: DeviceOptions): Promise<Device> {
     if (first) emit({ url: first, kind: 'order' })
   }
   // The recent dates by the device's calibrated clock, as the day view reckons them.
-  const datesNow = () => {
-    const now = sync.clock.physicalMs()
-    const store = sync.store()
-    return Array.from({ length: RECENT_DAYS }, (_, i) => businessDate(now - i * DAY_MS, store))
-  }
+  const datesNow = () => recentBusinessDates(sync.clock.physicalMs(), sync.store(), RECENT_DAYS)
   // Which orders are recent is the day view's (tables followed, roll-over at the day's end);
   // each one's summary follows its document (core's summary needs the document itself: it shows
   // concurrent overwrites of descriptive fields). It opens every recent order, closed ones too,

@@ -20,6 +20,14 @@ export function businessDate(at: Hlc | number, rule: BusinessDayRule): string {
   return localDate(ms - rule.dayStartHour * 3_600_000, rule.timeZone)
 }
 
+/**
+ * The business dates of the `count` days up to `at`, newest first: the dates a till keeps on its
+ * floor (today and yesterday: a check opened before the day rolled over).
+ */
+export function recentBusinessDates(at: number, rule: BusinessDayRule, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => businessDate(at - i * 86_400_000, rule))
+}
+
 /** Store-local hour (0-23) of a timestamp, for hourly reports. */
 export function localHour(at: Hlc | number, timeZone: string): number {
   const ms = typeof at === 'number' ? at : hlcMs(at)

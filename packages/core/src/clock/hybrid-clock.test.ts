@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { expect, test } from 'vitest'
 import { assertProperty } from '../../test/fuzz-budget.js'
-import { businessDate } from './business-day.js'
+import { businessDate, recentBusinessDates } from './business-day.js'
 import { formatHlc, parseHlc } from './hlc.js'
 import { createHybridClock, type ClockState } from './hybrid-clock.js'
 
@@ -103,4 +103,18 @@ test('business day: sales at 02:30 belong to the evening before when the day sta
   const rule = { dayStartHour: 5, timeZone: 'Europe/Paris' }
   expect(businessDate(Date.UTC(2026, 10, 22, 1, 30), rule)).toBe('2026-11-21') // 02:30 Paris
   expect(businessDate(Date.UTC(2026, 10, 22, 4, 30), rule)).toBe('2026-11-22') // 05:30 Paris
+})
+
+test('recent business dates: today then the days before, by the same rule', () => {
+  const rule = { dayStartHour: 5, timeZone: 'Europe/Paris' }
+  // 02:30 Paris on 22 November: still the business day of the 21st.
+  expect(recentBusinessDates(Date.UTC(2026, 10, 22, 1, 30), rule, 2)).toEqual([
+    '2026-11-21',
+    '2026-11-20',
+  ])
+  expect(recentBusinessDates(Date.UTC(2026, 10, 22, 4, 30), rule, 3)).toEqual([
+    '2026-11-22',
+    '2026-11-21',
+    '2026-11-20',
+  ])
 })

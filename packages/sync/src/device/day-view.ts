@@ -1,6 +1,7 @@
 import type { AutomergeUrl, DocHandle, DocumentId } from '@automerge/automerge-repo/slim'
 import {
   businessDate,
+  recentBusinessDates,
   decode,
   readOrder,
   tableDayOrders,
@@ -85,7 +86,6 @@ export interface DayViewParts {
   readonly closed?: (view: DayWatch) => void
 }
 
-const DAY_MS = 86_400_000
 /** The day boundary is checked at least this often (the clock may be calibrated meanwhile). */
 const ROLLOVER_CHECK_MS = 60_000
 /** Finds per look for a table or an order before it waits for the next round. */
@@ -309,9 +309,7 @@ export class DayWatch implements DayView {
   #checkDates(store: BusinessDayRule | undefined = this.#parts.session.loaded()): boolean {
     if (!store) return false
     const now = this.#parts.now()
-    const dates = Array.from({ length: this.#days }, (_, i) =>
-      businessDate(now - i * DAY_MS, store),
-    )
+    const dates = recentBusinessDates(now, store, this.#days)
     clearTimeout(this.#rolloverTimer)
     this.#rolloverTimer = unrefTimer(
       setTimeout(
