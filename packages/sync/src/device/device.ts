@@ -1,4 +1,9 @@
-import type { AutomergeUrl, NetworkAdapterInterface, Repo } from '@automerge/automerge-repo/slim'
+import type {
+  AutomergeUrl,
+  DocumentId,
+  NetworkAdapterInterface,
+  Repo,
+} from '@automerge/automerge-repo/slim'
 import type {
   CommandContext,
   HybridClock,
@@ -17,6 +22,7 @@ import { SyncGate } from '../repo/sync-gate.js'
 import { UnsyncedTracker } from '../status/unsynced-tracker.js'
 import type { RepoChunks } from '../docs/repo-chunks.js'
 import type { ClosableStorage } from '../storage/closable-storage.js'
+import { DeviceKeys } from '../storage/device-keys.js'
 import { ClockHandshake } from './clock-handshake.js'
 import {
   DayLoader,
@@ -398,6 +404,25 @@ export class Device {
    */
   fetchDay(date?: string): Promise<{ present: number; fetched: number; missing: number }> {
     return this.#days.fetchDay(date)
+  }
+
+  /**
+   * Takes documents this device was handed before it opened, such as a new device's starter
+   * bundle that the page fetched while the app loaded: each one the device lacks is opened from
+   * the bytes in hand, so the start reads none of them back from storage, and stored. Documents
+   * already here are left as they are (their own sync brings what changed). Resolves with the
+   * ids taken once they are open; their writes finish behind, and `close()` waits for them.
+   * Bytes that do not load as Automerge are stored all the same and opened the usual way
+   * (logged), as a bulk fetch does.
+   */
+  async importDocuments(
+    docs: readonly { readonly documentId: string; readonly bytes: Uint8Array }[],
+  ): Promise<DocumentId[]> {
+    this.#assertOpen()
+    // A device writes its store's URL once the store is loaded: storage without it holds nothing
+    // these documents could hide.
+    const storageUnused = (await this.#parts.storage.load(DeviceKeys.storeUrl)) === undefined
+    return this.#catchUp.adopt(docs, { storageUnused })
   }
 
   /**

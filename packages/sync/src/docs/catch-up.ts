@@ -180,6 +180,39 @@ export class CatchUp {
   }
 
   /**
+   * Documents fetched outside the device (a new device's starter bundle, which the page fetched
+   * while the app loaded): loaded into the repo from the bytes in hand, so opening them reads
+   * nothing back, and stored as a fetch stores what it fetches. Resolves once they are loaded;
+   * the writes go on behind (closing the device waits for them: ClosableStorage), since a
+   * document missing from storage after a crash is fetched again like any other. Only documents
+   * absent here are taken: one loaded or stored already is left as it is, since opening it from
+   * these bytes alone would hide what storage holds. `storageUnused` (nothing stored yet) spares
+   * the per-document storage check.
+   */
+  async adopt(
+    docs: readonly BundledDocument[],
+    options: { readonly storageUnused: boolean },
+  ): Promise<DocumentId[]> {
+    const ids = docs.map((d) => d.documentId as DocumentId)
+    const absent = new Set(
+      options.storageUnused
+        ? ids.filter((id) => this.#repo.handles[id]?.isReady() !== true)
+        : (await this.#split(ids)).absent,
+    )
+    const taken = docs.filter((d) => d.bytes.length > 0 && absent.has(d.documentId as DocumentId))
+    for (const d of taken) this.#load(d.documentId as DocumentId, d.bytes)
+    void Promise.all(
+      taken.map(async (d) => {
+        await this.#storage.save(bulkChunkKey(d.documentId), d.bytes)
+        this.#stored.add(d.documentId as DocumentId)
+      }),
+    ).catch((err: unknown) =>
+      this.#logger.warn({ err, documents: taken.length }, 'handed documents not all stored'),
+    )
+    return taken.map((d) => d.documentId as DocumentId)
+  }
+
+  /**
    * One request, trying each server until one answers; stores (and loads) what was asked and
    * keeps what came along unasked.
    */
