@@ -29,7 +29,12 @@
 // patches/automerge-repo/06-diff-only-when-heard.patch; with them stock keeps its own stored
 // heads, so the save part here has no counterpart.
 
-import { synchronizerOf, type CollectionSynchronizerLike, type RepoLike } from './repo-internals.js'
+import {
+  probeHandle,
+  synchronizerOf,
+  type CollectionSynchronizerLike,
+  type RepoLike,
+} from './repo-internals.js'
 
 /** The Automerge functions the hook loads with: pass the module automerge-repo itself uses. */
 export interface AutomergeLoader {
@@ -300,9 +305,22 @@ interface ProbeHandle {
 }
 
 /**
+ * A saved document with one change (`{ probe: 1 }`, a fixed actor, time 0): what the probe
+ * imports through the hook. Made once with `Automerge.change` and `Automerge.save`, kept as bytes
+ * so that the probe commits nothing: a page's first commit compiles Automerge's commit path,
+ * which a device's start does not otherwise need before its floor (repo-internals.ts).
+ */
+const PROBE_DOC_BASE64 =
+  'hW9Kg8JlVGcAbgEMdGFic3luY3Byb2JlAcKrag0ZJJQii7rgR7api32qysE9+9Pc5BWYbUB/FQVoBgECAwITAiMCQAJWAggVByECIwI0AUICVgJXAYABAn8AfwF/AX8AfwB/B38FcHJvYmV/AH8BAX8BfxQBfwAA'
+
+function probeDocBytes(): Uint8Array {
+  return Uint8Array.from(atob(PROBE_DOC_BASE64), (c) => c.charCodeAt(0))
+}
+
+/**
  * Hooks the DocHandle and Repo classes of `RepoClass` (the DocHandle class found through a
  * throwaway Repo with no storage and no network), then checks on a second one that a document
- * imported through the hook has the heads of the one it was saved from.
+ * imported through the hook has the heads of the bytes it was imported from.
  */
 function hookRepoClasses(
   reg: HookRegistry,
@@ -312,7 +330,7 @@ function hookRepoClasses(
   const source = new RepoClass({ network: [] })
   const target = new RepoClass({ network: [] })
   try {
-    const handle = source.create({ probe: 1 }) as unknown as ProbeHandle
+    const handle = probeHandle(source)
     if (typeof handle.constructor !== 'function') return false
     if (!hookDocHandle(reg, handle.constructor) || !hookRepo(reg, RepoClass)) return false
     const stats = { imported: 0, storageLoaded: 0, fellBack: 0, diffsSkipped: 0, savesSkipped: 0 }
@@ -324,12 +342,16 @@ function hookRepoClasses(
       loadedHeads: new Map(),
     }
     reg.contexts.set(target, context)
-    const bytes = automerge.save(handle.doc() as never)
+    const bytes = probeDocBytes()
     const imported = (target as unknown as RepoWithImport).import(bytes, {
       docId: handle.documentId,
     })
-    const heads = (h: ProbeHandle) => automerge.getHeads(h.doc() as never)
-    return stats.imported === 1 && sameHeads(heads(imported), heads(handle))
+    const expected = automerge.getHeads(automerge.load(bytes) as never)
+    return (
+      stats.imported === 1 &&
+      expected.length === 1 &&
+      sameHeads(automerge.getHeads(imported.doc() as never), expected)
+    )
   } catch {
     return false
   } finally {

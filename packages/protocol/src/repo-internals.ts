@@ -55,7 +55,7 @@ export function docSynchronizerClassOf(repo: RepoLike): object | undefined {
 function probe(RepoClass: new (config: object) => RepoLike): object | undefined {
   const repo = new RepoClass({ network: [] })
   try {
-    const handle = repo.create({})
+    const handle = probeHandle(repo)
     const docSync = synchronizerOf(repo)?.docSynchronizers[handle.documentId]
     if (docSync === undefined || !('syncDebounceRate' in docSync)) return undefined
     return (docSync as { constructor: object }).constructor
@@ -63,4 +63,29 @@ function probe(RepoClass: new (config: object) => RepoLike): object | undefined 
     // A memory-only Repo with no network: shutting down settles nothing that matters.
     repo.shutdown().catch(() => {})
   }
+}
+
+/** A document id for probe handles (automerge-repo's form: base58check of 16 bytes). */
+const PROBE_DOCUMENT_ID = '4JWZSQnL2RqmNs76jbN4daZFBDdy'
+
+/**
+ * A handle registered with `repo`'s storage and sync, made without an Automerge change: an
+ * import of no bytes. Creating a document instead commits a change, and a page's first commit
+ * compiles Automerge's commit path (about 50 ms in Node, more in a browser) before the start
+ * needs it: a device's start only loads documents. `create` where there is no `import`.
+ */
+export function probeHandle(repo: RepoLike): {
+  readonly documentId: string
+  readonly constructor: unknown
+} {
+  const importer = (repo as Partial<RepoWithImport>).import
+  if (typeof importer !== 'function') return repo.create({})
+  return importer.call(repo, new Uint8Array(0), { docId: PROBE_DOCUMENT_ID })
+}
+
+interface RepoWithImport {
+  import(
+    bytes: Uint8Array,
+    args: { docId: string },
+  ): { readonly documentId: string; readonly constructor: unknown }
 }
