@@ -13,6 +13,7 @@ import { automergeWasm } from './lib/automerge-wasm.js'
 import { parseFloorSnapshot, readFloorSnapshot, type FloorSnapshot } from './lib/floor-snapshot.js'
 import { cachedPairing, identity, pair } from './lib/pairing.js'
 import { fetchStarterBundle } from './lib/starter-bundle.js'
+import { warmDateFormatting } from './lib/warm-dates.js'
 import './app.css'
 
 performance.mark('tabsync:main')
@@ -35,6 +36,9 @@ let preview = snapshot
   ? mount(FloorPreview, { target, props: { snapshot, phase: 'Opening…' } })
   : undefined
 if (preview) performance.mark('tabsync:snapshot-floor')
+
+// The app's first business date needs ICU's date data: loaded now, while its code downloads.
+warmDateFormatting()
 
 let app: typeof AppModule | undefined
 // A new device has no floor of its own yet: the store's floor as the server derived it from the
