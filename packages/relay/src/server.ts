@@ -383,11 +383,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     })
   }
 
+  // Who a connected peer is (its token's claims), for every access answer below.
+  const principalOf = (p: string) => directory.get(p)
   const liveRepo: Repo = new Repo({
     storage,
     network: upstream ? [serverAdapter, upstream] : [serverAdapter],
     peerId: peerId as PeerId,
-    shareConfig: createShareConfig(registry, (p) => directory.get(p)),
+    shareConfig: createShareConfig(registry, principalOf),
     saveDebounceRate: options.saveDebounceMs ?? 100,
   })
   // Not the upstream (hub mode): the repo announces to it, and so restarts its sync itself.
@@ -395,7 +397,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
     liveRepo,
     (peerId, documentId) =>
       directory.get(peerId)?.upstream !== true &&
-      mayShare(registry, (p) => directory.get(p), peerId, documentId),
+      mayShare(registry, principalOf, peerId, documentId),
   )
   const syncThrottleMs = options.syncThrottleMs ?? 0
   const syncThrottleMode = setSyncThrottle(liveRepo, syncThrottleMs)
@@ -424,7 +426,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RunningRel
       {
         // The share config's access answer, synchronously; its inputs' versions.
         mayAccess: (peerId, documentId) =>
-          mayShare(registry, (p) => directory.get(p), peerId as PeerId, documentId as DocumentId),
+          mayShare(registry, principalOf, peerId as PeerId, documentId as DocumentId),
         shareVersion: () => registry.version + directory.version,
       },
     )
